@@ -1,0 +1,154 @@
+"""Settings from the environment, one class per environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+#: Variables read from the environment. Every one is documented in .env.example.
+ENVIRONMENT_VARIABLES = (
+    "APP_ENV",
+    "DATABASE_URL",
+    "SECRET_KEY",
+    "PUBLIC_BASE_URL",
+    "TELEPHONY",
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+    "TWILIO_API_BASE_URL",
+    "API_KEYS",
+    "LOG_LEVEL",
+    "WORKER_HEARTBEAT_SECONDS",
+)
+
+TELEPHONY_BACKENDS = ("simulator", "twilio")
+
+
+class ConfigurationError(RuntimeError):
+    """A setting is missing or wrong; the message says which and how to fix it."""
+
+
+class Config:
+    """Defaults shared by every environment."""
+
+    ENV_NAME = "base"
+    DEBUG = False
+    TESTING = False
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+    TELEPHONY = "simulator"
+    TWILIO_ACCOUNT_SID: str | None = None
+    TWILIO_AUTH_TOKEN: str | None = None
+    TWILIO_API_BASE_URL: str | None = None
+    API_KEYS: tuple[str, ...] = ()
+    LOG_LEVEL = "INFO"
+    WORKER_HEARTBEAT_SECONDS = 30.0
+    JSON_SORT_KEYS = False
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+
+    # flask-smorest: the OpenAPI document is generated from the views and schemas.
+    API_TITLE = "Callback and verification call center"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.1.0"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+
+    REQUIRE_SECRET_KEY = True
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    DEBUG = True
+    SECRET_KEY = "development-only-secret-key"  # noqa: S105 - never used outside development
+    REQUIRE_SECRET_KEY = False
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-only-secret-key"  # noqa: S105 - never used outside tests
+    REQUIRE_SECRET_KEY = False
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+
+
+ENVIRONMENTS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Build the settings for the environment named by APP_ENV (default: production)."""
+    env = dict(os.environ if environ is None else environ)
+    name = env.get("APP_ENV", "production").strip().lower() or "production"
+    if name not in ENVIRONMENTS:
+        raise ConfigurationError(
+            f"APP_ENV={name!r} is not one of {', '.join(sorted(ENVIRONMENTS))}"
+        )
+    settings = settings_of(ENVIRONMENTS[name])
+
+    def text(key: str) -> str | None:
+        value = env.get(key, "").strip()
+        return value or None
+
+    for key in ("SECRET_KEY", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_BASE_URL"):
+        if text(key):
+            settings[key] = text(key)
+    if text("DATABASE_URL"):
+        settings["SQLALCHEMY_DATABASE_URI"] = text("DATABASE_URL")
+    if text("PUBLIC_BASE_URL"):
+        settings["PUBLIC_BASE_URL"] = text("PUBLIC_BASE_URL")
+    if text("TELEPHONY"):
+        settings["TELEPHONY"] = text("TELEPHONY")
+    if text("API_KEYS"):
+        settings["API_KEYS"] = tuple(k.strip() for k in env["API_KEYS"].split(",") if k.strip())
+    if text("LOG_LEVEL"):
+        settings["LOG_LEVEL"] = text("LOG_LEVEL")
+    if text("WORKER_HEARTBEAT_SECONDS"):
+        try:
+            settings["WORKER_HEARTBEAT_SECONDS"] = float(env["WORKER_HEARTBEAT_SECONDS"])
+        except ValueError:
+            raise ConfigurationError(
+                "WORKER_HEARTBEAT_SECONDS must be a number of seconds"
+            ) from None
+    return settings
+
+
+def settings_of(config_class: type[Config]) -> dict[str, Any]:
+    """The upper-case attributes of a config class as a plain dict."""
+    return {key: getattr(config_class, key) for key in dir(config_class) if key.isupper()}
+
+
+def finish(settings: dict[str, Any], instance_path: str) -> dict[str, Any]:
+    """Fill derived defaults and refuse settings that cannot work."""
+    if not settings.get("SQLALCHEMY_DATABASE_URI"):
+        database = Path(instance_path) / "callcenter.db"
+        settings["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{database}"
+    url = settings["SQLALCHEMY_DATABASE_URI"]
+    # Heroku-style URLs name the scheme "postgres://"; SQLAlchemy wants a driver.
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgres://")
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    settings["SQLALCHEMY_DATABASE_URI"] = url
+    if settings.get("REQUIRE_SECRET_KEY") and not settings.get("SECRET_KEY"):
+        raise ConfigurationError(
+            "SECRET_KEY is required outside development and tests: set it in the environment "
+            "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+        )
+    if settings.get("TELEPHONY") not in TELEPHONY_BACKENDS:
+        raise ConfigurationError(
+            f"TELEPHONY={settings.get('TELEPHONY')!r} is not one of {', '.join(TELEPHONY_BACKENDS)}"
+        )
+    if settings["TELEPHONY"] == "twilio" and not (
+        settings.get("TWILIO_ACCOUNT_SID") and settings.get("TWILIO_AUTH_TOKEN")
+    ):
+        raise ConfigurationError("TELEPHONY=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
+    settings["PUBLIC_BASE_URL"] = str(settings["PUBLIC_BASE_URL"]).rstrip("/")
+    return settings

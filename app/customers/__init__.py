@@ -1,0 +1,1 @@
+"""Customers of the financial company: the people we call back."""

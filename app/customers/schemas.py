@@ -1,0 +1,59 @@
+"""What the customer API accepts and returns."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from app.phones import time_zones_of
+
+
+class CustomerCreate(ma.Schema):
+    external_id = ma.fields.String(required=True, validate=validate.Length(1, 128))
+    phone = ma.fields.String(
+        required=True,
+        metadata={"description": "any format phonenumbers parses", "example": "+39 333 123 4567"},
+    )
+    locale = ma.fields.String(
+        load_default=None, metadata={"description": "en, it, pl or zh; default from the number"}
+    )
+    name = ma.fields.String(load_default=None, validate=validate.Length(max=200))
+    region = ma.fields.String(
+        load_default=None,
+        validate=validate.Regexp(r"^[A-Za-z]{2}$", error="use a two-letter country code"),
+        metadata={"description": "ISO 3166 region used to read a number without a country code"},
+    )
+    time_zone = ma.fields.String(
+        load_default=None, metadata={"description": "IANA zone; overrides the number's zone"}
+    )
+
+
+class CustomerUpdate(ma.Schema):
+    locale = ma.fields.String()
+    name = ma.fields.String(allow_none=True, validate=validate.Length(max=200))
+    time_zone = ma.fields.String(
+        allow_none=True, metadata={"description": "IANA zone; null returns to the number's zone"}
+    )
+
+
+class CustomerQuery(ma.Schema):
+    external_id = ma.fields.String(required=True, validate=validate.Length(1, 128))
+
+
+class CustomerOut(ma.Schema):
+    id = ma.fields.UUID()
+    external_id = ma.fields.String()
+    phone = ma.fields.String(metadata={"description": "E.164"})
+    locale = ma.fields.String()
+    name = ma.fields.String(allow_none=True)
+    time_zone = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "the callee's zone; null when the number spans several"},
+    )
+    time_zone_overridden = ma.fields.Boolean()
+    time_zones = ma.fields.Function(
+        lambda customer: list(time_zones_of(customer.phone)),
+        metadata={"description": "every zone the number may ring in"},
+    )
+    created_at = ma.fields.DateTime()
+    updated_at = ma.fields.DateTime()

@@ -1,0 +1,62 @@
+"""Integrator API for customers."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from app.apikeys.auth import BEARER, current_actor, require_api_key
+from app.customers import service
+from app.customers.schemas import CustomerCreate, CustomerOut, CustomerQuery, CustomerUpdate
+from app.extensions import db
+
+blp = require_api_key(
+    Blueprint(
+        "customers",
+        __name__,
+        url_prefix="/api/v1/customers",
+        description="Customers we call back (integrator key)",
+    )
+)
+
+
+@blp.route("")
+class Customers(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.arguments(CustomerCreate)
+    @blp.response(201, CustomerOut)
+    def post(self, payload: dict[str, Any]):
+        """Register a customer"""
+        customer = service.create_customer(db.session, actor=current_actor(), **payload)
+        db.session.commit()
+        return customer
+
+    @blp.doc(security=BEARER)
+    @blp.arguments(CustomerQuery, location="query")
+    @blp.response(200, CustomerOut)
+    def get(self, query: dict[str, Any]):
+        """Find a customer by the core system's id"""
+        return service.find_by_external_id(db.session, query["external_id"])
+
+
+@blp.route("/<uuid:customer_id>")
+class CustomerById(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.response(200, CustomerOut)
+    def get(self, customer_id: uuid.UUID):
+        """A customer"""
+        return service.get_customer(db.session, customer_id)
+
+    @blp.doc(security=BEARER)
+    @blp.arguments(CustomerUpdate)
+    @blp.response(200, CustomerOut)
+    def patch(self, payload: dict[str, Any], customer_id: uuid.UUID):
+        """Change a customer's language, name or time zone"""
+        customer = service.update_customer(
+            db.session, actor=current_actor(), customer_id=customer_id, **payload
+        )
+        db.session.commit()
+        return customer

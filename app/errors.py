@@ -1,0 +1,142 @@
+"""Errors the product raises, and how every one of them becomes a JSON answer.
+
+Every error response has the shape ``{"error": {"code", "message", "field"}}`` with a 4xx
+(or, for our own faults, a 5xx) status; the CONTRACT promises it to integrators.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import marshmallow as ma
+from flask import Flask, jsonify
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """A rule of the product refused the request; services raise these, views never catch them."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if code:
+            self.code = code
+
+
+class InvalidInput(DomainError):
+    status = 422
+    code = "invalid"
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+
+
+class ErrorDetail(ma.Schema):
+    code = ma.fields.String(metadata={"description": "machine-readable error code"})
+    message = ma.fields.String(metadata={"description": "what went wrong, for a person"})
+    field = ma.fields.String(allow_none=True, metadata={"description": "the offending field"})
+
+
+class ErrorSchema(ma.Schema):
+    """The error payload of every 4xx and 5xx answer."""
+
+    error = ma.fields.Nested(ErrorDetail)
+
+
+def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "field": field}}
+
+
+# Marshmallow's stock messages, mapped to stable codes that integrators can branch on.
+_VALIDATION_CODES = {
+    "Missing data for required field.": "required",
+    "Unknown field.": "unknown_field",
+    "Field may not be null.": "required",
+    "Invalid JSON body.": "invalid_json",
+}
+
+
+def _first_validation_error(messages: Any, path: tuple[str, ...] = ()) -> tuple[str, str]:
+    """Walk webargs' nested messages to the first (field path, message) pair."""
+    if isinstance(messages, dict):
+        for key in sorted(messages, key=str):
+            # webargs nests by location ("json", "query", ...); the location is not the field.
+            # "_schema" is an error about the whole body rather than one field.
+            is_location = not path and key in {"json", "query", "form", "path", "headers"}
+            sub_path = path if is_location or key == "_schema" else (*path, str(key))
+            return _first_validation_error(messages[key], sub_path)
+    if isinstance(messages, list) and messages:
+        first = messages[0]
+        if isinstance(first, str):
+            return ".".join(path), first
+        return _first_validation_error(first, path)
+    return ".".join(path), str(messages)
+
+
+def _validation_payload(messages: Any) -> dict[str, Any]:
+    field, message = _first_validation_error(messages)
+    code = _VALIDATION_CODES.get(message)
+    if code is None:
+        code = "invalid_type" if message.startswith("Not a valid") else "invalid"
+    readable = f"{field}: {message}" if field else message
+    if message == "Invalid input type." and not field:
+        code, readable = "invalid_type", "the request body must be a JSON object"
+    if code == "unknown_field":
+        readable = f"{field}: this field is not accepted here"
+    return error_body(code, readable, field or None)
+
+
+class JsonErrorApi(Api):
+    """flask-smorest's Api, answering every HTTP error in the product's error shape."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error: HTTPException) -> tuple[dict[str, Any], int, dict]:
+        data = getattr(error, "data", None) or {}
+        headers = data.get("headers") or {}
+        status = error.code or 500
+        if "messages" in data or "errors" in data:
+            return _validation_payload(data.get("errors") or data["messages"]), status, headers
+        if isinstance(error, InternalServerError):
+            original = getattr(error, "original_exception", None)
+            if original is not None:
+                log.error("unhandled error", exc_info=original)
+            message = "something went wrong on our side; it has been logged"
+            return error_body("internal_error", message), 500, headers
+        code = (error.name or "error").lower().replace(" ", "_")
+        message = data.get("message") or error.description or error.name
+        if status == 400 and "JSON" in str(message):
+            code = "invalid_json"
+        return error_body(code, str(message)), status, headers
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Domain errors become their 4xx answer; the Api handles everything HTTP."""
+
+    @app.errorhandler(DomainError)
+    def _domain_error(error: DomainError):  # type: ignore[no-untyped-def]
+        response = jsonify(error_body(error.code, error.message, error.field))
+        response.status_code = error.status
+        if isinstance(error, Unauthorized):
+            response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+        return response

@@ -1,0 +1,40 @@
+"""The languages the call center speaks, and the one a customer gets by default."""
+
+from __future__ import annotations
+
+from app.errors import InvalidInput
+
+SUPPORTED_LOCALES = ("en", "it", "pl", "zh")
+
+# Regions whose people expect a language other than English from us.
+_REGION_LOCALES = {
+    "IT": "it",
+    "SM": "it",
+    "VA": "it",
+    "PL": "pl",
+    "CN": "zh",
+    "TW": "zh",
+    "HK": "zh",
+    "MO": "zh",
+    "SG": "zh",
+}
+
+
+def locale_for_region(region: str | None) -> str:
+    return _REGION_LOCALES.get((region or "").upper(), "en")
+
+
+def normalize_locale(value: object, *, field: str = "locale") -> str:
+    """Accept 'it', 'it-IT', 'zh_Hans_CN' and the like; answer the supported language."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(
+            f"{field}: give a language, one of {', '.join(SUPPORTED_LOCALES)}", field=field
+        )
+    language = value.strip().replace("_", "-").split("-")[0].lower()
+    if language not in SUPPORTED_LOCALES:
+        raise InvalidInput(
+            f"{field}: {value!r} is not supported; use one of {', '.join(SUPPORTED_LOCALES)}",
+            field=field,
+            code="unsupported_locale",
+        )
+    return language

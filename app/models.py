@@ -1,0 +1,9 @@
+"""Every model, imported so that Alembic and the tests see the whole schema."""
+
+from app.apikeys.models import ApiKey
+from app.audit.models import AuditEvent
+from app.customers.models import Customer
+from app.numbers.models import NumberPurpose, OfficialNumber
+from app.worker.models import WorkerHeartbeat
+
+__all__ = ["ApiKey", "AuditEvent", "Customer", "NumberPurpose", "OfficialNumber", "WorkerHeartbeat"]

@@ -1,0 +1,1 @@
+"""The registry of official numbers: the lines we call from and answer on."""

@@ -1,0 +1,47 @@
+"""Official numbers, with their history: a retired number keeps its row and dates."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Index, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.database import Base, UTCDateTime, enum_by_value, utcnow
+
+
+class NumberPurpose(enum.StrEnum):
+    OUTBOUND_VERIFICATION = "outbound_verification"
+    INBOUND_HOTLINE = "inbound_hotline"
+    COMPLAINTS = "complaints"
+    SMS = "sms"
+
+
+class OfficialNumber(Base):
+    __tablename__ = "official_numbers"
+    __table_args__ = (
+        # A number is in service at most once at a time; its retired periods stay as history.
+        Index(
+            "uq_official_numbers_phone_active",
+            "phone",
+            unique=True,
+            sqlite_where=text("retired_at IS NULL"),
+            postgresql_where=text("retired_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    phone: Mapped[str] = mapped_column(String(16), index=True)  # E.164
+    purpose: Mapped[NumberPurpose] = mapped_column(enum_by_value(NumberPurpose, "number_purpose"))
+    label: Mapped[str] = mapped_column(String(120))  # shown to the public by the lookup
+    # Inbound-only lines never appear as a caller ID (candidates for do-not-originate lists).
+    inbound_only: Mapped[bool] = mapped_column(default=False)
+    active_from: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def active(self) -> bool:
+        return self.retired_at is None

@@ -1,0 +1,46 @@
+"""What the official-number API accepts and returns."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from app.numbers.models import NumberPurpose
+
+
+class OfficialNumberCreate(ma.Schema):
+    phone = ma.fields.String(required=True)
+    purpose = ma.fields.String(
+        required=True,
+        validate=validate.OneOf([p.value for p in NumberPurpose]),
+        metadata={"description": "what the line is for"},
+    )
+    label = ma.fields.String(
+        required=True,
+        validate=validate.Length(1, 120),
+        metadata={"description": "public name, e.g. 'Acme Bank verification calls'"},
+    )
+    inbound_only = ma.fields.Boolean(load_default=False)
+    region = ma.fields.String(
+        load_default=None,
+        validate=validate.Regexp(r"^[A-Za-z]{2}$", error="use a two-letter country code"),
+    )
+
+
+class OfficialNumberQuery(ma.Schema):
+    include_retired = ma.fields.Boolean(load_default=False)
+
+
+class OfficialNumberOut(ma.Schema):
+    phone = ma.fields.String(metadata={"description": "E.164"})
+    purpose = ma.fields.Function(lambda number: number.purpose.value)
+    label = ma.fields.String()
+    inbound_only = ma.fields.Boolean()
+    active = ma.fields.Boolean()
+    active_from = ma.fields.DateTime()
+    retired_at = ma.fields.DateTime(allow_none=True)
+
+
+class OfficialNumberHistory(ma.Schema):
+    phone = ma.fields.String()
+    periods = ma.fields.List(ma.fields.Nested(OfficialNumberOut))

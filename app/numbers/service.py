@@ -1,0 +1,124 @@
+"""Adding and retiring official numbers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.audit.service import Actor, record
+from app.database import utcnow
+from app.errors import Conflict, InvalidInput, NotFound
+from app.numbers.models import NumberPurpose, OfficialNumber
+from app.phones import parse_phone
+
+
+def snapshot(number: OfficialNumber) -> dict[str, Any]:
+    return {
+        "phone": number.phone,
+        "purpose": number.purpose.value,
+        "label": number.label,
+        "inbound_only": number.inbound_only,
+        "active_from": number.active_from,
+        "retired_at": number.retired_at,
+    }
+
+
+def register_official_number(
+    session: Session,
+    *,
+    actor: Actor,
+    phone: str,
+    purpose: str,
+    label: str,
+    inbound_only: bool = False,
+    region: str | None = None,
+) -> OfficialNumber:
+    """Put a number in service; a number retired earlier starts a new period of service."""
+    number = parse_phone(phone, region=region)
+    try:
+        purpose_value = NumberPurpose(purpose)
+    except ValueError:
+        choices = ", ".join(p.value for p in NumberPurpose)
+        raise InvalidInput(f"purpose: use one of {choices}", field="purpose") from None
+    label = label.strip()
+    if not label:
+        raise InvalidInput("label: must not be blank", field="label", code="required")
+    if inbound_only and purpose_value is NumberPurpose.OUTBOUND_VERIFICATION:
+        raise InvalidInput(
+            "inbound_only: a number for outbound verification calls cannot be inbound-only",
+            field="inbound_only",
+        )
+    if active_number(session, number.e164) is not None:
+        raise Conflict(
+            f"phone: {number.e164} is already an official number", field="phone", code="duplicate"
+        )
+    official = OfficialNumber(
+        phone=number.e164,
+        purpose=purpose_value,
+        label=label,
+        inbound_only=inbound_only,
+        active_from=utcnow(),
+    )
+    try:
+        with session.begin_nested():
+            session.add(official)
+    except IntegrityError:
+        raise Conflict(
+            f"phone: {number.e164} is already an official number", field="phone", code="duplicate"
+        ) from None
+    record(
+        session,
+        actor=actor,
+        action="official_number.added",
+        subject_type="official_number",
+        subject_id=official.phone,
+        changes=snapshot(official),
+    )
+    return official
+
+
+def retire_official_number(session: Session, *, actor: Actor, phone: str) -> OfficialNumber:
+    """Take a number out of service; its row stays, so the lookup can say it was ours."""
+    number = parse_phone(phone)
+    official = active_number(session, number.e164)
+    if official is None:
+        raise NotFound(f"phone: {number.e164} is not an official number in service", field="phone")
+    official.retired_at = utcnow()
+    record(
+        session,
+        actor=actor,
+        action="official_number.retired",
+        subject_type="official_number",
+        subject_id=official.phone,
+        changes={"retired_at": official.retired_at, "label": official.label},
+    )
+    return official
+
+
+def active_number(session: Session, e164: str) -> OfficialNumber | None:
+    return session.scalar(
+        select(OfficialNumber).where(
+            OfficialNumber.phone == e164, OfficialNumber.retired_at.is_(None)
+        )
+    )
+
+
+def history(session: Session, e164: str) -> list[OfficialNumber]:
+    """Every period of service of a number, newest first."""
+    return list(
+        session.scalars(
+            select(OfficialNumber)
+            .where(OfficialNumber.phone == e164)
+            .order_by(OfficialNumber.active_from.desc(), OfficialNumber.id.desc())
+        )
+    )
+
+
+def list_numbers(session: Session, *, include_retired: bool = False) -> list[OfficialNumber]:
+    query = select(OfficialNumber).order_by(OfficialNumber.phone, OfficialNumber.active_from)
+    if not include_retired:
+        query = query.where(OfficialNumber.retired_at.is_(None))
+    return list(session.scalars(query))

@@ -1,0 +1,1 @@
+"""The worker process: one APScheduler per process running the call center's periodic ticks."""
