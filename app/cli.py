@@ -6,7 +6,7 @@ import getpass
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from app.apikeys import service as apikeys
 from app.audit.service import Actor
@@ -57,6 +57,7 @@ def revoke_key(prefix: str) -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo() -> None:
     """Add demo official numbers and customers (safe to run again)."""
     from app.demo import seed
@@ -70,6 +71,7 @@ def seed_demo() -> None:
 
 
 @click.command("worker")
+@with_appcontext
 def worker() -> None:
     """Run the worker process (APScheduler) until SIGTERM or Ctrl-C."""
     from app.worker.process import run

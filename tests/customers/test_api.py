@@ -102,7 +102,9 @@ def test_the_language_can_be_chosen_in_any_common_spelling(api):
         ({"nickname": "G"}, 422, "nickname"),  # unknown field
     ],
 )
-def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(api, app, body, status, field):
+def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(
+    api, app, body, status, field
+):
     response = create(api, **body)
 
     assert response.status_code == status
@@ -131,11 +133,15 @@ def test_a_missing_required_field_is_named(api, app, missing):
 
 def test_a_body_that_is_not_json_is_refused(api, app):
     not_json = api.client.post(
-        "/api/v1/customers", data="external_id=1", headers=api.headers,
+        "/api/v1/customers",
+        data="external_id=1",
+        headers=api.headers,
         content_type="application/x-www-form-urlencoded",
     )
     broken = api.client.post(
-        "/api/v1/customers", data='{"external_id": "1"', headers=api.headers,
+        "/api/v1/customers",
+        data='{"external_id": "1"',
+        headers=api.headers,
         content_type="application/json",
     )
     a_list = api.post("/api/v1/customers", json=[{"external_id": "1"}])
