@@ -16,6 +16,7 @@ from flask import Flask, Response, g, request
 from app import config as settings_module
 from app.errors import InvalidInput, JsonErrorApi, error_body, register_error_handlers
 from app.extensions import db, migrate
+from app.flows.registry import init_flows
 from app.logs import configure_logging
 
 MIGRATIONS_DIRECTORY = str(Path(__file__).parent / "migrations")
@@ -50,6 +51,7 @@ def create_app(config: dict[str, Any] | type[settings_module.Config] | None = No
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     app.extensions["api"] = api
     register_error_handlers(app)
+    init_flows(app)
     _register_request_hooks(app)
     _register_blueprints(app, api)
 
@@ -69,8 +71,10 @@ def _register_blueprints(app: Flask, api: JsonErrorApi) -> None:
     from app.customers.views import blp as customers_blp
     from app.health.views import bp as health_bp
     from app.numbers.views import blp as numbers_blp
+    from app.telephony.views import bp as twilio_bp
 
     app.register_blueprint(health_bp)
+    app.register_blueprint(twilio_bp)
     for blueprint in (customers_blp, numbers_blp, audit_blp):
         api.register_blueprint(blueprint)
 

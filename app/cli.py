@@ -80,6 +80,9 @@ def worker() -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from app.flows.cli import flows_cli
+
+    app.cli.add_command(flows_cli)
     app.cli.add_command(api_keys)
     app.cli.add_command(seed_demo)
     app.cli.add_command(worker)

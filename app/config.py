@@ -19,6 +19,7 @@ ENVIRONMENT_VARIABLES = (
     "API_KEYS",
     "LOG_LEVEL",
     "WORKER_HEARTBEAT_SECONDS",
+    "COMPANY_NAME",
 )
 
 TELEPHONY_BACKENDS = ("simulator", "twilio")
@@ -45,6 +46,8 @@ class Config:
     API_KEYS: tuple[str, ...] = ()
     LOG_LEVEL = "INFO"
     WORKER_HEARTBEAT_SECONDS = 30.0
+    COMPANY_NAME = "Demo Bank"  # spoken in every call: "Hello, this is Demo Bank"
+    FLOWS_DIRECTORY: str | None = None  # call_flows/ of the checkout unless set
     JSON_SORT_KEYS = False
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
 
@@ -108,6 +111,8 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
         settings["TELEPHONY"] = text("TELEPHONY")
     if text("API_KEYS"):
         settings["API_KEYS"] = tuple(k.strip() for k in env["API_KEYS"].split(",") if k.strip())
+    if text("COMPANY_NAME"):
+        settings["COMPANY_NAME"] = text("COMPANY_NAME")
     if text("LOG_LEVEL"):
         settings["LOG_LEVEL"] = text("LOG_LEVEL")
     if text("WORKER_HEARTBEAT_SECONDS"):

@@ -4,6 +4,17 @@ from app.apikeys.models import ApiKey
 from app.audit.models import AuditEvent
 from app.customers.models import Customer
 from app.numbers.models import NumberPurpose, OfficialNumber
+from app.telephony.models import Call, CallEvent, CallTurn
 from app.worker.models import WorkerHeartbeat
 
-__all__ = ["ApiKey", "AuditEvent", "Customer", "NumberPurpose", "OfficialNumber", "WorkerHeartbeat"]
+__all__ = [
+    "ApiKey",
+    "AuditEvent",
+    "Call",
+    "CallEvent",
+    "CallTurn",
+    "Customer",
+    "NumberPurpose",
+    "OfficialNumber",
+    "WorkerHeartbeat",
+]

@@ -39,6 +39,8 @@ class OfficialNumber(Base):
     label: Mapped[str] = mapped_column(String(120))  # shown to the public by the lookup
     # Inbound-only lines never appear as a caller ID (candidates for do-not-originate lists).
     inbound_only: Mapped[bool] = mapped_column(default=False)
+    # The call flow that answers this line (inbound lines); see call_flows/.
+    flow: Mapped[str | None] = mapped_column(String(64))
     active_from: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

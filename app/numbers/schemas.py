@@ -21,6 +21,10 @@ class OfficialNumberCreate(ma.Schema):
         metadata={"description": "public name, e.g. 'Acme Bank verification calls'"},
     )
     inbound_only = ma.fields.Boolean(load_default=False)
+    flow = ma.fields.String(
+        load_default=None,
+        metadata={"description": "inbound flow answering the line (default by purpose)"},
+    )
     region = ma.fields.String(
         load_default=None,
         validate=validate.Regexp(r"^[A-Za-z]{2}$", error="use a two-letter country code"),
@@ -36,6 +40,7 @@ class OfficialNumberOut(ma.Schema):
     purpose = ma.fields.Function(lambda number: number.purpose.value)
     label = ma.fields.String()
     inbound_only = ma.fields.Boolean()
+    flow = ma.fields.String(allow_none=True)
     active = ma.fields.Boolean()
     active_from = ma.fields.DateTime()
     retired_at = ma.fields.DateTime(allow_none=True)

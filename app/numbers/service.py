@@ -14,6 +14,12 @@ from app.errors import Conflict, InvalidInput, NotFound
 from app.numbers.models import NumberPurpose, OfficialNumber
 from app.phones import parse_phone
 
+# The flow that answers an inbound line unless another is named.
+DEFAULT_FLOWS = {
+    NumberPurpose.INBOUND_HOTLINE: "verify_caller_line",
+    NumberPurpose.COMPLAINTS: "complaints_line",
+}
+
 
 def snapshot(number: OfficialNumber) -> dict[str, Any]:
     return {
@@ -21,6 +27,7 @@ def snapshot(number: OfficialNumber) -> dict[str, Any]:
         "purpose": number.purpose.value,
         "label": number.label,
         "inbound_only": number.inbound_only,
+        "flow": number.flow,
         "active_from": number.active_from,
         "retired_at": number.retired_at,
     }
@@ -35,6 +42,8 @@ def register_official_number(
     label: str,
     inbound_only: bool = False,
     region: str | None = None,
+    flow: str | None = None,
+    inbound_flows: set[str] | None = None,
 ) -> OfficialNumber:
     """Put a number in service; a number retired earlier starts a new period of service."""
     number = parse_phone(phone, region=region)
@@ -51,6 +60,13 @@ def register_official_number(
             "inbound_only: a number for outbound verification calls cannot be inbound-only",
             field="inbound_only",
         )
+    flow = flow or DEFAULT_FLOWS.get(purpose_value)
+    if flow is not None and inbound_flows is not None and flow not in inbound_flows:
+        raise InvalidInput(
+            f"flow: {flow!r} is not an inbound flow in call_flows/ "
+            f"(one of {', '.join(sorted(inbound_flows))})",
+            field="flow",
+        )
     if active_number(session, number.e164) is not None:
         raise Conflict(
             f"phone: {number.e164} is already an official number", field="phone", code="duplicate"
@@ -60,6 +76,7 @@ def register_official_number(
         purpose=purpose_value,
         label=label,
         inbound_only=inbound_only,
+        flow=flow,
         active_from=utcnow(),
     )
     try:

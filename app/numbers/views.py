@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 from app.apikeys.auth import BEARER, current_actor, require_api_key
 from app.errors import NotFound
 from app.extensions import db
+from app.flows.registry import inbound_flow_names
 from app.numbers import service
 from app.numbers.schemas import (
     OfficialNumberCreate,
@@ -36,7 +37,9 @@ class OfficialNumbers(MethodView):
     @blp.response(201, OfficialNumberOut)
     def post(self, payload: dict[str, Any]):
         """Put a number in service"""
-        number = service.register_official_number(db.session, actor=current_actor(), **payload)
+        number = service.register_official_number(
+            db.session, actor=current_actor(), inbound_flows=inbound_flow_names(), **payload
+        )
         db.session.commit()
         return number
 

@@ -1,0 +1,1 @@
+"""IVR call flows: declarative YAML files in call_flows/, checked, then run as TwiML."""

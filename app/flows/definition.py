@@ -1,0 +1,346 @@
+"""Flow files: loading them from call_flows/ and checking that they are safe to run."""
+
+from __future__ import annotations
+
+import string
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from app.flows.prompts import LANGUAGES, forbidden_asks
+
+FLOWS_DIRECTORY = Path(__file__).resolve().parent.parent.parent / "call_flows"
+COMMON_PROMPTS_FILE = "_prompts.yaml"
+
+# Prompts the engine itself speaks; _prompts.yaml must define each in every language.
+ENGINE_PROMPTS = ("not_valid", "no_input", "wrong_code", "voicemail", "goodbye", "not_in_service")
+
+# Node types, the fields each requires, and the fields naming other nodes.
+NODE_TYPES: dict[str, dict[str, tuple[str, ...]]] = {
+    "say": {"required": ("prompt", "next"), "links": ("next",)},
+    "never_ask": {"required": ("next",), "links": ("next",)},
+    "gather": {"required": ("prompt", "fallback"), "links": ("next", "fallback")},
+    "verify": {
+        "required": ("prompt", "on_success", "on_failure"),
+        "links": ("on_success", "on_failure"),
+    },
+    "branch": {"required": ("variable", "cases", "default"), "links": ("default",)},
+    "record": {"required": ("prompt", "next"), "links": ("next",)},
+    "transfer": {"required": ("prompt", "to", "next"), "links": ("next",)},
+    "outcome": {"required": ("value", "next"), "links": ("next",)},
+    "hangup": {"required": (), "links": ()},
+}
+# Nodes that run without waiting for the caller: a loop made only of these never ends.
+IMMEDIATE = {"say", "never_ask", "branch", "outcome"}
+OUTCOMES = {
+    "confirmed",
+    "denied",
+    "verification_failed",
+    "locked",
+    "unreachable",
+    "cancelled",
+    "voicemail",
+    "no_input",
+    "transferred",
+    "recorded",
+    "informed",
+}
+VARIABLES = {
+    "name",
+    "company",
+    "reference",
+    "amount",
+    "merchant",
+    "time",
+    "callback_number",
+    "country",
+    "device",
+    "beneficiary",
+}
+OPTIONAL_FIELDS = {
+    "gather": ("digits", "choices", "save_as", "timeout", "retries", "reprompt"),
+    "verify": ("timeout", "tries", "min_digits", "max_digits"),
+    "branch": (),
+    "record": ("max_seconds",),
+    "say": (),
+    "never_ask": (),
+    "transfer": (),
+    "outcome": (),
+    "hangup": ("prompt",),
+}
+
+
+class FlowError(ValueError):
+    """A flow file that must not run; the message names the file and the node."""
+
+
+@dataclass(frozen=True)
+class Flow:
+    name: str
+    version: int
+    direction: str
+    description: str
+    start: str
+    nodes: dict[str, dict[str, Any]]
+    stub: str | None = None
+    prompts: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def node(self, name: str) -> dict[str, Any]:
+        return self.nodes[name]
+
+    def prompt(self, reference: Any) -> dict[str, str]:
+        """A node's prompt by language, resolving '@name' references to common prompts."""
+        if isinstance(reference, str) and reference.startswith("@"):
+            return self.prompts[reference[1:]]
+        return reference
+
+
+def load_common_prompts(directory: Path = FLOWS_DIRECTORY) -> dict[str, dict[str, str]]:
+    path = directory / COMMON_PROMPTS_FILE
+    data = _read_yaml(path)
+    prompts = data.get("prompts") if isinstance(data, dict) else None
+    if not isinstance(prompts, dict):
+        raise FlowError(f"{path.name}: needs a 'prompts' mapping")
+    problems = []
+    for key, prompt in prompts.items():
+        problems += [f"{path.name}: prompt {key}: {p}" for p in _prompt_problems(prompt)]
+    for key in ENGINE_PROMPTS:
+        if key not in prompts:
+            problems.append(f"{path.name}: the engine needs a prompt named {key!r}")
+    if problems:
+        raise FlowError("\n".join(problems))
+    return prompts
+
+
+def load_flow(path: Path, prompts: dict[str, dict[str, str]] | None = None) -> Flow:
+    """Read and check one flow file; raise FlowError listing every problem found."""
+    if prompts is None:
+        prompts = load_common_prompts(path.parent)
+    data = _read_yaml(path)
+    problems = check(data, prompts, expected_name=path.stem)
+    if problems:
+        raise FlowError("\n".join(f"{path.name}: {problem}" for problem in problems))
+    return Flow(
+        name=data["name"],
+        version=data["version"],
+        direction=data["direction"],
+        description=data.get("description", ""),
+        start=data["start"],
+        nodes=data["nodes"],
+        stub=data.get("stub"),
+        prompts=prompts,
+    )
+
+
+def load_flows(directory: Path = FLOWS_DIRECTORY) -> dict[str, Flow]:
+    """Every flow in the directory, or FlowError naming all the problems of all the files."""
+    prompts = load_common_prompts(directory)
+    flows, problems = {}, []
+    for path in sorted(directory.glob("*.yaml")):
+        if path.name.startswith("_"):
+            continue
+        try:
+            flows[path.stem] = load_flow(path, prompts)
+        except FlowError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise FlowError("\n".join(problems))
+    return flows
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise FlowError(f"{path.name}: not valid YAML: {exc}") from None
+    except OSError as exc:
+        raise FlowError(f"{path.name}: cannot be read: {exc.strerror}") from None
+
+
+def check(data: Any, prompts: dict[str, dict[str, str]], *, expected_name: str) -> list[str]:
+    """Every problem of a flow's data; an empty list means it may run."""
+    if not isinstance(data, dict):
+        return ["the file must be a mapping with name, version, direction, start and nodes"]
+    problems: list[str] = []
+    for key in ("name", "version", "direction", "start", "nodes"):
+        if key not in data:
+            problems.append(f"missing {key!r}")
+    if problems:
+        return problems
+    if data["name"] != expected_name:
+        problems.append(f"name {data['name']!r} must match the file name {expected_name!r}")
+    if not isinstance(data["version"], int) or isinstance(data["version"], bool):
+        problems.append("version must be a whole number")
+    if data["direction"] not in ("inbound", "outbound"):
+        problems.append("direction must be inbound or outbound")
+    unknown = set(data) - {"name", "version", "direction", "start", "nodes", "description", "stub"}
+    if unknown:
+        problems.append(f"unknown keys {sorted(unknown)}")
+    nodes = data["nodes"]
+    if not isinstance(nodes, dict) or not nodes:
+        return [*problems, "nodes must be a non-empty mapping"]
+    if data["start"] not in nodes:
+        problems.append(f"start node {data['start']!r} does not exist")
+    edges: dict[str, list[str]] = {}
+    for name, node in nodes.items():
+        node_problems, links = _check_node(node, nodes, prompts)
+        problems += [f"node {name}: {p}" for p in node_problems]
+        edges[name] = links
+    if problems:
+        return problems
+    problems += _check_graph(data["start"], nodes, edges, outbound=data["direction"] == "outbound")
+    return problems
+
+
+def _check_node(
+    node: Any, nodes: dict[str, Any], prompts: dict[str, dict[str, str]]
+) -> tuple[list[str], list[str]]:
+    if not isinstance(node, dict) or node.get("type") not in NODE_TYPES:
+        return [f"type must be one of {', '.join(NODE_TYPES)}"], []
+    kind = node["type"]
+    spec = NODE_TYPES[kind]
+    problems = [f"{kind} needs {key!r}" for key in spec["required"] if key not in node]
+    allowed = {"type", *spec["required"], *spec["links"], *OPTIONAL_FIELDS[kind]}
+    if set(node) - allowed:
+        problems.append(f"unknown keys {sorted(set(node) - allowed)}")
+    if problems:
+        return problems, []
+    links = [node[key] for key in spec["links"] if key in node]
+    if kind == "gather":
+        if ("choices" in node) == ("digits" in node):
+            problems.append("gather needs either choices (a menu) or digits (a number of keys)")
+        if "choices" in node:
+            choices = node["choices"]
+            if not isinstance(choices, dict) or not choices:
+                problems.append("choices must map keys to nodes")
+            else:
+                bad = [k for k in choices if str(k) not in set("0123456789*#")]
+                if bad:
+                    problems.append(f"choices must be single keys, not {bad}")
+                links += [str(v) for v in choices.values()]
+        if "digits" in node:
+            if "next" not in node:
+                problems.append("gather with digits needs 'next'")
+            if not isinstance(node["digits"], int) or not 1 <= node["digits"] <= 20:
+                problems.append("digits must be a number of keys from 1 to 20")
+        for key, low, high in (("timeout", 1, 30), ("retries", 0, 5)):
+            if key in node and (not isinstance(node[key], int) or not low <= node[key] <= high):
+                problems.append(f"{key} must be a whole number from {low} to {high}")
+    if kind == "verify":
+        tries = node.get("tries", 3)
+        if not isinstance(tries, int) or not 1 <= tries <= 3:
+            problems.append("tries must be 1 to 3 (codes are attempt-limited)")
+    if kind == "branch":
+        if not isinstance(node["cases"], dict) or not node["cases"]:
+            problems.append("cases must map values to nodes")
+        else:
+            links += [str(v) for v in node["cases"].values()]
+    if kind == "outcome" and node["value"] not in OUTCOMES:
+        problems.append(f"value must be one of {', '.join(sorted(OUTCOMES))}")
+    for key in ("prompt", "reprompt"):
+        if key in node:
+            prompt = node[key]
+            if isinstance(prompt, str) and prompt.startswith("@"):
+                if prompt[1:] not in prompts:
+                    problems.append(f"{key} refers to an unknown common prompt {prompt!r}")
+                continue
+            problems += [f"{key}: {p}" for p in _prompt_problems(prompt)]
+    for link in links:
+        if link not in nodes:
+            problems.append(f"refers to a node that does not exist: {link!r}")
+    return problems, links
+
+
+def _prompt_problems(prompt: Any) -> list[str]:
+    if not isinstance(prompt, dict):
+        return ["a prompt maps each language (en, it, pl, zh) to a text"]
+    problems = []
+    for language in LANGUAGES:
+        text = prompt.get(language)
+        if not isinstance(text, str) or not text.strip():
+            problems.append(f"missing the {language!r} text")
+            continue
+        for secret in forbidden_asks(text):
+            problems.append(f"the {language!r} text mentions a {secret}: never ask for one")
+        for _, name, _, _ in string.Formatter().parse(text):
+            if name is not None and name not in VARIABLES:
+                problems.append(f"the {language!r} text uses an unknown variable {{{name}}}")
+    extra = set(prompt) - set(LANGUAGES)
+    if extra:
+        problems.append(f"unknown languages {sorted(extra)}")
+    return problems
+
+
+def _check_graph(
+    start: str, nodes: dict[str, Any], edges: dict[str, list[str]], *, outbound: bool
+) -> list[str]:
+    problems = []
+    reachable = _reach(start, edges)
+    for name in nodes:
+        if name not in reachable:
+            problems.append(f"node {name}: cannot be reached from the start")
+    # Every reachable node must have a way to a hangup.
+    reverse: dict[str, list[str]] = {name: [] for name in nodes}
+    for name, links in edges.items():
+        for link in links:
+            reverse[link].append(name)
+    ends = [name for name, node in nodes.items() if node["type"] == "hangup"]
+    can_end: set[str] = set()
+    for end in ends:
+        can_end |= _reach(end, reverse)
+    for name in sorted(reachable - can_end):
+        problems.append(f"node {name}: no path from here ever ends the call")
+    # A loop of nodes that never wait for the caller would spin forever.
+    immediate = {
+        n: [m for m in edges[n] if nodes[m]["type"] in IMMEDIATE]
+        for n in nodes
+        if nodes[n]["type"] in IMMEDIATE
+    }
+    for name in immediate:
+        if name in _reach_excluding_self(name, immediate):
+            problems.append(f"node {name}: is in a loop that never waits for the caller")
+            break
+    if outbound and not _says_never_ask_first(start, nodes):
+        problems.append(
+            "an outbound flow must say early (before asking anything) that we never ask for "
+            "a password or PIN: add a never_ask node"
+        )
+    return problems
+
+
+def _reach(start: str, edges: dict[str, list[str]]) -> set[str]:
+    seen, queue = {start}, deque([start])
+    while queue:
+        for link in edges.get(queue.popleft(), []):
+            if link not in seen:
+                seen.add(link)
+                queue.append(link)
+    return seen
+
+
+def _reach_excluding_self(start: str, edges: dict[str, list[str]]) -> set[str]:
+    seen: set[str] = set()
+    queue = deque(edges.get(start, []))
+    while queue:
+        name = queue.popleft()
+        if name not in seen:
+            seen.add(name)
+            queue.extend(edges.get(name, []))
+    return seen
+
+
+def _says_never_ask_first(start: str, nodes: dict[str, Any]) -> bool:
+    """A never_ask node comes before the first node that waits for the caller."""
+    name, seen = start, set()
+    while name not in seen:
+        seen.add(name)
+        node = nodes[name]
+        if node["type"] == "never_ask":
+            return True
+        if node["type"] not in {"say", "outcome"}:
+            return False
+        name = node["next"]
+    return False

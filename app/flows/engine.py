@@ -1,0 +1,259 @@
+"""Running a flow: each webhook of a call renders the next nodes as TwiML.
+
+Nodes that need no answer (say, branch, outcome) are rendered together in one response; a node
+that waits for the caller (gather, verify, record, transfer) ends the response with the verb
+whose action URL brings Twilio back to the flow.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+from twilio.twiml.voice_response import VoiceResponse
+
+from app.flows.definition import Flow
+from app.flows.prompts import NEVER_ASK, VOICES
+from app.flows.variables import render
+from app.telephony.models import Call, CallTurn
+
+log = logging.getLogger(__name__)
+
+#: Checks a code the caller typed; the verification issue supplies the real one.
+CodeChecker = Callable[[Session, Call, str], bool]
+
+MACHINE_ANSWERS = {
+    "machine_start",
+    "machine_end_beep",
+    "machine_end_silence",
+    "machine_end_other",
+    "fax",
+}
+_MAX_IMMEDIATE = 50
+
+
+class FlowUrls(Protocol):
+    """Absolute, signed-over URLs of the flow's own webhooks for one call."""
+
+    def node(self, node: str) -> str: ...
+    def input(self, node: str, attempt: int) -> str: ...
+    def recorded(self, node: str) -> str: ...
+    def dialed(self, node: str) -> str: ...
+
+
+@dataclass
+class FlowRun:
+    """One webhook's worth of a call's flow."""
+
+    session: Session
+    call: Call
+    flow: Flow
+    urls: FlowUrls
+    check_code: CodeChecker
+    values: dict[str, Any]  # company, name, callback_number, ... as the prompts speak them
+    time_zone: str | None = None
+
+    # ----- entry points, one per webhook -----
+
+    def begin(self, answered_by: str | None = None) -> VoiceResponse:
+        """The first TwiML of a call; an answering machine gets a voicemail without details."""
+        response = VoiceResponse()
+        if answered_by in MACHINE_ANSWERS:
+            self._say(response, "voicemail", self.flow.prompts["voicemail"])
+            self.call.outcome = self.call.outcome or "voicemail"
+            response.hangup()
+            return response
+        return self._render(response, self.flow.start)
+
+    def resume(self, node: str) -> VoiceResponse:
+        return self._render(VoiceResponse(), self._known(node))
+
+    def on_input(self, node_name: str, attempt: int, digits: str) -> VoiceResponse:
+        node_name = self._known(node_name)
+        node = self.flow.node(node_name)
+        digits = digits.strip()
+        response = VoiceResponse()
+        if node["type"] == "verify":
+            return self._on_code(response, node_name, node, attempt, digits)
+        if node["type"] != "gather":
+            return self._render(response, node_name)
+        if not digits:
+            return self._retry(
+                response,
+                node_name,
+                node,
+                attempt,
+                "no_input",
+                node.get("retries", 2),
+            )
+        if "choices" in node:
+            target = node["choices"].get(digits)
+            if target is None:
+                self._turn(node_name, "caller", digits)
+                return self._retry(
+                    response, node_name, node, attempt, "not_valid", node.get("retries", 2)
+                )
+            self._turn(node_name, "caller", digits)
+            if "save_as" in node:
+                self._remember(node["save_as"], digits)
+            return self._render(response, str(target))
+        if len(digits) != node["digits"] or not digits.isdigit():
+            self._turn(node_name, "caller", "*" * len(digits))
+            return self._retry(
+                response, node_name, node, attempt, "not_valid", node.get("retries", 2)
+            )
+        self._turn(node_name, "caller", digits)
+        if "save_as" in node:
+            self._remember(node["save_as"], digits)
+        return self._render(response, node["next"])
+
+    def on_recording(self, node_name: str, recording_url: str, duration: str) -> VoiceResponse:
+        node_name = self._known(node_name)
+        node = self.flow.node(node_name)
+        self._remember("recording_url", recording_url)
+        self._remember("recording_seconds", int(duration) if duration.isdigit() else None)
+        self._turn(node_name, "caller", f"[recording, {duration or '?'} s]")
+        return self._render(VoiceResponse(), node["next"])
+
+    def on_dial(self, node_name: str, dial_status: str) -> VoiceResponse:
+        node_name = self._known(node_name)
+        node = self.flow.node(node_name)
+        self._remember("transfer_status", dial_status)
+        return self._render(VoiceResponse(), node["next"])
+
+    # ----- rendering -----
+
+    def _render(self, response: VoiceResponse, name: str) -> VoiceResponse:
+        for _ in range(_MAX_IMMEDIATE):
+            node = self.flow.node(name)
+            kind = node["type"]
+            if kind == "say":
+                self._say(response, name, self.flow.prompt(node["prompt"]))
+                name = node["next"]
+            elif kind == "never_ask":
+                self._say(response, name, NEVER_ASK)
+                name = node["next"]
+            elif kind == "outcome":
+                self.call.outcome = node["value"]
+                name = node["next"]
+            elif kind == "branch":
+                value = self.call.variables.get(node["variable"])
+                name = str(node["cases"].get(str(value), node["default"]))
+            elif kind in ("gather", "verify"):
+                return self._ask(response, name, node, attempt=1)
+            elif kind == "record":
+                self._say(response, name, self.flow.prompt(node["prompt"]))
+                response.record(
+                    action=self.urls.recorded(name),
+                    method="POST",
+                    max_length=node.get("max_seconds", 120),
+                    finish_on_key="#",
+                    play_beep=True,
+                )
+                return response
+            elif kind == "transfer":
+                self._say(response, name, self.flow.prompt(node["prompt"]))
+                dial = response.dial(action=self.urls.dialed(name), method="POST", timeout=30)
+                dial.number(str(node["to"]))
+                return response
+            else:  # hangup
+                if "prompt" in node:
+                    self._say(response, name, self.flow.prompt(node["prompt"]))
+                response.hangup()
+                return response
+        # The checker refuses loops of immediate nodes; this guards a live call all the same.
+        log.error("flow rendered too many nodes at once", extra={"flow": self.flow.name})
+        response.hangup()
+        return response
+
+    def _ask(
+        self,
+        response: VoiceResponse,
+        name: str,
+        node: dict[str, Any],
+        *,
+        attempt: int,
+        reprompt: bool = False,
+    ) -> VoiceResponse:
+        prompt = node.get("reprompt", node["prompt"]) if reprompt else node["prompt"]
+        options: dict[str, Any] = {
+            "action": self.urls.input(name, attempt),
+            "method": "POST",
+            "timeout": node.get("timeout", 6),
+            "action_on_empty_result": True,
+        }
+        if node["type"] == "verify":
+            options["finish_on_key"] = "#"
+            options["num_digits"] = node.get("max_digits", 8)
+        elif "choices" in node:
+            options["num_digits"] = 1
+        else:
+            options["num_digits"] = node["digits"]
+            options["finish_on_key"] = "#"
+        gather = response.gather(**options)
+        self._say(gather, name, self.flow.prompt(prompt))
+        return response
+
+    def _retry(
+        self,
+        response: VoiceResponse,
+        name: str,
+        node: dict[str, Any],
+        attempt: int,
+        why: str,
+        retries: int,
+    ) -> VoiceResponse:
+        self._say(response, name, self.flow.prompts[why])
+        if attempt <= retries:
+            return self._ask(response, name, node, attempt=attempt + 1, reprompt=True)
+        return self._render(response, node["fallback"])
+
+    def _on_code(
+        self, response: VoiceResponse, name: str, node: dict[str, Any], attempt: int, digits: str
+    ) -> VoiceResponse:
+        tries = node.get("tries", 3)
+        low, high = node.get("min_digits", 6), node.get("max_digits", 8)
+        # The code itself is never stored or logged: the transcript keeps only its length.
+        self._turn(name, "caller", "*" * len(digits) if digits else "(no keys)")
+        if not digits:
+            verified, why = False, "no_input"
+        elif not digits.isdigit() or not low <= len(digits) <= high:
+            verified, why = False, "not_valid"
+        else:
+            verified, why = bool(self.check_code(self.session, self.call, digits)), "wrong_code"
+        if verified:
+            self._remember("verified", True)
+            return self._render(response, node["on_success"])
+        self._say(response, name, self.flow.prompts[why])
+        if attempt < tries:
+            return self._ask(response, name, node, attempt=attempt + 1, reprompt=True)
+        return self._render(response, node["on_failure"])
+
+    # ----- helpers -----
+
+    def _say(self, verb: Any, node: str, prompt: dict[str, str]) -> None:
+        locale = self.call.locale if self.call.locale in VOICES else "en"
+        text = render(prompt[locale], locale, self.values, time_zone=self.time_zone)
+        language, voice = VOICES[locale]
+        verb.say(text, language=language, voice=voice)
+        self._turn(node, "system", text)
+
+    def _turn(self, node: str, speaker: str, text: str) -> None:
+        self.session.add(CallTurn(call_id=self.call.id, node=node, speaker=speaker, text=text))
+
+    def _remember(self, key: str, value: Any) -> None:
+        # Reassign, so that the JSON column sees the change.
+        self.call.variables = {**(self.call.variables or {}), key: value}
+
+    def _known(self, node: str) -> str:
+        if node not in self.flow.nodes:
+            # A URL for a node that a new version of the flow removed: end the call politely.
+            raise UnknownNode(node)
+        return node
+
+
+class UnknownNode(LookupError):
+    """The webhook named a node the flow does not have."""

@@ -1,0 +1,70 @@
+"""The values prompts speak, rendered for the callee's language with Babel."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+from babel.numbers import format_currency
+
+_BABEL_LOCALES = {"en": "en_GB", "it": "it_IT", "pl": "pl_PL", "zh": "zh_Hans_CN"}
+# Spoken dates: day, month name and time; Babel localizes the month and the order.
+_DATE_PATTERNS = {
+    "en": "d MMMM 'at' HH:mm",
+    "it": "d MMMM 'alle' HH:mm",
+    "pl": "d MMMM 'o' HH:mm",
+    "zh": "M月d日 HH:mm",
+}
+
+
+class _Blank(dict):  # type: ignore[type-arg]
+    """A missing value renders as nothing rather than failing a live call."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def spoken_digits(digits: str) -> str:
+    """'482197' -> '4 8 2 1 9 7', so that text-to-speech reads digit by digit."""
+    return " ".join(ch for ch in digits if ch.isdigit() or ch == "+").replace("+ ", "+")
+
+
+def render(template: str, locale: str, values: dict[str, Any], *, time_zone: str | None) -> str:
+    text = template.format_map(_Blank(localize(values, locale, time_zone=time_zone)))
+    # Babel separates "249,90 €" with no-break spaces; speech and transcripts want plain ones.
+    return text.replace("\xa0", " ").replace("\u202f", " ")
+
+
+def localize(values: dict[str, Any], locale: str, *, time_zone: str | None) -> dict[str, str]:
+    babel_locale = _BABEL_LOCALES.get(locale, "en_GB")
+    out: dict[str, str] = {}
+    for key, value in values.items():
+        if value is None:
+            continue
+        out[key] = str(value)
+    if "amount" in values and values.get("amount") is not None:
+        try:
+            amount = Decimal(str(values["amount"]))
+            out["amount"] = format_currency(
+                amount, str(values.get("currency") or "EUR"), locale=babel_locale
+            )
+        except (InvalidOperation, ValueError):
+            out["amount"] = str(values["amount"])
+    if values.get("time"):
+        try:
+            moment = datetime.fromisoformat(str(values["time"]))
+            zone = ZoneInfo(time_zone) if time_zone else None
+            if zone is not None and moment.tzinfo is not None:
+                moment = moment.astimezone(zone)
+            out["time"] = format_datetime(
+                moment, _DATE_PATTERNS.get(locale, _DATE_PATTERNS["en"]), locale=babel_locale
+            )
+        except ValueError:
+            out["time"] = str(values["time"])
+    for key in ("reference", "callback_number"):
+        if values.get(key):
+            out[key] = spoken_digits(str(values[key]))
+    return out

@@ -1,0 +1,1 @@
+"""Calls and the carriers that place them: Twilio, or the built-in simulator."""

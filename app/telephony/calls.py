@@ -1,0 +1,324 @@
+"""Placing calls, recording what the carrier reports, and running a call's flow."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.audit.service import Actor, record
+from app.customers.models import Customer
+from app.database import utcnow
+from app.errors import Conflict, InvalidInput
+from app.flows.definition import Flow
+from app.flows.engine import CodeChecker, FlowRun, FlowUrls
+from app.locales import locale_for_region
+from app.numbers.models import NumberPurpose, OfficialNumber
+from app.phones import parse_phone
+from app.telephony.carrier import OutboundCall, Telephony, TelephonyError
+from app.telephony.models import Call, CallDirection, CallEvent, CallStatus
+
+log = logging.getLogger(__name__)
+
+
+def new_reference() -> str:
+    """Six digits a person can read out and check in the app."""
+    return f"{secrets.randbelow(1_000_000):06d}"
+
+
+def caller_id_for(session: Session, callee: str) -> OfficialNumber:
+    """An official outbound number, never an inbound-only or retired one; same country first."""
+    candidates = list(
+        session.scalars(
+            select(OfficialNumber)
+            .where(
+                OfficialNumber.retired_at.is_(None),
+                OfficialNumber.inbound_only.is_(False),
+                OfficialNumber.purpose == NumberPurpose.OUTBOUND_VERIFICATION,
+            )
+            .order_by(OfficialNumber.active_from)
+        )
+    )
+    if not candidates:
+        raise Conflict(
+            "no official outbound_verification number is in service to call from",
+            code="no_caller_id",
+        )
+    region = parse_phone(callee).region
+    for number in candidates:
+        if parse_phone(number.phone).region == region:
+            return number
+    return candidates[0]
+
+
+def hotline_number(session: Session) -> str | None:
+    """The number people can call back on (spoken in voicemails)."""
+    return session.scalar(
+        select(OfficialNumber.phone)
+        .where(
+            OfficialNumber.retired_at.is_(None),
+            OfficialNumber.purpose == NumberPurpose.INBOUND_HOTLINE,
+        )
+        .order_by(OfficialNumber.active_from)
+        .limit(1)
+    )
+
+
+def start_outbound_call(
+    session: Session,
+    *,
+    telephony: Telephony,
+    urls: CallUrls,
+    customer: Customer,
+    flow: Flow,
+    variables: dict[str, Any] | None = None,
+    actor: Actor,
+    to_number: str | None = None,
+) -> Call:
+    """Record the call, commit, then ask the carrier to place it.
+
+    The row is committed first so that the carrier's first webhook finds it, and no transaction
+    is held open across the carrier's HTTP call.
+    """
+    if flow.direction != "outbound":
+        raise InvalidInput(f"flow: {flow.name} is not an outbound flow", field="flow")
+    to = to_number or customer.phone
+    caller = caller_id_for(session, to)
+    call_id = uuid.uuid4()
+    call = Call(
+        id=call_id,
+        direction=CallDirection.OUTBOUND,
+        from_number=caller.phone,
+        to_number=to,
+        customer_id=customer.id,
+        flow=flow.name,
+        flow_version=flow.version,
+        locale=customer.locale,
+        reference=new_reference(),
+        status=CallStatus.QUEUED,
+        variables=dict(variables or {}),
+    )
+    session.add(call)
+    record(
+        session,
+        actor=actor,
+        action="call.placed",
+        subject_type="call",
+        subject_id=call_id,
+        changes={"flow": flow.name, "to": to, "from": caller.phone},
+    )
+    request = OutboundCall(
+        to=to, from_=caller.phone, url=urls.start(call_id), status_callback=urls.status(call_id)
+    )
+    session.commit()
+    try:
+        sid = telephony.place_call(request)
+    except TelephonyError as exc:
+        call = session.get_one(Call, call_id)
+        # An unknown outcome stays queued: the call may exist, so it must not be blindly re-dialed.
+        call.status = CallStatus.FAILED if exc.outcome_known else CallStatus.QUEUED
+        call.error = f"{type(exc).__name__}: {exc}"[:200]
+        record(
+            session,
+            actor=actor,
+            action="call.failed",
+            subject_type="call",
+            subject_id=call_id,
+            changes={"error": call.error, "retry": exc.retry},
+        )
+        session.commit()
+        raise
+    call = session.get_one(Call, call_id)
+    if call.sid is None:
+        call.sid = sid
+    session.commit()
+    return call
+
+
+def start_inbound_call(
+    session: Session, *, sid: str, caller: str, called: str, flows: dict[str, Flow]
+) -> Call | None:
+    """The call record of a call to one of our lines; None if the line has no flow."""
+    existing = session.scalar(select(Call).where(Call.sid == sid))
+    if existing is not None:  # Twilio retried the webhook
+        return existing
+    try:
+        line = parse_phone(called).e164
+    except InvalidInput:
+        return None
+    official = session.scalar(
+        select(OfficialNumber).where(
+            OfficialNumber.phone == line, OfficialNumber.retired_at.is_(None)
+        )
+    )
+    if official is None or not official.flow or official.flow not in flows:
+        return None
+    try:
+        number = parse_phone(caller)
+        from_number, region = number.e164, number.region
+    except InvalidInput:  # withheld or malformed caller ID
+        from_number, region = "anonymous", None
+    customer_id = session.scalar(select(Customer.id).where(Customer.phone == from_number).limit(1))
+    flow = flows[official.flow]
+    call = Call(
+        sid=sid,
+        direction=CallDirection.INBOUND,
+        from_number=from_number,
+        to_number=line,
+        customer_id=customer_id,
+        flow=flow.name,
+        flow_version=flow.version,
+        locale=locale_for_region(region),
+        status=CallStatus.IN_PROGRESS,
+        answered_at=utcnow(),
+        variables={},
+    )
+    try:
+        with session.begin_nested():
+            session.add(call)
+    except IntegrityError:  # the same CallSid raced in twice
+        return session.scalar(select(Call).where(Call.sid == sid))
+    return call
+
+
+def record_status(
+    session: Session,
+    *,
+    call: Call,
+    status: str,
+    sequence_number: str | None = None,
+    timestamp: str | None = None,
+    duration: str | None = None,
+    answered_by: str | None = None,
+    sid: str | None = None,
+) -> bool:
+    """Keep each status of a call once; a late or repeated report never moves the call back.
+
+    Answers whether the report was new.
+    """
+    try:
+        reported = CallStatus(status)
+    except ValueError:
+        log.warning("unknown call status ignored", extra={"status": status})
+        return False
+    if sid and call.sid is None:
+        call.sid = sid
+    seen = session.scalar(
+        select(CallEvent.id).where(CallEvent.call_id == call.id, CallEvent.status == reported)
+    )
+    if seen is not None:
+        return False
+    event = CallEvent(
+        call_id=call.id,
+        status=reported,
+        sequence_number=int(sequence_number) if (sequence_number or "").isdigit() else None,
+        reported_at=_parse_timestamp(timestamp),
+    )
+    try:
+        with session.begin_nested():
+            session.add(event)
+    except IntegrityError:  # the same report raced in twice
+        return False
+    if reported.rank > call.status.rank:
+        call.status = reported
+        now = utcnow()
+        if reported is CallStatus.IN_PROGRESS:
+            call.answered_at = call.answered_at or now
+            call.answered_by = answered_by or call.answered_by
+        if reported.is_final:
+            call.ended_at = now
+            if (duration or "").isdigit():
+                call.duration_seconds = int(duration or 0)
+            if reported is not CallStatus.COMPLETED and call.outcome is None:
+                call.outcome = "unreachable"
+    return True
+
+
+def _parse_timestamp(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        from email.utils import parsedate_to_datetime
+
+        return parsedate_to_datetime(value).astimezone(UTC)
+    except (TypeError, ValueError):
+        return None
+
+
+class CallUrls:
+    """Absolute URLs of a call's webhooks on PUBLIC_BASE_URL (what Twilio calls and signs)."""
+
+    def __init__(self, app: Flask) -> None:
+        self.base = app.config["PUBLIC_BASE_URL"]
+        self.adapter = app.url_map.bind("callcenter.invalid")
+
+    def _url(self, endpoint: str, **values: Any) -> str:
+        return self.base + self.adapter.build(endpoint, values)
+
+    def start(self, call_id: uuid.UUID) -> str:
+        return self._url("twilio.call_start", call_id=call_id)
+
+    def status(self, call_id: uuid.UUID | None = None) -> str:
+        """The status callback; outbound calls name their call, inbound ones go by CallSid."""
+        if call_id is None:
+            return self._url("twilio.status")
+        return self._url("twilio.status", call=str(call_id))
+
+    def inbound(self) -> str:
+        return self._url("twilio.inbound")
+
+    def for_call(self, call_id: uuid.UUID) -> FlowUrls:
+        return _FlowUrls(self, call_id)
+
+
+class _FlowUrls:
+    def __init__(self, urls: CallUrls, call_id: uuid.UUID) -> None:
+        self.urls, self.call_id = urls, call_id
+
+    def node(self, node: str) -> str:
+        return self.urls._url("twilio.call_node", call_id=self.call_id, node=node)
+
+    def input(self, node: str, attempt: int) -> str:
+        return self.urls._url("twilio.call_input", call_id=self.call_id, node=node, attempt=attempt)
+
+    def recorded(self, node: str) -> str:
+        return self.urls._url("twilio.call_recorded", call_id=self.call_id, node=node)
+
+    def dialed(self, node: str) -> str:
+        return self.urls._url("twilio.call_dialed", call_id=self.call_id, node=node)
+
+
+def flow_run(
+    session: Session,
+    *,
+    call: Call,
+    flow: Flow,
+    urls: CallUrls,
+    check_code: CodeChecker,
+    company: str,
+) -> FlowRun:
+    """The flow of a call, with the values its prompts speak."""
+    customer = session.get(Customer, call.customer_id) if call.customer_id else None
+    values: dict[str, Any] = {
+        **(call.variables or {}),
+        "company": company,
+        "name": customer.name if customer and customer.name else "",
+        "reference": call.reference or "",
+        "callback_number": hotline_number(session) or "",
+    }
+    return FlowRun(
+        session=session,
+        call=call,
+        flow=flow,
+        urls=urls.for_call(call.id),
+        check_code=check_code,
+        values=values,
+        time_zone=customer.time_zone if customer else None,
+    )

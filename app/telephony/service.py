@@ -1,0 +1,40 @@
+"""The app's carrier and code checker, chosen by configuration."""
+
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from app.flows.engine import CodeChecker
+from app.telephony.carrier import Telephony
+from app.telephony.models import Call
+from app.telephony.signatures import signing_token
+
+
+def telephony_for(app: Flask) -> Telephony:
+    """The carrier named by TELEPHONY, built once per app."""
+    if "telephony" not in app.extensions:
+        if app.config["TELEPHONY"] == "twilio":
+            from app.telephony.twilio_carrier import TwilioTelephony
+
+            app.extensions["telephony"] = TwilioTelephony(
+                account_sid=app.config["TWILIO_ACCOUNT_SID"],
+                auth_token=app.config["TWILIO_AUTH_TOKEN"],
+                api_base_url=app.config.get("TWILIO_API_BASE_URL"),
+            )
+        else:
+            from app.telephony.simulator import HttpTransport, SimulatorTelephony
+
+            app.extensions["telephony"] = SimulatorTelephony(
+                transport=HttpTransport(), auth_token=signing_token(app.config)
+            )
+    return app.extensions["telephony"]
+
+
+def no_codes_yet(session: Session, call: Call, code: str) -> bool:
+    """Until app codes and authenticators are enrolled (the verification issue), none is valid."""
+    return False
+
+
+def code_checker_for(app: Flask) -> CodeChecker:
+    return app.extensions.get("code_checker", no_codes_yet)

@@ -1,0 +1,383 @@
+"""The built-in telephony simulator: an offline carrier that plays calls as Twilio would.
+
+It signs every webhook request with X-Twilio-Signature, follows the TwiML the app answers
+(Say, Gather, Record, Redirect, Pause, Dial, Hangup), and reports each call's status in order.
+A scripted callee answers (or not) and presses keys, so tests and demos can run whole calls.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+import xml.etree.ElementTree as ET
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from typing import Protocol
+from urllib.parse import urlsplit
+
+import requests
+from flask import Flask
+
+from app.errors import InvalidInput
+from app.phones import parse_phone
+from app.telephony.carrier import InvalidNumber, OutboundCall
+from app.telephony.signatures import signature_for
+
+log = logging.getLogger(__name__)
+
+ACCOUNT_SID = "AC" + "5" * 32  # the simulator's own account; never a real one
+ANSWERS = ("human", "machine", "busy", "no-answer", "failed")
+# What each TwiML verb may contain, as Twilio documents it.
+NESTING = {
+    "Response": {
+        "Say",
+        "Play",
+        "Gather",
+        "Record",
+        "Redirect",
+        "Pause",
+        "Dial",
+        "Hangup",
+        "Reject",
+        "Sms",
+    },
+    "Gather": {"Say", "Play", "Pause"},
+    "Dial": {"Number", "Client", "Conference", "Queue", "Sip"},
+}
+_MAX_VERBS = 500
+
+
+class SimulatorError(RuntimeError):
+    """The app answered something Twilio would refuse (bad TwiML, an error status)."""
+
+
+@dataclass
+class CalleeScript:
+    """How the simulated person behaves: answer or not, and the keys for each question."""
+
+    answer: str = "human"
+    keys: list[str] = field(default_factory=list)  # one entry per Gather; "" presses nothing
+    recording_seconds: int = 15
+    dial_status: str = "completed"
+
+    def __post_init__(self) -> None:
+        if self.answer not in ANSWERS:
+            raise ValueError(f"answer must be one of {', '.join(ANSWERS)}")
+
+
+@dataclass
+class Line:
+    """One line of what happened on a simulated call."""
+
+    who: str  # "call" (what the callee heard), "callee" (what they did), "carrier"
+    text: str
+
+
+@dataclass
+class SimulatedCall:
+    sid: str
+    direction: str
+    from_: str
+    to: str
+    url: str
+    status_callback: str | None
+    script: CalleeScript
+    machine_detection: bool = True
+    lines: list[Line] = field(default_factory=list)
+    statuses: list[str] = field(default_factory=list)
+    seconds: int = 0
+    finished: threading.Event = field(default_factory=threading.Event)
+    error: str | None = None
+
+
+class Transport(Protocol):
+    def post(self, url: str, params: dict[str, str], signature: str) -> tuple[int, str]: ...
+
+
+class WsgiTransport:
+    """Calls the app in-process (tests, `flows walk`), through the full request stack."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def post(self, url: str, params: dict[str, str], signature: str) -> tuple[int, str]:
+        parts = urlsplit(url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        with self.app.test_client() as client:
+            response = client.post(path, data=params, headers={"X-Twilio-Signature": signature})
+            return response.status_code, response.get_data(as_text=True)
+
+
+class HttpTransport:
+    """Calls the app over HTTP at PUBLIC_BASE_URL, as Twilio does (the running web process)."""
+
+    def post(self, url: str, params: dict[str, str], signature: str) -> tuple[int, str]:
+        response = requests.post(
+            url, data=params, headers={"X-Twilio-Signature": signature}, timeout=15
+        )
+        return response.status_code, response.text
+
+
+class SimulatorTelephony:
+    name = "simulator"
+
+    def __init__(
+        self,
+        *,
+        transport: Transport,
+        auth_token: str,
+        synchronous: bool = False,
+        default_script: CalleeScript | None = None,
+    ) -> None:
+        self.transport = transport
+        self.auth_token = auth_token
+        self.synchronous = synchronous
+        self.default_script = default_script or CalleeScript()
+        self.scripts: dict[str, deque[CalleeScript]] = defaultdict(deque)
+        self.calls: dict[str, SimulatedCall] = {}
+        self.messages: list[dict[str, str]] = []
+        self.hung_up: set[str] = set()
+        self._lock = threading.Lock()
+
+    # ----- the Telephony interface -----
+
+    def place_call(self, call: OutboundCall) -> str:
+        for number in (call.to, call.from_):
+            try:
+                parse_phone(number)
+            except InvalidInput:
+                raise InvalidNumber(
+                    f"the number {number} is not valid", code=21211, status=400
+                ) from None
+        with self._lock:
+            queue = self.scripts.get(call.to)
+            script = queue.popleft() if queue else self.default_script
+        simulated = SimulatedCall(
+            sid="CA" + secrets.token_hex(16),
+            direction="outbound-api",
+            from_=call.from_,
+            to=call.to,
+            url=call.url,
+            status_callback=call.status_callback,
+            script=script,
+            machine_detection=call.machine_detection,
+        )
+        self.calls[simulated.sid] = simulated
+        self._start(simulated)
+        return simulated.sid
+
+    def send_sms(self, *, to: str, from_: str, body: str) -> str:
+        sid = "SM" + secrets.token_hex(16)
+        self.messages.append({"sid": sid, "to": to, "from": from_, "body": body})
+        return sid
+
+    def hang_up(self, sid: str) -> None:
+        self.hung_up.add(sid)
+
+    # ----- the simulator's own controls -----
+
+    def expect(self, number: str, script: CalleeScript) -> None:
+        """The next call to this number meets this callee."""
+        with self._lock:
+            self.scripts[number].append(script)
+
+    def call_in(
+        self,
+        *,
+        from_: str,
+        to: str,
+        inbound_url: str,
+        status_url: str | None = None,
+        script: CalleeScript | None = None,
+    ) -> SimulatedCall:
+        """A person rings one of our lines (whose status callback, if set, hears "completed")."""
+        simulated = SimulatedCall(
+            sid="CA" + secrets.token_hex(16),
+            direction="inbound",
+            from_=from_,
+            to=to,
+            url=inbound_url,
+            status_callback=status_url,
+            script=script or self.default_script,
+            machine_detection=False,
+        )
+        self.calls[simulated.sid] = simulated
+        self._start(simulated)
+        return simulated
+
+    def _start(self, simulated: SimulatedCall) -> None:
+        if self.synchronous:
+            self.play(simulated)
+        else:
+            threading.Thread(target=self.play, args=(simulated,), daemon=True).start()
+
+    # ----- playing a call -----
+
+    def play(self, call: SimulatedCall) -> None:
+        try:
+            self._play(call)
+        except Exception as exc:  # a thread must not die silently: keep and log what went wrong
+            call.error = f"{type(exc).__name__}: {exc}"
+            log.exception("simulated call failed", extra={"sid": call.sid})
+            if self.synchronous:
+                raise
+        finally:
+            call.finished.set()
+
+    def _play(self, call: SimulatedCall) -> None:
+        outbound = call.direction != "inbound"
+        if outbound:
+            # Twilio places the call a moment after the REST request returns.
+            if not self.synchronous:
+                time.sleep(0.2)
+            self._status(call, "initiated")
+            self._status(call, "ringing")
+            if call.script.answer in ("busy", "no-answer", "failed"):
+                call.lines.append(Line("carrier", call.script.answer))
+                self._status(call, call.script.answer, CallDuration="0")
+                return
+        params = self._base(call)
+        if outbound:
+            if call.machine_detection:
+                params["AnsweredBy"] = (
+                    "machine_start" if call.script.answer == "machine" else "human"
+                )
+            self._status(
+                call,
+                "in-progress",
+                **({"AnsweredBy": params["AnsweredBy"]} if "AnsweredBy" in params else {}),
+            )
+        call.lines.append(
+            Line(
+                "carrier",
+                "answered by a machine" if call.script.answer == "machine" else "answered",
+            )
+        )
+        keys = deque(call.script.keys)
+        self._follow(call, self._fetch(call, call.url, params), keys)
+        self._status(call, "completed", CallDuration=str(call.seconds))
+
+    def _follow(self, call: SimulatedCall, twiml: str, keys: deque[str]) -> None:
+        for _ in range(_MAX_VERBS):
+            if call.sid in self.hung_up:
+                call.lines.append(Line("carrier", "hung up by the app"))
+                return
+            root = _parse(twiml)
+            next_url: tuple[str, dict[str, str]] | None = None
+            for verb in root:
+                if verb.tag == "Say":
+                    self._heard(call, verb)
+                elif verb.tag == "Pause":
+                    call.seconds += int(verb.get("length", "1"))
+                elif verb.tag == "Hangup" or verb.tag == "Reject":
+                    call.lines.append(Line("carrier", "hangup"))
+                    return
+                elif verb.tag == "Redirect":
+                    next_url = ((verb.text or "").strip(), {})
+                    break
+                elif verb.tag == "Gather":
+                    for child in verb:
+                        if child.tag == "Say":
+                            self._heard(call, child)
+                    pressed = keys.popleft() if keys else ""
+                    call.lines.append(
+                        Line("callee", f"presses {pressed}" if pressed else "presses nothing")
+                    )
+                    call.seconds += 3 if pressed else int(verb.get("timeout", "5"))
+                    if pressed or verb.get("actionOnEmptyResult") == "true":
+                        next_url = (verb.get("action", ""), {"Digits": pressed})
+                        break
+                elif verb.tag == "Record":
+                    seconds = call.script.recording_seconds
+                    call.lines.append(Line("callee", f"speaks for {seconds} seconds"))
+                    call.seconds += seconds
+                    next_url = (
+                        verb.get("action", ""),
+                        {
+                            "RecordingUrl": f"https://simulator.invalid/recordings/{call.sid}",
+                            "RecordingDuration": str(seconds),
+                            "RecordingSid": "RE" + secrets.token_hex(16),
+                        },
+                    )
+                    break
+                elif verb.tag == "Dial":
+                    target = " ".join((child.text or "").strip() for child in verb)
+                    call.lines.append(Line("carrier", f"connects to {target}"))
+                    next_url = (verb.get("action", ""), {"DialCallStatus": call.script.dial_status})
+                    break
+                else:
+                    raise SimulatorError(f"the simulator does not play <{verb.tag}>")
+            if next_url is None:
+                return  # the end of the document: Twilio hangs up
+            url, extra = next_url
+            twiml = self._fetch(call, url, {**self._base(call), **extra})
+        raise SimulatorError("the call went on for too many steps")
+
+    def _heard(self, call: SimulatedCall, say: ET.Element) -> None:
+        text = (say.text or "").strip()
+        call.lines.append(Line("call", text))
+        call.seconds += max(1, len(text) // 15)
+
+    def _base(self, call: SimulatedCall) -> dict[str, str]:
+        return {
+            "CallSid": call.sid,
+            "AccountSid": ACCOUNT_SID,
+            "From": call.from_,
+            "To": call.to,
+            "Direction": call.direction,
+            "ApiVersion": "2010-04-01",
+            "CallStatus": "in-progress",
+        }
+
+    def _status(self, call: SimulatedCall, status: str, **extra: str) -> None:
+        call.statuses.append(status)
+        if not call.status_callback:
+            return
+        params = {
+            **self._base(call),
+            "CallStatus": status,
+            "SequenceNumber": str(len(call.statuses) - 1),
+            "Timestamp": formatdate(usegmt=True),
+            "CallbackSource": "call-progress-events",
+            **extra,
+        }
+        code, _ = self.transport.post(
+            call.status_callback,
+            params,
+            signature_for(self.auth_token, call.status_callback, params),
+        )
+        if code >= 400:
+            raise SimulatorError(f"status callback answered {code}")
+
+    def _fetch(self, call: SimulatedCall, url: str, params: dict[str, str]) -> str:
+        code, body = self.transport.post(url, params, signature_for(self.auth_token, url, params))
+        if code >= 400:
+            raise SimulatorError(f"{urlsplit(url).path} answered {code}: {body[:200]}")
+        return body
+
+
+def _parse(twiml: str) -> ET.Element:
+    """TwiML as Twilio would read it: well-formed XML, verbs nested where they may be."""
+    try:
+        root = ET.fromstring(twiml)  # noqa: S314 - the app's own TwiML, not outside input
+    except ET.ParseError as exc:
+        raise SimulatorError(f"the app answered TwiML that is not XML: {exc}") from None
+    if root.tag != "Response":
+        raise SimulatorError(f"TwiML must be a <Response>, not <{root.tag}>")
+    _check_nesting(root)
+    return root
+
+
+def _check_nesting(element: ET.Element) -> None:
+    allowed = NESTING.get(element.tag)
+    for child in element:
+        if allowed is None or child.tag not in allowed:
+            raise SimulatorError(f"<{child.tag}> may not be inside <{element.tag}>")
+        _check_nesting(child)
+
+
+def transcript(call: SimulatedCall) -> list[tuple[str, str]]:
+    return [(line.who, line.text) for line in call.lines]

@@ -1,0 +1,166 @@
+"""Twilio's webhooks: inbound calls, status callbacks, and each step of a call's flow.
+
+Every route checks X-Twilio-Signature first; a refused request changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from flask import Blueprint, Response, current_app, request
+from sqlalchemy import select
+from twilio.twiml.voice_response import VoiceResponse
+
+from app.extensions import db
+from app.flows.engine import UnknownNode
+from app.flows.prompts import VOICES
+from app.flows.registry import flows
+from app.flows.variables import render
+from app.telephony import calls
+from app.telephony.models import Call
+from app.telephony.service import code_checker_for
+from app.telephony.signatures import twilio_signed
+
+bp = Blueprint("twilio", __name__, url_prefix="/twilio/voice")
+log = logging.getLogger(__name__)
+
+
+def twiml(response: VoiceResponse) -> Response:
+    return Response(str(response), mimetype="text/xml")
+
+
+def _goodbye(prompt: str = "not_in_service") -> Response:
+    """A polite end for a call we cannot serve (unknown line, unknown call)."""
+    response = VoiceResponse()
+    text = next(iter(flows().values())).prompts[prompt]["en"]
+    language, voice = VOICES["en"]
+    response.say(render(text, "en", {}, time_zone=None), language=language, voice=voice)
+    response.hangup()
+    return twiml(response)
+
+
+def _run(call: Call) -> calls.FlowRun:
+    return calls.flow_run(
+        db.session,
+        call=call,
+        flow=flows()[call.flow],
+        urls=calls.CallUrls(current_app),
+        check_code=code_checker_for(current_app),
+        company=current_app.config["COMPANY_NAME"],
+    )
+
+
+def _call(call_id: uuid.UUID) -> Call | None:
+    call = db.session.get(Call, call_id)
+    if call is None or call.flow not in flows():
+        return None
+    sid = request.form.get("CallSid")
+    if call.sid is None and sid:
+        call.sid = sid
+    elif sid and call.sid != sid:
+        return None  # a step of one call replayed on another
+    return call
+
+
+@bp.post("/inbound")
+@twilio_signed
+def inbound() -> Response:
+    call = calls.start_inbound_call(
+        db.session,
+        sid=request.form.get("CallSid", ""),
+        caller=request.form.get("From", ""),
+        called=request.form.get("To", ""),
+        flows=flows(),
+    )
+    if call is None:
+        db.session.rollback()
+        return _goodbye()
+    response = _run(call).begin()
+    db.session.commit()
+    return twiml(response)
+
+
+@bp.post("/status")
+@twilio_signed
+def status() -> Response:
+    form = request.form
+    call = None
+    if form.get("CallSid"):
+        call = db.session.scalar(select(Call).where(Call.sid == form["CallSid"]))
+    if call is None and request.args.get("call"):
+        try:
+            call = db.session.get(Call, uuid.UUID(request.args["call"]))
+        except ValueError:
+            call = None
+    if call is None:
+        log.warning("status callback for an unknown call ignored")
+        return Response(status=204)
+    calls.record_status(
+        db.session,
+        call=call,
+        status=form.get("CallStatus", ""),
+        sequence_number=form.get("SequenceNumber"),
+        timestamp=form.get("Timestamp"),
+        duration=form.get("CallDuration"),
+        answered_by=form.get("AnsweredBy"),
+        sid=form.get("CallSid"),
+    )
+    db.session.commit()
+    return Response(status=204)
+
+
+@bp.post("/calls/<uuid:call_id>/start")
+@twilio_signed
+def call_start(call_id: uuid.UUID) -> Response:
+    call = _call(call_id)
+    if call is None:
+        return _goodbye()
+    response = _run(call).begin(answered_by=request.form.get("AnsweredBy"))
+    db.session.commit()
+    return twiml(response)
+
+
+@bp.post("/calls/<uuid:call_id>/nodes/<node>")
+@twilio_signed
+def call_node(call_id: uuid.UUID, node: str) -> Response:
+    return _step(call_id, lambda run: run.resume(node))
+
+
+@bp.post("/calls/<uuid:call_id>/nodes/<node>/input")
+@twilio_signed
+def call_input(call_id: uuid.UUID, node: str) -> Response:
+    attempt = request.args.get("attempt", "1")
+    attempt_number = int(attempt) if attempt.isdigit() and 0 < int(attempt) < 100 else 1
+    digits = request.form.get("Digits", "")
+    return _step(call_id, lambda run: run.on_input(node, attempt_number, digits))
+
+
+@bp.post("/calls/<uuid:call_id>/nodes/<node>/recorded")
+@twilio_signed
+def call_recorded(call_id: uuid.UUID, node: str) -> Response:
+    return _step(
+        call_id,
+        lambda run: run.on_recording(
+            node, request.form.get("RecordingUrl", ""), request.form.get("RecordingDuration", "")
+        ),
+    )
+
+
+@bp.post("/calls/<uuid:call_id>/nodes/<node>/dialed")
+@twilio_signed
+def call_dialed(call_id: uuid.UUID, node: str) -> Response:
+    return _step(call_id, lambda run: run.on_dial(node, request.form.get("DialCallStatus", "")))
+
+
+def _step(call_id: uuid.UUID, advance) -> Response:  # type: ignore[no-untyped-def]
+    call = _call(call_id)
+    if call is None:
+        return _goodbye()
+    try:
+        response = advance(_run(call))
+    except UnknownNode:
+        db.session.rollback()
+        return _goodbye("goodbye")
+    db.session.commit()
+    return twiml(response)

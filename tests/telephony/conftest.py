@@ -1,0 +1,109 @@
+"""A call center with official lines, a customer, and the simulator as its carrier."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+
+import pytest
+
+from app.audit.service import Actor
+from app.customers.service import find_by_external_id
+from app.extensions import db
+from app.flows.registry import flows
+from app.telephony.calls import CallUrls, start_outbound_call
+from app.telephony.models import Call
+from app.telephony.signatures import signing_token
+from app.telephony.simulator import CalleeScript, SimulatorTelephony, WsgiTransport
+
+VALID_CODE = "908172"
+LINES = [
+    ("+14155550100", "outbound_verification", "Verification calls", False),
+    ("+14155550101", "inbound_hotline", "Is this call from us?", True),
+    ("+14155550102", "complaints", "Complaints", True),
+]
+
+
+def accept_valid_code(session, call, code):  # the verification issue brings the real checker
+    return hmac.compare_digest(code, VALID_CODE)
+
+
+@pytest.fixture
+def simulator(app):
+    carrier = SimulatorTelephony(
+        transport=WsgiTransport(app), auth_token=signing_token(app.config), synchronous=True
+    )
+    app.extensions["telephony"] = carrier
+    app.extensions["code_checker"] = accept_valid_code
+    return carrier
+
+
+@pytest.fixture
+def lines(api):
+    for phone, purpose, label, inbound_only in LINES:
+        response = api.post(
+            "/api/v1/official-numbers",
+            json={"phone": phone, "purpose": purpose, "label": label, "inbound_only": inbound_only},
+        )
+        assert response.status_code == 201, response.get_json()
+
+
+@pytest.fixture
+def customer(api):
+    response = api.post(
+        "/api/v1/customers",
+        json={"external_id": "cust-it", "phone": "+39 333 123 4567", "name": "Giulia Rossi"},
+    )
+    assert response.status_code == 201
+    return response.get_json()
+
+
+@dataclass
+class PlacedCall:
+    call: Call
+    heard: list[str]
+    pressed: list[str]
+    statuses: list[str]
+
+
+def place(
+    app,
+    simulator,
+    *,
+    flow="transaction_alert",
+    external_id="cust-it",
+    keys=(),
+    answer="human",
+    variables=None,
+) -> PlacedCall:
+    """Place an outbound call to the customer and let the scripted callee answer it."""
+    with app.app_context():
+        customer = find_by_external_id(db.session, external_id)
+        simulator.expect(customer.phone, CalleeScript(answer=answer, keys=list(keys)))
+        call = start_outbound_call(
+            db.session,
+            telephony=simulator,
+            urls=CallUrls(app),
+            customer=customer,
+            flow=flows()[flow],
+            actor=Actor("test"),
+            variables=variables
+            or {
+                "amount": "249.90",
+                "currency": "EUR",
+                "merchant": "Electro Shop",
+                "time": "2026-11-23T13:05:00+00:00",
+            },
+        )
+        call_id = call.id
+    simulated = list(simulator.calls.values())[-1]
+    with app.app_context():
+        call = db.session.get_one(Call, call_id)
+        _ = call.events, call.turns  # load them before the session goes
+        db.session.expunge_all()
+    return PlacedCall(
+        call=call,
+        heard=[line.text for line in simulated.lines if line.who == "call"],
+        pressed=[line.text for line in simulated.lines if line.who == "callee"],
+        statuses=simulated.statuses,
+    )
