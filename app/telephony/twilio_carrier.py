@@ -48,8 +48,10 @@ class BaseUrlHttpClient(TwilioHttpClient):
     code path that runs in tests is the one that runs against Twilio.
     """
 
-    def __init__(self, base_url: str | None, **kwargs: Any) -> None:
-        super().__init__(timeout=REST_TIMEOUT_SECONDS, **kwargs)
+    def __init__(
+        self, base_url: str | None, timeout: float = REST_TIMEOUT_SECONDS, **kwargs: Any
+    ) -> None:
+        super().__init__(timeout=timeout, **kwargs)
         self.base_url = base_url.rstrip("/") if base_url else None
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
@@ -62,8 +64,17 @@ class BaseUrlHttpClient(TwilioHttpClient):
 class TwilioTelephony:
     name = "twilio"
 
-    def __init__(self, *, account_sid: str, auth_token: str, api_base_url: str | None = None):
-        self.client = Client(account_sid, auth_token, http_client=BaseUrlHttpClient(api_base_url))
+    def __init__(
+        self,
+        *,
+        account_sid: str,
+        auth_token: str,
+        api_base_url: str | None = None,
+        timeout: float = REST_TIMEOUT_SECONDS,
+    ) -> None:
+        self.client = Client(
+            account_sid, auth_token, http_client=BaseUrlHttpClient(api_base_url, timeout=timeout)
+        )
 
     def place_call(self, call: OutboundCall) -> str:
         options: dict[str, Any] = {

@@ -1,0 +1,40 @@
+"""`flask flows walk` prints a whole call, turn by turn, without touching the real database."""
+
+from __future__ import annotations
+
+from app.telephony.models import Call
+from tests.support import count_rows
+
+
+def test_walk_plays_an_outbound_call_in_italian(app):
+    result = app.test_cli_runner().invoke(
+        args=["flows", "walk", "transaction_alert", "--lang", "it", "--digits", "123456,1"]
+    )
+
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("transaction_alert (it), outbound call")
+    assert "  CALL   Non ti chiederemo mai la password" in result.output
+    assert "  CALLEE presses 1" in lines
+    assert lines[-1] == (
+        "status: completed; outcome: confirmed; events: initiated, ringing, in-progress, completed"
+    )
+    assert count_rows(app, Call) == 0  # the walk ran on a throwaway database
+
+
+def test_walk_plays_an_inbound_line_in_chinese(app):
+    result = app.test_cli_runner().invoke(
+        args=["flows", "walk", "complaints_line", "--lang", "zh", "--digits", "5"]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "  CALL   您已接通Demo Bank投诉专线。为处理您的投诉，本通话将被录音。" in result.output
+    assert "  CALLEE speaks for 15 seconds" in result.output
+    assert "outcome: recorded" in result.output
+
+
+def test_walk_names_the_flows_when_given_an_unknown_one(app):
+    result = app.test_cli_runner().invoke(args=["flows", "walk", "nope"])
+
+    assert result.exit_code == 2
+    assert "no flow 'nope'; there are: account_change_check" in result.output

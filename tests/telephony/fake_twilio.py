@@ -1,0 +1,160 @@
+"""A stand-in for api.twilio.com on loopback, checking every request against Twilio's own OpenAPI
+description (../shared/twilio-openapi, MIT, from twilio/twilio-oai)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, request
+from openapi_core import OpenAPI
+from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest
+from werkzeug.serving import make_server
+
+SPEC = Path(__file__).resolve().parents[3] / "shared" / "twilio-openapi" / "twilio_api_v2010.json"
+
+
+def load_spec() -> OpenAPI:
+    return OpenAPI.from_dict(json.loads(SPEC.read_text()))
+
+
+class _AsIfTwilio(WerkzeugOpenAPIRequest):
+    """The request as sent to Twilio's own origin, which the spec's servers name."""
+
+    @property
+    def host_url(self) -> str:
+        return "https://api.twilio.com/"
+
+
+@dataclass
+class Received:
+    method: str
+    path: str
+    form: dict[str, list[str]]
+    auth: tuple[str, str] | None
+
+
+@dataclass
+class FakeTwilio:
+    spec: OpenAPI
+    received: list[Received] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
+    failures: list[tuple[int, int, str]] = field(default_factory=list)  # (status, code, message)
+    delay: float = 0.0
+
+    def __post_init__(self) -> None:
+        app = Flask("fake_twilio")
+        app.add_url_rule(
+            "/2010-04-01/Accounts/<account>/Calls.json",
+            "calls",
+            self._create_call,
+            methods=["POST"],
+        )
+        app.add_url_rule(
+            "/2010-04-01/Accounts/<account>/Calls/<sid>.json",
+            "call",
+            self._update_call,
+            methods=["POST"],
+        )
+        app.add_url_rule(
+            "/2010-04-01/Accounts/<account>/Messages.json",
+            "messages",
+            self._create_message,
+            methods=["POST"],
+        )
+        app.before_request(self._validate)
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+    def _validate(self) -> Response | None:
+        # Validate the raw body first: reading request.form before would consume it.
+        request.get_data(cache=True)
+        result = self.spec.unmarshal_request(_AsIfTwilio(request))
+        auth = request.authorization
+        self.received.append(
+            Received(
+                request.method,
+                request.path,
+                request.form.to_dict(flat=False),
+                (auth.username, auth.password) if auth else None,
+            )
+        )
+        if result.errors:
+            found = "; ".join(
+                f"{type(e).__name__}: {e} {e.__cause__ or ''}".strip() for e in result.errors
+            )
+            self.violations.append(f"{request.method} {request.path}: {found}")
+            return self._error(400, 21000, f"request does not match the OpenAPI spec: {found}")
+        if self.delay:
+            time.sleep(self.delay)
+        if self.failures:
+            status, code, message = self.failures.pop(0)
+            return self._error(status, code, message)
+        return None
+
+    @staticmethod
+    def _error(status: int, code: int, message: str) -> Response:
+        body = {
+            "code": code,
+            "message": message,
+            "status": status,
+            "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        }
+        return Response(json.dumps(body), status=status, mimetype="application/json")
+
+    def _create_call(self, account: str) -> Response:
+        sid = "CA" + secrets.token_hex(16)
+        return self._resource(
+            201,
+            {
+                "sid": sid,
+                "account_sid": account,
+                "to": request.form["To"],
+                "from": request.form["From"],
+                "status": "queued",
+                "direction": "outbound-api",
+                "api_version": "2010-04-01",
+                "uri": f"/2010-04-01/Accounts/{account}/Calls/{sid}.json",
+            },
+        )
+
+    def _update_call(self, account: str, sid: str) -> Response:
+        return self._resource(
+            200,
+            {
+                "sid": sid,
+                "account_sid": account,
+                "status": request.form.get("Status", "in-progress"),
+            },
+        )
+
+    def _create_message(self, account: str) -> Response:
+        sid = "SM" + secrets.token_hex(16)
+        return self._resource(
+            201,
+            {
+                "sid": sid,
+                "account_sid": account,
+                "to": request.form["To"],
+                "from": request.form.get("From"),
+                "body": request.form["Body"],
+                "status": "queued",
+            },
+        )
+
+    @staticmethod
+    def _resource(status: int, body: dict[str, Any]) -> Response:
+        return Response(json.dumps(body), status=status, mimetype="application/json")
+
+    def last(self, path_end: str) -> Received:
+        return [r for r in self.received if r.path.endswith(path_end)][-1]
