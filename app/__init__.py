@@ -75,6 +75,11 @@ def _register_blueprints(app: Flask, api: JsonErrorApi) -> None:
 
     app.register_blueprint(health_bp)
     app.register_blueprint(twilio_bp)
+    # The softphone shows simulated calls' prompts to whoever opens it: never in production.
+    if app.config["TELEPHONY"] == "simulator" and app.config["ENV_NAME"] != "production":
+        from app.telephony.softphone_views import bp as softphone_bp
+
+        app.register_blueprint(softphone_bp)
     for blueprint in (customers_blp, numbers_blp, audit_blp):
         api.register_blueprint(blueprint)
 

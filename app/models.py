@@ -4,7 +4,7 @@ from app.apikeys.models import ApiKey
 from app.audit.models import AuditEvent
 from app.customers.models import Customer
 from app.numbers.models import NumberPurpose, OfficialNumber
-from app.telephony.models import Call, CallEvent, CallTurn
+from app.telephony.models import Call, CallEvent, CallTurn, SimulatorCall
 from app.worker.models import WorkerHeartbeat
 
 __all__ = [
@@ -16,5 +16,6 @@ __all__ = [
     "Customer",
     "NumberPurpose",
     "OfficialNumber",
+    "SimulatorCall",
     "WorkerHeartbeat",
 ]

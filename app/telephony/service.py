@@ -26,9 +26,26 @@ def telephony_for(app: Flask) -> Telephony:
             from app.telephony.simulator import HttpTransport, SimulatorTelephony
 
             app.extensions["telephony"] = SimulatorTelephony(
-                transport=HttpTransport(), auth_token=signing_token(app.config)
+                transport=HttpTransport(),
+                auth_token=signing_token(app.config),
+                ring_store=_softphone_ring_store(app),
             )
     return app.extensions["telephony"]
+
+
+def _softphone_ring_store(app: Flask):  # type: ignore[no-untyped-def]
+    """Unscripted simulated calls ring on the softphone page (kept in the database)."""
+    from sqlalchemy.orm import Session as OrmSession
+
+    from app.extensions import db
+    from app.telephony.softphone import store_ring
+
+    def store(call):  # type: ignore[no-untyped-def]
+        with app.app_context(), OrmSession(db.engine) as session:
+            store_ring(session, call)
+            session.commit()
+
+    return store
 
 
 def no_codes_yet(session: Session, call: Call, code: str) -> bool:

@@ -13,6 +13,7 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from typing import Protocol
@@ -89,6 +90,7 @@ class SimulatedCall:
     lines: list[Line] = field(default_factory=list)
     statuses: list[str] = field(default_factory=list)
     seconds: int = 0
+    sequence: int = -1  # the SequenceNumber of the last status callback sent
     finished: threading.Event = field(default_factory=threading.Event)
     error: str | None = None
 
@@ -131,11 +133,14 @@ class SimulatorTelephony:
         auth_token: str,
         synchronous: bool = False,
         default_script: CalleeScript | None = None,
+        ring_store: Callable[[SimulatedCall], None] | None = None,
     ) -> None:
         self.transport = transport
         self.auth_token = auth_token
         self.synchronous = synchronous
         self.default_script = default_script or CalleeScript()
+        # Where unscripted calls wait for a person (the softphone); None plays the default script.
+        self.ring_store = ring_store
         self.scripts: dict[str, deque[CalleeScript]] = defaultdict(deque)
         self.calls: dict[str, SimulatedCall] = {}
         self.messages: list[dict[str, str]] = []
@@ -154,7 +159,7 @@ class SimulatorTelephony:
                 ) from None
         with self._lock:
             queue = self.scripts.get(call.to)
-            script = queue.popleft() if queue else self.default_script
+            script = queue.popleft() if queue else None
         simulated = SimulatedCall(
             sid="CA" + secrets.token_hex(16),
             direction="outbound-api",
@@ -162,11 +167,15 @@ class SimulatorTelephony:
             to=call.to,
             url=call.url,
             status_callback=call.status_callback,
-            script=script,
+            script=script or self.default_script,
             machine_detection=call.machine_detection,
         )
         self.calls[simulated.sid] = simulated
-        self._start(simulated)
+        if script is None and self.ring_store is not None:
+            # Nobody scripted this callee: it rings on the softphone page for a person to take.
+            self._run(self._ring_for_a_person, simulated)
+        else:
+            self._start(simulated)
         return simulated.sid
 
     def send_sms(self, *, to: str, from_: str, body: str) -> str:
@@ -209,10 +218,25 @@ class SimulatorTelephony:
         return simulated
 
     def _start(self, simulated: SimulatedCall) -> None:
+        self._run(self.play, simulated)
+
+    def _run(self, work: Callable[[SimulatedCall], None], simulated: SimulatedCall) -> None:
         if self.synchronous:
-            self.play(simulated)
+            work(simulated)
         else:
-            threading.Thread(target=self.play, args=(simulated,), daemon=True).start()
+            threading.Thread(target=work, args=(simulated,), daemon=True).start()
+
+    def _ring_for_a_person(self, call: SimulatedCall) -> None:
+        if not self.synchronous:
+            time.sleep(0.2)
+        try:
+            self.ring(call)
+            assert self.ring_store is not None
+            self.ring_store(call)
+        except Exception:
+            log.exception("simulated call could not ring", extra={"sid": call.sid})
+            if self.synchronous:
+                raise
 
     # ----- playing a call -----
 
@@ -228,73 +252,91 @@ class SimulatorTelephony:
             call.finished.set()
 
     def _play(self, call: SimulatedCall) -> None:
-        outbound = call.direction != "inbound"
-        if outbound:
+        if call.direction != "inbound":
             # Twilio places the call a moment after the REST request returns.
             if not self.synchronous:
                 time.sleep(0.2)
-            self._status(call, "initiated")
-            self._status(call, "ringing")
+            self.ring(call)
             if call.script.answer in ("busy", "no-answer", "failed"):
-                call.lines.append(Line("carrier", call.script.answer))
-                self._status(call, call.script.answer, CallDuration="0")
+                self.decline(call, call.script.answer)
                 return
-        params = self._base(call)
-        if outbound:
-            if call.machine_detection:
-                params["AnsweredBy"] = (
-                    "machine_start" if call.script.answer == "machine" else "human"
-                )
-            self._status(
-                call,
-                "in-progress",
-                **({"AnsweredBy": params["AnsweredBy"]} if "AnsweredBy" in params else {}),
-            )
-        call.lines.append(
-            Line(
-                "carrier",
-                "answered by a machine" if call.script.answer == "machine" else "answered",
-            )
-        )
+        pending = self.answer(call, machine=call.script.answer == "machine")
         keys = deque(call.script.keys)
-        self._follow(call, self._fetch(call, call.url, params), keys)
+        for _ in range(_MAX_VERBS):
+            if pending is None:
+                break
+            pending = self.press(call, pending, keys.popleft() if keys else "")
+        else:
+            raise SimulatorError("the call went on for too many steps")
+        self.finish(call)
+
+    # ----- the steps of a call, for a script or a person at the softphone -----
+
+    def ring(self, call: SimulatedCall) -> None:
+        self._status(call, "initiated")
+        self._status(call, "ringing")
+
+    def decline(self, call: SimulatedCall, how: str) -> None:
+        """The callee does not pick up: busy, no-answer or failed."""
+        call.lines.append(Line("carrier", how))
+        self._status(call, how, CallDuration="0")
+
+    def answer(self, call: SimulatedCall, *, machine: bool = False) -> str | None:
+        """Pick up; answers the pending TwiML when a question waits for keys, else None."""
+        params = self._base(call)
+        if call.direction != "inbound":
+            if call.machine_detection:
+                params["AnsweredBy"] = "machine_start" if machine else "human"
+            extra = {"AnsweredBy": params["AnsweredBy"]} if "AnsweredBy" in params else {}
+            self._status(call, "in-progress", **extra)
+        call.lines.append(Line("carrier", "answered by a machine" if machine else "answered"))
+        return self._until_question(call, self._fetch(call, call.url, params))
+
+    def press(self, call: SimulatedCall, pending: str, keys: str) -> str | None:
+        """Answer the waiting <Gather> with keys ("" presses nothing); the next pending TwiML."""
+        root = _parse(pending)
+        gather, rest = root[0], list(root)[1:]
+        call.lines.append(Line("callee", f"presses {keys}" if keys else "presses nothing"))
+        call.seconds += 3 if keys else int(gather.get("timeout", "5"))
+        if keys or gather.get("actionOnEmptyResult") == "true":
+            twiml = self._fetch(
+                call, gather.get("action", ""), {**self._base(call), "Digits": keys}
+            )
+            return self._until_question(call, twiml)
+        # Without input and without actionOnEmptyResult, Twilio goes on with the next verb.
+        return self._until_question(call, _document(rest))
+
+    def finish(self, call: SimulatedCall) -> None:
         self._status(call, "completed", CallDuration=str(call.seconds))
 
-    def _follow(self, call: SimulatedCall, twiml: str, keys: deque[str]) -> None:
+    def _until_question(self, call: SimulatedCall, twiml: str) -> str | None:
+        """Play verbs until a <Gather> waits for keys (answer it as pending TwiML) or the end."""
         for _ in range(_MAX_VERBS):
             if call.sid in self.hung_up:
                 call.lines.append(Line("carrier", "hung up by the app"))
-                return
-            root = _parse(twiml)
-            next_url: tuple[str, dict[str, str]] | None = None
-            for verb in root:
+                return None
+            verbs = list(_parse(twiml))
+            follow: tuple[str, dict[str, str]] | None = None
+            for index, verb in enumerate(verbs):
                 if verb.tag == "Say":
                     self._heard(call, verb)
                 elif verb.tag == "Pause":
                     call.seconds += int(verb.get("length", "1"))
-                elif verb.tag == "Hangup" or verb.tag == "Reject":
+                elif verb.tag in ("Hangup", "Reject"):
                     call.lines.append(Line("carrier", "hangup"))
-                    return
+                    return None
                 elif verb.tag == "Redirect":
-                    next_url = ((verb.text or "").strip(), {})
-                    break
+                    follow = ((verb.text or "").strip(), {})
                 elif verb.tag == "Gather":
                     for child in verb:
                         if child.tag == "Say":
                             self._heard(call, child)
-                    pressed = keys.popleft() if keys else ""
-                    call.lines.append(
-                        Line("callee", f"presses {pressed}" if pressed else "presses nothing")
-                    )
-                    call.seconds += 3 if pressed else int(verb.get("timeout", "5"))
-                    if pressed or verb.get("actionOnEmptyResult") == "true":
-                        next_url = (verb.get("action", ""), {"Digits": pressed})
-                        break
+                    return _document(verbs[index:])
                 elif verb.tag == "Record":
                     seconds = call.script.recording_seconds
                     call.lines.append(Line("callee", f"speaks for {seconds} seconds"))
                     call.seconds += seconds
-                    next_url = (
+                    follow = (
                         verb.get("action", ""),
                         {
                             "RecordingUrl": f"https://simulator.invalid/recordings/{call.sid}",
@@ -302,17 +344,17 @@ class SimulatorTelephony:
                             "RecordingSid": "RE" + secrets.token_hex(16),
                         },
                     )
-                    break
                 elif verb.tag == "Dial":
                     target = " ".join((child.text or "").strip() for child in verb)
                     call.lines.append(Line("carrier", f"connects to {target}"))
-                    next_url = (verb.get("action", ""), {"DialCallStatus": call.script.dial_status})
-                    break
+                    follow = (verb.get("action", ""), {"DialCallStatus": call.script.dial_status})
                 else:
                     raise SimulatorError(f"the simulator does not play <{verb.tag}>")
-            if next_url is None:
-                return  # the end of the document: Twilio hangs up
-            url, extra = next_url
+                if follow is not None:
+                    break
+            if follow is None:
+                return None  # the end of the document: Twilio hangs up
+            url, extra = follow
             twiml = self._fetch(call, url, {**self._base(call), **extra})
         raise SimulatorError("the call went on for too many steps")
 
@@ -334,12 +376,13 @@ class SimulatorTelephony:
 
     def _status(self, call: SimulatedCall, status: str, **extra: str) -> None:
         call.statuses.append(status)
+        call.sequence += 1
         if not call.status_callback:
             return
         params = {
             **self._base(call),
             "CallStatus": status,
-            "SequenceNumber": str(len(call.statuses) - 1),
+            "SequenceNumber": str(call.sequence),
             "Timestamp": formatdate(usegmt=True),
             "CallbackSource": "call-progress-events",
             **extra,
@@ -369,6 +412,12 @@ def _parse(twiml: str) -> ET.Element:
         raise SimulatorError(f"TwiML must be a <Response>, not <{root.tag}>")
     _check_nesting(root)
     return root
+
+
+def _document(verbs: list[ET.Element]) -> str:
+    root = ET.Element("Response")
+    root.extend(verbs)
+    return ET.tostring(root, encoding="unicode")
 
 
 def _check_nesting(element: ET.Element) -> None:

@@ -1,0 +1,82 @@
+"""The softphone page (development and tests only): take simulated calls in the browser."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, render_template, request
+from sqlalchemy import select
+
+from app.errors import InvalidInput
+from app.extensions import db
+from app.numbers.models import OfficialNumber
+from app.phones import parse_phone
+from app.telephony.calls import CallUrls
+from app.telephony.softphone import Softphone
+
+bp = Blueprint("softphone", __name__, url_prefix="/simulator/phone")
+
+
+def _softphone() -> Softphone:
+    return Softphone(current_app._get_current_object(), db.session)  # type: ignore[attr-defined]
+
+
+def _json_body() -> dict[str, Any]:
+    # JSON only: a cross-site form cannot post it without the browser asking first (CORS).
+    if not request.is_json:
+        raise InvalidInput("send JSON with 'Content-Type: application/json'")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidInput("the request body must be a JSON object")
+    return body
+
+
+@bp.get("")
+def page():  # type: ignore[no-untyped-def]
+    lines = db.session.scalars(
+        select(OfficialNumber)
+        .where(OfficialNumber.retired_at.is_(None), OfficialNumber.flow.is_not(None))
+        .order_by(OfficialNumber.phone)
+    ).all()
+    return render_template(
+        "softphone.html", lines=lines, company=current_app.config["COMPANY_NAME"]
+    )
+
+
+@bp.get("/calls")
+def calls():  # type: ignore[no-untyped-def]
+    return {"calls": _softphone().calls()}
+
+
+@bp.post("/calls/<sid>/answer")
+def answer(sid: str):  # type: ignore[no-untyped-def]
+    return _softphone().answer(sid)
+
+
+@bp.post("/calls/<sid>/decline")
+def decline(sid: str):  # type: ignore[no-untyped-def]
+    return _softphone().decline(sid)
+
+
+@bp.post("/calls/<sid>/keys")
+def keys(sid: str):  # type: ignore[no-untyped-def]
+    pressed = _json_body().get("keys", "")
+    if not isinstance(pressed, str):
+        raise InvalidInput('keys: send the keys as a string, e.g. "123456"', field="keys")
+    return _softphone().press(sid, pressed)
+
+
+@bp.post("/calls/<sid>/hangup")
+def hang_up(sid: str):  # type: ignore[no-untyped-def]
+    return _softphone().hang_up(sid)
+
+
+@bp.post("/dial")
+def dial():  # type: ignore[no-untyped-def]
+    body = _json_body()
+    caller = parse_phone(body.get("from"), field="from").e164
+    line = parse_phone(body.get("to"), field="to").e164
+    urls = CallUrls(current_app._get_current_object())  # type: ignore[attr-defined]
+    return _softphone().dial_in(
+        from_=caller, to=line, inbound_url=urls.inbound(), status_url=urls.status()
+    )

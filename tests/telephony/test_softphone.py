@@ -1,0 +1,126 @@
+"""The softphone: a call nobody scripted rings on the page, and a person plays it with keys."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.audit.service import Actor
+from app.customers.service import find_by_external_id
+from app.extensions import db
+from app.flows.registry import flows
+from app.telephony.calls import CallUrls, start_outbound_call
+from app.telephony.models import Call
+from app.telephony.service import telephony_for
+from app.telephony.simulator import WsgiTransport
+from tests.telephony.conftest import VALID_CODE, accept_valid_code
+
+pytestmark = pytest.mark.usefixtures("lines", "customer")
+
+
+@pytest.fixture
+def ringing(app):
+    """A transaction alert placed on the simulator with nobody scripted to answer it."""
+    app.extensions["code_checker"] = accept_valid_code
+    carrier = telephony_for(app)
+    carrier.transport = WsgiTransport(app)  # in-process instead of HTTP to PUBLIC_BASE_URL
+    carrier.synchronous = True
+    with app.app_context():
+        call = start_outbound_call(
+            db.session,
+            telephony=carrier,
+            urls=CallUrls(app),
+            customer=find_by_external_id(db.session, "cust-it"),
+            flow=flows()["transaction_alert"],
+            actor=Actor("test"),
+            variables={"amount": "80", "currency": "EUR", "merchant": "Caffè Roma"},
+        )
+        return call.id, call.sid
+
+
+def post(client, path, body=None):
+    return client.post(f"/simulator/phone{path}", json=body or {})
+
+
+def test_a_person_takes_the_call_and_confirms_with_keys(client, app, ringing):
+    call_id, sid = ringing
+
+    listed = client.get("/simulator/phone/calls").get_json()["calls"]
+    answered = post(client, f"/calls/{sid}/answer").get_json()
+    after_code = post(client, f"/calls/{sid}/keys", {"keys": VALID_CODE}).get_json()
+    ended = post(client, f"/calls/{sid}/keys", {"keys": "1"}).get_json()
+
+    assert [(c["sid"], c["state"]) for c in listed] == [(sid, "ringing")]
+    assert answered["state"] == "in-progress" and answered["waiting_for_keys"]
+    assert "Caffè Roma" in " ".join(line["text"] for line in answered["lines"])
+    assert after_code["lines"][-1]["text"].startswith("Se hai fatto tu questo pagamento")
+    assert ended["state"] == "ended"
+    assert ended["lines"][-2]["text"].startswith("Grazie, è confermato")
+    assert client.get("/simulator/phone/calls").get_json()["calls"] == []
+    with app.app_context():
+        call = db.session.get_one(Call, call_id)
+        assert call.outcome == "confirmed"
+        assert [e.status.value for e in call.events] == [
+            "initiated",
+            "ringing",
+            "in-progress",
+            "completed",
+        ]
+
+
+def test_declining_reports_busy(client, app, ringing):
+    call_id, sid = ringing
+
+    declined = post(client, f"/calls/{sid}/decline").get_json()
+
+    assert declined["state"] == "ended"
+    with app.app_context():
+        call = db.session.get_one(Call, call_id)
+        assert (call.status.value, call.outcome) == ("busy", "unreachable")
+
+
+def test_hanging_up_mid_call_completes_it(client, app, ringing):
+    call_id, sid = ringing
+    post(client, f"/calls/{sid}/answer")
+
+    hung = post(client, f"/calls/{sid}/hangup").get_json()
+
+    assert hung["state"] == "ended"
+    with app.app_context():
+        assert db.session.get_one(Call, call_id).status.value == "completed"
+
+
+def test_bad_keys_and_wrong_states_are_refused(client, ringing):
+    _, sid = ringing
+
+    too_early = post(client, f"/calls/{sid}/keys", {"keys": "1"})
+    post(client, f"/calls/{sid}/answer")
+    letters = post(client, f"/calls/{sid}/keys", {"keys": "12ab"})
+    not_text = post(client, f"/calls/{sid}/keys", {"keys": 12})
+    unknown = post(client, "/calls/CA000/answer")
+    form = client.post(f"/simulator/phone/calls/{sid}/keys", data={"keys": "1"})
+
+    assert too_early.status_code == 409
+    assert letters.status_code == 409 and letters.get_json()["error"]["field"] == "keys"
+    assert not_text.status_code == 422
+    assert unknown.status_code == 404
+    assert form.status_code == 422
+
+
+def test_a_person_can_ring_one_of_our_lines(client, app):
+    started = post(client, "/dial", {"from": "+48 601 234 567", "to": "+14155550102"}).get_json()
+
+    assert started["state"] == "in-progress"
+    assert started["lines"][1]["text"].startswith("Dodzwoniłeś się na linię reklamacji")
+    chosen = post(client, f"/calls/{started['sid']}/keys", {"keys": "2"}).get_json()
+    assert chosen["state"] == "ended"
+    with app.app_context():
+        call = db.session.query(Call).filter_by(sid=started["sid"]).one()
+        assert (call.variables["category_key"], call.outcome) == ("2", "recorded")
+
+
+def test_the_softphone_does_not_exist_in_production(database_url):
+    from tests.conftest import make_app
+
+    app = make_app(database_url, APP_ENV="production", SECRET_KEY="x" * 40)
+
+    assert app.test_client().get("/simulator/phone").status_code == 404
