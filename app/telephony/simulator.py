@@ -296,7 +296,7 @@ class SimulatorTelephony:
         """Answer the waiting <Gather> with keys ("" presses nothing); the next pending TwiML."""
         root = _parse(pending)
         gather, rest = root[0], list(root)[1:]
-        call.lines.append(Line("callee", f"presses {keys}" if keys else "presses nothing"))
+        call.lines.append(Line("callee", _pressed(keys)))
         call.seconds += 3 if keys else int(gather.get("timeout", "5"))
         if keys or gather.get("actionOnEmptyResult") == "true":
             twiml = self._fetch(
@@ -412,6 +412,13 @@ def _parse(twiml: str) -> ET.Element:
         raise SimulatorError(f"TwiML must be a <Response>, not <{root.tag}>")
     _check_nesting(root)
     return root
+
+
+def _pressed(keys: str) -> str:
+    """A menu choice is shown; a longer entry, likely a code, only by its length."""
+    if not keys:
+        return "presses nothing"
+    return f"presses {keys}" if len(keys) == 1 else f"keys in {len(keys)} digits"
 
 
 def _document(verbs: list[ET.Element]) -> str:

@@ -8,13 +8,25 @@ from tests.support import count_rows
 
 def test_walk_plays_an_outbound_call_in_italian(app):
     result = app.test_cli_runner().invoke(
-        args=["flows", "walk", "transaction_alert", "--lang", "it", "--digits", "123456,1"]
+        args=[
+            "flows",
+            "walk",
+            "transaction_alert",
+            "--lang",
+            "it",
+            "--digits",
+            "908172,1",
+            "--code",
+            "908172",
+        ]
     )
 
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].startswith("transaction_alert (it), outbound call")
     assert "  CALL   Non ti chiederemo mai la password" in result.output
+    assert "  CALLEE keys in 6 digits" in lines  # a code is never printed
+    assert "908172" not in result.output
     assert "  CALLEE presses 1" in lines
     assert lines[-1] == (
         "status: completed; outcome: confirmed; events: initiated, ringing, in-progress, completed"

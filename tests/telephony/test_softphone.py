@@ -32,7 +32,12 @@ def ringing(app):
             customer=find_by_external_id(db.session, "cust-it"),
             flow=flows()["transaction_alert"],
             actor=Actor("test"),
-            variables={"amount": "80", "currency": "EUR", "merchant": "Caffè Roma"},
+            variables={
+                "amount": "80",
+                "currency": "EUR",
+                "merchant": "Caffè Roma",
+                "time": "2026-11-23T09:30:00+00:00",
+            },
         )
         return call.id, call.sid
 
@@ -124,3 +129,20 @@ def test_the_softphone_does_not_exist_in_production(database_url):
     app = make_app(database_url, APP_ENV="production", SECRET_KEY="x" * 40)
 
     assert app.test_client().get("/simulator/phone").status_code == 404
+
+
+def test_the_code_typed_at_the_softphone_is_not_kept(client, app, ringing):
+    import json
+
+    import sqlalchemy as sa
+
+    from app.telephony.models import SimulatorCall
+
+    _, sid = ringing
+    post(client, f"/calls/{sid}/answer")
+    shown = post(client, f"/calls/{sid}/keys", {"keys": VALID_CODE}).get_json()
+
+    assert {"who": "callee", "text": "keys in 6 digits"} in shown["lines"]
+    with app.app_context():
+        stored = db.session.scalars(sa.select(SimulatorCall.lines)).all()
+    assert VALID_CODE not in json.dumps(stored)

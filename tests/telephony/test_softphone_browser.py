@@ -1,0 +1,83 @@
+"""A person takes a simulated call in a real browser (Debian's chromium, driven by Playwright)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from app.extensions import db
+from app.telephony.models import Call
+from tests.telephony.conftest import VALID_CODE
+from tests.telephony.test_softphone import ringing as ringing  # the fixture
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = [pytest.mark.usefixtures("lines", "customer"), pytest.mark.browser]
+
+
+@pytest.fixture
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail("Debian's chromium is missing (scripts/test installs it: apt-get)")
+        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def served(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def test_a_person_answers_reads_the_prompts_and_uses_the_keypad(
+    app,
+    browser,
+    served,
+    ringing,
+    tmp_path,
+):
+    call_id, _ = ringing
+    page = browser.new_page()
+    page.goto(f"{served}/simulator/phone")
+
+    page.get_by_role("button", name="Answer").click()
+    transcript = page.locator("#transcript")
+    transcript.get_by_text("Caffè Roma", exact=False).wait_for()
+    for key in VALID_CODE:
+        page.locator(f"#keypad button[data-key='{key}']").click()
+    assert page.get_by_test_id("entry").text_content() == VALID_CODE
+    page.get_by_role("button", name="Send keys").click()
+    transcript.get_by_text("premi 1", exact=False).wait_for()
+    page.locator("#keypad button[data-key='1']").click()
+    page.get_by_role("button", name="Send keys").click()
+    transcript.get_by_text("Grazie, è confermato", exact=False).wait_for()
+    page.screenshot(path=str(tmp_path / "softphone.png"), full_page=True)
+
+    assert "ended" in page.locator("#call-summary").text_content()
+    assert page.get_by_role("button", name="Send keys").is_disabled()
+    with app.app_context():
+        assert db.session.get_one(Call, call_id).outcome == "confirmed"
