@@ -94,6 +94,22 @@ class SimulatedCall:
     finished: threading.Event = field(default_factory=threading.Event)
     error: str | None = None
 
+    @classmethod
+    def inbound(
+        cls, *, from_: str, to: str, url: str, status_callback: str | None, script: CalleeScript
+    ) -> SimulatedCall:
+        """A call a person places to one of our lines, with a new CallSid."""
+        return cls(
+            sid="CA" + secrets.token_hex(16),
+            direction="inbound",
+            from_=from_,
+            to=to,
+            url=url,
+            status_callback=status_callback,
+            script=script,
+            machine_detection=False,
+        )
+
 
 class Transport(Protocol):
     def post(self, url: str, params: dict[str, str], signature: str) -> tuple[int, str]: ...
@@ -203,15 +219,12 @@ class SimulatorTelephony:
         script: CalleeScript | None = None,
     ) -> SimulatedCall:
         """A person rings one of our lines (whose status callback, if set, hears "completed")."""
-        simulated = SimulatedCall(
-            sid="CA" + secrets.token_hex(16),
-            direction="inbound",
+        simulated = SimulatedCall.inbound(
             from_=from_,
             to=to,
             url=inbound_url,
             status_callback=status_url,
             script=script or self.default_script,
-            machine_detection=False,
         )
         self.calls[simulated.sid] = simulated
         self._start(simulated)

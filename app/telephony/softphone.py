@@ -6,7 +6,6 @@ through the app's own webhooks (in-process, signed as Twilio would sign them).
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 from typing import Any
 
@@ -107,15 +106,8 @@ class Softphone:
 
     def dial_in(self, *, from_: str, to: str, inbound_url: str, status_url: str) -> dict[str, Any]:
         """The person rings one of our lines from the softphone."""
-        call = SimulatedCall(
-            sid="CA" + secrets.token_hex(16),
-            direction="inbound",
-            from_=from_,
-            to=to,
-            url=inbound_url,
-            status_callback=status_url,
-            script=CalleeScript(),
-            machine_detection=False,
+        call = SimulatedCall.inbound(
+            from_=from_, to=to, url=inbound_url, status_callback=status_url, script=CalleeScript()
         )
         store_ring(self.session, call)
         self.session.commit()
