@@ -4,6 +4,7 @@ description (../shared/twilio-openapi, MIT, from twilio/twilio-oai)."""
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import threading
 import time
@@ -16,10 +17,19 @@ from openapi_core import OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest
 from werkzeug.serving import make_server
 
-SPEC = Path(__file__).resolve().parents[3] / "shared" / "twilio-openapi" / "twilio_api_v2010.json"
+# shared/ lies beside the checkout (as in CI); TWILIO_OPENAPI_SPEC points elsewhere.
+SPEC = Path(
+    os.environ.get("TWILIO_OPENAPI_SPEC")
+    or Path(__file__).resolve().parents[3] / "shared" / "twilio-openapi" / "twilio_api_v2010.json"
+)
 
 
 def load_spec() -> OpenAPI:
+    if not SPEC.exists():
+        raise FileNotFoundError(
+            f"Twilio's OpenAPI description is not at {SPEC}: put shared/ beside the checkout "
+            "or set TWILIO_OPENAPI_SPEC"
+        )
     return OpenAPI.from_dict(json.loads(SPEC.read_text()))
 
 
