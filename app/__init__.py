@@ -14,6 +14,7 @@ from dotenv import load_dotenv
 from flask import Flask, Response, g, request
 
 from app import config as settings_module
+from app.callbacks.policy import load_policy
 from app.errors import InvalidInput, JsonErrorApi, error_body, register_error_handlers
 from app.extensions import db, migrate
 from app.flows.registry import init_flows
@@ -52,6 +53,7 @@ def create_app(config: dict[str, Any] | type[settings_module.Config] | None = No
     app.extensions["api"] = api
     register_error_handlers(app)
     init_flows(app)
+    app.extensions["callback_policy"] = load_policy(app.config.get("CALLBACK_POLICY_FILE"))
     _register_request_hooks(app)
     _register_blueprints(app, api)
 
@@ -68,6 +70,7 @@ def _instance_path() -> str:
 
 def _register_blueprints(app: Flask, api: JsonErrorApi) -> None:
     from app.audit.views import blp as audit_blp
+    from app.callbacks.views import events_blp
     from app.customers.views import blp as customers_blp
     from app.health.views import bp as health_bp
     from app.numbers.views import blp as numbers_blp
@@ -80,7 +83,7 @@ def _register_blueprints(app: Flask, api: JsonErrorApi) -> None:
         from app.telephony.softphone_views import bp as softphone_bp
 
         app.register_blueprint(softphone_bp)
-    for blueprint in (customers_blp, numbers_blp, audit_blp):
+    for blueprint in (customers_blp, numbers_blp, events_blp, audit_blp):
         api.register_blueprint(blueprint)
 
 

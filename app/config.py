@@ -20,6 +20,7 @@ ENVIRONMENT_VARIABLES = (
     "LOG_LEVEL",
     "WORKER_HEARTBEAT_SECONDS",
     "COMPANY_NAME",
+    "CALLBACK_POLICY_FILE",
 )
 
 TELEPHONY_BACKENDS = ("simulator", "twilio")
@@ -48,6 +49,7 @@ class Config:
     WORKER_HEARTBEAT_SECONDS = 30.0
     COMPANY_NAME = "Demo Bank"  # spoken in every call: "Hello, this is Demo Bank"
     FLOWS_DIRECTORY: str | None = None  # call_flows/ of the checkout unless set
+    CALLBACK_POLICY_FILE: str | None = None  # config/callback_policy.yaml unless set
     JSON_SORT_KEYS = False
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
 
@@ -111,6 +113,8 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
         settings["TELEPHONY"] = text("TELEPHONY")
     if text("API_KEYS"):
         settings["API_KEYS"] = tuple(k.strip() for k in env["API_KEYS"].split(",") if k.strip())
+    if text("CALLBACK_POLICY_FILE"):
+        settings["CALLBACK_POLICY_FILE"] = text("CALLBACK_POLICY_FILE")
     if text("COMPANY_NAME"):
         settings["COMPANY_NAME"] = text("COMPANY_NAME")
     if text("LOG_LEVEL"):

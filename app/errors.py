@@ -93,7 +93,7 @@ def _first_validation_error(messages: Any, path: tuple[str, ...] = ()) -> tuple[
     return ".".join(path), str(messages)
 
 
-def _validation_payload(messages: Any) -> dict[str, Any]:
+def validation_payload(messages: Any) -> dict[str, Any]:
     field, message = _first_validation_error(messages)
     code = _VALIDATION_CODES.get(message)
     if code is None:
@@ -116,7 +116,7 @@ class JsonErrorApi(Api):
         headers = data.get("headers") or {}
         status = error.code or 500
         if "messages" in data or "errors" in data:
-            return _validation_payload(data.get("errors") or data["messages"]), status, headers
+            return validation_payload(data.get("errors") or data["messages"]), status, headers
         if isinstance(error, InternalServerError):
             original = getattr(error, "original_exception", None)
             if original is not None:

@@ -2,6 +2,13 @@
 
 from app.apikeys.models import ApiKey
 from app.audit.models import AuditEvent
+from app.callbacks.models import (
+    Callback,
+    CallbackAttempt,
+    DialPacing,
+    DoNotCall,
+    Event,
+)
 from app.customers.models import Customer
 from app.numbers.models import NumberPurpose, OfficialNumber
 from app.telephony.models import Call, CallEvent, CallTurn, SimulatorCall
@@ -13,7 +20,12 @@ __all__ = [
     "Call",
     "CallEvent",
     "CallTurn",
+    "Callback",
+    "CallbackAttempt",
     "Customer",
+    "DialPacing",
+    "DoNotCall",
+    "Event",
     "NumberPurpose",
     "OfficialNumber",
     "SimulatorCall",

@@ -54,3 +54,37 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path):
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     with app.app_context():
         db.engine.dispose()
+
+
+def test_upgrading_a_database_with_calls_keeps_every_call_and_its_history(empty_database):
+    """Later migrations rebuild tables on SQLite; rows that refer to them must survive."""
+    import uuid
+
+    app = make_app(empty_database)
+    call_id = uuid.uuid4().hex if "sqlite" in empty_database else str(uuid.uuid4())
+    with app.app_context():
+        upgrade(revision="e5cc849732ce")  # calls, call events and turns exist; callbacks not yet
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO calls (id, direction, from_number, to_number, flow,"
+                    " flow_version, locale, status, variables, created_at)"
+                    " VALUES (:id, 'outbound', '+14155550100', '+393331234567',"
+                    " 'transaction_alert', 1, 'it', 'completed', '{}', '2026-11-01 10:00:00')"
+                ),
+                {"id": call_id},
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO call_events (call_id, status, received_at) VALUES"
+                    " (:id, 'completed', '2026-11-01 10:05:00')"
+                ),
+                {"id": call_id},
+            )
+        upgrade()
+        with db.engine.connect() as connection:
+            events = connection.execute(sa.text("SELECT count(*) FROM call_events")).scalar()
+            calls = connection.execute(sa.text("SELECT count(*) FROM calls")).scalar()
+        db.engine.dispose()
+
+    assert (calls, events) == (1, 1)

@@ -75,6 +75,10 @@ class Call(Base):
     customer_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("customers.id", ondelete="SET NULL"), index=True
     )
+    # The callback this call is an attempt of (outbound verification calls).
+    callback_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("callbacks.id", ondelete="SET NULL"), index=True
+    )
     flow: Mapped[str] = mapped_column(String(64))
     flow_version: Mapped[int]
     locale: Mapped[str] = mapped_column(String(8))

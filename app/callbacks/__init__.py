@@ -1,0 +1,1 @@
+"""The callback engine: events become prioritized, compliant, exactly-once verification calls."""

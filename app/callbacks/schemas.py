@@ -1,0 +1,87 @@
+"""What the events and callbacks API accepts and returns."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from app.callbacks.models import EventType
+
+MAX_BATCH = 1000
+
+
+class EventIn(ma.Schema):
+    id = ma.fields.String(
+        required=True,
+        validate=validate.Length(1, 128),
+        metadata={"description": "idempotency id: the same id again returns the first answer"},
+    )
+    type = ma.fields.String(required=True, validate=validate.OneOf([t.value for t in EventType]))
+    customer_external_id = ma.fields.String(required=True, validate=validate.Length(1, 128))
+    occurred_at = ma.fields.AwareDateTime(required=True)
+    data = ma.fields.Dict(
+        load_default=dict,
+        metadata={
+            "description": "transaction/withdrawal_request: amount, currency, merchant, "
+            "country, device, beneficiary; withdrawal_request: account_has_open_problems; "
+            "account_change: field (phone|email), previous_phone"
+        },
+    )
+
+
+class EventsBatchIn(ma.Schema):
+    events = ma.fields.List(ma.fields.Dict(), required=True, validate=validate.Length(1, MAX_BATCH))
+
+
+class DecisionOut(ma.Schema):
+    event_id = ma.fields.String()
+    anomalous = ma.fields.Boolean()
+    score = ma.fields.Float()
+    reasons = ma.fields.List(ma.fields.String())
+    priority = ma.fields.String(allow_none=True)
+    callback_id = ma.fields.String(allow_none=True)
+
+
+class BatchResult(ma.Schema):
+    event_id = ma.fields.String(allow_none=True)
+    anomalous = ma.fields.Boolean()
+    score = ma.fields.Float()
+    reasons = ma.fields.List(ma.fields.String())
+    priority = ma.fields.String(allow_none=True)
+    callback_id = ma.fields.String(allow_none=True)
+    error = ma.fields.Dict(metadata={"description": "{code, message, field} when refused"})
+
+
+class BatchOut(ma.Schema):
+    accepted = ma.fields.Integer()
+    refused = ma.fields.Integer()
+    results = ma.fields.List(ma.fields.Nested(BatchResult))
+
+
+class CallbackOut(ma.Schema):
+    id = ma.fields.UUID()
+    status = ma.fields.Function(lambda c: c.status.value)
+    priority = ma.fields.Function(lambda c: c.priority.value)
+    trigger = ma.fields.Function(lambda c: c.trigger.value)
+    flow = ma.fields.String()
+    due_by = ma.fields.DateTime()
+    next_attempt_at = ma.fields.DateTime()
+    reason = ma.fields.Function(lambda c: "; ".join(c.reasons or []))
+    reasons = ma.fields.List(ma.fields.String())
+    score = ma.fields.Float()
+    attempts = ma.fields.Integer()
+    outcome = ma.fields.Function(lambda c: c.outcome.value if c.outcome else None)
+    reference = ma.fields.String(allow_none=True)
+    waiting_for = ma.fields.String(allow_none=True)
+    created_at = ma.fields.DateTime()
+
+
+class DoNotCallIn(ma.Schema):
+    phone = ma.fields.String(required=True)
+    reason = ma.fields.String(load_default="not given", validate=validate.Length(max=200))
+
+
+class DoNotCallOut(ma.Schema):
+    phone = ma.fields.String()
+    reason = ma.fields.String()
+    created_at = ma.fields.DateTime()

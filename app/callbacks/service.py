@@ -1,0 +1,356 @@
+"""Events in, callbacks out: the decision for each event and one open callback per incident."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.audit.service import Actor, record
+from app.callbacks.anomaly import Assessment, assess_transaction, history
+from app.callbacks.models import (
+    Callback,
+    CallbackStatus,
+    DoNotCall,
+    Event,
+    EventType,
+    Priority,
+)
+from app.callbacks.policy import Policy
+from app.customers.models import Customer
+from app.errors import Conflict, InvalidInput, NotFound
+from app.phones import parse_phone
+from app.telephony.models import Call
+
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+
+
+def decision(event: Event) -> dict[str, Any]:
+    """What POST /api/v1/events answers, the first time and every time after."""
+    return {
+        "event_id": event.event_id,
+        "anomalous": event.anomalous,
+        "score": event.score,
+        "reasons": list(event.reasons or []),
+        "priority": event.priority.value if event.priority else None,
+        "callback_id": str(event.callback_id) if event.callback_id else None,
+    }
+
+
+def ingest_event(
+    session: Session,
+    *,
+    policy: Policy,
+    actor: Actor,
+    now: datetime,
+    event_id: str,
+    type: str,
+    customer_external_id: str,
+    occurred_at: datetime,
+    data: dict[str, Any],
+) -> Event:
+    """Decide on an event once; the same id again answers the first decision, queuing nothing."""
+    existing = session.scalar(select(Event).where(Event.event_id == event_id))
+    if existing is not None:
+        return existing
+    try:
+        kind = EventType(type)
+    except ValueError:
+        raise InvalidInput(
+            f"type: use one of {', '.join(t.value for t in EventType)}", field="type"
+        ) from None
+    customer = session.scalar(select(Customer).where(Customer.external_id == customer_external_id))
+    if customer is None:
+        raise InvalidInput(
+            "customer_external_id: no customer has this external_id; register it first",
+            field="customer_external_id",
+            code="unknown_customer",
+        )
+    if occurred_at.tzinfo is None:
+        raise InvalidInput(
+            "occurred_at: give a time zone (e.g. 2026-11-23T10:00:00Z)", field="occurred_at"
+        )
+    data = _checked_data(kind, data)
+    assessment, to_number = _decide(session, policy, kind, customer, data, occurred_at)
+    event = Event(
+        event_id=event_id,
+        type=kind,
+        customer_id=customer.id,
+        occurred_at=occurred_at,
+        data=data,
+        anomalous=assessment.anomalous if kind is EventType.TRANSACTION else False,
+        score=assessment.score,
+        reasons=assessment.reasons,
+        priority=assessment.priority,
+        policy_version=policy.version,
+    )
+    if assessment.priority is not None:
+        callback = queue_callback(
+            session,
+            policy=policy,
+            actor=actor,
+            now=now,
+            customer=customer,
+            trigger=kind,
+            priority=assessment.priority,
+            to_number=to_number,
+            assessment=assessment,
+            variables=_spoken(data, occurred_at),
+        )
+        event.callback_id = callback.id
+    try:
+        with session.begin_nested():
+            session.add(event)
+    except IntegrityError:  # the same event id raced in from another request
+        raced = session.scalar(select(Event).where(Event.event_id == event_id))
+        if raced is None:
+            raise
+        return raced
+    return event
+
+
+def _checked_data(kind: EventType, data: dict[str, Any]) -> dict[str, Any]:
+    """The event's data, validated for its type; errors name the field as data.<name>."""
+    if not isinstance(data, dict):
+        raise InvalidInput("data: must be an object", field="data")
+    clean = dict(data)
+    if kind in (EventType.TRANSACTION, EventType.WITHDRAWAL_REQUEST):
+        raw = data.get("amount")
+        try:
+            if isinstance(raw, bool) or raw is None:
+                raise InvalidOperation
+            amount = Decimal(str(raw))
+            if not amount.is_finite() or amount <= 0 or amount > Decimal("1e12"):
+                raise InvalidOperation
+        except InvalidOperation:
+            raise InvalidInput(
+                "data.amount: give a positive amount, e.g. 249.90", field="data.amount"
+            ) from None
+        clean["amount"] = str(amount)
+        currency = str(data.get("currency") or "EUR").upper()
+        if not _CURRENCY.match(currency):
+            raise InvalidInput(
+                "data.currency: use an ISO 4217 code such as EUR", field="data.currency"
+            )
+        clean["currency"] = currency
+    if "country" in data and data["country"] is not None:
+        country = str(data["country"]).upper()
+        if not _COUNTRY.match(country):
+            raise InvalidInput("data.country: use a two-letter country code", field="data.country")
+        clean["country"] = country
+    for key in ("merchant", "device", "beneficiary"):
+        value = data.get(key)
+        if value is not None and (not isinstance(value, str) or len(value) > 200):
+            raise InvalidInput(
+                f"data.{key}: give a text of at most 200 characters", field=f"data.{key}"
+            )
+    if kind is EventType.WITHDRAWAL_REQUEST:
+        flag = data.get("account_has_open_problems", False)
+        if not isinstance(flag, bool):
+            raise InvalidInput(
+                "data.account_has_open_problems: true or false",
+                field="data.account_has_open_problems",
+            )
+    if kind is EventType.ACCOUNT_CHANGE:
+        if data.get("field") not in ("phone", "email"):
+            raise InvalidInput("data.field: phone or email", field="data.field")
+        if data.get("previous_phone") is not None:
+            clean["previous_phone"] = parse_phone(
+                data["previous_phone"], field="data.previous_phone"
+            ).e164
+        elif data["field"] == "phone":
+            raise InvalidInput(
+                "data.previous_phone: a phone change is confirmed by calling "
+                "the previous number; send it",
+                field="data.previous_phone",
+            )
+    return clean
+
+
+def _decide(
+    session: Session,
+    policy: Policy,
+    kind: EventType,
+    customer: Customer,
+    data: dict[str, Any],
+    occurred_at: datetime,
+) -> tuple[Assessment, str]:
+    """The assessment (score, reasons, priority or none) and the number to call."""
+    to_number = customer.phone
+    if kind is EventType.TRANSACTION:
+        past = history(session, policy, customer.id, occurred_at)
+        return assess_transaction(policy, data, occurred_at, past), to_number
+    trigger = policy.triggers[kind.value]
+    assessment = Assessment(priority=Priority(trigger["priority"]))
+    if kind is EventType.REGISTRATION:
+        assessment.reasons.append("new registration: welcome and verification call")
+    elif kind is EventType.WITHDRAWAL_REQUEST:
+        if not data.get("account_has_open_problems"):
+            return Assessment(), to_number
+        assessment.reasons.append("withdrawal requested on an account with open problems")
+    else:
+        changed = data["field"]
+        to_number = data.get("previous_phone") or customer.phone
+        assessment.reasons.append(f"{changed} changed: confirming with the previous number")
+    return assessment, to_number
+
+
+def _spoken(data: dict[str, Any], occurred_at: datetime) -> dict[str, Any]:
+    spoken = {k: data[k] for k in ("amount", "currency", "merchant", "country") if k in data}
+    spoken["time"] = occurred_at.isoformat()
+    return spoken
+
+
+def queue_callback(
+    session: Session,
+    *,
+    policy: Policy,
+    actor: Actor,
+    now: datetime,
+    customer: Customer,
+    trigger: EventType,
+    priority: Priority,
+    to_number: str,
+    assessment: Assessment,
+    variables: dict[str, Any],
+) -> Callback:
+    """Queue a call, or join the customer's open callback for the same matter."""
+    flow = policy.triggers[trigger.value]["flow"]
+    for _ in range(2):
+        open_callback = session.scalar(
+            select(Callback)
+            .where(
+                Callback.customer_id == customer.id,
+                Callback.flow == flow,
+                Callback.status != CallbackStatus.DONE,
+            )
+            .with_for_update()
+        )
+        if open_callback is not None:
+            return _join(
+                session, policy, actor, now, open_callback, priority, assessment, variables
+            )
+        callback = Callback(
+            id=uuid.uuid4(),
+            customer_id=customer.id,
+            trigger=trigger,
+            flow=flow,
+            to_number=to_number,
+            priority=priority,
+            status=CallbackStatus.QUEUED,
+            due_by=now + policy.deadlines[priority.value],
+            next_attempt_at=now,
+            score=assessment.score,
+            reasons=list(assessment.reasons),
+            variables=variables,
+            policy_version=policy.version,
+        )
+        try:
+            with session.begin_nested():
+                session.add(callback)
+        except IntegrityError:  # another event opened the incident first: join it instead
+            continue
+        record(
+            session,
+            actor=actor,
+            action="callback.queued",
+            subject_type="callback",
+            subject_id=callback.id,
+            changes={"priority": priority.value, "flow": flow, "reasons": callback.reasons},
+        )
+        return callback
+    raise Conflict("the customer's open callback changed while this event was decided; retry")
+
+
+def _join(
+    session: Session,
+    policy: Policy,
+    actor: Actor,
+    now: datetime,
+    callback: Callback,
+    priority: Priority,
+    assessment: Assessment,
+    variables: dict[str, Any],
+) -> Callback:
+    before = (callback.priority, callback.due_by)
+    callback.reasons = list(dict.fromkeys([*callback.reasons, *assessment.reasons]))
+    callback.score = max(callback.score, assessment.score)
+    callback.variables = {**callback.variables, **variables}
+    if priority.rank > callback.priority.rank:
+        callback.priority = priority
+    callback.due_by = min(callback.due_by, now + policy.deadlines[callback.priority.value])
+    if (
+        callback.status is CallbackStatus.QUEUED
+        and callback.next_attempt_at > now
+        and (callback.priority != before[0])
+    ):
+        callback.next_attempt_at = now  # a raised priority is dialed again at once
+    record(
+        session,
+        actor=actor,
+        action="callback.joined",
+        subject_type="callback",
+        subject_id=callback.id,
+        changes={
+            "reasons": assessment.reasons,
+            "priority": [before[0].value, callback.priority.value],
+        },
+    )
+    return callback
+
+
+def get_callback(session: Session, callback_id: uuid.UUID) -> Callback:
+    callback = session.get(Callback, callback_id)
+    if callback is None:
+        raise NotFound("no callback has this id", field="id")
+    return callback
+
+
+def latest_reference(session: Session, callback_id: uuid.UUID) -> str | None:
+    """The reference of the callback's latest call (what the app shows while we call)."""
+    return session.scalar(
+        select(Call.reference)
+        .where(Call.callback_id == callback_id)
+        .order_by(Call.created_at.desc())
+        .limit(1)
+    )
+
+
+def add_to_do_not_call(session: Session, *, actor: Actor, phone: str, reason: str) -> DoNotCall:
+    e164 = parse_phone(phone).e164
+    entry = session.get(DoNotCall, e164)
+    if entry is None:
+        entry = DoNotCall(phone=e164, reason=reason.strip() or "not given")
+        session.add(entry)
+        record(
+            session,
+            actor=actor,
+            action="do_not_call.added",
+            subject_type="phone",
+            subject_id=e164,
+            changes={"reason": entry.reason},
+        )
+    return entry
+
+
+def remove_from_do_not_call(session: Session, *, actor: Actor, phone: str) -> None:
+    e164 = parse_phone(phone).e164
+    entry = session.get(DoNotCall, e164)
+    if entry is None:
+        raise NotFound(f"phone: {e164} is not on the do-not-call list", field="phone")
+    session.delete(entry)
+    record(
+        session,
+        actor=actor,
+        action="do_not_call.removed",
+        subject_type="phone",
+        subject_id=e164,
+        changes={},
+    )

@@ -1,0 +1,130 @@
+"""Integrator API: events from the core system, callbacks, the do-not-call list."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import marshmallow as ma
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from app.apikeys.auth import BEARER, current_actor, require_api_key
+from app.callbacks import service
+from app.callbacks.models import DoNotCall
+from app.callbacks.schemas import (
+    BatchOut,
+    CallbackOut,
+    DecisionOut,
+    DoNotCallIn,
+    DoNotCallOut,
+    EventIn,
+    EventsBatchIn,
+)
+from app.database import utcnow
+from app.errors import DomainError, validation_payload
+from app.extensions import db
+
+events_blp = require_api_key(
+    Blueprint(
+        "events",
+        __name__,
+        url_prefix="/api/v1",
+        description="Events from the core system, the callbacks they queue (integrator key)",
+    )
+)
+
+
+def _ingest(payload: dict[str, Any]):  # type: ignore[no-untyped-def]
+    return service.ingest_event(
+        db.session,
+        policy=current_app.extensions["callback_policy"],
+        actor=current_actor(),
+        now=utcnow(),
+        event_id=payload["id"],
+        type=payload["type"],
+        customer_external_id=payload["customer_external_id"],
+        occurred_at=payload["occurred_at"],
+        data=payload["data"],
+    )
+
+
+@events_blp.route("/events")
+class Events(MethodView):
+    @events_blp.doc(security=BEARER)
+    @events_blp.arguments(EventIn)
+    @events_blp.response(202, DecisionOut)
+    def post(self, payload: dict[str, Any]):
+        """Send an event; answers the decision (the same id again: the first decision)"""
+        event = _ingest(payload)
+        db.session.commit()
+        return service.decision(event)
+
+
+@events_blp.route("/events:batch")
+class EventsBatch(MethodView):
+    @events_blp.doc(security=BEARER)
+    @events_blp.arguments(EventsBatchIn)
+    @events_blp.response(202, BatchOut)
+    def post(self, payload: dict[str, Any]):
+        """Send up to 1,000 events; each is decided (or refused) on its own"""
+        results: list[dict[str, Any]] = []
+        schema = EventIn()
+        for raw in payload["events"]:
+            event_id = raw.get("id") if isinstance(raw.get("id"), str) else None
+            try:
+                item = schema.load(raw)
+                with db.session.begin_nested():
+                    results.append(service.decision(_ingest(item)))
+            except ma.ValidationError as exc:
+                results.append({"event_id": event_id, **validation_payload(exc.messages)})
+            except DomainError as exc:
+                results.append(
+                    {
+                        "event_id": event_id,
+                        "error": {"code": exc.code, "message": exc.message, "field": exc.field},
+                    }
+                )
+        db.session.commit()
+        refused = sum(1 for r in results if "error" in r)
+        return {"accepted": len(results) - refused, "refused": refused, "results": results}
+
+
+@events_blp.route("/callbacks/<uuid:callback_id>")
+class CallbackById(MethodView):
+    @events_blp.doc(security=BEARER)
+    @events_blp.response(200, CallbackOut)
+    def get(self, callback_id: uuid.UUID):
+        """A callback: status, priority, deadline, reasons, attempts, outcome, call reference"""
+        callback = service.get_callback(db.session, callback_id)
+        callback.reference = service.latest_reference(db.session, callback.id)  # type: ignore[attr-defined]
+        return callback
+
+
+@events_blp.route("/do-not-call")
+class DoNotCallList(MethodView):
+    @events_blp.doc(security=BEARER)
+    @events_blp.arguments(DoNotCallIn)
+    @events_blp.response(201, DoNotCallOut)
+    def post(self, payload: dict[str, Any]):
+        """Never call this number"""
+        entry = service.add_to_do_not_call(db.session, actor=current_actor(), **payload)
+        db.session.commit()
+        return entry
+
+    @events_blp.doc(security=BEARER)
+    @events_blp.response(200, DoNotCallOut(many=True))
+    def get(self):
+        """The do-not-call list"""
+        return db.session.query(DoNotCall).order_by(DoNotCall.created_at).all()
+
+
+@events_blp.route("/do-not-call/<string:phone>")
+class DoNotCallEntry(MethodView):
+    @events_blp.doc(security=BEARER)
+    @events_blp.response(204)
+    def delete(self, phone: str):
+        """Allow calls to this number again"""
+        service.remove_from_do_not_call(db.session, actor=current_actor(), phone=phone)
+        db.session.commit()
