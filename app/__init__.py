@@ -54,6 +54,9 @@ def create_app(config: dict[str, Any] | type[settings_module.Config] | None = No
     register_error_handlers(app)
     init_flows(app)
     app.extensions["callback_policy"] = load_policy(app.config.get("CALLBACK_POLICY_FILE"))
+    from app.callbacks.engine import connect
+
+    connect(app)
     _register_request_hooks(app)
     _register_blueprints(app, api)
 

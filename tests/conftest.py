@@ -129,3 +129,7 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def api(client: FlaskClient) -> ApiClient:
     return ApiClient(client)
+
+
+# The telephony fixtures (simulator, official lines, a customer) serve every domain's tests.
+pytest_plugins = ["tests.telephony_fixtures"]

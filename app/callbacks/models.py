@@ -131,6 +131,9 @@ class Callback(Base):
     last_error: Mapped[str | None] = mapped_column(String(200))
     # Why the last dial-time check put the call off (window, cap, do-not-call), for supervisors.
     waiting_for: Mapped[str | None] = mapped_column(String(120))
+    # Given up as unreachable: a text asks the customer to call us back (sent by the worker).
+    notice_due: Mapped[bool] = mapped_column(default=False)
+    notice_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deadline_missed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

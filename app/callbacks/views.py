@@ -10,6 +10,7 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from app import clock
 from app.apikeys.auth import BEARER, current_actor, require_api_key
 from app.callbacks import service
 from app.callbacks.models import DoNotCall
@@ -22,7 +23,6 @@ from app.callbacks.schemas import (
     EventIn,
     EventsBatchIn,
 )
-from app.database import utcnow
 from app.errors import DomainError, validation_payload
 from app.extensions import db
 
@@ -41,7 +41,7 @@ def _ingest(payload: dict[str, Any]):  # type: ignore[no-untyped-def]
         db.session,
         policy=current_app.extensions["callback_policy"],
         actor=current_actor(),
-        now=utcnow(),
+        now=clock.now(),
         event_id=payload["id"],
         type=payload["type"],
         customer_external_id=payload["customer_external_id"],

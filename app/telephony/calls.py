@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from blinker import Namespace
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -26,6 +27,10 @@ from app.telephony.carrier import OutboundCall, Telephony, TelephonyError
 from app.telephony.models import Call, CallDirection, CallEvent, CallStatus
 
 log = logging.getLogger(__name__)
+
+#: Sent, inside the transaction that records it, when a call reaches its final status;
+#: receivers (the callback engine) get the call and the session as keyword `session`.
+call_ended = Namespace().signal("call-ended")
 
 
 def new_reference() -> str:
@@ -81,6 +86,7 @@ def start_outbound_call(
     variables: dict[str, Any] | None = None,
     actor: Actor,
     to_number: str | None = None,
+    callback_id: uuid.UUID | None = None,
 ) -> Call:
     """Record the call, commit, then ask the carrier to place it.
 
@@ -98,6 +104,7 @@ def start_outbound_call(
         from_number=caller.phone,
         to_number=to,
         customer_id=customer.id,
+        callback_id=callback_id,
         flow=flow.name,
         flow_version=flow.version,
         locale=customer.locale,
@@ -238,6 +245,7 @@ def record_status(
                 call.duration_seconds = int(duration or 0)
             if reported is not CallStatus.COMPLETED and call.outcome is None:
                 call.outcome = "unreachable"
+            call_ended.send(call, session=session)
     return True
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 STATUS_CALLBACK_EVENTS = ("initiated", "ringing", "answered", "completed")
@@ -35,6 +36,10 @@ class Telephony(Protocol):
 
     def hang_up(self, sid: str) -> None:
         """End a call in progress, or cancel one that has not been answered."""
+        ...
+
+    def calls_to(self, number: str, since: datetime) -> list[str]:
+        """The ids of calls placed to a number since a moment (to reconcile a lost answer)."""
         ...
 
 

@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.utils import formatdate
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -91,6 +92,7 @@ class SimulatedCall:
     statuses: list[str] = field(default_factory=list)
     seconds: int = 0
     sequence: int = -1  # the SequenceNumber of the last status callback sent
+    placed_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     finished: threading.Event = field(default_factory=threading.Event)
     error: str | None = None
 
@@ -201,6 +203,10 @@ class SimulatorTelephony:
 
     def hang_up(self, sid: str) -> None:
         self.hung_up.add(sid)
+
+    def calls_to(self, number: str, since: datetime) -> list[str]:
+        # The simulator's own record of what it placed (this process's calls).
+        return [c.sid for c in self.calls.values() if c.to == number and c.placed_at >= since]
 
     # ----- the simulator's own controls -----
 

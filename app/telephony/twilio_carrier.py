@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -95,6 +96,12 @@ class TwilioTelephony:
     def send_sms(self, *, to: str, from_: str, body: str) -> str:
         message = self._do(lambda: self.client.messages.create(to=to, from_=from_, body=body))
         return str(message.sid)
+
+    def calls_to(self, number: str, since: datetime) -> list[str]:
+        calls = self._do(
+            lambda: self.client.calls.list(to=number, start_time_after=since, limit=20)
+        )
+        return [str(call.sid) for call in calls]
 
     def hang_up(self, sid: str) -> None:
         # "completed" ends an answered call and cancels one that is still ringing.

@@ -40,6 +40,10 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
                 return
             log.info("worker heartbeat", extra={"worker_id": worker_id, "beats": row.beats})
 
+    from app.callbacks.engine import ticks
+
+    for name, (seconds, job) in ticks(app, worker_id).items():
+        scheduler.add_job(job, "interval", seconds=seconds, id=name, max_instances=1, coalesce=True)
     scheduler.add_job(
         heartbeat,
         "interval",

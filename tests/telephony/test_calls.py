@@ -15,7 +15,7 @@ from app.errors import Conflict
 from app.extensions import db
 from app.telephony.calls import CallUrls
 from app.telephony.models import Call, CallTurn
-from tests.telephony.conftest import VALID_CODE, place
+from tests.telephony_fixtures import VALID_CODE, place
 
 pytestmark = pytest.mark.usefixtures("lines", "customer")
 

@@ -12,7 +12,7 @@ from app.telephony.calls import CallUrls, start_outbound_call
 from app.telephony.models import Call
 from app.telephony.service import telephony_for
 from app.telephony.simulator import WsgiTransport
-from tests.telephony.conftest import VALID_CODE, accept_valid_code
+from tests.telephony_fixtures import VALID_CODE, accept_valid_code
 
 pytestmark = pytest.mark.usefixtures("lines", "customer")
 

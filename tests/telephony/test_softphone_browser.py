@@ -12,8 +12,8 @@ from werkzeug.serving import make_server
 
 from app.extensions import db
 from app.telephony.models import Call
-from tests.telephony.conftest import VALID_CODE
 from tests.telephony.test_softphone import ringing as ringing  # the fixture
+from tests.telephony_fixtures import VALID_CODE
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = [pytest.mark.usefixtures("lines", "customer"), pytest.mark.browser]

@@ -141,7 +141,7 @@ def test_a_whole_call_with_telephony_twilio(database_url, fake):
     )
     from tests.conftest import make_app
     from tests.support import ApiClient
-    from tests.telephony.conftest import LINES, VALID_CODE, accept_valid_code
+    from tests.telephony_fixtures import LINES, VALID_CODE, accept_valid_code
 
     app = make_app(
         database_url,

@@ -11,7 +11,7 @@ from app.extensions import db
 from app.telephony.models import Call, CallEvent, CallTurn
 from app.telephony.signatures import signature_for, signing_token
 from tests.support import count_rows
-from tests.telephony.conftest import VALID_CODE, place
+from tests.telephony_fixtures import VALID_CODE, place
 
 PUBLIC = "http://127.0.0.1:5000"  # the default PUBLIC_BASE_URL
 

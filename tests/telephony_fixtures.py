@@ -1,4 +1,4 @@
-"""A call center with official lines, a customer, and the simulator as its carrier."""
+"""Fixtures for calls: official lines, a customer, and the simulator as the carrier (a plugin)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ LINES = [
     ("+14155550100", "outbound_verification", "Verification calls", False),
     ("+14155550101", "inbound_hotline", "Is this call from us?", True),
     ("+14155550102", "complaints", "Complaints", True),
+    ("+14155550103", "sms", "Text messages", False),
 ]
 
 

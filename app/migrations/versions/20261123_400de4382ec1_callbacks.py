@@ -1,8 +1,8 @@
 """The callback engine: events, callbacks, attempts, the do-not-call list, dial pacing
 
-Revision ID: cd21103a08bc
+Revision ID: 400de4382ec1
 Revises: 4900ed51a79a
-Create Date: 2026-11-23 22:18:39.878596
+Create Date: 2026-11-23 22:23:07.120011
 
 """
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ import app.database  # noqa: F401 - autogenerate renders app.database.UTCDateTim
 
 
 # revision identifiers, used by Alembic.
-revision = 'cd21103a08bc'
+revision = '400de4382ec1'
 down_revision = '4900ed51a79a'
 branch_labels = None
 depends_on = None
@@ -52,6 +52,8 @@ def upgrade():
     sa.Column('policy_version', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.String(length=200), nullable=True),
     sa.Column('waiting_for', sa.String(length=120), nullable=True),
+    sa.Column('notice_due', sa.Boolean(), nullable=False),
+    sa.Column('notice_sent_at', app.database.UTCDateTime(timezone=True), nullable=True),
     sa.Column('escalated_at', app.database.UTCDateTime(timezone=True), nullable=True),
     sa.Column('deadline_missed_at', app.database.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', app.database.UTCDateTime(timezone=True), nullable=False),

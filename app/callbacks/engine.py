@@ -1,0 +1,84 @@
+"""Wiring the callback engine into the app: the call-ended receiver and the worker's ticks."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, current_app
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.callbacks.dispatch import Dispatcher, call_ended
+from app.callbacks.notices import send_notices
+from app.extensions import db
+from app.flows.registry import flows
+from app.telephony import calls
+from app.telephony.models import Call
+from app.telephony.service import telephony_for
+
+log = logging.getLogger(__name__)
+
+
+def _on_call_ended(call: Call, *, session: Session) -> None:
+    call_ended(
+        call, session=session, policy=current_app.extensions["callback_policy"], now=clock.now()
+    )
+
+
+def connect(app: Flask) -> None:
+    # blinker keeps one connection per receiver, so connecting again is harmless.
+    calls.call_ended.connect(_on_call_ended, weak=False)
+
+
+def dispatcher(app: Flask, worker: str) -> Dispatcher:
+    """A dispatcher for this app's session, carrier, flows and policy (in an app context)."""
+    return Dispatcher(
+        session=db.session,
+        policy=app.extensions["callback_policy"],
+        telephony=telephony_for(app),
+        urls=calls.CallUrls(app),
+        flows=flows(),
+        worker=worker,
+        now=clock.now,
+    )
+
+
+def ticks(app: Flask, worker: str) -> dict[str, tuple[float, object]]:
+    """The worker's periodic jobs: (seconds between runs, function)."""
+
+    def run(step):  # type: ignore[no-untyped-def]
+        def job() -> None:
+            with app.app_context():
+                try:
+                    step()
+                except Exception:
+                    db.session.rollback()
+                    log.exception("worker tick failed", extra={"tick": step.__name__})
+                finally:
+                    db.session.remove()
+
+        return job
+
+    def dispatch() -> None:
+        dispatcher(app, worker).dispatch()
+
+    def reap() -> None:
+        dispatcher(app, worker).reap()
+
+    def escalate() -> None:
+        dispatcher(app, worker).escalate()
+
+    def notices() -> None:
+        send_notices(
+            db.session,
+            telephony=telephony_for(app),
+            company=app.config["COMPANY_NAME"],
+            now=clock.now(),
+        )
+
+    return {
+        "dispatch": (1.0, run(dispatch)),
+        "reap": (30.0, run(reap)),
+        "escalate": (60.0, run(escalate)),
+        "notices": (30.0, run(notices)),
+    }

@@ -1,0 +1,68 @@
+"""The text a customer gets when we gave up calling them: call us back, on an official number."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.audit.service import Actor, record
+from app.callbacks.messages import UNREACHABLE_NOTICE
+from app.callbacks.models import Callback
+from app.customers.models import Customer
+from app.numbers.models import NumberPurpose, OfficialNumber
+from app.telephony.calls import hotline_number
+from app.telephony.carrier import Telephony, TelephonyError
+
+log = logging.getLogger(__name__)
+
+
+def send_notices(session: Session, *, telephony: Telephony, company: str, now: datetime) -> int:
+    """Send each due notice at most once (it is marked sent before the carrier is asked)."""
+    sender = session.scalar(
+        select(OfficialNumber.phone)
+        .where(OfficialNumber.retired_at.is_(None), OfficialNumber.purpose == NumberPurpose.SMS)
+        .order_by(OfficialNumber.active_from)
+        .limit(1)
+    )
+    callback_number = hotline_number(session)
+    if sender is None or callback_number is None:
+        return 0
+    due = list(
+        session.scalars(
+            select(Callback)
+            .where(Callback.notice_due.is_(True), Callback.notice_sent_at.is_(None))
+            .limit(100)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    for callback in due:
+        callback.notice_sent_at = now
+    session.commit()
+    sent = 0
+    for callback in due:
+        customer = session.get_one(Customer, callback.customer_id)
+        body = UNREACHABLE_NOTICE.get(customer.locale, UNREACHABLE_NOTICE["en"]).format(
+            company=company, number=callback_number
+        )
+        try:
+            telephony.send_sms(to=callback.to_number, from_=sender, body=body)
+        except TelephonyError as exc:
+            log.warning(
+                "notice not sent",
+                extra={"callback_id": str(callback.id), "error": type(exc).__name__},
+            )
+            continue
+        record(
+            session,
+            actor=Actor("worker:notices"),
+            action="callback.notice_sent",
+            subject_type="callback",
+            subject_id=callback.id,
+            changes={"to": callback.to_number},
+        )
+        sent += 1
+    session.commit()
+    return sent
