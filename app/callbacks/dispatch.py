@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.audit.service import Actor, record
@@ -125,12 +126,14 @@ class Dispatcher:
     def _lock_pacing(self, now: datetime) -> DialPacing:
         """Take the shared pacing row for this transaction (a write, so SQLite locks too)."""
         session = self.session
-        locked = session.execute(
-            text("UPDATE dial_pacing SET name = name WHERE name = :name"), {"name": PACING}
-        ).rowcount
-        if not locked:
-            session.add(DialPacing(name=PACING, next_slot_at=now))
-            session.flush()
+        lock = text("UPDATE dial_pacing SET name = name WHERE name = :name")
+        if not session.execute(lock, {"name": PACING}).rowcount:
+            try:  # the migration seeds the row; this only covers a database emptied by hand
+                with session.begin_nested():
+                    session.add(DialPacing(name=PACING, next_slot_at=now))
+            except IntegrityError:
+                pass  # another worker created it first
+            session.execute(lock, {"name": PACING})
         return session.get_one(DialPacing, PACING, populate_existing=True)
 
     # ----- dialing -----

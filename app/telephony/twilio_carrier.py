@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
@@ -113,6 +113,8 @@ class TwilioTelephony:
             return request()
         except TwilioRestException as exc:
             raise classify(exc.status, exc.code, exc.msg) from exc
+        except TwilioException as exc:  # e.g. "Unable to fetch page": nothing more is known
+            raise OutcomeUnknown(f"Twilio: {exc}") from exc
         except requests.Timeout as exc:
             raise OutcomeUnknown(f"Twilio did not answer in time: {exc}") from exc
         except requests.ConnectionError as exc:

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import threading
 import time
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, request
-from openapi_core import OpenAPI
+from openapi_core import Config, OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest
 from werkzeug.serving import make_server
 
@@ -24,13 +26,33 @@ SPEC = Path(
 )
 
 
+E164 = re.compile(r"^\+[1-9]\d{1,14}$")
+# Twilio's own string formats, which a generic validator does not know.
+TWILIO_FORMATS: dict[str, Any] = {
+    "phone-number": lambda value: bool(E164.match(value)),  # we always send E.164
+    "endpoint": lambda value: bool(E164.match(value) or re.match(r"^(sip|client):", value)),
+    "http-method": lambda value: value in {"GET", "POST"},
+    "currency": lambda value: bool(re.match(r"^[A-Za-z]{3}$", value)),
+    "iso-country-code": lambda value: bool(re.match(r"^[A-Z]{2}$", value)),
+    "twiml": lambda value: value.lstrip().startswith("<"),
+    "date-time-rfc-2822": lambda value: True,
+    "uri-map": lambda value: True,
+    "ice-server": lambda value: True,
+    "phone-number-capabilities": lambda value: True,
+}
+
+
 def load_spec() -> OpenAPI:
     if not SPEC.exists():
         raise FileNotFoundError(
             f"Twilio's OpenAPI description is not at {SPEC}: put shared/ beside the checkout "
             "or set TWILIO_OPENAPI_SPEC"
         )
-    return OpenAPI.from_dict(json.loads(SPEC.read_text()))
+    config = Config(
+        extra_format_validators=TWILIO_FORMATS,
+        extra_format_unmarshallers={name: (lambda value: value) for name in TWILIO_FORMATS},
+    )
+    return OpenAPI.from_dict(json.loads(SPEC.read_text()), config=config)
 
 
 class _AsIfTwilio(WerkzeugOpenAPIRequest):
@@ -56,6 +78,9 @@ class FakeTwilio:
     violations: list[str] = field(default_factory=list)
     failures: list[tuple[int, int, str]] = field(default_factory=list)  # (status, code, message)
     delay: float = 0.0
+    # Create the call, then answer 500 as if the answer were lost on the way back.
+    lose_answers: int = 0
+    created: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         app = Flask("fake_twilio")
@@ -64,6 +89,12 @@ class FakeTwilio:
             "calls",
             self._create_call,
             methods=["POST"],
+        )
+        app.add_url_rule(
+            "/2010-04-01/Accounts/<account>/Calls.json",
+            "list_calls",
+            self._list_calls,
+            methods=["GET"],
         )
         app.add_url_rule(
             "/2010-04-01/Accounts/<account>/Calls/<sid>.json",
@@ -124,19 +155,49 @@ class FakeTwilio:
 
     def _create_call(self, account: str) -> Response:
         sid = "CA" + secrets.token_hex(16)
+        call = {
+            "sid": sid,
+            "account_sid": account,
+            "to": request.form["To"],
+            "from": request.form["From"],
+            "status": "queued",
+            "direction": "outbound-api",
+            "api_version": "2010-04-01",
+            "start_time": None,
+            "date_created": formatdate(usegmt=True),
+            "created": time.time(),
+            "uri": f"/2010-04-01/Accounts/{account}/Calls/{sid}.json",
+        }
+        self.created.append(call)
+        if self.lose_answers:
+            self.lose_answers -= 1
+            return self._error(500, 20500, "internal error (the call was created)")
+        return self._resource(201, {k: v for k, v in call.items() if k != "created"})
+
+    def _list_calls(self, account: str) -> Response:
+        to = request.args.get("To")
+        calls = [
+            {k: v for k, v in c.items() if k != "created"}
+            for c in self.created
+            if to is None or c["to"] == to
+        ]
         return self._resource(
-            201,
+            200,
             {
-                "sid": sid,
-                "account_sid": account,
-                "to": request.form["To"],
-                "from": request.form["From"],
-                "status": "queued",
-                "direction": "outbound-api",
-                "api_version": "2010-04-01",
-                "uri": f"/2010-04-01/Accounts/{account}/Calls/{sid}.json",
+                "calls": calls,
+                "page": 0,
+                "page_size": 50,
+                "start": 0,
+                "end": len(calls),
+                "first_page_uri": request.full_path,
+                "next_page_uri": None,
+                "previous_page_uri": None,
+                "uri": request.full_path,
             },
         )
+
+    def calls_to(self, number: str) -> list[dict[str, Any]]:
+        return [c for c in self.created if c["to"] == number]
 
     def _update_call(self, account: str, sid: str) -> Response:
         return self._resource(

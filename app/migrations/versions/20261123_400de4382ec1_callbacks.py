@@ -116,6 +116,9 @@ def upgrade():
         batch_op.create_foreign_key(batch_op.f('fk_calls_callback_id_callbacks'), 'callbacks', ['callback_id'], ['id'], ondelete='SET NULL')
 
     # ### end Alembic commands ###
+    # The shared pacing clock every worker locks when it claims calls.
+    op.execute("INSERT INTO dial_pacing (name, next_slot_at) VALUES ('outbound', "
+               "'2000-01-01 00:00:00')")
 
 
 def downgrade():
