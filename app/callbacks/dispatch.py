@@ -51,8 +51,6 @@ PACING = "outbound"
 RATE_LIMIT_BACKOFF = timedelta(seconds=30)
 REFUSED_RETRY = timedelta(minutes=15)
 ESCALATE_BEFORE = timedelta(minutes=15)
-# A dialing attempt this old has lost its worker; the reaper asks the carrier what happened.
-RECONCILE_AFTER = timedelta(minutes=1)
 
 
 @dataclass
@@ -370,7 +368,8 @@ class Dispatcher:
             session.scalars(
                 select(CallbackAttempt).where(
                     CallbackAttempt.status.in_([AttemptStatus.DIALING, AttemptStatus.UNKNOWN]),
-                    CallbackAttempt.started_at < now - RECONCILE_AFTER,
+                    # As old as a lease: its worker is gone; ask the carrier what happened.
+                    CallbackAttempt.started_at < now - self.policy.lease,
                 )
             )
         )

@@ -76,9 +76,11 @@ def ticks(app: Flask, worker: str) -> dict[str, tuple[float, object]]:
             now=clock.now(),
         )
 
+    lease = app.extensions["callback_policy"].lease.total_seconds()
     return {
         "dispatch": (1.0, run(dispatch)),
-        "reap": (30.0, run(reap)),
+        # Often enough that a lost lease is noticed within half its length.
+        "reap": (max(1.0, min(30.0, lease / 2)), run(reap)),
         "escalate": (60.0, run(escalate)),
         "notices": (30.0, run(notices)),
     }

@@ -147,7 +147,7 @@ def test_a_lost_answer_is_reconciled_with_twilio_and_never_dialed_twice(center, 
 
     with app.app_context():
         assert dispatcher(app, clock, "w2").dispatch() == 0  # nothing to claim: it is in a call
-        clock.advance(120)
+        clock.advance(180)
         dispatcher(app, clock, "w2").reap()
 
     callback, attempts = state(app)

@@ -80,6 +80,8 @@ class FakeTwilio:
     delay: float = 0.0
     # Create the call, then answer 500 as if the answer were lost on the way back.
     lose_answers: int = 0
+    # Create the call, then wait this long before answering (a worker can be killed meanwhile).
+    answer_delay: float = 0.0
     created: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -169,6 +171,8 @@ class FakeTwilio:
             "uri": f"/2010-04-01/Accounts/{account}/Calls/{sid}.json",
         }
         self.created.append(call)
+        if self.answer_delay:
+            time.sleep(self.answer_delay)
         if self.lose_answers:
             self.lose_answers -= 1
             return self._error(500, 20500, "internal error (the call was created)")
