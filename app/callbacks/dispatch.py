@@ -95,24 +95,9 @@ class Dispatcher:
         if budget == 0:
             session.commit()
             return []
-        due = (
-            select(Callback.id)
-            .where(Callback.status == CallbackStatus.QUEUED, Callback.next_attempt_at <= now)
-            .order_by(Callback.due_by)
-            .limit(budget)
-            .with_for_update(skip_locked=True)
-        )
         claimed = list(
             session.scalars(
-                update(Callback)
-                .where(Callback.id.in_(due.scalar_subquery()))
-                .values(
-                    status=CallbackStatus.CLAIMED,
-                    lease_owner=self.worker,
-                    lease_expires_at=now + self.policy.lease,
-                )
-                .returning(Callback.id)
-                .execution_options(synchronize_session=False)
+                claim_statement(worker=self.worker, now=now, lease=self.policy.lease, limit=budget)
             )
         )
         slots = [start + timedelta(seconds=i * interval) for i in range(len(claimed))]
@@ -472,6 +457,28 @@ class Dispatcher:
             log.warning("callback missed its deadline", extra={"callback_id": str(callback.id)})
         session.commit()
         return len(soon), len(missed)
+
+
+def claim_statement(*, worker: str, now: datetime, lease: timedelta, limit: int):  # type: ignore[no-untyped-def]
+    """Lease up to `limit` due callbacks, most urgent deadline first; answers their ids.
+
+    On PostgreSQL the inner SELECT takes FOR UPDATE SKIP LOCKED, so workers never wait on or
+    take each other's rows; SQLite ignores it (a single worker dispatches there).
+    """
+    due = (
+        select(Callback.id)
+        .where(Callback.status == CallbackStatus.QUEUED, Callback.next_attempt_at <= now)
+        .order_by(Callback.due_by)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return (
+        update(Callback)
+        .where(Callback.id.in_(due.scalar_subquery()))
+        .values(status=CallbackStatus.CLAIMED, lease_owner=worker, lease_expires_at=now + lease)
+        .returning(Callback.id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 # ----- when a call ends -----

@@ -94,8 +94,15 @@ class Callback(Base):
 
     __tablename__ = "callbacks"
     __table_args__ = (
-        # The dispatcher's claim: due callbacks, most urgent first.
+        # Counting callbacks by status (in flight, due).
         Index("ix_callbacks_due", "status", "next_attempt_at"),
+        # The dispatcher's claim: queued callbacks in deadline order, read from the index.
+        Index(
+            "ix_callbacks_queued_by_deadline",
+            "due_by",
+            sqlite_where=text("status = 'queued'"),
+            postgresql_where=text("status = 'queued'"),
+        ),
         # One open callback per customer and matter: a new anomaly joins it.
         Index(
             "uq_callbacks_open_incident",

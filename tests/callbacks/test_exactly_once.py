@@ -13,7 +13,6 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from app.audit.service import Actor
 from app.callbacks.dispatch import Dispatcher
 from app.callbacks.models import (
     AttemptStatus,
@@ -27,6 +26,7 @@ from app.customers.models import Customer
 from app.extensions import db
 from app.flows.registry import flows
 from app.telephony.calls import CallUrls
+from app.telephony.recording import RecordingTelephony
 from app.telephony.service import telephony_for
 from tests.callbacks.conftest import MORNING, Clock
 from tests.conftest import make_app
@@ -185,36 +185,12 @@ def test_an_attempt_that_never_reached_twilio_is_dialed_again_once(center, fake)
     assert len(fake.created) == 1
 
 
-class CountingCarrier:
-    """A carrier that places nothing and counts what it was asked (for races and benchmarks)."""
-
-    name = "counting"
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.placed: list[str] = []
-
-    def place_call(self, call):  # type: ignore[no-untyped-def]
-        with self.lock:
-            self.placed.append(call.to)
-            return "CA" + uuid.uuid4().hex
-
-    def send_sms(self, *, to, from_, body):  # type: ignore[no-untyped-def]
-        return "SM" + uuid.uuid4().hex
-
-    def hang_up(self, sid):  # type: ignore[no-untyped-def]
-        return None
-
-    def calls_to(self, number, since):  # type: ignore[no-untyped-def]
-        return []
-
-
 def test_two_workers_racing_over_500_callbacks_place_each_exactly_once(database_url):
     if not database_url.startswith("postgresql"):
         pytest.skip("on SQLite a single worker dispatches (the CONTRACT's several workers: PG)")
     app = make_app(database_url)
     clock = Clock(MORNING)
-    carrier = CountingCarrier()
+    carrier = RecordingTelephony()
     app.extensions.update(clock=clock, telephony=carrier)
     ApiClient(app.test_client()).post(
         "/api/v1/official-numbers",
@@ -298,11 +274,3 @@ def test_two_workers_racing_over_500_callbacks_place_each_exactly_once(database_
         assert attempts == 500
         db.session.remove()
         db.engine.dispose()
-
-
-def test_the_counting_carrier_is_a_telephony(app):
-    from app.telephony.carrier import Telephony
-
-    carrier: Telephony = CountingCarrier()
-    assert carrier.calls_to("+1", MORNING) == []
-    assert Actor("x").label == "x"

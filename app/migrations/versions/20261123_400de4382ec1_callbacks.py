@@ -65,6 +65,7 @@ def upgrade():
     with op.batch_alter_table('callbacks', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_callbacks_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index('ix_callbacks_due', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index('ix_callbacks_queued_by_deadline', ['due_by'], unique=False, sqlite_where=sa.text("status = 'queued'"), postgresql_where=sa.text("status = 'queued'"))
         batch_op.create_index('uq_callbacks_open_incident', ['customer_id', 'flow'], unique=True, sqlite_where=sa.text("status != 'done'"), postgresql_where=sa.text("status != 'done'"))
 
     op.create_table('events',
@@ -137,6 +138,7 @@ def downgrade():
 
     op.drop_table('events')
     with op.batch_alter_table('callbacks', schema=None) as batch_op:
+        batch_op.drop_index('ix_callbacks_queued_by_deadline', sqlite_where=sa.text("status = 'queued'"), postgresql_where=sa.text("status = 'queued'"))
         batch_op.drop_index('uq_callbacks_open_incident', sqlite_where=sa.text("status != 'done'"), postgresql_where=sa.text("status != 'done'"))
         batch_op.drop_index('ix_callbacks_due')
         batch_op.drop_index(batch_op.f('ix_callbacks_customer_id'))

@@ -1,0 +1,88 @@
+"""Queuing callbacks in bulk (campaigns, back-fills): one INSERT ... SELECT on the server."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Select, and_, exists, func, insert, literal, select, text
+from sqlalchemy.orm import Session, aliased
+
+from app.callbacks.models import Callback, CallbackStatus, EventType, Priority
+from app.callbacks.policy import Policy
+from app.customers.models import Customer
+
+
+def expand_callbacks(
+    session: Session,
+    *,
+    customers: Select,
+    policy: Policy,
+    trigger: EventType,
+    flow: str,
+    priority: Priority,
+    now: datetime,
+    start_at: datetime | None = None,
+    reason: str,
+) -> int:
+    """Queue one callback per selected customer, skipping those with an open one for the flow.
+
+    `customers` selects customer ids (e.g. a campaign's audience). Answers how many were queued.
+    """
+    chosen = customers.subquery()
+    open_ = aliased(Callback)
+    already_open = exists().where(
+        and_(
+            open_.customer_id == Customer.id,
+            open_.flow == flow,
+            open_.status != CallbackStatus.DONE,
+        )
+    )
+    postgres = session.get_bind().dialect.name == "postgresql"
+    new_id = func.gen_random_uuid() if postgres else func.lower(func.hex(func.randomblob(16)))
+    rows = select(
+        new_id,
+        Customer.id,
+        literal(trigger.value),
+        literal(flow),
+        Customer.phone,
+        literal(priority.value),
+        literal(CallbackStatus.QUEUED.value),
+        literal(now + policy.deadlines[priority.value], Callback.due_by.type),
+        literal(start_at or now, Callback.next_attempt_at.type),
+        literal(0),
+        literal(0),
+        literal(0.0),
+        literal([reason], Callback.reasons.type),
+        literal({}, Callback.variables.type),
+        literal(policy.version),
+        literal(False),
+        literal(now, Callback.created_at.type),
+        literal(now, Callback.updated_at.type),
+    ).where(Customer.id.in_(select(chosen.c[0])), ~already_open)
+    columns = [
+        "id",
+        "customer_id",
+        "trigger",
+        "flow",
+        "to_number",
+        "priority",
+        "status",
+        "due_by",
+        "next_attempt_at",
+        "attempts",
+        "machine_retries",
+        "score",
+        "reasons",
+        "variables",
+        "policy_version",
+        "notice_due",
+        "created_at",
+        "updated_at",
+    ]
+    statement = insert(Callback).from_select(columns, rows)
+    if postgres:
+        # Counted on the server: no million ids travel back to be counted here.
+        inserted = statement.returning(literal(1)).cte("inserted")
+        return int(session.execute(select(func.count()).select_from(inserted)).scalar_one())
+    session.execute(statement)
+    return int(session.execute(text("SELECT changes()")).scalar_one())
