@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time as clock
 import uuid
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,14 +35,18 @@ from app.callbacks.models import (
 from app.callbacks.policy import Policy
 from app.callbacks.window import callee_zones, next_day_opening, next_opening
 from app.customers.models import Customer
+from app.errors import Conflict
 from app.flows.definition import Flow
-from app.telephony.calls import CallUrls, start_outbound_call
+from app.numbers.models import NumberPurpose, OfficialNumber
+from app.phones import parse_phone
+from app.telephony.calls import CallUrls, prepare_outbound_call, record_carrier_answer
 from app.telephony.carrier import (
-    CarrierRefused,
     InvalidNumber,
+    OutboundCall,
     OutcomeUnknown,
     RetryLater,
     Telephony,
+    TelephonyError,
 )
 from app.telephony.models import Call
 
@@ -51,6 +56,62 @@ PACING = "outbound"
 RATE_LIMIT_BACKOFF = timedelta(seconds=30)
 REFUSED_RETRY = timedelta(minutes=15)
 ESCALATE_BEFORE = timedelta(minutes=15)
+
+
+# Attempts that count towards the frequency caps (a refused one placed nothing).
+COUNTED = (AttemptStatus.DIALING, AttemptStatus.PLACED, AttemptStatus.UNKNOWN, AttemptStatus.ENDED)
+
+
+@dataclass
+class Prepared:
+    """A callback of the batch, ready to dial: its attempt and call rows are committed."""
+
+    callback_id: uuid.UUID
+    attempt: CallbackAttempt
+    call_id: uuid.UUID
+    request: OutboundCall
+    attempt_id: int = 0
+
+
+def cap_lifts_at(starts: list[datetime], now: datetime, policy: Policy) -> datetime | None:
+    """When the customer may be called again, if a frequency cap forbids it now."""
+    week = sorted((s for s in starts if s > now - timedelta(days=7)), reverse=True)
+    day = [s for s in week if s > now - timedelta(days=1)]
+    lifts = []
+    if len(day) >= policy.cap_per_day:
+        lifts.append(day[policy.cap_per_day - 1] + timedelta(days=1))
+    if len(week) >= policy.cap_per_7_days:
+        lifts.append(week[policy.cap_per_7_days - 1] + timedelta(days=7))
+    return max(lifts) if lifts else None
+
+
+class CallerIds:
+    """The official outbound numbers, loaded once per batch; the callee's country first."""
+
+    def __init__(self, session: Session) -> None:
+        numbers = list(
+            session.scalars(
+                select(OfficialNumber)
+                .where(
+                    OfficialNumber.retired_at.is_(None),
+                    OfficialNumber.inbound_only.is_(False),
+                    OfficialNumber.purpose == NumberPurpose.OUTBOUND_VERIFICATION,
+                )
+                .order_by(OfficialNumber.active_from)
+            )
+        )
+        if not numbers:
+            raise Conflict(
+                "no official outbound_verification number is in service to call from",
+                code="no_caller_id",
+            )
+        self.default = numbers[0]
+        self.by_region: dict[str | None, OfficialNumber] = {}
+        for number in numbers:
+            self.by_region.setdefault(parse_phone(number.phone).region, number)
+
+    def for_callee(self, callee: str) -> OfficialNumber:
+        return self.by_region.get(parse_phone(callee).region, self.default)
 
 
 @dataclass
@@ -122,48 +183,86 @@ class Dispatcher:
     # ----- dialing -----
 
     def dispatch(self) -> int:
-        """One tick: claim what is due and dial it; answers how many calls were placed."""
-        placed = 0
-        for callback_id, slot in self.claim():
-            wait = (slot - self.now()).total_seconds()
+        """One tick: claim what is due, check it, dial it; answers how many calls were placed.
+
+        The whole batch's attempts and call rows are committed before the carrier is asked for
+        any of them, and one more commit records what the carrier answered.
+        """
+        claimed = self.claim()
+        if not claimed:
+            return 0
+        slots = {callback_id: slot for callback_id, slot in claimed}
+        answers: list[tuple[Prepared, str | None, TelephonyError | None]] = []
+        for item in self._prepare([uuid.UUID(callback_id) for callback_id in slots]):
+            wait = (slots[str(item.callback_id)] - self.now()).total_seconds()
             if wait > 0:
                 self.sleep(wait)
-            if self.dial(callback_id):
-                placed += 1
-        return placed
+            try:
+                answers.append((item, self.telephony.place_call(item.request), None))
+            except TelephonyError as exc:
+                answers.append((item, None, exc))
+        return self._record(answers)
 
-    def dial(self, callback_id: str) -> bool:
-        """Check a claimed callback at dial time and place its call; answers whether one was."""
-        session = self.session
-        now = self.now()
-        callback = session.get(Callback, uuid.UUID(callback_id), populate_existing=True)
-        if (
-            callback is None
-            or callback.status is not CallbackStatus.CLAIMED
-            or (callback.lease_owner != self.worker)
-        ):
+    def _prepare(self, ids: list[uuid.UUID]) -> list[Prepared]:
+        """Dial-time checks for the claimed batch; attempts and call rows for those that pass."""
+        session, now = self.session, self.now()
+        callbacks = [
+            callback
+            for callback in session.scalars(
+                select(Callback)
+                .where(Callback.id.in_(ids))
+                .order_by(Callback.due_by)
+                .execution_options(populate_existing=True)
+            )
+            if callback.status is CallbackStatus.CLAIMED and callback.lease_owner == self.worker
+        ]
+        if not callbacks:
             session.commit()
-            return False  # the lease ran out and another worker has it
-        customer = session.get_one(Customer, callback.customer_id)
-        if not self._may_call(callback, customer, now):
-            session.commit()
-            return False
-        attempt = CallbackAttempt(
-            callback_id=callback.id,
-            customer_id=customer.id,
-            number=self._next_number(callback),
-            status=AttemptStatus.DIALING,
-            worker=self.worker,
-            started_at=now,
+            return []
+        customers = {
+            c.id: c
+            for c in session.scalars(
+                select(Customer).where(Customer.id.in_({cb.customer_id for cb in callbacks}))
+            )
+        }
+        blocked = set(
+            session.scalars(
+                select(DoNotCall.phone).where(
+                    DoNotCall.phone.in_({cb.to_number for cb in callbacks})
+                )
+            )
         )
-        session.add(attempt)
-        callback.attempts += 1
-        session.commit()  # committed as dialing before the carrier is asked
-        attempt_id = attempt.id
+        recent: dict[uuid.UUID, list[datetime]] = defaultdict(list)
+        for customer_id, started_at in session.execute(
+            select(CallbackAttempt.customer_id, CallbackAttempt.started_at).where(
+                CallbackAttempt.customer_id.in_(customers),
+                CallbackAttempt.status.in_(COUNTED),
+                CallbackAttempt.started_at > now - timedelta(days=7),
+            )
+        ):
+            recent[customer_id].append(started_at)
+        numbers = dict(
+            session.execute(
+                select(CallbackAttempt.callback_id, func.max(CallbackAttempt.number))
+                .where(CallbackAttempt.callback_id.in_(ids))
+                .group_by(CallbackAttempt.callback_id)
+            ).all()
+        )
         try:
-            call = start_outbound_call(
+            callers = CallerIds(session)
+        except Conflict as exc:
+            for callback in callbacks:
+                self._put_off(callback, now + REFUSED_RETRY, "an official outbound number")
+            session.commit()
+            log.error("nothing can be dialed", extra={"error": exc.message})
+            return []
+        prepared = []
+        for callback in callbacks:
+            customer = customers[callback.customer_id]
+            if not self._may_call(callback, customer, now, blocked, recent[customer.id]):
+                continue
+            call, request = prepare_outbound_call(
                 session,
-                telephony=self.telephony,
                 urls=self.urls,
                 customer=customer,
                 flow=self.flows[callback.flow],
@@ -171,46 +270,121 @@ class Dispatcher:
                 actor=self.actor,
                 to_number=callback.to_number,
                 callback_id=callback.id,
+                caller=callers.for_callee(callback.to_number),
             )
-        except RetryLater as exc:
-            self._carrier_said_no(
-                attempt_id, callback_id, exc, retry_in=RATE_LIMIT_BACKOFF, slow_down=True
+            attempt = CallbackAttempt(
+                callback_id=callback.id,
+                customer_id=customer.id,
+                number=(numbers.get(callback.id) or 0) + 1,
+                status=AttemptStatus.DIALING,
+                worker=self.worker,
+                started_at=now,
+                call_id=call.id,
             )
-            return False
-        except InvalidNumber as exc:
-            self._carrier_said_no(attempt_id, callback_id, exc, give_up=True)
-            return False
-        except CarrierRefused as exc:
-            self._carrier_said_no(attempt_id, callback_id, exc, retry_in=REFUSED_RETRY)
-            return False
-        except OutcomeUnknown as exc:
-            attempt = session.get_one(CallbackAttempt, attempt_id)
-            attempt.status, attempt.error = AttemptStatus.UNKNOWN, str(exc)[:500]
-            callback = session.get_one(Callback, uuid.UUID(callback_id))
-            callback.status, callback.last_error = CallbackStatus.IN_CALL, str(exc)[:200]
-            session.commit()
-            log.warning(
-                "call outcome unknown: the reaper will reconcile",
-                extra={"callback_id": callback_id},
-            )
-            return False
-        attempt = session.get_one(CallbackAttempt, attempt_id)
-        callback = session.get_one(Callback, uuid.UUID(callback_id))
-        if attempt.status is AttemptStatus.DIALING:  # (a quick carrier may have ended it already)
-            attempt.status, attempt.call_id = AttemptStatus.PLACED, call.id
-        else:
-            attempt.call_id = call.id
-        if callback.status is CallbackStatus.CLAIMED:
-            callback.status = CallbackStatus.IN_CALL
-            callback.lease_owner, callback.lease_expires_at, callback.waiting_for = None, None, None
-        session.commit()
-        self.placed.append(callback_id)
-        return True
+            callback.attempts += 1
+            recent[customer.id].append(now)  # a second callback of the customer sees this one
+            prepared.append(Prepared(callback.id, attempt, call.id, request))
+        session.flush()  # the call rows first: attempts refer to them
+        session.add_all(item.attempt for item in prepared)
+        session.flush()
+        for item in prepared:
+            item.attempt_id = item.attempt.id
+        session.commit()  # every attempt is durable as dialing before the carrier is asked
+        return prepared
 
-    def _may_call(self, callback: Callback, customer: Customer, now: datetime) -> bool:
+    def _record(self, answers: list[tuple[Prepared, str | None, TelephonyError | None]]) -> int:
+        """Record the carrier's answers in one transaction; answers how many calls were placed."""
+        if not answers:
+            return 0
+        session, now = self.session, self.now()
+        fresh = {"populate_existing": True}
+        attempts = {
+            a.id: a
+            for a in session.scalars(
+                select(CallbackAttempt)
+                .where(CallbackAttempt.id.in_([item.attempt_id for item, _, _ in answers]))
+                .execution_options(**fresh)
+            )
+        }
+        callbacks = {
+            c.id: c
+            for c in session.scalars(
+                select(Callback)
+                .where(Callback.id.in_([item.callback_id for item, _, _ in answers]))
+                .execution_options(**fresh)
+            )
+        }
+        calls = {
+            c.id: c
+            for c in session.scalars(
+                select(Call)
+                .where(Call.id.in_([item.call_id for item, _, _ in answers]))
+                .execution_options(**fresh)
+            )
+        }
+        placed, slow_down = 0, False
+        for item, sid, error in answers:
+            attempt, callback = attempts[item.attempt_id], callbacks[item.callback_id]
+            record_carrier_answer(
+                session, call=calls[item.call_id], sid=sid, error=error, actor=self.actor
+            )
+            if error is None:
+                placed += 1
+                self.placed.append(str(callback.id))
+                if attempt.status is AttemptStatus.DIALING:  # (a quick carrier may have ended it)
+                    attempt.status = AttemptStatus.PLACED
+                if callback.status is CallbackStatus.CLAIMED:
+                    callback.status = CallbackStatus.IN_CALL
+                    callback.lease_owner = callback.lease_expires_at = None
+                    callback.waiting_for = None
+                continue
+            callback.last_error = str(error)[:200]
+            if isinstance(error, OutcomeUnknown):
+                attempt.status, attempt.error = AttemptStatus.UNKNOWN, str(error)[:500]
+                if callback.status is CallbackStatus.CLAIMED:
+                    callback.status = CallbackStatus.IN_CALL
+                log.warning(
+                    "call outcome unknown: the reaper will reconcile",
+                    extra={"callback_id": str(callback.id)},
+                )
+                continue
+            attempt.status, attempt.error, attempt.ended_at = (
+                AttemptStatus.FAILED,
+                str(error)[:500],
+                now,
+            )
+            callback.attempts -= 1  # nothing was placed: the attempt does not count
+            if isinstance(error, InvalidNumber):
+                finish(
+                    session,
+                    callback,
+                    Outcome.UNREACHABLE,
+                    now,
+                    actor=self.actor,
+                    why="the carrier says the number cannot be called",
+                )
+            elif isinstance(error, RetryLater):
+                self._put_off(callback, now + RATE_LIMIT_BACKOFF, "the carrier asked to wait")
+                slow_down = True
+            else:
+                self._put_off(callback, now + REFUSED_RETRY, "the carrier refused the call")
+        if slow_down:  # every worker waits: the pacing clock moves forward for all of them
+            pacing = self._lock_pacing(now)
+            pacing.next_slot_at = max(pacing.next_slot_at, now + RATE_LIMIT_BACKOFF)
+        session.commit()
+        return placed
+
+    def _may_call(
+        self,
+        callback: Callback,
+        customer: Customer,
+        now: datetime,
+        blocked: set[str],
+        recent: list[datetime],
+    ) -> bool:
         """The dial-time checks; a callback that may not be called now is put off or ended."""
         session = self.session
-        if session.get(DoNotCall, callback.to_number) is not None:
+        if callback.to_number in blocked:
             finish(
                 session,
                 callback,
@@ -236,38 +410,11 @@ class Dispatcher:
         if opening > now:
             self._put_off(callback, opening, "calling hours (08:00-21:00 local)")
             return False
-        allowed_at = self._cap_lifts_at(customer, now)
+        allowed_at = cap_lifts_at(recent, now, self.policy)
         if allowed_at is not None:
             self._put_off(callback, allowed_at, "frequency cap")
             return False
         return True
-
-    def _cap_lifts_at(self, customer: Customer, now: datetime) -> datetime | None:
-        """When the customer may be called again, if a frequency cap forbids it now."""
-        counted = [
-            AttemptStatus.DIALING,
-            AttemptStatus.PLACED,
-            AttemptStatus.UNKNOWN,
-            AttemptStatus.ENDED,
-        ]
-        starts = list(
-            self.session.scalars(
-                select(CallbackAttempt.started_at)
-                .where(
-                    CallbackAttempt.customer_id == customer.id,
-                    CallbackAttempt.status.in_(counted),
-                    CallbackAttempt.started_at > now - timedelta(days=7),
-                )
-                .order_by(CallbackAttempt.started_at.desc())
-            )
-        )
-        day = [s for s in starts if s > now - timedelta(days=1)]
-        lifts = []
-        if len(day) >= self.policy.cap_per_day:
-            lifts.append(day[self.policy.cap_per_day - 1] + timedelta(days=1))
-        if len(starts) >= self.policy.cap_per_7_days:
-            lifts.append(starts[self.policy.cap_per_7_days - 1] + timedelta(days=7))
-        return max(lifts) if lifts else None
 
     def _put_off(self, callback: Callback, until: datetime, why: str) -> None:
         if callback.attempts > 0 and until > callback.due_by:
@@ -288,46 +435,6 @@ class Dispatcher:
             why,
         )
         callback.lease_owner = callback.lease_expires_at = None
-
-    def _next_number(self, callback: Callback) -> int:
-        highest = self.session.scalar(
-            select(func.max(CallbackAttempt.number)).where(
-                CallbackAttempt.callback_id == callback.id
-            )
-        )
-        return (highest or 0) + 1
-
-    def _carrier_said_no(
-        self,
-        attempt_id: int,
-        callback_id: str,
-        exc: Exception,
-        *,
-        retry_in: timedelta | None = None,
-        give_up: bool = False,
-        slow_down: bool = False,
-    ) -> None:
-        session, now = self.session, self.now()
-        attempt = session.get_one(CallbackAttempt, attempt_id)
-        attempt.status, attempt.error, attempt.ended_at = AttemptStatus.FAILED, str(exc)[:500], now
-        callback = session.get_one(Callback, uuid.UUID(callback_id))
-        callback.last_error = str(exc)[:200]
-        callback.attempts -= 1  # nothing was placed: the attempt does not count
-        if give_up:
-            finish(
-                session,
-                callback,
-                Outcome.UNREACHABLE,
-                now,
-                actor=self.actor,
-                why="the carrier says the number cannot be called",
-            )
-        else:
-            self._put_off(callback, now + (retry_in or REFUSED_RETRY), "the carrier asked to wait")
-        if slow_down:  # every worker waits: the pacing clock moves forward for all of them
-            pacing = self._lock_pacing(now)
-            pacing.next_slot_at = max(pacing.next_slot_at, now + RATE_LIMIT_BACKOFF)
-        session.commit()
 
     # ----- the reaper and deadlines -----
 

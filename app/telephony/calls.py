@@ -76,10 +76,9 @@ def hotline_number(session: Session) -> str | None:
     )
 
 
-def start_outbound_call(
+def prepare_outbound_call(
     session: Session,
     *,
-    telephony: Telephony,
     urls: CallUrls,
     customer: Customer,
     flow: Flow,
@@ -87,16 +86,13 @@ def start_outbound_call(
     actor: Actor,
     to_number: str | None = None,
     callback_id: uuid.UUID | None = None,
-) -> Call:
-    """Record the call, commit, then ask the carrier to place it.
-
-    The row is committed first so that the carrier's first webhook finds it, and no transaction
-    is held open across the carrier's HTTP call.
-    """
+    caller: OfficialNumber | None = None,
+) -> tuple[Call, OutboundCall]:
+    """Add the call's row (not committed) and what to ask the carrier once it is committed."""
     if flow.direction != "outbound":
         raise InvalidInput(f"flow: {flow.name} is not an outbound flow", field="flow")
     to = to_number or customer.phone
-    caller = caller_id_for(session, to)
+    caller = caller or caller_id_for(session, to)
     call_id = uuid.uuid4()
     call = Call(
         id=call_id,
@@ -124,27 +120,69 @@ def start_outbound_call(
     request = OutboundCall(
         to=to, from_=caller.phone, url=urls.start(call_id), status_callback=urls.status(call_id)
     )
+    return call, request
+
+
+def record_carrier_answer(
+    session: Session, *, call: Call, sid: str | None, error: TelephonyError | None, actor: Actor
+) -> None:
+    """What the carrier said about a placed call: its id, or why it was not placed."""
+    if error is None:
+        if call.sid is None:
+            call.sid = sid
+        return
+    # An unknown outcome stays queued: the call may exist, so it must not be blindly re-dialed.
+    call.status = CallStatus.FAILED if error.outcome_known else CallStatus.QUEUED
+    call.error = f"{type(error).__name__}: {error}"[:200]
+    record(
+        session,
+        actor=actor,
+        action="call.failed",
+        subject_type="call",
+        subject_id=call.id,
+        changes={"error": call.error, "retry": error.retry},
+    )
+
+
+def start_outbound_call(
+    session: Session,
+    *,
+    telephony: Telephony,
+    urls: CallUrls,
+    customer: Customer,
+    flow: Flow,
+    variables: dict[str, Any] | None = None,
+    actor: Actor,
+    to_number: str | None = None,
+    callback_id: uuid.UUID | None = None,
+) -> Call:
+    """Record the call, commit, then ask the carrier to place it.
+
+    The row is committed first so that the carrier's first webhook finds it, and no transaction
+    is held open across the carrier's HTTP call.
+    """
+    call, request = prepare_outbound_call(
+        session,
+        urls=urls,
+        customer=customer,
+        flow=flow,
+        variables=variables,
+        actor=actor,
+        to_number=to_number,
+        callback_id=callback_id,
+    )
+    call_id = call.id
     session.commit()
     try:
         sid = telephony.place_call(request)
     except TelephonyError as exc:
-        call = session.get_one(Call, call_id)
-        # An unknown outcome stays queued: the call may exist, so it must not be blindly re-dialed.
-        call.status = CallStatus.FAILED if exc.outcome_known else CallStatus.QUEUED
-        call.error = f"{type(exc).__name__}: {exc}"[:200]
-        record(
-            session,
-            actor=actor,
-            action="call.failed",
-            subject_type="call",
-            subject_id=call_id,
-            changes={"error": call.error, "retry": exc.retry},
+        record_carrier_answer(
+            session, call=session.get_one(Call, call_id), sid=None, error=exc, actor=actor
         )
         session.commit()
         raise
     call = session.get_one(Call, call_id)
-    if call.sid is None:
-        call.sid = sid
+    record_carrier_answer(session, call=call, sid=sid, error=None, actor=actor)
     session.commit()
     return call
 
