@@ -378,6 +378,104 @@ def bench_ingest(events: int, customers: int) -> dict:
     }
 
 
+def bench_ingest_http(events: int, customers: int, clients: int = 2) -> dict:
+    """The same ingest through the Procfile's web process: gunicorn, 2 workers, real HTTP."""
+    import socket
+    import subprocess
+    import threading
+    from pathlib import Path
+
+    import requests
+
+    url = fresh_database()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "APP_ENV": "production",
+        "API_KEYS": "bench",
+        "SECRET_KEY": "benchmark-secret-key-benchmark-secret-key",
+        "LOG_LEVEL": "WARNING",
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    }
+    web = subprocess.Popen(
+        ["gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "app:create_app()"],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        seed_customers(url, customers)
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                requests.get(f"{base}/healthz", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        now = datetime.now(UTC)
+        per_client = events // clients // 1000
+
+        def batches(client: int) -> list[list[dict]]:
+            # Each client has its own customers, as separate core-system shards would.
+            return [
+                [
+                    {
+                        "id": f"http-{client}-{b}-{k}",
+                        "type": "transaction",
+                        "customer_external_id": f"bench-{(k * clients + client) % customers}",
+                        "occurred_at": (now - timedelta(seconds=events - b * 1000 - k)).isoformat(),
+                        "data": {
+                            "amount": "45" if k % 50 else "900",
+                            "currency": "EUR",
+                            "country": "IT",
+                            "device": "p1",
+                            "merchant": "Shop",
+                        },
+                    }
+                    for k in range(1000)
+                ]
+                for b in range(per_client)
+            ]
+
+        work = [batches(c) for c in range(clients)]
+        refused: list[int] = []
+
+        def send(client: int) -> None:
+            with requests.Session() as http:
+                for batch in work[client]:
+                    response = http.post(
+                        f"{base}/api/v1/events:batch",
+                        json={"events": batch},
+                        headers={"Authorization": "Bearer bench"},
+                        timeout=120,
+                    )
+                    refused.append(response.json()["refused"] if response.ok else 1000)
+
+        threads = [threading.Thread(target=send, args=(c,)) for c in range(clients)]
+        began = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - began
+    finally:
+        web.terminate()
+        web.wait(timeout=30)
+        drop_database(url)
+    sent = per_client * clients * 1000
+    return {
+        "events": sent,
+        "clients": clients,
+        "gunicorn_workers": 2,
+        "refused": sum(refused),
+        "ingest_per_s": round(sent / elapsed),
+    }
+
+
 # ----- 3. bulk expansion and 4. the claim query with a million queued -----
 
 
@@ -472,6 +570,8 @@ def main(argv: list[str] | None = None) -> int:
     if "ingest" in chosen:
         results["ingest"] = bench_ingest(args.events, customers=200)
         print("ingest", json.dumps(results["ingest"]), flush=True)
+        results["ingest_http"] = bench_ingest_http(args.events, customers=200)
+        print("ingest_http", json.dumps(results["ingest_http"]), flush=True)
     if chosen & {"expand", "claim"}:
         results["expand"], results["claim"] = bench_expand_and_claim(args.million, args.claims)
         print("expand", json.dumps(results["expand"]), flush=True)

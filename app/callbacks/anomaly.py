@@ -62,10 +62,10 @@ def history(
         .order_by(Event.occurred_at.desc())
         .limit(int(anomaly["history_max"]))
     ).all()
-    return [_past(occurred_at, data) for occurred_at, data in rows]
+    return [past_of(occurred_at, data) for occurred_at, data in rows]
 
 
-def _past(occurred_at: datetime, data: dict[str, Any]) -> Past:
+def past_of(occurred_at: datetime, data: dict[str, Any]) -> Past:
     return Past(
         occurred_at,
         _amount(data.get("amount")),

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.audit.service import Actor, record
-from app.callbacks.anomaly import Assessment, assess_transaction, history
+from app.callbacks.anomaly import Assessment, Past, assess_transaction, history, past_of
 from app.callbacks.models import (
     Callback,
     CallbackStatus,
@@ -24,7 +26,7 @@ from app.callbacks.models import (
 )
 from app.callbacks.policy import Policy
 from app.customers.models import Customer
-from app.errors import Conflict, InvalidInput, NotFound
+from app.errors import Conflict, DomainError, InvalidInput, NotFound
 from app.phones import parse_phone
 from app.telephony.models import Call
 
@@ -78,7 +80,14 @@ def ingest_event(
             "occurred_at: give a time zone (e.g. 2026-11-23T10:00:00Z)", field="occurred_at"
         )
     data = _checked_data(kind, data)
-    assessment, to_number = _decide(session, policy, kind, customer, data, occurred_at)
+    assessment, to_number = _decide(
+        lambda: history(session, policy, customer.id, occurred_at),
+        policy,
+        kind,
+        customer,
+        data,
+        occurred_at,
+    )
     event = Event(
         event_id=event_id,
         type=kind,
@@ -175,7 +184,7 @@ def _checked_data(kind: EventType, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _decide(
-    session: Session,
+    past: Callable[[], list[Past]],
     policy: Policy,
     kind: EventType,
     customer: Customer,
@@ -185,8 +194,7 @@ def _decide(
     """The assessment (score, reasons, priority or none) and the number to call."""
     to_number = customer.phone
     if kind is EventType.TRANSACTION:
-        past = history(session, policy, customer.id, occurred_at)
-        return assess_transaction(policy, data, occurred_at, past), to_number
+        return assess_transaction(policy, data, occurred_at, past()), to_number
     trigger = policy.triggers[kind.value]
     assessment = Assessment(priority=Priority(trigger["priority"]))
     if kind is EventType.REGISTRATION:
@@ -302,6 +310,190 @@ def _join(
             "reasons": assessment.reasons,
             "priority": [before[0].value, callback.priority.value],
         },
+    )
+    return callback
+
+
+def ingest_batch(
+    session: Session,
+    *,
+    policy: Policy,
+    actor: Actor,
+    now: datetime,
+    items: list[dict[str, Any]],
+) -> list[dict[str, Any] | DomainError]:
+    """Decide a batch of validated events with a handful of queries; answers their decisions.
+
+    The batch's event ids, customers, their recent transactions and open callbacks are read once;
+    each event is then decided in memory, in order (so a later event sees the earlier ones).
+    Raises IntegrityError if a concurrent writer got in first; the caller then goes one by one.
+    """
+    ids = [item["id"] for item in items]
+    known = {e.event_id: e for e in session.scalars(select(Event).where(Event.event_id.in_(ids)))}
+    customers = {
+        c.external_id: c
+        for c in session.scalars(
+            select(Customer).where(
+                Customer.external_id.in_({item["customer_external_id"] for item in items})
+            )
+        )
+    }
+    customer_ids = [c.id for c in customers.values()]
+    histories: dict[uuid.UUID, list[Past]] = defaultdict(list)
+    times = [i["occurred_at"] for i in items if i["type"] == EventType.TRANSACTION.value]
+    if times and customer_ids:
+        since = min(times) - timedelta(days=int(policy.anomaly["history_days"]))
+        for customer_id, occurred_at, data in session.execute(
+            select(Event.customer_id, Event.occurred_at, Event.data).where(
+                Event.customer_id.in_(customer_ids),
+                Event.type == EventType.TRANSACTION,
+                Event.occurred_at >= since,
+            )
+        ):
+            histories[customer_id].append(past_of(occurred_at, data))
+    open_callbacks = {
+        (cb.customer_id, cb.flow): cb
+        for cb in session.scalars(
+            select(Callback)
+            .where(Callback.customer_id.in_(customer_ids), Callback.status != CallbackStatus.DONE)
+            .with_for_update()
+        )
+    }
+
+    def past(customer_id: uuid.UUID, before: datetime) -> list[Past]:
+        oldest = before - timedelta(days=int(policy.anomaly["history_days"]))
+        recent = [p for p in histories[customer_id] if oldest <= p.occurred_at <= before]
+        recent.sort(key=lambda p: p.occurred_at, reverse=True)
+        return recent[: int(policy.anomaly["history_max"])]
+
+    answers = {event_id: decision(event) for event_id, event in known.items()}
+    results: list[dict[str, Any] | DomainError] = []
+    rows: list[dict[str, Any]] = []
+    for item in items:
+        if item["id"] in answers:
+            results.append(answers[item["id"]])
+            continue
+        try:
+            kind = EventType(item["type"])
+            customer = customers.get(item["customer_external_id"])
+            if customer is None:
+                raise InvalidInput(
+                    "customer_external_id: no customer has this external_id; register it first",
+                    field="customer_external_id",
+                    code="unknown_customer",
+                )
+            occurred_at, data = item["occurred_at"], _checked_data(kind, item["data"])
+            assessment, to_number = _decide(
+                lambda customer=customer, at=occurred_at: past(customer.id, at),
+                policy,
+                kind,
+                customer,
+                data,
+                occurred_at,
+            )
+        except DomainError as exc:
+            results.append(exc)
+            continue
+        callback_id = None
+        if kind is EventType.TRANSACTION:
+            histories[customer.id].append(past_of(occurred_at, data))
+        if assessment.priority is not None:
+            flow = policy.triggers[kind.value]["flow"]
+            callback = open_callbacks.get((customer.id, flow))
+            if callback is not None:
+                _join(
+                    session,
+                    policy,
+                    actor,
+                    now,
+                    callback,
+                    assessment.priority,
+                    assessment,
+                    _spoken(data, occurred_at),
+                )
+            else:
+                callback = _new_callback(
+                    session,
+                    policy,
+                    actor,
+                    now,
+                    customer,
+                    kind,
+                    flow,
+                    assessment,
+                    to_number,
+                    _spoken(data, occurred_at),
+                )
+                open_callbacks[(customer.id, flow)] = callback
+            callback_id = callback.id
+        rows.append(
+            {
+                "event_id": item["id"],
+                "type": kind,
+                "customer_id": customer.id,
+                "occurred_at": occurred_at,
+                "data": data,
+                "anomalous": assessment.anomalous,
+                "score": assessment.score,
+                "reasons": assessment.reasons,
+                "priority": assessment.priority,
+                "callback_id": callback_id,
+                "policy_version": policy.version,
+                "received_at": now,
+            }
+        )
+        answers[item["id"]] = {
+            "event_id": item["id"],
+            "anomalous": assessment.anomalous,
+            "score": assessment.score,
+            "reasons": list(assessment.reasons),
+            "priority": assessment.priority.value if assessment.priority else None,
+            "callback_id": str(callback_id) if callback_id else None,
+        }
+        results.append(answers[item["id"]])
+    session.flush()  # callbacks first: events refer to them
+    if rows:
+        # One multi-row INSERT through the ORM's column types, not a unit of work per event.
+        session.execute(insert(Event), rows)
+    return results
+
+
+def _new_callback(
+    session: Session,
+    policy: Policy,
+    actor: Actor,
+    now: datetime,
+    customer: Customer,
+    trigger: EventType,
+    flow: str,
+    assessment: Assessment,
+    to_number: str,
+    variables: dict[str, Any],
+) -> Callback:
+    priority = assessment.priority or Priority.LOW
+    callback = Callback(
+        id=uuid.uuid4(),
+        customer_id=customer.id,
+        trigger=trigger,
+        flow=flow,
+        to_number=to_number,
+        priority=priority,
+        status=CallbackStatus.QUEUED,
+        due_by=now + policy.deadlines[priority.value],
+        next_attempt_at=now,
+        score=assessment.score,
+        reasons=list(assessment.reasons),
+        variables=variables,
+        policy_version=policy.version,
+    )
+    session.add(callback)
+    record(
+        session,
+        actor=actor,
+        action="callback.queued",
+        subject_type="callback",
+        subject_id=callback.id,
+        changes={"priority": priority.value, "flow": flow, "reasons": callback.reasons},
     )
     return callback
 

@@ -9,6 +9,7 @@ import marshmallow as ma
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from sqlalchemy.exc import IntegrityError
 
 from app import clock
 from app.apikeys.auth import BEARER, current_actor, require_api_key
@@ -57,9 +58,9 @@ class Events(MethodView):
     @events_blp.response(202, DecisionOut)
     def post(self, payload: dict[str, Any]):
         """Send an event; answers the decision (the same id again: the first decision)"""
-        event = _ingest(payload)
+        answer = service.decision(_ingest(payload))
         db.session.commit()
-        return service.decision(event)
+        return answer
 
 
 @events_blp.route("/events:batch")
@@ -69,24 +70,49 @@ class EventsBatch(MethodView):
     @events_blp.response(202, BatchOut)
     def post(self, payload: dict[str, Any]):
         """Send up to 1,000 events; each is decided (or refused) on its own"""
-        results: list[dict[str, Any]] = []
         schema = EventIn()
+        loaded: list[dict[str, Any] | None] = []
+        results: list[dict[str, Any]] = []
         for raw in payload["events"]:
             event_id = raw.get("id") if isinstance(raw.get("id"), str) else None
             try:
-                item = schema.load(raw)
-                with db.session.begin_nested():
-                    results.append(service.decision(_ingest(item)))
+                loaded.append(schema.load(raw))
+                results.append({"event_id": event_id})
             except ma.ValidationError as exc:
+                loaded.append(None)
                 results.append({"event_id": event_id, **validation_payload(exc.messages)})
-            except DomainError as exc:
-                results.append(
-                    {
-                        "event_id": event_id,
-                        "error": {"code": exc.code, "message": exc.message, "field": exc.field},
-                    }
-                )
-        db.session.commit()
+        valid = [(index, item) for index, item in enumerate(loaded) if item is not None]
+        items = [item for _, item in valid]
+        try:
+            outcomes = service.ingest_batch(
+                db.session,
+                policy=current_app.extensions["callback_policy"],
+                actor=current_actor(),
+                now=clock.now(),
+                items=items,
+            )
+        except IntegrityError:  # a concurrent request got in first: decide one by one
+            db.session.rollback()
+            outcomes = []
+            for item in items:
+                try:
+                    with db.session.begin_nested():
+                        outcomes.append(_ingest(item))
+                except DomainError as exc:
+                    outcomes.append(exc)
+        for (index, item), outcome in zip(valid, outcomes, strict=True):
+            if isinstance(outcome, DomainError):
+                results[index] = {
+                    "event_id": item["id"],
+                    "error": {
+                        "code": outcome.code,
+                        "message": outcome.message,
+                        "field": outcome.field,
+                    },
+                }
+            else:
+                results[index] = outcome if isinstance(outcome, dict) else service.decision(outcome)
+        db.session.commit()  # after reading the answers: a commit expires every event
         refused = sum(1 for r in results if "error" in r)
         return {"accepted": len(results) - refused, "refused": refused, "results": results}
 
