@@ -21,6 +21,8 @@ ENVIRONMENT_VARIABLES = (
     "WORKER_HEARTBEAT_SECONDS",
     "COMPANY_NAME",
     "CALLBACK_POLICY_FILE",
+    "CORE_WEBHOOK_URL",
+    "CORE_WEBHOOK_SECRET",
 )
 
 TELEPHONY_BACKENDS = ("simulator", "twilio")
@@ -50,6 +52,8 @@ class Config:
     COMPANY_NAME = "Demo Bank"  # spoken in every call: "Hello, this is Demo Bank"
     FLOWS_DIRECTORY: str | None = None  # call_flows/ of the checkout unless set
     CALLBACK_POLICY_FILE: str | None = None  # config/callback_policy.yaml unless set
+    CORE_WEBHOOK_URL: str | None = None  # where the core system hears of withdrawals, denials
+    CORE_WEBHOOK_SECRET: str | None = None  # the HMAC key that signs those webhooks
     JSON_SORT_KEYS = False
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
 
@@ -113,6 +117,9 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
         settings["TELEPHONY"] = text("TELEPHONY")
     if text("API_KEYS"):
         settings["API_KEYS"] = tuple(k.strip() for k in env["API_KEYS"].split(",") if k.strip())
+    for key in ("CORE_WEBHOOK_URL", "CORE_WEBHOOK_SECRET"):
+        if text(key):
+            settings[key] = text(key)
     if text("CALLBACK_POLICY_FILE"):
         settings["CALLBACK_POLICY_FILE"] = text("CALLBACK_POLICY_FILE")
     if text("COMPANY_NAME"):

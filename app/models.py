@@ -5,9 +5,11 @@ from app.audit.models import AuditEvent
 from app.callbacks.models import (
     Callback,
     CallbackAttempt,
+    CoreNotification,
     DialPacing,
     DoNotCall,
     Event,
+    WithdrawalHold,
 )
 from app.customers.models import Customer
 from app.numbers.models import NumberPurpose, OfficialNumber
@@ -22,6 +24,7 @@ __all__ = [
     "CallTurn",
     "Callback",
     "CallbackAttempt",
+    "CoreNotification",
     "Customer",
     "DialPacing",
     "DoNotCall",
@@ -29,5 +32,6 @@ __all__ = [
     "NumberPurpose",
     "OfficialNumber",
     "SimulatorCall",
+    "WithdrawalHold",
     "WorkerHeartbeat",
 ]

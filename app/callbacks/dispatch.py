@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.audit.service import Actor, record
+from app.callbacks.core_webhook import notify as notify_core
 from app.callbacks.models import (
     AttemptStatus,
     Callback,
@@ -29,8 +30,11 @@ from app.callbacks.models import (
     CallbackStatus,
     DialPacing,
     DoNotCall,
+    EventType,
+    HoldStatus,
     Outcome,
     Priority,
+    WithdrawalHold,
 )
 from app.callbacks.policy import Policy
 from app.callbacks.window import callee_zones, next_day_opening, next_opening
@@ -684,3 +688,42 @@ def finish(
         subject_id=callback.id,
         changes={"outcome": outcome.value, "why": why},
     )
+    if callback.trigger is EventType.WITHDRAWAL_REQUEST:
+        decide_withdrawals(session, callback, outcome, now, actor=actor, why=why)
+
+
+def decide_withdrawals(
+    session: Session, callback: Callback, outcome: Outcome, now: datetime, *, actor: Actor, why: str
+) -> None:
+    """Held withdrawals follow their call: authorized when confirmed, rejected otherwise."""
+    holds = session.scalars(
+        select(WithdrawalHold).where(
+            WithdrawalHold.callback_id == callback.id, WithdrawalHold.status == HoldStatus.VERIFYING
+        )
+    )
+    customer = session.get_one(Customer, callback.customer_id)
+    for hold in holds:
+        authorized = outcome is Outcome.CONFIRMED
+        hold.status = HoldStatus.AUTHORIZED if authorized else HoldStatus.REJECTED
+        hold.decided_at, hold.reason = now, f"call {outcome.value}: {why}"[:200]
+        record(
+            session,
+            actor=actor,
+            action=f"withdrawal.{hold.status.value}",
+            subject_type="withdrawal",
+            subject_id=hold.event_id,
+            changes={"callback_id": str(callback.id), "outcome": outcome.value},
+        )
+        notify_core(
+            session,
+            type=f"withdrawal.{hold.status.value}",
+            now=now,
+            payload={
+                "event_id": hold.event_id,
+                "customer_external_id": customer.external_id,
+                "amount": hold.amount,
+                "currency": hold.currency,
+                "callback_id": str(callback.id),
+                "outcome": outcome.value,
+            },
+        )

@@ -8,6 +8,7 @@ from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.callbacks.core_webhook import deliver_due
 from app.callbacks.dispatch import Dispatcher, call_ended
 from app.callbacks.notices import send_notices
 from app.extensions import db
@@ -68,6 +69,14 @@ def ticks(app: Flask, worker: str) -> dict[str, tuple[float, object]]:
     def escalate() -> None:
         dispatcher(app, worker).escalate()
 
+    def core_webhooks() -> None:
+        deliver_due(
+            db.session,
+            url=app.config.get("CORE_WEBHOOK_URL"),
+            secret=app.config.get("CORE_WEBHOOK_SECRET"),
+            now=clock.now(),
+        )
+
     def notices() -> None:
         send_notices(
             db.session,
@@ -83,4 +92,5 @@ def ticks(app: Flask, worker: str) -> dict[str, tuple[float, object]]:
         "reap": (max(1.0, min(30.0, lease / 2)), run(reap)),
         "escalate": (60.0, run(escalate)),
         "notices": (30.0, run(notices)),
+        "core_webhooks": (5.0, run(core_webhooks)),
     }

@@ -189,3 +189,45 @@ class DialPacing(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     next_slot_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class HoldStatus(enum.StrEnum):
+    VERIFYING = "verifying"  # requested, and the verification call is queued or under way
+    AUTHORIZED = "authorized"
+    REJECTED = "rejected"
+
+
+class WithdrawalHold(Base):
+    """A withdrawal on an account with open problems, held until the call verifies or rejects it."""
+
+    __tablename__ = "withdrawal_holds"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    event_id: Mapped[str] = mapped_column(String(128), unique=True)  # the core system's id
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"))
+    callback_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("callbacks.id"), index=True)
+    amount: Mapped[str] = mapped_column(String(32))
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[HoldStatus] = mapped_column(enum_by_value(HoldStatus, "hold_status"))
+    reason: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CoreNotification(Base):
+    """A message to the core system, kept until its signed webhook is delivered (an outbox)."""
+
+    __tablename__ = "core_notifications"
+    __table_args__ = (Index("ix_core_notifications_due", "delivered_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    type: Mapped[str] = mapped_column(String(64))  # e.g. withdrawal.authorized
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    given_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -85,3 +85,17 @@ class DoNotCallOut(ma.Schema):
     phone = ma.fields.String()
     reason = ma.fields.String()
     created_at = ma.fields.DateTime()
+
+
+class WithdrawalOut(ma.Schema):
+    event_id = ma.fields.String()
+    status = ma.fields.Function(
+        lambda hold: hold.status.value,
+        metadata={"description": "verifying (held while we call), authorized or rejected"},
+    )
+    amount = ma.fields.String()
+    currency = ma.fields.String()
+    callback_id = ma.fields.UUID()
+    reason = ma.fields.String(allow_none=True)
+    created_at = ma.fields.DateTime()
+    decided_at = ma.fields.DateTime(allow_none=True)

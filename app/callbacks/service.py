@@ -22,7 +22,9 @@ from app.callbacks.models import (
     DoNotCall,
     Event,
     EventType,
+    HoldStatus,
     Priority,
+    WithdrawalHold,
 )
 from app.callbacks.policy import Policy
 from app.customers.models import Customer
@@ -114,6 +116,8 @@ def ingest_event(
             variables=_spoken(data, occurred_at),
         )
         event.callback_id = callback.id
+        if kind is EventType.WITHDRAWAL_REQUEST:
+            session.add(_hold(event_id, customer, callback.id, data))
     try:
         with session.begin_nested():
             session.add(event)
@@ -369,6 +373,7 @@ def ingest_batch(
     answers = {event_id: decision(event) for event_id, event in known.items()}
     results: list[dict[str, Any] | DomainError] = []
     rows: list[dict[str, Any]] = []
+    holds: list[WithdrawalHold] = []
     for item in items:
         if item["id"] in answers:
             results.append(answers[item["id"]])
@@ -426,6 +431,8 @@ def ingest_batch(
                 )
                 open_callbacks[(customer.id, flow)] = callback
             callback_id = callback.id
+            if kind is EventType.WITHDRAWAL_REQUEST:
+                holds.append(_hold(item["id"], customer, callback.id, data))
         rows.append(
             {
                 "event_id": item["id"],
@@ -451,11 +458,33 @@ def ingest_batch(
             "callback_id": str(callback_id) if callback_id else None,
         }
         results.append(answers[item["id"]])
-    session.flush()  # callbacks first: events refer to them
+    session.flush()  # callbacks first: events and holds refer to them
+    session.add_all(holds)
     if rows:
         # One multi-row INSERT through the ORM's column types, not a unit of work per event.
         session.execute(insert(Event), rows)
     return results
+
+
+def _hold(
+    event_id: str, customer: Customer, callback_id: uuid.UUID, data: dict[str, Any]
+) -> WithdrawalHold:
+    """The withdrawal waits (requested -> verifying) until its call authorizes or rejects it."""
+    return WithdrawalHold(
+        event_id=event_id,
+        customer_id=customer.id,
+        callback_id=callback_id,
+        amount=data["amount"],
+        currency=data["currency"],
+        status=HoldStatus.VERIFYING,
+    )
+
+
+def get_withdrawal(session: Session, event_id: str) -> WithdrawalHold:
+    hold = session.scalar(select(WithdrawalHold).where(WithdrawalHold.event_id == event_id))
+    if hold is None:
+        raise NotFound("no held withdrawal has this event id", field="event_id")
+    return hold
 
 
 def _new_callback(

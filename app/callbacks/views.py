@@ -23,6 +23,7 @@ from app.callbacks.schemas import (
     DoNotCallOut,
     EventIn,
     EventsBatchIn,
+    WithdrawalOut,
 )
 from app.errors import DomainError, validation_payload
 from app.extensions import db
@@ -126,6 +127,15 @@ class CallbackById(MethodView):
         callback = service.get_callback(db.session, callback_id)
         callback.reference = service.latest_reference(db.session, callback.id)  # type: ignore[attr-defined]
         return callback
+
+
+@events_blp.route("/withdrawals/<string:event_id>")
+class WithdrawalByEvent(MethodView):
+    @events_blp.doc(security=BEARER)
+    @events_blp.response(200, WithdrawalOut)
+    def get(self, event_id: str):
+        """A held withdrawal, by its event id: verifying, authorized or rejected"""
+        return service.get_withdrawal(db.session, event_id)
 
 
 @events_blp.route("/do-not-call")

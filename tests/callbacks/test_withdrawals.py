@@ -1,0 +1,156 @@
+"""A withdrawal on a troubled account is held until its call decides; the core system is told."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import timedelta
+
+import pytest
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from app.callbacks.core_webhook import deliver_due, verify
+from app.callbacks.models import CoreNotification
+from app.extensions import db
+from app.telephony.simulator import CalleeScript
+from tests.callbacks.conftest import MORNING
+from tests.support import count_rows
+from tests.telephony_fixtures import VALID_CODE
+
+pytestmark = pytest.mark.usefixtures("lines")
+SECRET = "core-webhook-secret-for-tests"
+
+
+class CoreSystem:
+    """The company's core system on loopback: keeps what it receives; can be made to fail."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[dict, str]] = []
+        self.failing = 0
+        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/callcenter"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @Request.application
+    def app(self, request: Request) -> Response:
+        if self.failing:
+            self.failing -= 1
+            return Response("busy", status=503)
+        body = request.get_data()
+        self.received.append((json.loads(body), request.headers["X-Callcenter-Signature"], body))
+        return Response("ok")
+
+
+@pytest.fixture
+def core(app):
+    system = CoreSystem()
+    app.config.update(CORE_WEBHOOK_URL=system.url, CORE_WEBHOOK_SECRET=SECRET)
+    yield system
+    system.server.shutdown()
+
+
+def held_withdrawal(api) -> dict:
+    api.post("/api/v1/customers", json={"external_id": "it", "phone": "+39 333 123 4567"})
+    decision = api.post(
+        "/api/v1/events",
+        json={
+            "id": "wd-77",
+            "type": "withdrawal_request",
+            "customer_external_id": "it",
+            "occurred_at": MORNING.isoformat(),
+            "data": {"amount": "2500", "currency": "EUR", "account_has_open_problems": True},
+        },
+    ).get_json()
+    assert decision["priority"] == "high"
+    return decision
+
+
+def deliver(app, clock) -> int:
+    with app.app_context():
+        return deliver_due(
+            db.session,
+            url=app.config["CORE_WEBHOOK_URL"],
+            secret=app.config["CORE_WEBHOOK_SECRET"],
+            now=clock(),
+        )
+
+
+@pytest.mark.parametrize(
+    ("keys", "status", "outcome"),
+    [
+        ([VALID_CODE, "1"], "authorized", "confirmed"),
+        ([VALID_CODE, "2"], "rejected", "denied"),
+        (["000000", "111111", "222222"], "rejected", "verification_failed"),
+    ],
+)
+def test_the_call_decides_the_held_withdrawal_and_the_core_system_hears_it_signed(
+    api, app, clock, dispatcher, simulator, core, keys, status, outcome
+):
+    held_withdrawal(api)
+    assert api.get("/api/v1/withdrawals/wd-77").get_json()["status"] == "verifying"
+    simulator.expect("+393331234567", CalleeScript(keys=keys))
+
+    with app.app_context():
+        dispatcher().dispatch()
+    delivered = deliver(app, clock)
+
+    hold = api.get("/api/v1/withdrawals/wd-77").get_json()
+    assert hold["status"] == status
+    assert delivered == 1
+    message, signature, body = core.received[0]
+    assert message["type"] == f"withdrawal.{status}"
+    assert message["data"]["event_id"] == "wd-77"
+    assert message["data"]["outcome"] == outcome
+    assert message["data"]["customer_external_id"] == "it"
+    assert verify(SECRET, signature, body, now=clock())
+    assert not verify("another-secret", signature, body, now=clock())
+    assert not verify(SECRET, signature, body + b" ", now=clock())
+
+
+def test_an_unreachable_customer_means_a_rejected_withdrawal(
+    api, app, clock, dispatcher, simulator, core
+):
+    held_withdrawal(api)
+    clock.advance(timedelta(hours=1, minutes=59).total_seconds())  # the deadline is near
+    simulator.expect("+393331234567", CalleeScript(answer="no-answer"))
+
+    with app.app_context():
+        dispatcher().dispatch()
+
+    assert api.get("/api/v1/withdrawals/wd-77").get_json()["status"] == "rejected"
+
+
+def test_a_failing_core_system_gets_the_notification_again_later(
+    api, app, clock, dispatcher, simulator, core
+):
+    held_withdrawal(api)
+    simulator.expect("+393331234567", CalleeScript(keys=[VALID_CODE, "1"]))
+    with app.app_context():
+        dispatcher().dispatch()
+    core.failing = 1
+
+    first = deliver(app, clock)
+    too_soon = deliver(app, clock)
+    clock.advance(61)
+    later = deliver(app, clock)
+
+    assert (first, too_soon, later) == (0, 0, 1)
+    assert len(core.received) == 1
+    with app.app_context():
+        notification = db.session.query(CoreNotification).one()
+        assert (notification.attempts, notification.delivered_at is not None) == (2, True)
+
+
+def test_without_a_webhook_url_notifications_wait(api, app, clock, dispatcher, simulator):
+    held_withdrawal(api)
+    simulator.expect("+393331234567", CalleeScript(keys=[VALID_CODE, "1"]))
+    with app.app_context():
+        dispatcher().dispatch()
+
+    assert deliver(app, clock) == 0
+    assert count_rows(app, CoreNotification) == 1
+
+
+def test_an_unknown_withdrawal_is_not_found(api):
+    assert api.get("/api/v1/withdrawals/nope").status_code == 404
