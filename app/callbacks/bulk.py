@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, and_, exists, func, insert, literal, select, text
+from sqlalchemy import Select, and_, exists, func, insert, literal, literal_column, select, text
 from sqlalchemy.orm import Session, aliased
 
 from app.callbacks.models import Callback, CallbackStatus, EventType, Priority
 from app.callbacks.policy import Policy
 from app.customers.models import Customer
+
+# A UUIDv7 (RFC 9562: milliseconds first, then random bits): time-ordered ids land at the right
+# edge of the primary key's index instead of at random pages, which a million inserts feel.
+UUID7 = literal_column(
+    "encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) placing "
+    "substring(int8send(floor(extract(epoch from clock_timestamp()) * 1000)::bigint) from 3) "
+    "from 1 for 6), 52, 1), 53, 1), 'hex')::uuid"
+)
 
 
 def expand_callbacks(
@@ -38,27 +46,32 @@ def expand_callbacks(
         )
     )
     postgres = session.get_bind().dialect.name == "postgresql"
-    new_id = func.gen_random_uuid() if postgres else func.lower(func.hex(func.randomblob(16)))
-    rows = select(
-        new_id,
-        Customer.id,
-        literal(trigger.value),
-        literal(flow),
-        Customer.phone,
-        literal(priority.value),
-        literal(CallbackStatus.QUEUED.value),
-        literal(now + policy.deadlines[priority.value], Callback.due_by.type),
-        literal(start_at or now, Callback.next_attempt_at.type),
-        literal(0),
-        literal(0),
-        literal(0.0),
-        literal([reason], Callback.reasons.type),
-        literal({}, Callback.variables.type),
-        literal(policy.version),
-        literal(False),
-        literal(now, Callback.created_at.type),
-        literal(now, Callback.updated_at.type),
-    ).where(Customer.id.in_(select(chosen.c[0])), ~already_open)
+    new_id = UUID7 if postgres else func.lower(func.hex(func.randomblob(16)))
+    rows = (
+        select(
+            new_id,
+            Customer.id,
+            literal(trigger.value),
+            literal(flow),
+            Customer.phone,
+            literal(priority.value),
+            literal(CallbackStatus.QUEUED.value),
+            literal(now + policy.deadlines[priority.value], Callback.due_by.type),
+            literal(start_at or now, Callback.next_attempt_at.type),
+            literal(0),
+            literal(0),
+            literal(0.0),
+            literal([reason], Callback.reasons.type),
+            literal({}, Callback.variables.type),
+            literal(policy.version),
+            literal(False),
+            literal(now, Callback.created_at.type),
+            literal(now, Callback.updated_at.type),
+        )
+        .where(Customer.id.in_(select(chosen.c[0])), ~already_open)
+        .order_by(Customer.id)
+    )
+    # In customer order, the indexes on customer_id are written in order, not at random.
     columns = [
         "id",
         "customer_id",
