@@ -15,6 +15,7 @@ from app.telephony.calls import CallUrls, start_outbound_call
 from app.telephony.models import Call
 from app.telephony.signatures import signing_token
 from app.telephony.simulator import CalleeScript, SimulatorTelephony, WsgiTransport
+from tests.telephony.fake_twilio import FakeTwilio, load_spec
 
 VALID_CODE = "908172"
 LINES = [
@@ -108,3 +109,17 @@ def place(
         pressed=[line.text for line in simulated.lines if line.who == "callee"],
         statuses=simulated.statuses,
     )
+
+
+@pytest.fixture(scope="session")
+def spec():
+    """Twilio's OpenAPI description, loaded once."""
+    return load_spec()
+
+
+@pytest.fixture
+def fake(spec):
+    """A loopback Twilio that checks every request against that description."""
+    server = FakeTwilio(spec)
+    yield server
+    server.close()

@@ -41,9 +41,12 @@ from app.callbacks.window import callee_zones, next_day_opening, next_opening
 from app.customers.models import Customer
 from app.errors import Conflict
 from app.flows.definition import Flow
-from app.numbers.models import NumberPurpose, OfficialNumber
-from app.phones import parse_phone
-from app.telephony.calls import CallUrls, prepare_outbound_call, record_carrier_answer
+from app.telephony.calls import (
+    CallerIds,
+    CallUrls,
+    prepare_outbound_call,
+    record_carrier_answer,
+)
 from app.telephony.carrier import (
     InvalidNumber,
     OutboundCall,
@@ -87,35 +90,6 @@ def cap_lifts_at(starts: list[datetime], now: datetime, policy: Policy) -> datet
     if len(week) >= policy.cap_per_7_days:
         lifts.append(week[policy.cap_per_7_days - 1] + timedelta(days=7))
     return max(lifts) if lifts else None
-
-
-class CallerIds:
-    """The official outbound numbers, loaded once per batch; the callee's country first."""
-
-    def __init__(self, session: Session) -> None:
-        numbers = list(
-            session.scalars(
-                select(OfficialNumber)
-                .where(
-                    OfficialNumber.retired_at.is_(None),
-                    OfficialNumber.inbound_only.is_(False),
-                    OfficialNumber.purpose == NumberPurpose.OUTBOUND_VERIFICATION,
-                )
-                .order_by(OfficialNumber.active_from)
-            )
-        )
-        if not numbers:
-            raise Conflict(
-                "no official outbound_verification number is in service to call from",
-                code="no_caller_id",
-            )
-        self.default = numbers[0]
-        self.by_region: dict[str | None, OfficialNumber] = {}
-        for number in numbers:
-            self.by_region.setdefault(parse_phone(number.phone).region, number)
-
-    def for_callee(self, callee: str) -> OfficialNumber:
-        return self.by_region.get(parse_phone(callee).region, self.default)
 
 
 @dataclass
@@ -301,31 +275,10 @@ class Dispatcher:
         if not answers:
             return 0
         session, now = self.session, self.now()
-        fresh = {"populate_existing": True}
-        attempts = {
-            a.id: a
-            for a in session.scalars(
-                select(CallbackAttempt)
-                .where(CallbackAttempt.id.in_([item.attempt_id for item, _, _ in answers]))
-                .execution_options(**fresh)
-            )
-        }
-        callbacks = {
-            c.id: c
-            for c in session.scalars(
-                select(Callback)
-                .where(Callback.id.in_([item.callback_id for item, _, _ in answers]))
-                .execution_options(**fresh)
-            )
-        }
-        calls = {
-            c.id: c
-            for c in session.scalars(
-                select(Call)
-                .where(Call.id.in_([item.call_id for item, _, _ in answers]))
-                .execution_options(**fresh)
-            )
-        }
+        # As they are now: a quick carrier's webhooks may have moved them on meanwhile.
+        attempts = _fresh(session, CallbackAttempt, [item.attempt_id for item, _, _ in answers])
+        callbacks = _fresh(session, Callback, [item.callback_id for item, _, _ in answers])
+        calls = _fresh(session, Call, [item.call_id for item, _, _ in answers])
         placed, slow_down = 0, False
         for item, sid, error in answers:
             attempt, callback = attempts[item.attempt_id], callbacks[item.callback_id]
@@ -568,6 +521,14 @@ class Dispatcher:
             log.warning("callback missed its deadline", extra={"callback_id": str(callback.id)})
         session.commit()
         return len(soon), len(missed)
+
+
+def _fresh(session: Session, model: type, ids: list) -> dict:  # type: ignore[type-arg]
+    """Rows by id, read again from the database (not from the session's memory)."""
+    rows = session.scalars(
+        select(model).where(model.id.in_(ids)).execution_options(populate_existing=True)
+    )
+    return {row.id: row for row in rows}
 
 
 def claim_statement(*, worker: str, now: datetime, lease: timedelta, limit: int):  # type: ignore[no-untyped-def]

@@ -249,34 +249,23 @@ def queue_callback(
             return _join(
                 session, policy, actor, now, open_callback, priority, assessment, variables
             )
-        callback = Callback(
-            id=uuid.uuid4(),
-            customer_id=customer.id,
-            trigger=trigger,
-            flow=flow,
-            to_number=to_number,
-            priority=priority,
-            status=CallbackStatus.QUEUED,
-            due_by=now + policy.deadlines[priority.value],
-            next_attempt_at=now,
-            score=assessment.score,
-            reasons=list(assessment.reasons),
-            variables=variables,
-            policy_version=policy.version,
-        )
         try:
             with session.begin_nested():
-                session.add(callback)
+                callback = _new_callback(
+                    session,
+                    policy,
+                    actor,
+                    now,
+                    customer,
+                    trigger,
+                    flow,
+                    assessment,
+                    to_number,
+                    variables,
+                    priority=priority,
+                )
         except IntegrityError:  # another event opened the incident first: join it instead
             continue
-        record(
-            session,
-            actor=actor,
-            action="callback.queued",
-            subject_type="callback",
-            subject_id=callback.id,
-            changes={"priority": priority.value, "flow": flow, "reasons": callback.reasons},
-        )
         return callback
     raise Conflict("the customer's open callback changed while this event was decided; retry")
 
@@ -498,8 +487,11 @@ def _new_callback(
     assessment: Assessment,
     to_number: str,
     variables: dict[str, Any],
+    *,
+    priority: Priority | None = None,
 ) -> Callback:
-    priority = assessment.priority or Priority.LOW
+    """A new open callback (queued now, due by its priority's deadline), and its audit entry."""
+    priority = priority or assessment.priority or Priority.LOW
     callback = Callback(
         id=uuid.uuid4(),
         customer_id=customer.id,

@@ -38,29 +38,38 @@ def new_reference() -> str:
     return f"{secrets.randbelow(1_000_000):06d}"
 
 
+class CallerIds:
+    """The official outbound numbers, loaded once per batch; the callee's country first."""
+
+    def __init__(self, session: Session) -> None:
+        numbers = list(
+            session.scalars(
+                select(OfficialNumber)
+                .where(
+                    OfficialNumber.retired_at.is_(None),
+                    OfficialNumber.inbound_only.is_(False),
+                    OfficialNumber.purpose == NumberPurpose.OUTBOUND_VERIFICATION,
+                )
+                .order_by(OfficialNumber.active_from)
+            )
+        )
+        if not numbers:
+            raise Conflict(
+                "no official outbound_verification number is in service to call from",
+                code="no_caller_id",
+            )
+        self.default = numbers[0]
+        self.by_region: dict[str | None, OfficialNumber] = {}
+        for number in numbers:
+            self.by_region.setdefault(parse_phone(number.phone).region, number)
+
+    def for_callee(self, callee: str) -> OfficialNumber:
+        return self.by_region.get(parse_phone(callee).region, self.default)
+
+
 def caller_id_for(session: Session, callee: str) -> OfficialNumber:
     """An official outbound number, never an inbound-only or retired one; same country first."""
-    candidates = list(
-        session.scalars(
-            select(OfficialNumber)
-            .where(
-                OfficialNumber.retired_at.is_(None),
-                OfficialNumber.inbound_only.is_(False),
-                OfficialNumber.purpose == NumberPurpose.OUTBOUND_VERIFICATION,
-            )
-            .order_by(OfficialNumber.active_from)
-        )
-    )
-    if not candidates:
-        raise Conflict(
-            "no official outbound_verification number is in service to call from",
-            code="no_caller_id",
-        )
-    region = parse_phone(callee).region
-    for number in candidates:
-        if parse_phone(number.phone).region == region:
-            return number
-    return candidates[0]
+    return CallerIds(session).for_callee(callee)
 
 
 def hotline_number(session: Session) -> str | None:

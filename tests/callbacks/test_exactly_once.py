@@ -31,22 +31,9 @@ from app.telephony.service import telephony_for
 from tests.callbacks.conftest import MORNING, Clock
 from tests.conftest import make_app
 from tests.support import ApiClient
-from tests.telephony.fake_twilio import FakeTwilio, load_spec
 from tests.telephony_fixtures import LINES
 
 ACCOUNT, TOKEN = "AC" + "c" * 32, "twilio-token-for-tests"
-
-
-@pytest.fixture(scope="module")
-def spec():
-    return load_spec()
-
-
-@pytest.fixture
-def fake(spec):
-    server = FakeTwilio(spec)
-    yield server
-    server.close()
 
 
 @pytest.fixture

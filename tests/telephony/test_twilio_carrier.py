@@ -12,7 +12,6 @@ from app.telephony.carrier import (
     RetryLater,
 )
 from app.telephony.twilio_carrier import TwilioTelephony
-from tests.telephony.fake_twilio import FakeTwilio, load_spec
 
 ACCOUNT = "AC" + "a" * 32
 TOKEN = "twilio-test-auth-token"
@@ -22,18 +21,6 @@ CALL = OutboundCall(
     url="https://calls.example.com/twilio/voice/calls/1/start",
     status_callback="https://calls.example.com/twilio/voice/status?call=1",
 )
-
-
-@pytest.fixture(scope="session")
-def spec():
-    return load_spec()
-
-
-@pytest.fixture
-def fake(spec):
-    server = FakeTwilio(spec)
-    yield server
-    server.close()
 
 
 @pytest.fixture
