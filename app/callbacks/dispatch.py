@@ -46,6 +46,7 @@ from app.telephony.calls import (
     CallUrls,
     prepare_outbound_call,
     record_carrier_answer,
+    record_status,
 )
 from app.telephony.carrier import (
     InvalidNumber,
@@ -62,6 +63,8 @@ log = logging.getLogger(__name__)
 PACING = "outbound"
 RATE_LIMIT_BACKOFF = timedelta(seconds=30)
 REFUSED_RETRY = timedelta(minutes=15)
+# No verification call lasts this long; one that has not reported its end is asked about.
+QUIET_CALL = timedelta(hours=1)
 ESCALATE_BEFORE = timedelta(minutes=15)
 
 
@@ -426,8 +429,37 @@ class Dispatcher:
             callback = session.get_one(Callback, attempt.callback_id)
             if callback.status is not CallbackStatus.DONE:
                 self._reconcile(callback, attempt, now)
+        self._ask_about_quiet_calls(now)
         session.commit()
         return returned
+
+    def _ask_about_quiet_calls(self, now: datetime) -> None:
+        """A call whose end was never reported (a lost status callback): ask the carrier."""
+        quiet = (
+            self.session.execute(
+                select(Call)
+                .join(CallbackAttempt, CallbackAttempt.call_id == Call.id)
+                .join(Callback, Callback.id == CallbackAttempt.callback_id)
+                .where(
+                    Callback.status == CallbackStatus.IN_CALL,
+                    CallbackAttempt.status == AttemptStatus.PLACED,
+                    Call.sid.is_not(None),
+                    CallbackAttempt.started_at < now - QUIET_CALL,
+                )
+                .limit(50)
+            )
+            .scalars()
+            .all()
+        )
+        for call in quiet:
+            try:
+                status = self.telephony.call_status(call.sid or "")
+            except TelephonyError as exc:
+                log.warning("call status not available", extra={"error": type(exc).__name__})
+                continue
+            if status is not None:
+                # Recorded as if the status callback had come: the callback moves on from here.
+                record_status(self.session, call=call, status=status)
 
     def _open_attempt(self, callback: Callback) -> CallbackAttempt | None:
         return self.session.scalar(
@@ -445,10 +477,15 @@ class Dispatcher:
         except Exception as exc:  # the carrier is still unreachable: ask again next time
             log.warning("reconciliation postponed", extra={"error": type(exc).__name__})
             return
-        call = self.session.scalar(
-            select(Call)
-            .where(Call.callback_id == callback.id, Call.created_at >= since)
-            .order_by(Call.created_at.desc())
+        # The attempt names its call from the start (an older row may not: find it by time).
+        call = (
+            self.session.get(Call, attempt.call_id)
+            if attempt.call_id
+            else self.session.scalar(
+                select(Call)
+                .where(Call.callback_id == callback.id, Call.created_at >= since)
+                .order_by(Call.created_at.desc())
+            )
         )
         if sids:
             attempt.status = AttemptStatus.PLACED

@@ -42,6 +42,10 @@ class Telephony(Protocol):
         """The ids of calls placed to a number since a moment (to reconcile a lost answer)."""
         ...
 
+    def call_status(self, sid: str) -> str | None:
+        """A call's status as the carrier knows it (when its status callback went missing)."""
+        ...
+
 
 class TelephonyError(Exception):
     """The carrier did not do what we asked; subclasses say what to do next."""

@@ -30,5 +30,8 @@ class RecordingTelephony:
     def hang_up(self, sid: str) -> None:
         return None
 
+    def call_status(self, sid: str) -> str | None:
+        return None
+
     def calls_to(self, number: str, since: datetime) -> list[str]:
         return []  # nothing is ever placed, so nothing is ever found

@@ -204,6 +204,10 @@ class SimulatorTelephony:
     def hang_up(self, sid: str) -> None:
         self.hung_up.add(sid)
 
+    def call_status(self, sid: str) -> str | None:
+        call = self.calls.get(sid)
+        return call.statuses[-1] if call and call.statuses else None
+
     def calls_to(self, number: str, since: datetime) -> list[str]:
         # The simulator's own record of what it placed (this process's calls).
         return [c.sid for c in self.calls.values() if c.to == number and c.placed_at >= since]

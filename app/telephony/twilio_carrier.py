@@ -103,6 +103,9 @@ class TwilioTelephony:
         )
         return [str(call.sid) for call in calls]
 
+    def call_status(self, sid: str) -> str | None:
+        return str(self._do(lambda: self.client.calls(sid).fetch()).status)
+
     def hang_up(self, sid: str) -> None:
         # "completed" ends an answered call and cancels one that is still ringing.
         self._do(lambda: self.client.calls(sid).update(status="completed"))

@@ -172,6 +172,30 @@ def test_an_attempt_that_never_reached_twilio_is_dialed_again_once(center, fake)
     assert len(fake.created) == 1
 
 
+def test_a_call_whose_end_was_never_reported_is_asked_about_and_moves_on(center, fake):
+    app, clock = center
+    with app.app_context():
+        assert dispatcher(app, clock).dispatch() == 1
+    sid = fake.created[0]["sid"]
+    fake.statuses[sid] = "no-answer"  # Twilio knows; its status callback never reached us
+
+    with app.app_context():
+        clock.advance(30 * 60)
+        dispatcher(app, clock).reap()
+    too_early, _ = state(app)
+    with app.app_context():
+        clock.advance(31 * 60)
+        dispatcher(app, clock).reap()
+    callback, attempts = state(app)
+
+    assert too_early.status is CallbackStatus.IN_CALL
+    assert callback.status is CallbackStatus.QUEUED  # the retry ladder takes over
+    assert callback.waiting_for == "the next retry"
+    assert [a.status for a in attempts] == [AttemptStatus.ENDED]
+    fetched = [r for r in fake.received if r.method == "GET" and sid in r.path]
+    assert fetched and fake.violations == []
+
+
 def test_two_workers_racing_over_500_callbacks_place_each_exactly_once(database_url):
     if not database_url.startswith("postgresql"):
         pytest.skip("on SQLite a single worker dispatches (the CONTRACT's several workers: PG)")

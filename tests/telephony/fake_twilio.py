@@ -83,6 +83,7 @@ class FakeTwilio:
     # Create the call, then wait this long before answering (a worker can be killed meanwhile).
     answer_delay: float = 0.0
     created: list[dict[str, Any]] = field(default_factory=list)
+    statuses: dict[str, str] = field(default_factory=dict)  # what a fetch of a call answers
 
     def __post_init__(self) -> None:
         app = Flask("fake_twilio")
@@ -96,6 +97,12 @@ class FakeTwilio:
             "/2010-04-01/Accounts/<account>/Calls.json",
             "list_calls",
             self._list_calls,
+            methods=["GET"],
+        )
+        app.add_url_rule(
+            "/2010-04-01/Accounts/<account>/Calls/<sid>.json",
+            "fetch_call",
+            self._fetch_call,
             methods=["GET"],
         )
         app.add_url_rule(
@@ -202,6 +209,11 @@ class FakeTwilio:
 
     def calls_to(self, number: str) -> list[dict[str, Any]]:
         return [c for c in self.created if c["to"] == number]
+
+    def _fetch_call(self, account: str, sid: str) -> Response:
+        return self._resource(
+            200, {"sid": sid, "account_sid": account, "status": self.statuses.get(sid, "completed")}
+        )
 
     def _update_call(self, account: str, sid: str) -> Response:
         return self._resource(
