@@ -94,8 +94,13 @@ class Callback(Base):
 
     __tablename__ = "callbacks"
     __table_args__ = (
-        # Counting callbacks by status (in flight, due).
-        Index("ix_callbacks_due", "status", "next_attempt_at"),
+        # Counting the calls in flight (pacing). Partial, so queued inserts never touch it.
+        Index(
+            "ix_callbacks_in_flight",
+            "status",
+            sqlite_where=text("status IN ('claimed', 'in_call')"),
+            postgresql_where=text("status IN ('claimed', 'in_call')"),
+        ),
         # The dispatcher's claim: queued callbacks in deadline order, read from the index.
         Index(
             "ix_callbacks_queued_by_deadline",

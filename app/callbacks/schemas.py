@@ -99,3 +99,10 @@ class WithdrawalOut(ma.Schema):
     reason = ma.fields.String(allow_none=True)
     created_at = ma.fields.DateTime()
     decided_at = ma.fields.DateTime(allow_none=True)
+
+
+class CallbackStatsOut(ma.Schema):
+    by_status = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    by_outcome = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    open_escalated = ma.fields.Integer(metadata={"description": "raised near their deadline"})
+    deadline_missed = ma.fields.Integer(metadata={"description": "ever missed their deadline"})

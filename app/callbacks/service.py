@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -517,6 +517,42 @@ def _new_callback(
         changes={"priority": priority.value, "flow": flow, "reasons": callback.reasons},
     )
     return callback
+
+
+def callback_stats(session: Session) -> dict[str, Any]:
+    """Counts for supervisors: callbacks by state and outcome, escalated, deadlines missed."""
+    by_status = dict(
+        session.execute(select(Callback.status, func.count()).group_by(Callback.status)).all()
+    )
+    by_outcome = dict(
+        session.execute(
+            select(Callback.outcome, func.count())
+            .where(Callback.outcome.is_not(None))
+            .group_by(Callback.outcome)
+        ).all()
+    )
+    escalated = (
+        session.scalar(
+            select(func.count())
+            .select_from(Callback)
+            .where(Callback.escalated_at.is_not(None), Callback.status != CallbackStatus.DONE)
+        )
+        or 0
+    )
+    missed = (
+        session.scalar(
+            select(func.count())
+            .select_from(Callback)
+            .where(Callback.deadline_missed_at.is_not(None))
+        )
+        or 0
+    )
+    return {
+        "by_status": {status.value: by_status.get(status, 0) for status in CallbackStatus},
+        "by_outcome": {outcome.value: count for outcome, count in by_outcome.items()},
+        "open_escalated": escalated,
+        "deadline_missed": missed,
+    }
 
 
 def get_callback(session: Session, callback_id: uuid.UUID) -> Callback:

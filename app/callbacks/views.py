@@ -18,6 +18,7 @@ from app.callbacks.models import DoNotCall
 from app.callbacks.schemas import (
     BatchOut,
     CallbackOut,
+    CallbackStatsOut,
     DecisionOut,
     DoNotCallIn,
     DoNotCallOut,
@@ -116,6 +117,15 @@ class EventsBatch(MethodView):
         db.session.commit()  # after reading the answers: a commit expires every event
         refused = sum(1 for r in results if "error" in r)
         return {"accepted": len(results) - refused, "refused": refused, "results": results}
+
+
+@events_blp.route("/callbacks/stats")
+class CallbackStats(MethodView):
+    @events_blp.doc(security=BEARER)
+    @events_blp.response(200, CallbackStatsOut)
+    def get(self):
+        """How many callbacks are in each state, escalated, and past their deadline"""
+        return service.callback_stats(db.session)
 
 
 @events_blp.route("/callbacks/<uuid:callback_id>")

@@ -29,6 +29,7 @@ def telephony_for(app: Flask) -> Telephony:
                 transport=HttpTransport(),
                 auth_token=signing_token(app.config),
                 ring_store=_softphone_ring_store(app),
+                ring_lookup=_softphone_ring_lookup(app),
             )
     return app.extensions["telephony"]
 
@@ -41,11 +42,34 @@ def _softphone_ring_store(app: Flask):  # type: ignore[no-untyped-def]
     from app.telephony.softphone import store_ring
 
     def store(call):  # type: ignore[no-untyped-def]
+        # An outbound call's two ringing reports (sequence 0 and 1) follow from the simulator.
+        sequence = 1 if call.direction != "inbound" else call.sequence
         with app.app_context(), OrmSession(db.engine) as session:
-            store_ring(session, call)
+            store_ring(session, call, sequence=sequence)
             session.commit()
 
     return store
+
+
+def _softphone_ring_lookup(app: Flask):  # type: ignore[no-untyped-def]
+    """The simulated calls to a number since a moment, from the database (any process's)."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session as OrmSession
+
+    from app.extensions import db
+    from app.telephony.models import SimulatorCall
+
+    def lookup(number, since):  # type: ignore[no-untyped-def]
+        with app.app_context(), OrmSession(db.engine) as session:
+            return list(
+                session.scalars(
+                    select(SimulatorCall.sid).where(
+                        SimulatorCall.to_number == number, SimulatorCall.created_at >= since
+                    )
+                )
+            )
+
+    return lookup
 
 
 def no_codes_yet(session: Session, call: Call, code: str) -> bool:

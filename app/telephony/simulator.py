@@ -152,6 +152,7 @@ class SimulatorTelephony:
         synchronous: bool = False,
         default_script: CalleeScript | None = None,
         ring_store: Callable[[SimulatedCall], None] | None = None,
+        ring_lookup: Callable[[str, datetime], list[str]] | None = None,
     ) -> None:
         self.transport = transport
         self.auth_token = auth_token
@@ -159,6 +160,7 @@ class SimulatorTelephony:
         self.default_script = default_script or CalleeScript()
         # Where unscripted calls wait for a person (the softphone); None plays the default script.
         self.ring_store = ring_store
+        self.ring_lookup = ring_lookup
         self.scripts: dict[str, deque[CalleeScript]] = defaultdict(deque)
         self.calls: dict[str, SimulatedCall] = {}
         self.messages: list[dict[str, str]] = []
@@ -191,6 +193,8 @@ class SimulatorTelephony:
         self.calls[simulated.sid] = simulated
         if script is None and self.ring_store is not None:
             # Nobody scripted this callee: it rings on the softphone page for a person to take.
+            # Kept before the sid is answered, as Twilio keeps a call once it accepts it.
+            self.ring_store(simulated)
             self._run(self._ring_for_a_person, simulated)
         else:
             self._start(simulated)
@@ -209,8 +213,12 @@ class SimulatorTelephony:
         return call.statuses[-1] if call and call.statuses else None
 
     def calls_to(self, number: str, since: datetime) -> list[str]:
-        # The simulator's own record of what it placed (this process's calls).
-        return [c.sid for c in self.calls.values() if c.to == number and c.placed_at >= since]
+        # The simulator's own record: this process's calls, and those kept in the database
+        # (so that another worker can reconcile the calls of one that was killed).
+        sids = [c.sid for c in self.calls.values() if c.to == number and c.placed_at >= since]
+        if self.ring_lookup is not None:
+            sids += [sid for sid in self.ring_lookup(number, since) if sid not in sids]
+        return sids
 
     # ----- the simulator's own controls -----
 
@@ -254,8 +262,6 @@ class SimulatorTelephony:
             time.sleep(0.2)
         try:
             self.ring(call)
-            assert self.ring_store is not None
-            self.ring_store(call)
         except Exception:
             log.exception("simulated call could not ring", extra={"sid": call.sid})
             if self.synchronous:

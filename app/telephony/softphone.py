@@ -30,7 +30,7 @@ RING_SECONDS = 90
 VALID_KEYS = set("0123456789*#")
 
 
-def store_ring(session: Session, call: SimulatedCall) -> None:
+def store_ring(session: Session, call: SimulatedCall, *, sequence: int | None = None) -> None:
     """Keep a call the simulator placed so that the softphone page can show it ringing."""
     session.add(
         SimulatorCall(
@@ -43,7 +43,7 @@ def store_ring(session: Session, call: SimulatedCall) -> None:
             machine_detection=call.machine_detection,
             state="ringing",
             lines=[],
-            sequence=call.sequence,
+            sequence=call.sequence if sequence is None else sequence,
         )
     )
 

@@ -305,6 +305,9 @@ def test_escalation_raises_callbacks_near_their_deadline_and_counts_the_missed(
 
     assert soon == (1, 0)
     assert missed == (0, 1)
+    stats = api.get("/api/v1/callbacks/stats").get_json()
+    assert (stats["deadline_missed"], stats["open_escalated"]) == (1, 1)
+    assert stats["by_status"]["queued"] == 1
     callback = callback_of(app, callback_id)
     assert callback.priority.value == "high"
     assert callback.deadline_missed_at is not None

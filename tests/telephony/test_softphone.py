@@ -146,3 +146,20 @@ def test_the_code_typed_at_the_softphone_is_not_kept(client, app, ringing):
     with app.app_context():
         stored = db.session.scalars(sa.select(SimulatorCall.lines)).all()
     assert VALID_CODE not in json.dumps(stored)
+
+
+def test_another_worker_can_find_the_simulated_calls_of_one_that_died(app, ringing):
+    from datetime import timedelta
+
+    from app.database import utcnow
+    from app.telephony.service import _softphone_ring_lookup
+    from app.telephony.simulator import SimulatorTelephony
+
+    _, sid = ringing
+    # A new simulator, as in a second worker process: nothing of the first one's memory.
+    other = SimulatorTelephony(
+        transport=WsgiTransport(app), auth_token="x", ring_lookup=_softphone_ring_lookup(app)
+    )
+
+    assert other.calls_to("+393331234567", utcnow() - timedelta(minutes=5)) == [sid]
+    assert other.calls_to("+393331234567", utcnow() + timedelta(minutes=5)) == []

@@ -64,7 +64,7 @@ def upgrade():
     )
     with op.batch_alter_table('callbacks', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_callbacks_customer_id'), ['customer_id'], unique=False)
-        batch_op.create_index('ix_callbacks_due', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index('ix_callbacks_in_flight', ['status'], unique=False, sqlite_where=sa.text("status IN ('claimed', 'in_call')"), postgresql_where=sa.text("status IN ('claimed', 'in_call')"))
         batch_op.create_index('ix_callbacks_queued_by_deadline', ['due_by'], unique=False, sqlite_where=sa.text("status = 'queued'"), postgresql_where=sa.text("status = 'queued'"))
         batch_op.create_index('uq_callbacks_open_incident', ['customer_id', 'flow'], unique=True, sqlite_where=sa.text("status != 'done'"), postgresql_where=sa.text("status != 'done'"))
 
@@ -140,7 +140,7 @@ def downgrade():
     with op.batch_alter_table('callbacks', schema=None) as batch_op:
         batch_op.drop_index('ix_callbacks_queued_by_deadline', sqlite_where=sa.text("status = 'queued'"), postgresql_where=sa.text("status = 'queued'"))
         batch_op.drop_index('uq_callbacks_open_incident', sqlite_where=sa.text("status != 'done'"), postgresql_where=sa.text("status != 'done'"))
-        batch_op.drop_index('ix_callbacks_due')
+        batch_op.drop_index('ix_callbacks_in_flight', sqlite_where=sa.text("status IN ('claimed', 'in_call')"), postgresql_where=sa.text("status IN ('claimed', 'in_call')"))
         batch_op.drop_index(batch_op.f('ix_callbacks_customer_id'))
 
     op.drop_table('callbacks')
