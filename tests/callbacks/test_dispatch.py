@@ -326,3 +326,17 @@ def test_two_workers_never_claim_the_same_callback(api, app, clock, dispatcher):
     assert len(first) == 6
     assert second == third == []
     assert count_rows(app, CallbackAttempt) == 0
+
+
+def test_a_number_with_no_known_zone_is_called_only_in_its_stored_zone(api, app, clock, dispatcher):
+    register(api, "free", "+800 1234 5678")  # international freephone: no zone of its own
+    register(api, "free-rome", "+800 1234 5679", time_zone="Europe/Rome")
+    unknown = registration_callback(api, clock, "free")
+    known = registration_callback(api, clock, "free-rome")
+
+    assert tick(app, dispatcher, calls_per_second=50) == 1
+
+    assert callback_of(app, known).status is CallbackStatus.DONE  # called (and finished)
+    not_called = callback_of(app, unknown)
+    assert (not_called.status, not_called.outcome.value) == (CallbackStatus.DONE, "unreachable")
+    assert not_called.attempts == 0
