@@ -40,14 +40,19 @@ def simulator(app):
     return carrier
 
 
-@pytest.fixture
-def lines(api):
+def register_lines(api) -> None:
+    """Put the test call center's official lines in service through the API."""
     for phone, purpose, label, inbound_only in LINES:
         response = api.post(
             "/api/v1/official-numbers",
             json={"phone": phone, "purpose": purpose, "label": label, "inbound_only": inbound_only},
         )
         assert response.status_code == 201, response.get_json()
+
+
+@pytest.fixture
+def lines(api):
+    register_lines(api)
 
 
 @pytest.fixture

@@ -20,9 +20,6 @@ class Actor:
     request_id: str | None = None
 
 
-SYSTEM = Actor("system")
-
-
 def record(
     session: Session,
     *,

@@ -462,7 +462,3 @@ def _check_nesting(element: ET.Element) -> None:
         if allowed is None or child.tag not in allowed:
             raise SimulatorError(f"<{child.tag}> may not be inside <{element.tag}>")
         _check_nesting(child)
-
-
-def transcript(call: SimulatedCall) -> list[tuple[str, str]]:
-    return [(line.who, line.text) for line in call.lines]

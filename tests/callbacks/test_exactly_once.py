@@ -31,7 +31,7 @@ from app.telephony.service import telephony_for
 from tests.callbacks.conftest import MORNING, Clock
 from tests.conftest import make_app
 from tests.support import ApiClient
-from tests.telephony_fixtures import LINES
+from tests.telephony_fixtures import register_lines
 
 ACCOUNT, TOKEN = "AC" + "c" * 32, "twilio-token-for-tests"
 
@@ -49,11 +49,7 @@ def center(database_url, fake):
     clock = Clock(MORNING)
     app.extensions["clock"] = clock
     api = ApiClient(app.test_client())
-    for phone, purpose, label, inbound_only in LINES:
-        api.post(
-            "/api/v1/official-numbers",
-            json={"phone": phone, "purpose": purpose, "label": label, "inbound_only": inbound_only},
-        )
+    register_lines(api)
     api.post("/api/v1/customers", json={"external_id": "it", "phone": "+39 333 123 4567"})
     decision = api.post(
         "/api/v1/events",

@@ -10,39 +10,21 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 
 from app.callbacks.models import AttemptStatus, Callback, CallbackAttempt, CallbackStatus
 from app.extensions import db
+from benchmarks.callbacks import daytime_zone
 from tests.conftest import make_app
 from tests.support import ApiClient
 from tests.telephony.fake_twilio import FakeTwilio, load_spec
-from tests.telephony_fixtures import LINES
+from tests.telephony_fixtures import register_lines
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.processes
 ACCOUNT, TOKEN = "AC" + "d" * 32, "twilio-token-for-the-kill-test"
-
-
-def a_zone_inside_calling_hours() -> str:
-    """A time zone where it is now daytime, so the worker may call at once."""
-    now = datetime.now(UTC)
-    for zone in (
-        "Europe/Rome",
-        "America/New_York",
-        "America/Los_Angeles",
-        "Pacific/Honolulu",
-        "Asia/Tokyo",
-        "Asia/Kolkata",
-        "Australia/Sydney",
-        "Pacific/Auckland",
-    ):
-        if 9 <= now.astimezone(ZoneInfo(zone)).hour < 19:
-            return zone
-    raise AssertionError("no zone found")  # the list covers every hour
 
 
 def wait_for(check, timeout: float = 30.0):  # type: ignore[no-untyped-def]
@@ -72,17 +54,13 @@ def test_a_worker_killed_after_twilio_created_the_call_is_reconciled_not_rediale
     }
     app = make_app(database_url, **settings)
     api = ApiClient(app.test_client())
-    for phone, purpose, label, inbound_only in LINES:
-        api.post(
-            "/api/v1/official-numbers",
-            json={"phone": phone, "purpose": purpose, "label": label, "inbound_only": inbound_only},
-        )
+    register_lines(api)
     api.post(
         "/api/v1/customers",
         json={
             "external_id": "k",
             "phone": "+39 333 123 4567",
-            "time_zone": a_zone_inside_calling_hours(),
+            "time_zone": daytime_zone(),
         },
     )
     callback_id = api.post(

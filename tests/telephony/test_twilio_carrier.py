@@ -128,7 +128,7 @@ def test_a_whole_call_with_telephony_twilio(database_url, fake):
     )
     from tests.conftest import make_app
     from tests.support import ApiClient
-    from tests.telephony_fixtures import LINES, VALID_CODE, accept_valid_code
+    from tests.telephony_fixtures import VALID_CODE, accept_valid_code, register_lines
 
     app = make_app(
         database_url,
@@ -140,11 +140,7 @@ def test_a_whole_call_with_telephony_twilio(database_url, fake):
     )
     app.extensions["code_checker"] = accept_valid_code
     api = ApiClient(app.test_client())
-    for phone, purpose, label, inbound_only in LINES:
-        api.post(
-            "/api/v1/official-numbers",
-            json={"phone": phone, "purpose": purpose, "label": label, "inbound_only": inbound_only},
-        )
+    register_lines(api)
     api.post("/api/v1/customers", json={"external_id": "c-pl", "phone": "+48 601 234 567"})
 
     with app.app_context():
