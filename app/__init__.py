@@ -75,9 +75,11 @@ def _register_blueprints(app: Flask, api: JsonErrorApi) -> None:
     from app.audit.views import blp as audit_blp
     from app.callbacks.views import events_blp
     from app.customers.views import blp as customers_blp
+    from app.fraud.views import blp as fraud_blp
     from app.health.views import bp as health_bp
     from app.numbers.views import blp as numbers_blp
     from app.telephony.views import bp as twilio_bp
+    from app.verification.views import blp as verification_blp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(twilio_bp)
@@ -86,7 +88,14 @@ def _register_blueprints(app: Flask, api: JsonErrorApi) -> None:
         from app.telephony.softphone_views import bp as softphone_bp
 
         app.register_blueprint(softphone_bp)
-    for blueprint in (customers_blp, numbers_blp, events_blp, audit_blp):
+    for blueprint in (
+        customers_blp,
+        verification_blp,
+        numbers_blp,
+        events_blp,
+        fraud_blp,
+        audit_blp,
+    ):
         api.register_blueprint(blueprint)
 
 

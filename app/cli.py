@@ -56,6 +56,59 @@ def revoke_key(prefix: str) -> None:
     click.echo(f"revoked {key.name!r} ({key.prefix}...)")
 
 
+verification = AppGroup("verification", help="A customer's code verification: state and lock.")
+
+
+def _customer_id(external_id: str):  # type: ignore[no-untyped-def]
+    from app.customers.service import find_by_external_id
+
+    try:
+        return find_by_external_id(db.session, external_id).id
+    except DomainError:
+        raise click.ClickException(f"no customer with external_id {external_id!r}") from None
+
+
+@verification.command("status")
+@click.argument("external_id")
+def verification_status(external_id: str) -> None:
+    """Show what the customer EXTERNAL_ID has enrolled and whether they are locked."""
+    from app import clock
+    from app.verification.checker import limits_for
+    from app.verification.service import state
+
+    info = state(
+        db.session, _customer_id(external_id), now=clock.now(), limits=limits_for(current_app)
+    )
+    click.echo(f"authenticator: {'enrolled' if info['authenticator'] else 'none'}")
+    click.echo(f"app code: {'live' if info['app_code'] else 'none'}")
+    click.echo(f"failed codes in the window: {info['failures']} of {info['max_failures']}")
+    click.echo(f"locked: {'yes, since ' + str(info['locked_at']) if info['locked'] else 'no'}")
+
+
+@verification.command("unlock")
+@click.argument("external_id")
+@click.option("--note", required=True, help="Why (a supervisor's decision is audited with it).")
+def verification_unlock(external_id: str, note: str) -> None:
+    """Let the customer EXTERNAL_ID verify with codes again (a supervisor's decision)."""
+    from app import clock
+    from app.verification.service import clear_lock
+
+    actor = cli_actor()
+    try:
+        clear_lock(
+            db.session,
+            _customer_id(external_id),
+            cleared_by=f"supervisor:{actor.label}",
+            note=note,
+            now=clock.now(),
+            actor=actor,
+        )
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    db.session.commit()
+    click.echo(f"{external_id}: unlocked")
+
+
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo() -> None:
@@ -84,5 +137,6 @@ def register_commands(app: Flask) -> None:
 
     app.cli.add_command(flows_cli)
     app.cli.add_command(api_keys)
+    app.cli.add_command(verification)
     app.cli.add_command(seed_demo)
     app.cli.add_command(worker)

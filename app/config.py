@@ -23,7 +23,13 @@ ENVIRONMENT_VARIABLES = (
     "CALLBACK_POLICY_FILE",
     "CORE_WEBHOOK_URL",
     "CORE_WEBHOOK_SECRET",
+    "VERIFICATION_KEYS",
+    "APP_CODE_TTL_SECONDS",
+    "APP_CODE_DIGITS",
 )
+
+#: NIST SP 800-63B caps an out-of-band or one-time code's life at 10 minutes.
+APP_CODE_MAX_TTL_SECONDS = 600
 
 TELEPHONY_BACKENDS = ("simulator", "twilio")
 
@@ -54,6 +60,15 @@ class Config:
     CALLBACK_POLICY_FILE: str | None = None  # config/callback_policy.yaml unless set
     CORE_WEBHOOK_URL: str | None = None  # where the core system hears of withdrawals, denials
     CORE_WEBHOOK_SECRET: str | None = None  # the HMAC key that signs those webhooks
+    # Keys that encrypt authenticator secrets and key the hashes of app codes: comma-separated
+    # base64 of 32 bytes; the first is current, the others only read (rotation). Required in
+    # production; development and tests derive one from SECRET_KEY.
+    VERIFICATION_KEYS: tuple[str, ...] = ()
+    APP_CODE_TTL_SECONDS = APP_CODE_MAX_TTL_SECONDS  # configurable down, never up
+    APP_CODE_DIGITS = 6  # 6 to 8
+    # Per customer, across calls: this many failed codes in the window lock code verification.
+    VERIFICATION_MAX_FAILURES = 10
+    VERIFICATION_FAILURE_WINDOW_HOURS = 24
     JSON_SORT_KEYS = False
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
 
@@ -120,6 +135,16 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
     for key in ("CORE_WEBHOOK_URL", "CORE_WEBHOOK_SECRET"):
         if text(key):
             settings[key] = text(key)
+    if text("VERIFICATION_KEYS"):
+        settings["VERIFICATION_KEYS"] = tuple(
+            k.strip() for k in env["VERIFICATION_KEYS"].split(",") if k.strip()
+        )
+    for key in ("APP_CODE_TTL_SECONDS", "APP_CODE_DIGITS"):
+        if text(key):
+            try:
+                settings[key] = int(env[key])
+            except ValueError:
+                raise ConfigurationError(f"{key} must be a whole number") from None
     if text("CALLBACK_POLICY_FILE"):
         settings["CALLBACK_POLICY_FILE"] = text("CALLBACK_POLICY_FILE")
     if text("COMPANY_NAME"):
@@ -167,4 +192,28 @@ def finish(settings: dict[str, Any], instance_path: str) -> dict[str, Any]:
     ):
         raise ConfigurationError("TELEPHONY=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
     settings["PUBLIC_BASE_URL"] = str(settings["PUBLIC_BASE_URL"]).rstrip("/")
+    _check_verification(settings)
     return settings
+
+
+def _check_verification(settings: dict[str, Any]) -> None:
+    ttl, digits = settings.get("APP_CODE_TTL_SECONDS"), settings.get("APP_CODE_DIGITS")
+    if not isinstance(ttl, int) or not 30 <= ttl <= APP_CODE_MAX_TTL_SECONDS:
+        raise ConfigurationError(
+            f"APP_CODE_TTL_SECONDS={ttl!r} must be 30 to {APP_CODE_MAX_TTL_SECONDS}: "
+            "an app code lives 10 minutes at most (NIST SP 800-63B)"
+        )
+    if not isinstance(digits, int) or not 6 <= digits <= 8:
+        raise ConfigurationError(f"APP_CODE_DIGITS={digits!r} must be 6, 7 or 8")
+    if settings.get("REQUIRE_SECRET_KEY") and not settings.get("VERIFICATION_KEYS"):
+        raise ConfigurationError(
+            "VERIFICATION_KEYS is required outside development and tests (it encrypts "
+            "authenticator secrets): python -c 'import base64, os; "
+            "print(base64.urlsafe_b64encode(os.urandom(32)).decode())'"
+        )
+    from app.verification.keys import BadKey, keyring
+
+    try:
+        keyring(settings.get("VERIFICATION_KEYS") or (), fallback=settings.get("SECRET_KEY"))
+    except BadKey as exc:
+        raise ConfigurationError(f"VERIFICATION_KEYS: {exc}") from None

@@ -12,13 +12,22 @@ from app.callbacks.models import (
     WithdrawalHold,
 )
 from app.customers.models import Customer
+from app.fraud.models import FraudCase
 from app.numbers.models import NumberPurpose, OfficialNumber
 from app.telephony.models import Call, CallEvent, CallTurn, SimulatorCall
+from app.verification.models import (
+    AppCode,
+    Authenticator,
+    VerificationAttempt,
+    VerificationLock,
+)
 from app.worker.models import WorkerHeartbeat
 
 __all__ = [
     "ApiKey",
+    "AppCode",
     "AuditEvent",
+    "Authenticator",
     "Call",
     "CallEvent",
     "CallTurn",
@@ -29,9 +38,12 @@ __all__ = [
     "DialPacing",
     "DoNotCall",
     "Event",
+    "FraudCase",
     "NumberPurpose",
     "OfficialNumber",
     "SimulatorCall",
+    "VerificationAttempt",
+    "VerificationLock",
     "WithdrawalHold",
     "WorkerHeartbeat",
 ]

@@ -26,7 +26,7 @@ LINES = [
 ]
 
 
-def accept_valid_code(session, call, code):  # the verification issue brings the real checker
+def accept_valid_code(session, call, code):  # flow tests; tests/verification use the real one
     return hmac.compare_digest(code, VALID_CODE)
 
 

@@ -31,6 +31,9 @@ def test_health_is_503_when_the_database_is_unreachable(tmp_path):
     assert response.get_json() == {"status": "unavailable", "database": "unreachable"}
 
 
+KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+
+
 def test_production_refuses_to_start_without_a_secret_key():
     with pytest.raises(ConfigurationError, match="SECRET_KEY"):
         create_app(from_environment({"APP_ENV": "production"}))
@@ -47,6 +50,7 @@ def test_settings_come_from_the_environment():
             "TELEPHONY": "twilio",
             "TWILIO_ACCOUNT_SID": "AC123",
             "TWILIO_AUTH_TOKEN": "token",
+            "VERIFICATION_KEYS": KEY,
         }
     )
     app = create_app(settings)
@@ -64,6 +68,13 @@ def test_settings_come_from_the_environment():
         ({"APP_ENV": "development", "TELEPHONY": "carrier-pigeon"}, "TELEPHONY"),
         ({"APP_ENV": "development", "TELEPHONY": "twilio"}, "TWILIO_ACCOUNT_SID"),
         ({"APP_ENV": "development", "WORKER_HEARTBEAT_SECONDS": "often"}, "WORKER_HEARTBEAT"),
+        # An app code lives 10 minutes at most (NIST SP 800-63B): configurable down, never up.
+        ({"APP_ENV": "development", "APP_CODE_TTL_SECONDS": "601"}, "APP_CODE_TTL_SECONDS"),
+        ({"APP_ENV": "development", "APP_CODE_TTL_SECONDS": "ten"}, "APP_CODE_TTL_SECONDS"),
+        ({"APP_ENV": "development", "APP_CODE_DIGITS": "4"}, "APP_CODE_DIGITS"),
+        ({"APP_ENV": "development", "VERIFICATION_KEYS": "c2hvcnQ="}, "32 bytes"),
+        ({"APP_ENV": "development", "VERIFICATION_KEYS": "%%%"}, "base64"),
+        ({"APP_ENV": "production", "SECRET_KEY": "s" * 40}, "VERIFICATION_KEYS"),
     ],
 )
 def test_wrong_settings_are_refused_with_a_message_naming_them(environ, message):

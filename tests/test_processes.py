@@ -109,6 +109,7 @@ def test_the_procfile_web_and_worker_serve_the_api_and_beat(environment):
         **environment,
         "APP_ENV": "production",
         "SECRET_KEY": "a-production-secret-for-this-test-only",
+        "VERIFICATION_KEYS": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
         "API_KEYS": "process-test-key",
         "WORKER_HEARTBEAT_SECONDS": "0.5",
         "WEB_CONCURRENCY": "1",

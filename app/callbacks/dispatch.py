@@ -30,6 +30,7 @@ from app.callbacks.models import (
     CallbackStatus,
     DialPacing,
     DoNotCall,
+    Event,
     EventType,
     HoldStatus,
     Outcome,
@@ -41,6 +42,7 @@ from app.callbacks.window import callee_zones, next_day_opening, next_opening
 from app.customers.models import Customer
 from app.errors import Conflict
 from app.flows.definition import Flow
+from app.fraud.service import open_case
 from app.telephony.calls import (
     CallerIds,
     CallUrls,
@@ -629,7 +631,15 @@ def call_ended(call: Call, *, session: Session, policy: Policy, now: datetime) -
     actor = Actor("system:call-ended")
     outcome = CALL_OUTCOMES.get(call.outcome or "")
     if outcome is not None:
-        finish(session, callback, outcome, now, actor=actor, why=f"the call ended {outcome}")
+        finish(
+            session,
+            callback,
+            outcome,
+            now,
+            actor=actor,
+            why=f"the call ended {outcome}",
+            call_id=call.id,
+        )
         return
     customer = session.get_one(Customer, callback.customer_id)
     zones = callee_zones(customer, callback.to_number)
@@ -673,7 +683,9 @@ def finish(
     actor: Actor,
     why: str,
     notify: bool = False,
+    call_id: uuid.UUID | None = None,
 ) -> None:
+    """End a callback: its audit entry, a fraud case when denied, and the core system is told."""
     callback.status, callback.outcome, callback.closed_at = CallbackStatus.DONE, outcome, now
     callback.lease_owner = callback.lease_expires_at = None
     callback.waiting_for = None
@@ -686,12 +698,51 @@ def finish(
         subject_id=callback.id,
         changes={"outcome": outcome.value, "why": why},
     )
+    case = None
+    if outcome is Outcome.DENIED:
+        case = open_case(session, callback, call_id=call_id, now=now, actor=actor)
+    customer = session.get_one(Customer, callback.customer_id)
+    event_ids = list(
+        session.scalars(
+            select(Event.event_id).where(Event.callback_id == callback.id).order_by(Event.id)
+        )
+    )
+    notify_core(
+        session,
+        type=f"callback.{outcome.value}",
+        now=now,
+        payload={
+            "callback_id": str(callback.id),
+            "customer_external_id": customer.external_id,
+            "trigger": callback.trigger.value,
+            "event_ids": event_ids,
+            "outcome": outcome.value,
+            # What the core system should do now: freeze the card, block the change, ...
+            "action": case.action if case is not None else None,
+            "fraud_case": case.reference if case is not None else None,
+        },
+    )
     if callback.trigger is EventType.WITHDRAWAL_REQUEST:
-        decide_withdrawals(session, callback, outcome, now, actor=actor, why=why)
+        decide_withdrawals(
+            session,
+            callback,
+            outcome,
+            now,
+            actor=actor,
+            why=why,
+            fraud_case=case.reference if case is not None else None,
+        )
 
 
 def decide_withdrawals(
-    session: Session, callback: Callback, outcome: Outcome, now: datetime, *, actor: Actor, why: str
+    session: Session,
+    callback: Callback,
+    outcome: Outcome,
+    now: datetime,
+    *,
+    actor: Actor,
+    why: str,
+    fraud_case: str | None = None,
 ) -> None:
     """Held withdrawals follow their call: authorized when confirmed, rejected otherwise."""
     holds = session.scalars(
@@ -723,5 +774,6 @@ def decide_withdrawals(
                 "currency": hold.currency,
                 "callback_id": str(callback.id),
                 "outcome": outcome.value,
+                "fraud_case": fraud_case,
             },
         )

@@ -13,6 +13,7 @@ from app.callbacks.dispatch import Dispatcher, call_ended
 from app.callbacks.notices import send_notices
 from app.extensions import db
 from app.flows.registry import flows
+from app.fraud.service import send_receipts
 from app.telephony import calls
 from app.telephony.models import Call
 from app.telephony.service import telephony_for
@@ -85,6 +86,14 @@ def ticks(app: Flask, worker: str) -> dict[str, tuple[float, object]]:
             now=clock.now(),
         )
 
+    def receipts() -> None:
+        send_receipts(
+            db.session,
+            telephony=telephony_for(app),
+            company=app.config["COMPANY_NAME"],
+            now=clock.now(),
+        )
+
     lease = app.extensions["callback_policy"].lease.total_seconds()
     return {
         "dispatch": (1.0, run(dispatch)),
@@ -92,5 +101,7 @@ def ticks(app: Flask, worker: str) -> dict[str, tuple[float, object]]:
         "reap": (max(1.0, min(30.0, lease / 2)), run(reap)),
         "escalate": (60.0, run(escalate)),
         "notices": (30.0, run(notices)),
+        # The receipt after "it was not me" should reach the customer while they still remember.
+        "receipts": (5.0, run(receipts)),
         "core_webhooks": (5.0, run(core_webhooks)),
     }

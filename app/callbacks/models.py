@@ -84,7 +84,7 @@ class Event(Base):
     score: Mapped[float] = mapped_column(Float, default=0.0)
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     priority: Mapped[Priority | None] = mapped_column(enum_by_value(Priority, "priority"))
-    callback_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("callbacks.id"))
+    callback_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("callbacks.id"), index=True)
     policy_version: Mapped[int]
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

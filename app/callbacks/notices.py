@@ -12,8 +12,7 @@ from app.audit.service import Actor, record
 from app.callbacks.messages import UNREACHABLE_NOTICE
 from app.callbacks.models import Callback
 from app.customers.models import Customer
-from app.numbers.models import NumberPurpose, OfficialNumber
-from app.telephony.calls import hotline_number
+from app.telephony.calls import hotline_number, sms_sender
 from app.telephony.carrier import Telephony, TelephonyError
 
 log = logging.getLogger(__name__)
@@ -21,12 +20,7 @@ log = logging.getLogger(__name__)
 
 def send_notices(session: Session, *, telephony: Telephony, company: str, now: datetime) -> int:
     """Send each due notice at most once (it is marked sent before the carrier is asked)."""
-    sender = session.scalar(
-        select(OfficialNumber.phone)
-        .where(OfficialNumber.retired_at.is_(None), OfficialNumber.purpose == NumberPurpose.SMS)
-        .order_by(OfficialNumber.active_from)
-        .limit(1)
-    )
+    sender = sms_sender(session)
     callback_number = hotline_number(session)
     if sender is None or callback_number is None:
         return 0

@@ -16,7 +16,15 @@ FLOWS_DIRECTORY = Path(__file__).resolve().parent.parent.parent / "call_flows"
 COMMON_PROMPTS_FILE = "_prompts.yaml"
 
 # Prompts the engine itself speaks; _prompts.yaml must define each in every language.
-ENGINE_PROMPTS = ("not_valid", "no_input", "wrong_code", "voicemail", "goodbye", "not_in_service")
+ENGINE_PROMPTS = (
+    "not_valid",
+    "no_input",
+    "wrong_code",
+    "locked",
+    "voicemail",
+    "goodbye",
+    "not_in_service",
+)
 
 # Node types, the fields each requires, and the fields naming other nodes.
 NODE_TYPES: dict[str, dict[str, tuple[str, ...]]] = {

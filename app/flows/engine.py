@@ -7,6 +7,7 @@ whose action URL brings Twilio back to the flow.
 
 from __future__ import annotations
 
+import enum
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,8 +23,17 @@ from app.telephony.models import Call, CallTurn
 
 log = logging.getLogger(__name__)
 
-#: Checks a code the caller typed; the verification issue supplies the real one.
-CodeChecker = Callable[[Session, Call, str], bool]
+
+class CodeResult(enum.StrEnum):
+    VERIFIED = "verified"
+    WRONG = "wrong"
+    LOCKED = "locked"  # the customer may not verify with codes now: the call ends politely
+
+
+#: Checks a code the caller typed (app/verification/checker.py; tests may give a simpler one).
+#: True and False stand for VERIFIED and WRONG. A checker may also have a `locked(session, call)`
+#: method, asked before the code is requested at all.
+CodeChecker = Callable[[Session, Call, str], "CodeResult | bool"]
 
 MACHINE_ANSWERS = {
     "machine_start",
@@ -142,6 +152,8 @@ class FlowRun:
             elif kind == "branch":
                 value = self.call.variables.get(node["variable"])
                 name = str(node["cases"].get(str(value), node["default"]))
+            elif kind == "verify" and self._locked():
+                return self._end_locked(response, name)
             elif kind in ("gather", "verify"):
                 return self._ask(response, name, node, attempt=1)
             elif kind == "record":
@@ -223,7 +235,13 @@ class FlowRun:
         elif not digits.isdigit() or not low <= len(digits) <= high:
             verified, why = False, "not_valid"
         else:
-            verified, why = bool(self.check_code(self.session, self.call, digits)), "wrong_code"
+            result = self.check_code(self.session, self.call, digits)
+            if result is True or result is False:
+                result = CodeResult.VERIFIED if result else CodeResult.WRONG
+            if result is CodeResult.LOCKED:
+                self._say(response, name, self.flow.prompts["wrong_code"])
+                return self._end_locked(response, name)
+            verified, why = result is CodeResult.VERIFIED, "wrong_code"
         if verified:
             self._remember("verified", True)
             return self._render(response, node["on_success"])
@@ -231,6 +249,17 @@ class FlowRun:
         if attempt < tries:
             return self._ask(response, name, node, attempt=attempt + 1, reprompt=True)
         return self._render(response, node["on_failure"])
+
+    def _locked(self) -> bool:
+        locked = getattr(self.check_code, "locked", None)
+        return bool(locked and locked(self.session, self.call))
+
+    def _end_locked(self, response: VoiceResponse, name: str) -> VoiceResponse:
+        """Too many wrong codes for this customer: no more tries, by phone, until it is cleared."""
+        self.call.outcome = "locked"
+        self._say(response, name, self.flow.prompts["locked"])
+        response.hangup()
+        return response
 
     # ----- helpers -----
 

@@ -85,6 +85,16 @@ def hotline_number(session: Session) -> str | None:
     )
 
 
+def sms_sender(session: Session) -> str | None:
+    """The official number our texts come from."""
+    return session.scalar(
+        select(OfficialNumber.phone)
+        .where(OfficialNumber.retired_at.is_(None), OfficialNumber.purpose == NumberPurpose.SMS)
+        .order_by(OfficialNumber.active_from)
+        .limit(1)
+    )
+
+
 def prepare_outbound_call(
     session: Session,
     *,

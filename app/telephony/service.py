@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from flask import Flask
-from sqlalchemy.orm import Session
 
 from app.flows.engine import CodeChecker
 from app.telephony.carrier import Telephony
-from app.telephony.models import Call
 from app.telephony.signatures import signing_token
 
 
@@ -72,10 +70,10 @@ def _softphone_ring_lookup(app: Flask):  # type: ignore[no-untyped-def]
     return lookup
 
 
-def no_codes_yet(session: Session, call: Call, code: str) -> bool:
-    """Until app codes and authenticators are enrolled (the verification issue), none is valid."""
-    return False
-
-
 def code_checker_for(app: Flask) -> CodeChecker:
-    return app.extensions.get("code_checker", no_codes_yet)
+    """The customer's authenticator and app codes (tests may put another checker in place)."""
+    if "code_checker" not in app.extensions:
+        from app.verification.checker import CallCodeChecker
+
+        app.extensions["code_checker"] = CallCodeChecker(app)
+    return app.extensions["code_checker"]

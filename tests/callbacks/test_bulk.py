@@ -8,7 +8,7 @@ from app.callbacks.bulk import expand_callbacks
 from app.callbacks.models import Callback, CallbackStatus, EventType, Priority
 from app.customers.models import Customer
 from app.extensions import db
-from tests.callbacks.conftest import MORNING
+from tests.engine_fixtures import MORNING
 
 
 def test_bulk_expansion_queues_one_callback_per_customer_once(app, api):

@@ -18,7 +18,7 @@ from app.callbacks.notices import send_notices
 from app.extensions import db
 from app.telephony.service import telephony_for
 from app.telephony.simulator import CalleeScript
-from tests.callbacks.conftest import MORNING, callback_of
+from tests.engine_fixtures import MORNING, callback_of
 from tests.support import count_rows
 from tests.telephony_fixtures import VALID_CODE
 

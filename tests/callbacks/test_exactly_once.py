@@ -28,8 +28,8 @@ from app.flows.registry import flows
 from app.telephony.calls import CallUrls
 from app.telephony.recording import RecordingTelephony
 from app.telephony.service import telephony_for
-from tests.callbacks.conftest import MORNING, Clock
 from tests.conftest import make_app
+from tests.engine_fixtures import MORNING, Clock
 from tests.support import ApiClient
 from tests.telephony_fixtures import register_lines
 

@@ -79,6 +79,7 @@ def test_a_worker_killed_after_twilio_created_the_call_is_reconciled_not_rediale
         "DATABASE_URL": database_url,
         "APP_ENV": "production",
         "SECRET_KEY": "kill-test-secret-key-kill-test-secret-key",
+        "VERIFICATION_KEYS": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
         "API_KEYS": "k",
         "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
         "WORKER_HEARTBEAT_SECONDS": "1",

@@ -2,52 +2,19 @@
 
 from __future__ import annotations
 
-import json
-import threading
 from datetime import timedelta
 
 import pytest
-from werkzeug.serving import make_server
-from werkzeug.wrappers import Request, Response
 
-from app.callbacks.core_webhook import deliver_due, verify
+from app.callbacks.core_webhook import verify
 from app.callbacks.models import CoreNotification
 from app.extensions import db
 from app.telephony.simulator import CalleeScript
-from tests.callbacks.conftest import MORNING
+from tests.engine_fixtures import MORNING, SECRET, deliver
 from tests.support import count_rows
 from tests.telephony_fixtures import VALID_CODE
 
 pytestmark = pytest.mark.usefixtures("lines")
-SECRET = "core-webhook-secret-for-tests"
-
-
-class CoreSystem:
-    """The company's core system on loopback: keeps what it receives; can be made to fail."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[dict, str]] = []
-        self.failing = 0
-        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/callcenter"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @Request.application
-    def app(self, request: Request) -> Response:
-        if self.failing:
-            self.failing -= 1
-            return Response("busy", status=503)
-        body = request.get_data()
-        self.received.append((json.loads(body), request.headers["X-Callcenter-Signature"], body))
-        return Response("ok")
-
-
-@pytest.fixture
-def core(app):
-    system = CoreSystem()
-    app.config.update(CORE_WEBHOOK_URL=system.url, CORE_WEBHOOK_SECRET=SECRET)
-    yield system
-    system.server.shutdown()
 
 
 def held_withdrawal(api) -> dict:
@@ -64,16 +31,6 @@ def held_withdrawal(api) -> dict:
     ).get_json()
     assert decision["priority"] == "high"
     return decision
-
-
-def deliver(app, clock) -> int:
-    with app.app_context():
-        return deliver_due(
-            db.session,
-            url=app.config["CORE_WEBHOOK_URL"],
-            secret=app.config["CORE_WEBHOOK_SECRET"],
-            now=clock(),
-        )
 
 
 @pytest.mark.parametrize(
@@ -97,9 +54,13 @@ def test_the_call_decides_the_held_withdrawal_and_the_core_system_hears_it_signe
 
     hold = api.get("/api/v1/withdrawals/wd-77").get_json()
     assert hold["status"] == status
-    assert delivered == 1
-    message, signature, body = core.received[0]
-    assert message["type"] == f"withdrawal.{status}"
+    # One for the hold, one for the callback's end.
+    assert delivered == 2
+    assert sorted(m["type"] for m, _, _ in core.received) == [
+        f"callback.{outcome}",
+        f"withdrawal.{status}",
+    ]
+    message, signature, body = next(r for r in core.received if r[0]["type"].startswith("with"))
     assert message["data"]["event_id"] == "wd-77"
     assert message["data"]["outcome"] == outcome
     assert message["data"]["customer_external_id"] == "it"
@@ -128,18 +89,18 @@ def test_a_failing_core_system_gets_the_notification_again_later(
     simulator.expect("+393331234567", CalleeScript(keys=[VALID_CODE, "1"]))
     with app.app_context():
         dispatcher().dispatch()
-    core.failing = 1
+    core.failing = 2  # both notifications (the callback's, the hold's) fail the first time
 
     first = deliver(app, clock)
     too_soon = deliver(app, clock)
     clock.advance(61)
     later = deliver(app, clock)
 
-    assert (first, too_soon, later) == (0, 0, 1)
-    assert len(core.received) == 1
+    assert (first, too_soon, later) == (0, 0, 2)
+    assert len(core.received) == 2
     with app.app_context():
-        notification = db.session.query(CoreNotification).one()
-        assert (notification.attempts, notification.delivered_at is not None) == (2, True)
+        notifications = db.session.query(CoreNotification).all()
+        assert [(n.attempts, n.delivered_at is not None) for n in notifications] == [(2, True)] * 2
 
 
 def test_without_a_webhook_url_notifications_wait(api, app, clock, dispatcher, simulator):
@@ -149,7 +110,7 @@ def test_without_a_webhook_url_notifications_wait(api, app, clock, dispatcher, s
         dispatcher().dispatch()
 
     assert deliver(app, clock) == 0
-    assert count_rows(app, CoreNotification) == 1
+    assert count_rows(app, CoreNotification) == 2
 
 
 def test_an_unknown_withdrawal_is_not_found(api):

@@ -126,7 +126,12 @@ def test_a_person_can_ring_one_of_our_lines(client, app):
 def test_the_softphone_does_not_exist_in_production(database_url):
     from tests.conftest import make_app
 
-    app = make_app(database_url, APP_ENV="production", SECRET_KEY="x" * 40)
+    app = make_app(
+        database_url,
+        APP_ENV="production",
+        SECRET_KEY="x" * 40,
+        VERIFICATION_KEYS=("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",),
+    )
 
     assert app.test_client().get("/simulator/phone").status_code == 404
 

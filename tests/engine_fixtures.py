@@ -1,13 +1,18 @@
-"""A call center with lines, a fixed clock, the scripted simulator and a permissive policy."""
+"""A fixed clock, dispatchers on the scripted simulator, the core system on loopback (a plugin)."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
 
+from app.callbacks.core_webhook import deliver_due
 from app.callbacks.dispatch import Dispatcher
 from app.callbacks.models import Callback
 from app.extensions import db
@@ -65,3 +70,44 @@ def callback_of(app, callback_id: str) -> Callback:
         callback = db.session.get_one(Callback, uuid.UUID(callback_id))
         db.session.expunge(callback)
         return callback
+
+
+SECRET = "core-webhook-secret-for-tests"
+
+
+class CoreSystem:
+    """The company's core system on loopback: keeps what it receives; can be made to fail."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[dict, str]] = []
+        self.failing = 0
+        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/callcenter"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @Request.application
+    def app(self, request: Request) -> Response:
+        if self.failing:
+            self.failing -= 1
+            return Response("busy", status=503)
+        body = request.get_data()
+        self.received.append((json.loads(body), request.headers["X-Callcenter-Signature"], body))
+        return Response("ok")
+
+
+@pytest.fixture
+def core(app):
+    system = CoreSystem()
+    app.config.update(CORE_WEBHOOK_URL=system.url, CORE_WEBHOOK_SECRET=SECRET)
+    yield system
+    system.server.shutdown()
+
+
+def deliver(app, clock) -> int:
+    with app.app_context():
+        return deliver_due(
+            db.session,
+            url=app.config["CORE_WEBHOOK_URL"],
+            secret=app.config["CORE_WEBHOOK_SECRET"],
+            now=clock(),
+        )

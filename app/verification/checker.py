@@ -1,0 +1,65 @@
+"""The code checker the IVR's verify nodes use, and the app's keyring and limits."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.audit.service import Actor
+from app.flows.engine import CodeResult
+from app.telephony.models import Call, CallDirection
+from app.verification import service
+from app.verification.keys import Keyring, keyring
+from app.verification.models import AttemptResult
+
+
+def keyring_for(app: Flask) -> Keyring:
+    if "verification_keyring" not in app.extensions:
+        app.extensions["verification_keyring"] = keyring(
+            app.config.get("VERIFICATION_KEYS") or (), fallback=app.config.get("SECRET_KEY")
+        )
+    return app.extensions["verification_keyring"]
+
+
+def limits_for(app: Flask) -> service.Limits:
+    return service.Limits(
+        max_failures=int(app.config["VERIFICATION_MAX_FAILURES"]),
+        window=timedelta(hours=float(app.config["VERIFICATION_FAILURE_WINDOW_HOURS"])),
+    )
+
+
+class CallCodeChecker:
+    """Checks a code typed in a call against the customer's authenticator and app code."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def __call__(self, session: Session, call: Call, code: str) -> CodeResult:
+        if call.customer_id is None:  # nobody to verify (an unknown caller on an inbound line)
+            return CodeResult.WRONG
+        check = service.check_code(
+            session,
+            call.customer_id,
+            code,
+            keyring=keyring_for(self.app),
+            now=clock.now(),
+            actor=Actor(f"call:{call.id}"),
+            limits=limits_for(self.app),
+            call_id=call.id,
+            callback_id=call.callback_id,
+            inbound=call.direction is CallDirection.INBOUND,
+        )
+        if check.result is AttemptResult.VERIFIED:
+            return CodeResult.VERIFIED
+        if check.result is AttemptResult.LOCKED or check.locked_now:
+            return CodeResult.LOCKED
+        return CodeResult.WRONG
+
+    def locked(self, session: Session, call: Call) -> bool:
+        """Whether to skip asking for a code at all (the customer is locked)."""
+        return call.customer_id is not None and (
+            service.active_lock(session, call.customer_id) is not None
+        )
