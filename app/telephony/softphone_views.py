@@ -71,6 +71,38 @@ def hang_up(sid: str):  # type: ignore[no-untyped-def]
     return _softphone().hang_up(sid)
 
 
+@bp.post("/calls/<sid>/app-code")
+def app_code(sid: str):  # type: ignore[no-untyped-def]
+    """The customer's app, simulated: a one-time code for this call, as the app would show it."""
+    from datetime import timedelta
+
+    from app import clock
+    from app.audit.service import Actor
+    from app.errors import Conflict
+    from app.telephony.models import Call, CallDirection
+    from app.verification.checker import keyring_for
+    from app.verification.models import CodePurpose
+    from app.verification.service import issue_app_code
+
+    call = db.session.scalar(select(Call).where(Call.sid == sid))
+    if call is None or call.customer_id is None:
+        raise Conflict("this call is not with one of our customers", field="sid")
+    inbound = call.direction is CallDirection.INBOUND
+    code, minted = issue_app_code(
+        db.session,
+        call.customer_id,
+        keyring=keyring_for(current_app),
+        now=clock.now(),
+        actor=Actor("simulator:customer-app"),
+        ttl=timedelta(seconds=current_app.config["APP_CODE_TTL_SECONDS"]),
+        digits=current_app.config["APP_CODE_DIGITS"],
+        purpose=CodePurpose.INBOUND_CALL if inbound else CodePurpose.CALLBACK,
+        callback_id=None if inbound else call.callback_id,
+    )
+    db.session.commit()
+    return {"code": code, "expires_at": minted.expires_at.isoformat(), "reference": call.reference}
+
+
 @bp.post("/dial")
 def dial():  # type: ignore[no-untyped-def]
     body = _json_body()

@@ -168,3 +168,21 @@ def test_another_worker_can_find_the_simulated_calls_of_one_that_died(app, ringi
 
     assert other.calls_to("+393331234567", utcnow() - timedelta(minutes=5)) == [sid]
     assert other.calls_to("+393331234567", utcnow() + timedelta(minutes=5)) == []
+
+
+def test_the_simulated_app_shows_a_code_that_verifies_the_call(client, app, ringing):
+    app.extensions.pop("code_checker")  # the product's own checker: app codes, authenticators
+    call_id, sid = ringing
+    post(client, f"/calls/{sid}/answer")
+
+    shown = post(client, f"/calls/{sid}/app-code").get_json()
+    ended = [
+        post(client, f"/calls/{sid}/keys", {"keys": k}).get_json() for k in (shown["code"], "1")
+    ]
+
+    assert ended[-1]["state"] == "ended"
+    with app.app_context():
+        call = db.session.get_one(Call, call_id)
+        assert call.outcome == "confirmed"
+        assert shown["reference"] == call.reference
+    assert post(client, "/calls/CAnothing/app-code").status_code == 409
