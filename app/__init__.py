@@ -19,6 +19,7 @@ from app.errors import InvalidInput, JsonErrorApi, error_body, register_error_ha
 from app.extensions import db, migrate
 from app.flows.registry import init_flows
 from app.logs import configure_logging
+from app.ratelimit import init_rate_limits
 
 MIGRATIONS_DIRECTORY = str(Path(__file__).parent / "migrations")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -52,6 +53,12 @@ def create_app(config: dict[str, Any] | type[settings_module.Config] | None = No
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     app.extensions["api"] = api
     register_error_handlers(app)
+    init_rate_limits(app)
+    if app.config.get("PROXY_HOPS"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["PROXY_HOPS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops)  # type: ignore[method-assign]
     init_flows(app)
     app.extensions["callback_policy"] = load_policy(app.config.get("CALLBACK_POLICY_FILE"))
     from app.callbacks.engine import connect
@@ -73,6 +80,8 @@ def _instance_path() -> str:
 
 def _register_blueprints(app: Flask, api: JsonErrorApi) -> None:
     from app.audit.views import blp as audit_blp
+    from app.authenticity.views import public as authenticity_blp
+    from app.authenticity.views import staff as scam_reports_blp
     from app.callbacks.views import events_blp
     from app.customers.views import blp as customers_blp
     from app.fraud.views import blp as fraud_blp
@@ -94,6 +103,8 @@ def _register_blueprints(app: Flask, api: JsonErrorApi) -> None:
         numbers_blp,
         events_blp,
         fraud_blp,
+        authenticity_blp,
+        scam_reports_blp,
         audit_blp,
     ):
         api.register_blueprint(blueprint)

@@ -26,6 +26,8 @@ ENVIRONMENT_VARIABLES = (
     "VERIFICATION_KEYS",
     "APP_CODE_TTL_SECONDS",
     "APP_CODE_DIGITS",
+    "RATELIMIT_STORAGE_URI",
+    "PROXY_HOPS",
 )
 
 #: NIST SP 800-63B caps an out-of-band or one-time code's life at 10 minutes.
@@ -69,6 +71,12 @@ class Config:
     # Per customer, across calls: this many failed codes in the window lock code verification.
     VERIFICATION_MAX_FAILURES = 10
     VERIFICATION_FAILURE_WINDOW_HOURS = 24
+    # Where the public routes' rate limits are counted: memory:// (one process) or redis://...
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATE_LIMITS: dict[str, str] = {}  # overrides of app.ratelimit.DEFAULT_LIMITS
+    # Reverse proxies in front of the web process whose X-Forwarded-For is trusted (0: none), so
+    # that rate limits count the caller's address and not the proxy's.
+    PROXY_HOPS = 0
     JSON_SORT_KEYS = False
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
 
@@ -139,7 +147,9 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
         settings["VERIFICATION_KEYS"] = tuple(
             k.strip() for k in env["VERIFICATION_KEYS"].split(",") if k.strip()
         )
-    for key in ("APP_CODE_TTL_SECONDS", "APP_CODE_DIGITS"):
+    if text("RATELIMIT_STORAGE_URI"):
+        settings["RATELIMIT_STORAGE_URI"] = text("RATELIMIT_STORAGE_URI")
+    for key in ("APP_CODE_TTL_SECONDS", "APP_CODE_DIGITS", "PROXY_HOPS"):
         if text(key):
             try:
                 settings[key] = int(env[key])

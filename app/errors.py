@@ -51,6 +51,17 @@ class Unauthorized(DomainError):
     code = "unauthorized"
 
 
+class RateLimited(DomainError):
+    """Too many requests from one address, or about one number: try again after a while."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)
+
+
 class ErrorDetail(ma.Schema):
     code = ma.fields.String(metadata={"description": "machine-readable error code"})
     message = ma.fields.String(metadata={"description": "what went wrong, for a person"})
@@ -139,4 +150,6 @@ def register_error_handlers(app: Flask) -> None:
         response.status_code = error.status
         if isinstance(error, Unauthorized):
             response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+        if isinstance(error, RateLimited):
+            response.headers["Retry-After"] = str(error.retry_after)
         return response

@@ -2,6 +2,7 @@
 
 from app.apikeys.models import ApiKey
 from app.audit.models import AuditEvent
+from app.authenticity.models import ScamReport
 from app.callbacks.models import (
     Callback,
     CallbackAttempt,
@@ -41,6 +42,7 @@ __all__ = [
     "FraudCase",
     "NumberPurpose",
     "OfficialNumber",
+    "ScamReport",
     "SimulatorCall",
     "VerificationAttempt",
     "VerificationLock",

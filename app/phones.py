@@ -14,6 +14,7 @@ from app.errors import InvalidInput
 
 _ALLOWED = re.compile(r"^[0-9+()\-.\s/]+$")
 _MAX_LENGTH = 32  # generous for "+39 (0)333 123-45-67"; E.164 itself is at most 15 digits
+_MAX_DIGITS = 17  # E.164 has at most 15; allow a trunk 0 and an international prefix
 _UNKNOWN_ZONE = "Etc/Unknown"
 
 
@@ -31,12 +32,40 @@ class PhoneNumber:
 
 def parse_phone(raw: object, *, region: str | None = None, field: str = "phone") -> PhoneNumber:
     """Parse what a person or system sent into a valid number, or refuse it naming the field."""
+    number, text = _parse(raw, region=region, field=field)
+    if number is None:
+        raise InvalidInput(
+            f"{field}: {text} is not a valid phone number", field=field, code="invalid_phone"
+        )
+    return number
+
+
+def read_phone(
+    raw: object, *, region: str | None = None, field: str = "number"
+) -> tuple[str, PhoneNumber | None]:
+    """For numbers people saw on a screen: refuse what is not a phone number at all (letters,
+    too many digits, nothing), but answer (digits, None) for one that no country uses, which a
+    spoofer may well display."""
+    number, text = _parse(raw, region=region, field=field)
+    if number is not None:
+        return number.e164, number
+    digits = "".join(ch for ch in text if ch.isdigit())
+    return ("+" if text.startswith("+") else "") + digits, None
+
+
+def _parse(raw: object, *, region: str | None, field: str) -> tuple[PhoneNumber | None, str]:
     if not isinstance(raw, str) or not raw.strip():
         raise InvalidInput(f"{field}: give a phone number", field=field, code="required")
     text = raw.strip()
     if len(text) > _MAX_LENGTH or not _ALLOWED.match(text):
         raise InvalidInput(
             f"{field}: a phone number has only digits, spaces and + ( ) - . /",
+            field=field,
+            code="invalid_phone",
+        )
+    if sum(ch.isdigit() for ch in text) > _MAX_DIGITS:
+        raise InvalidInput(
+            f"{field}: a phone number has at most 15 digits (with its country code)",
             field=field,
             code="invalid_phone",
         )
@@ -53,20 +82,17 @@ def parse_phone(raw: object, *, region: str | None = None, field: str = "phone")
         text = "+" + text[2:]
     try:
         parsed = phonenumbers.parse(text, hint)
-    except phonenumbers.NumberParseException as exc:
-        raise InvalidInput(
-            f"{field}: not a phone number ({exc._msg})", field=field, code="invalid_phone"
-        ) from None
+    except phonenumbers.NumberParseException:
+        return None, text
     if not phonenumbers.is_valid_number(parsed):
-        raise InvalidInput(
-            f"{field}: {text} is not a valid phone number", field=field, code="invalid_phone"
-        )
+        return None, text
     zones = tuple(z for z in phone_timezone.time_zones_for_number(parsed) if z != _UNKNOWN_ZONE)
-    return PhoneNumber(
+    number = PhoneNumber(
         e164=phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164),
         region=phonenumbers.region_code_for_number(parsed),
         time_zones=zones,
     )
+    return number, text
 
 
 def time_zones_of(e164: str) -> tuple[str, ...]:

@@ -1,0 +1,113 @@
+"""What the authenticity routes accept and return."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from app.authenticity.models import ASKED_FOR, ReportChannel, ReportStatus
+
+_REGION = validate.Regexp(r"^[A-Za-z]{2}$", error="use a two-letter country code")
+_LANG = {"description": "en, it, pl or zh (default: Accept-Language, else en)"}
+
+
+class LookupQuery(ma.Schema):
+    number = ma.fields.String(required=True, metadata={"example": "+1 415 555 0100"})
+    region = ma.fields.String(
+        load_default=None,
+        validate=_REGION,
+        metadata={"description": "to read a number written without its country code"},
+    )
+    lang = ma.fields.String(load_default=None, metadata=_LANG)
+
+
+class LookupOut(ma.Schema):
+    number = ma.fields.String(metadata={"description": "E.164, or the digits of a non-number"})
+    official = ma.fields.Boolean(metadata={"description": "one of our numbers, in service"})
+    status = ma.fields.String(
+        metadata={"description": "calls_you, never_calls, retired or not_ours"}
+    )
+    calls_from_this_number = ma.fields.Boolean()
+    purpose = ma.fields.String(allow_none=True)
+    label = ma.fields.String(allow_none=True)
+    inbound_only = ma.fields.Boolean(allow_none=True)
+    active_from = ma.fields.AwareDateTime(allow_none=True)
+    retired_at = ma.fields.AwareDateTime(allow_none=True)
+    message = ma.fields.String()
+    advice = ma.fields.String()
+    language = ma.fields.String()
+
+
+class CallCheckIn(ma.Schema):
+    reference = ma.fields.String(
+        required=True, metadata={"description": "the 6 digits the call gave", "example": "482197"}
+    )
+    phone = ma.fields.String(required=True, metadata={"description": "the number we called"})
+    region = ma.fields.String(load_default=None, validate=_REGION)
+    lang = ma.fields.String(load_default=None, metadata=_LANG)
+
+
+class CallCheckOut(ma.Schema):
+    called = ma.fields.Boolean()
+    message = ma.fields.String()
+    advice = ma.fields.String()
+
+
+class ReportIn(ma.Schema):
+    number = ma.fields.String(required=True, metadata={"description": "the number the call showed"})
+    called_at = ma.fields.AwareDateTime(load_default=None)
+    reporter_phone = ma.fields.String(load_default=None)
+    description = ma.fields.String(load_default=None, validate=validate.Length(max=2000))
+    asked_for = ma.fields.List(
+        ma.fields.String(validate=validate.OneOf(ASKED_FOR)),
+        load_default=list,
+        validate=validate.Length(max=len(ASKED_FOR)),
+        metadata={"description": f"what the caller asked for: {', '.join(ASKED_FOR)}"},
+    )
+    region = ma.fields.String(load_default=None, validate=_REGION)
+    lang = ma.fields.String(load_default=None, metadata=_LANG)
+
+
+class ReportCreated(ma.Schema):
+    reference = ma.fields.String()
+    message = ma.fields.String()
+    advice = ma.fields.String()
+
+
+class ReportOut(ma.Schema):
+    reference = ma.fields.String()
+    reported_number = ma.fields.String()
+    number_official = ma.fields.Boolean()
+    called_at = ma.fields.AwareDateTime(allow_none=True)
+    reporter_phone = ma.fields.String(allow_none=True)
+    description = ma.fields.String(allow_none=True)
+    asked_for = ma.fields.List(ma.fields.String())
+    channel = ma.fields.Enum(ReportChannel, by_value=True)
+    status = ma.fields.Enum(ReportStatus, by_value=True)
+    staff_note = ma.fields.String(allow_none=True)
+    created_at = ma.fields.AwareDateTime()
+    updated_at = ma.fields.AwareDateTime()
+
+
+class ReportQuery(ma.Schema):
+    status = ma.fields.Enum(ReportStatus, by_value=True, load_default=None)
+    number = ma.fields.String(load_default=None)
+    limit = ma.fields.Integer(load_default=100, validate=validate.Range(1, 500))
+
+
+class ReportUpdate(ma.Schema):
+    status = ma.fields.Enum(ReportStatus, by_value=True, required=True)
+    note = ma.fields.String(load_default=None, validate=validate.Length(max=500))
+
+
+class StatsQuery(ma.Schema):
+    days = ma.fields.Integer(load_default=14, validate=validate.Range(1, 365))
+
+
+class ActiveCallOut(ma.Schema):
+    call_id = ma.fields.UUID(attribute="id")
+    reference = ma.fields.String()
+    status = ma.fields.String(attribute="status.value")
+    callback_id = ma.fields.UUID(allow_none=True)
+    from_number = ma.fields.String(metadata={"description": "the official number calling"})
+    started_at = ma.fields.AwareDateTime(attribute="created_at")

@@ -1,0 +1,318 @@
+"""Is this number ours? Did we call you? Report a call that pretended to be us.
+
+The lookup reads only the registry of official numbers: it never reveals whether a number belongs
+to a customer, and every answer has the same keys whatever the number.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from babel.dates import format_date
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.audit.service import Actor, record
+from app.authenticity import texts
+from app.authenticity.models import ASKED_FOR, ReportChannel, ReportStatus, ScamReport
+from app.errors import InvalidInput, NotFound
+from app.numbers.models import NumberPurpose, OfficialNumber
+from app.phones import parse_phone, read_phone
+from app.telephony.models import Call, CallDirection, CallStatus
+
+_BABEL = {"en": "en_GB", "it": "it_IT", "pl": "pl_PL", "zh": "zh_Hans_CN"}
+REFERENCE_WINDOW = timedelta(hours=24)
+_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def _date(moment: datetime | None, locale: str) -> str:
+    return format_date(moment, "long", locale=_BABEL.get(locale, "en_GB")) if moment else ""
+
+
+def lookup(
+    session: Session, raw: object, *, locale: str, company: str, region: str | None = None
+) -> dict[str, Any]:
+    """The one answer every front door gives about a number (422 only for what is no number)."""
+    number, parsed = read_phone(raw, region=region, field="number")
+    rows = (
+        list(
+            session.scalars(
+                select(OfficialNumber)
+                .where(OfficialNumber.phone == number)
+                .order_by(OfficialNumber.active_from.desc())
+            )
+        )
+        if parsed is not None
+        else []
+    )
+    active = next((row for row in rows if row.retired_at is None), None)
+    latest = active or (rows[0] if rows else None)
+    if active is not None:
+        calls = active.purpose is NumberPurpose.OUTBOUND_VERIFICATION and not active.inbound_only
+        status = "calls_you" if calls else "never_calls"
+    elif latest is not None:
+        status, calls = "retired", False
+    else:
+        status, calls = "not_ours", False
+    message = texts.pick(texts.LOOKUP[status], locale).format(
+        label=latest.label if latest else "",
+        since=_date(latest.active_from if latest else None, locale),
+        until=_date(latest.retired_at if latest else None, locale),
+        company=company,
+    )
+    return {
+        "number": number,
+        "official": active is not None,
+        "status": status,
+        "calls_from_this_number": calls,
+        "purpose": latest.purpose.value if latest else None,
+        "label": latest.label if latest else None,
+        "inbound_only": latest.inbound_only if latest else None,
+        "active_from": latest.active_from if latest else None,
+        "retired_at": latest.retired_at if latest else None,
+        "message": message,
+        "advice": texts.pick(texts.ADVICE, locale),
+        "language": locale if locale in texts.ADVICE else "en",
+    }
+
+
+def normalize_reference(raw: object) -> str:
+    text = "".join(str(raw or "").split())
+    if not text.isdigit() or len(text) != 6:
+        raise InvalidInput(
+            "reference: the call's reference has 6 digits", field="reference", code="invalid"
+        )
+    return text
+
+
+def check_reference(
+    session: Session,
+    *,
+    reference: object,
+    phone: object,
+    region: str | None,
+    now: datetime,
+    locale: str,
+) -> dict[str, Any]:
+    """Did we call this number with this reference in the last 24 hours? Yes or no, nothing more."""
+    ref = normalize_reference(reference)
+    number = parse_phone(phone, region=region, field="phone").e164
+    called = (
+        session.scalar(
+            select(func.count())
+            .select_from(Call)
+            .where(
+                Call.direction == CallDirection.OUTBOUND,
+                Call.reference == ref,
+                Call.to_number == number,
+                Call.sid.is_not(None),
+                Call.created_at >= now - REFERENCE_WINDOW,
+            )
+        )
+        or 0
+    ) > 0
+    return {
+        "called": called,
+        "message": texts.pick(texts.REFERENCE[called], locale),
+        "advice": texts.pick(texts.ADVICE, locale),
+    }
+
+
+_LIVE = [CallStatus.QUEUED, CallStatus.INITIATED, CallStatus.RINGING, CallStatus.IN_PROGRESS]
+
+
+def active_call(session: Session, customer_id: uuid.UUID, *, now: datetime) -> Call:
+    """The call we are placing to the customer right now, for the app to show its reference."""
+    call = session.scalar(
+        select(Call)
+        .where(
+            Call.customer_id == customer_id,
+            Call.direction == CallDirection.OUTBOUND,
+            Call.status.in_(_LIVE),
+            Call.created_at >= now - timedelta(hours=1),
+        )
+        .order_by(Call.created_at.desc())
+        .limit(1)
+    )
+    if call is None:
+        raise NotFound("we are not calling this customer now", code="no_active_call")
+    return call
+
+
+def recent_calls_to(session: Session, number: str, *, now: datetime) -> list[Call]:
+    """Our outbound calls to a number in the last 24 hours, newest first (the phone line's ANI)."""
+    return list(
+        session.scalars(
+            select(Call)
+            .where(
+                Call.direction == CallDirection.OUTBOUND,
+                Call.to_number == number,
+                Call.sid.is_not(None),
+                Call.created_at >= now - REFERENCE_WINDOW,
+            )
+            .order_by(Call.created_at.desc())
+        )
+    )
+
+
+# ----- reports -----
+
+
+def _new_reference() -> str:
+    chars = "".join(secrets.choice(_ALPHABET) for _ in range(8))
+    return f"RPT-{chars[:4]}-{chars[4:]}"
+
+
+def file_report(
+    session: Session,
+    *,
+    number: object,
+    channel: ReportChannel,
+    now: datetime,
+    actor: Actor,
+    locale: str = "en",
+    region: str | None = None,
+    called_at: datetime | None = None,
+    reporter_phone: object = None,
+    description: str | None = None,
+    asked_for: list[str] | None = None,
+    call_id: uuid.UUID | None = None,
+) -> ScamReport:
+    reported, parsed = read_phone(number, region=region, field="number")
+    if called_at is not None:
+        if called_at > now + timedelta(minutes=5):
+            raise InvalidInput("called_at: this is in the future", field="called_at")
+        if called_at < now - timedelta(days=365):
+            raise InvalidInput(
+                "called_at: reports are for calls of the last year", field="called_at"
+            )
+    reporter = (
+        parse_phone(reporter_phone, region=region, field="reporter_phone").e164
+        if reporter_phone not in (None, "")
+        else None
+    )
+    unknown = sorted(set(asked_for or []) - set(ASKED_FOR))
+    if unknown:
+        raise InvalidInput(
+            f"asked_for: {', '.join(unknown)} is not one of {', '.join(ASKED_FOR)}",
+            field="asked_for",
+        )
+    official = parsed is not None and (
+        session.scalar(
+            select(OfficialNumber.id).where(
+                OfficialNumber.phone == reported, OfficialNumber.retired_at.is_(None)
+            )
+        )
+        is not None
+    )
+    report = ScamReport(
+        id=uuid.uuid4(),
+        reference=_new_reference(),
+        reported_number=reported,
+        number_official=official,
+        called_at=called_at,
+        reporter_phone=reporter,
+        description=(description or "").strip() or None,
+        asked_for=sorted(set(asked_for or [])),
+        channel=channel,
+        locale=locale,
+        call_id=call_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(report)
+    record(
+        session,
+        actor=actor,
+        action="scam_report.filed",
+        subject_type="scam_report",
+        subject_id=report.reference,
+        changes={
+            "number": reported,
+            "official": official,
+            "channel": channel.value,
+            "asked_for": report.asked_for,
+        },
+    )
+    return report
+
+
+def get_report(session: Session, reference: str) -> ScamReport:
+    report = session.scalar(select(ScamReport).where(ScamReport.reference == reference.upper()))
+    if report is None:
+        raise NotFound(f"no report {reference}")
+    return report
+
+
+def list_reports(
+    session: Session,
+    *,
+    status: ReportStatus | None = None,
+    number: str | None = None,
+    limit: int = 100,
+) -> list[ScamReport]:
+    query = select(ScamReport).order_by(ScamReport.created_at.desc()).limit(limit)
+    if status is not None:
+        query = query.where(ScamReport.status == status)
+    if number:
+        query = query.where(ScamReport.reported_number == read_phone(number, field="number")[0])
+    return list(session.scalars(query))
+
+
+def update_report(
+    session: Session,
+    reference: str,
+    *,
+    status: ReportStatus,
+    note: str | None,
+    actor: Actor,
+    now: datetime,
+) -> ScamReport:
+    report = get_report(session, reference)
+    before = (report.status.value, report.staff_note)
+    report.status, report.staff_note, report.updated_at = status, note, now
+    record(
+        session,
+        actor=actor,
+        action="scam_report.updated",
+        subject_type="scam_report",
+        subject_id=report.reference,
+        changes={"status": [before[0], status.value], "note": [before[1], note]},
+    )
+    return report
+
+
+def report_stats(session: Session, *, days: int, now: datetime) -> dict[str, Any]:
+    """Reports per reported number and per day, for supervisors: which numbers are being spoofed."""
+    since = now - timedelta(days=days)
+    rows = session.execute(
+        select(ScamReport.reported_number, ScamReport.number_official, ScamReport.created_at).where(
+            ScamReport.created_at >= since
+        )
+    ).all()
+    per_number: dict[str, dict[str, Any]] = {}
+    per_day: dict[str, int] = defaultdict(int)
+    per_number_day: dict[tuple[str, str], int] = defaultdict(int)
+    for number, official, created_at in rows:
+        day = created_at.date().isoformat()
+        entry = per_number.setdefault(
+            number, {"number": number, "official": official, "reports": 0, "last_at": created_at}
+        )
+        entry["reports"] += 1
+        entry["official"] = entry["official"] or official
+        entry["last_at"] = max(entry["last_at"], created_at)
+        per_day[day] += 1
+        per_number_day[(number, day)] += 1
+    return {
+        "days": days,
+        "total": len(rows),
+        "by_number": sorted(per_number.values(), key=lambda e: (-e["reports"], e["number"])),
+        "by_day": [{"date": d, "reports": per_day[d]} for d in sorted(per_day)],
+        "by_number_and_day": [
+            {"number": n, "date": d, "reports": c} for (n, d), c in sorted(per_number_day.items())
+        ],
+    }

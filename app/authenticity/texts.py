@@ -1,0 +1,94 @@
+"""What the lookup, the reference check and the report page say, in four languages.
+
+In reviewed code, not in call_flows/: the advice names the secrets we never ask for.
+"""
+
+from __future__ import annotations
+
+ADVICE = {
+    "en": "We will never ask for your password, PIN or a code sent by SMS. If in doubt, hang up "
+    "and call the number on our website or on your card.",
+    "it": "Non ti chiederemo mai password, PIN o codici ricevuti via SMS. Se hai dubbi, riattacca "
+    "e chiama il numero indicato sul nostro sito o sulla tua carta.",
+    "pl": "Nigdy nie poprosimy o hasło, PIN ani kod z SMS-a. W razie wątpliwości rozłącz się i "
+    "zadzwoń na numer podany na naszej stronie lub na karcie.",
+    "zh": "我们绝不会索要您的密码、PIN码或短信验证码。如有疑问，请挂断电话，并拨打我们官网或您卡片上的号码。",
+}
+
+# status -> language -> text; {label}, {since}, {until} are filled in.
+LOOKUP = {
+    "calls_you": {
+        "en": "Yes: {label} is one of our numbers, in use since {since}. We may call you from it. "
+        "To be sure a call is really from us, check the call's reference below, or hang up and "
+        "call us back.",
+        "it": "Sì: {label} è un nostro numero, in uso dal {since}. Potremmo chiamarti da questo "
+        "numero. Per essere sicuro che una chiamata sia davvero nostra, verifica il riferimento "
+        "della chiamata qui sotto, oppure riattacca e richiamaci.",
+        "pl": "Tak: {label} to nasz numer, używany od {since}. Możemy z niego do Ciebie dzwonić. "
+        "Aby mieć pewność, że połączenie było od nas, sprawdź poniżej numer referencyjny "
+        "rozmowy albo rozłącz się i oddzwoń do nas.",
+        "zh": "是的：{label}是我们的号码，自{since}起使用。我们可能会用这个号码给您打电话。"
+        "要确认来电确实来自我们，请在下方核对通话参考号，或挂断后回拨给我们。",
+    },
+    "never_calls": {
+        "en": "This is our number for {label}, but we never make calls from it. A call showing "
+        "this number is not from us: someone is faking it.",
+        "it": "Questo è il nostro numero per {label}, ma non lo usiamo mai per chiamare. Una "
+        "chiamata che mostra questo numero non è nostra: qualcuno lo sta falsificando.",
+        "pl": "To nasz numer ({label}), ale nigdy nie dzwonimy z niego. Połączenie z tego numeru "
+        "nie pochodzi od nas: ktoś się pod niego podszywa.",
+        "zh": "这是我们用于{label}的号码，但我们从不使用它拨出电话。显示此号码的来电并非来自我们："
+        "有人在冒用它。",
+    },
+    "retired": {
+        "en": "This number was ours until {until}; it no longer calls anyone. A call from it now "
+        "is not from us.",
+        "it": "Questo numero è stato nostro fino al {until}; ora non chiama più nessuno. Una "
+        "chiamata da questo numero oggi non è nostra.",
+        "pl": "Ten numer był nasz do {until}; już z niego nie dzwonimy. Połączenie z niego teraz "
+        "nie pochodzi od nas.",
+        "zh": "此号码在{until}之前属于我们，现已停止使用，不会再拨打任何电话。现在来自此号码的电话并非我们拨打。",
+    },
+    "not_ours": {
+        "en": "This is not one of our numbers. If someone called you from it saying they are "
+        "{company}, it was not us: hang up, and please report the call.",
+        "it": "Questo non è un nostro numero. Se qualcuno ti ha chiamato da qui dicendo di essere "
+        "{company}, non eravamo noi: riattacca e segnala la chiamata.",
+        "pl": "To nie jest nasz numer. Jeśli ktoś dzwonił z niego, podając się za {company}, to "
+        "nie byliśmy my: rozłącz się i zgłoś to połączenie.",
+        "zh": "这不是我们的号码。如果有人用这个号码给您打电话并自称是{company}，那不是我们：请挂断，并举报此来电。",
+    },
+}
+
+REFERENCE = {
+    True: {
+        "en": "Yes: we called this phone number with this reference in the last 24 hours.",
+        "it": "Sì: nelle ultime 24 ore abbiamo chiamato questo numero con questo riferimento.",
+        "pl": "Tak: w ciągu ostatnich 24 godzin dzwoniliśmy na ten numer z tym numerem "
+        "referencyjnym.",
+        "zh": "是的：过去24小时内，我们以此参考号拨打过这个电话号码。",
+    },
+    False: {
+        "en": "No: we did not call this phone number with this reference in the last 24 hours. "
+        "If someone gave you this reference, the call was not from us.",
+        "it": "No: nelle ultime 24 ore non abbiamo chiamato questo numero con questo riferimento. "
+        "Se qualcuno ti ha dato questo riferimento, la chiamata non era nostra.",
+        "pl": "Nie: w ciągu ostatnich 24 godzin nie dzwoniliśmy na ten numer z tym numerem "
+        "referencyjnym. Jeśli ktoś podał Ci ten numer, połączenie nie było od nas.",
+        "zh": "不是：过去24小时内，我们没有以此参考号拨打过这个电话号码。如果有人向您提供了这个参考号，那通电话并非来自我们。",
+    },
+}
+
+REPORTED = {
+    "en": "Thank you. Your report has the reference {reference}. Our fraud team reviews every "
+    "report.",
+    "it": "Grazie. La tua segnalazione ha il riferimento {reference}. Il nostro team antifrode "
+    "esamina ogni segnalazione.",
+    "pl": "Dziękujemy. Twoje zgłoszenie ma numer {reference}. Nasz zespół ds. oszustw sprawdza "
+    "każde zgłoszenie.",
+    "zh": "谢谢。您的举报编号为{reference}。我们的反欺诈团队会审核每一份举报。",
+}
+
+
+def pick(texts: dict[str, str], locale: str) -> str:
+    return texts.get(locale) or texts["en"]
