@@ -91,6 +91,9 @@ def _register_blueprints(app: Flask, api: JsonErrorApi) -> None:
     from app.verification.views import blp as verification_blp
 
     app.register_blueprint(health_bp)
+    from app.authenticity.web import bp as check_bp
+
+    app.register_blueprint(check_bp)
     app.register_blueprint(twilio_bp)
     # The softphone shows simulated calls' prompts to whoever opens it: never in production.
     if app.config["TELEPHONY"] == "simulator" and app.config["ENV_NAME"] != "production":

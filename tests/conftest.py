@@ -132,4 +132,4 @@ def api(client: FlaskClient) -> ApiClient:
 
 
 # The telephony fixtures (simulator, official lines, a customer) serve every domain's tests.
-pytest_plugins = ["tests.telephony_fixtures", "tests.engine_fixtures"]
+pytest_plugins = ["tests.telephony_fixtures", "tests.engine_fixtures", "tests.browser_fixtures"]

@@ -92,3 +92,143 @@ REPORTED = {
 
 def pick(texts: dict[str, str], locale: str) -> str:
     return texts.get(locale) or texts["en"]
+
+
+#: The public page's own words. Keys are the same in every language (a test checks).
+PAGE = {
+    "en": {
+        "title": "Is this call really from {company}?",
+        "intro": "Scammers can make any number appear on your phone. Check here whether a number "
+        "is ours, and whether we really called you.",
+        "number_title": "Check a number",
+        "number_label": "The number that called you",
+        "number_button": "Check the number",
+        "reference_title": "Did we call you?",
+        "reference_intro": "Our calls give a 6-digit reference near the start. Enter it with your "
+        "own phone number.",
+        "reference_label": "Reference of the call",
+        "phone_label": "Your phone number",
+        "reference_button": "Check the call",
+        "report_title": "Report a call that pretended to be us",
+        "report_number_label": "The number that called you",
+        "when_label": "When (optional)",
+        "asked_label": "What did they ask for?",
+        "description_label": "What happened (optional)",
+        "report_button": "Send the report",
+        "language": "Language",
+        "bad_number": "That does not look like a phone number. Use digits, with the country code "
+        "(for example +39 ...).",
+        "bad_reference": "The reference has 6 digits.",
+        "too_many": "Too many checks from here. Please try again in a few minutes.",
+        "asked": {
+            "password": "a password",
+            "pin": "a PIN",
+            "sms_code": "a code sent by SMS",
+            "card_details": "card details",
+            "move_money": "to move money",
+            "install_app": "to install an app",
+            "other": "something else",
+        },
+    },
+    "it": {
+        "title": "Questa chiamata viene davvero da {company}?",
+        "intro": "I truffatori possono far comparire qualsiasi numero sul tuo telefono. Verifica "
+        "qui se un numero è nostro e se ti abbiamo chiamato davvero.",
+        "number_title": "Verifica un numero",
+        "number_label": "Il numero che ti ha chiamato",
+        "number_button": "Verifica il numero",
+        "reference_title": "Ti abbiamo chiamato noi?",
+        "reference_intro": "Le nostre chiamate comunicano all'inizio un riferimento di 6 cifre. "
+        "Inseriscilo insieme al tuo numero di telefono.",
+        "reference_label": "Riferimento della chiamata",
+        "phone_label": "Il tuo numero di telefono",
+        "reference_button": "Verifica la chiamata",
+        "report_title": "Segnala una chiamata che si è spacciata per noi",
+        "report_number_label": "Il numero che ti ha chiamato",
+        "when_label": "Quando (facoltativo)",
+        "asked_label": "Che cosa ti hanno chiesto?",
+        "description_label": "Che cosa è successo (facoltativo)",
+        "report_button": "Invia la segnalazione",
+        "language": "Lingua",
+        "bad_number": "Non sembra un numero di telefono. Usa le cifre, con il prefisso del paese "
+        "(per esempio +39 ...).",
+        "bad_reference": "Il riferimento ha 6 cifre.",
+        "too_many": "Troppe verifiche da qui. Riprova tra qualche minuto.",
+        "asked": {
+            "password": "una password",
+            "pin": "un PIN",
+            "sms_code": "un codice ricevuto via SMS",
+            "card_details": "i dati della carta",
+            "move_money": "di spostare denaro",
+            "install_app": "di installare un'app",
+            "other": "altro",
+        },
+    },
+    "pl": {
+        "title": "Czy to połączenie naprawdę jest od {company}?",
+        "intro": "Oszuści mogą wyświetlić na Twoim telefonie dowolny numer. Sprawdź tutaj, czy "
+        "numer jest nasz i czy naprawdę do Ciebie dzwoniliśmy.",
+        "number_title": "Sprawdź numer",
+        "number_label": "Numer, z którego dzwoniono",
+        "number_button": "Sprawdź numer",
+        "reference_title": "Czy to my dzwoniliśmy?",
+        "reference_intro": "Na początku naszych rozmów podajemy 6-cyfrowy numer referencyjny. "
+        "Wpisz go razem ze swoim numerem telefonu.",
+        "reference_label": "Numer referencyjny rozmowy",
+        "phone_label": "Twój numer telefonu",
+        "reference_button": "Sprawdź rozmowę",
+        "report_title": "Zgłoś połączenie, które podszywało się pod nas",
+        "report_number_label": "Numer, z którego dzwoniono",
+        "when_label": "Kiedy (opcjonalnie)",
+        "asked_label": "O co prosili?",
+        "description_label": "Co się stało (opcjonalnie)",
+        "report_button": "Wyślij zgłoszenie",
+        "language": "Język",
+        "bad_number": "To nie wygląda na numer telefonu. Użyj cyfr z numerem kierunkowym kraju "
+        "(na przykład +48 ...).",
+        "bad_reference": "Numer referencyjny ma 6 cyfr.",
+        "too_many": "Zbyt wiele sprawdzeń z tego miejsca. Spróbuj ponownie za kilka minut.",
+        "asked": {
+            "password": "hasło",
+            "pin": "PIN",
+            "sms_code": "kod z SMS-a",
+            "card_details": "dane karty",
+            "move_money": "przelanie pieniędzy",
+            "install_app": "instalację aplikacji",
+            "other": "coś innego",
+        },
+    },
+    "zh": {
+        "title": "这通电话真的来自{company}吗？",
+        "intro": "诈骗者可以让任何号码显示在您的手机上。请在这里核实某个号码是否属于我们，以及我们是否真的给您打过电话。",
+        "number_title": "核实号码",
+        "number_label": "给您打电话的号码",
+        "number_button": "核实号码",
+        "reference_title": "是我们给您打的电话吗？",
+        "reference_intro": "我们的来电会在开头告知一个6位参考号。请输入该参考号和您自己的电话号码。",
+        "reference_label": "通话参考号",
+        "phone_label": "您的电话号码",
+        "reference_button": "核实来电",
+        "report_title": "举报冒充我们的来电",
+        "report_number_label": "给您打电话的号码",
+        "when_label": "时间（可选）",
+        "asked_label": "对方向您索要了什么？",
+        "description_label": "发生了什么（可选）",
+        "report_button": "提交举报",
+        "language": "语言",
+        "bad_number": "这看起来不是电话号码。请输入数字，并带上国家区号（例如 +86 ...）。",
+        "bad_reference": "参考号为6位数字。",
+        "too_many": "此处的核实次数过多，请几分钟后再试。",
+        "asked": {
+            "password": "密码",
+            "pin": "PIN码",
+            "sms_code": "短信验证码",
+            "card_details": "银行卡信息",
+            "move_money": "转账",
+            "install_app": "安装应用",
+            "other": "其他",
+        },
+    },
+}
+#: The country a number typed without its code is read in, by the page's language.
+PAGE_REGION = {"en": "GB", "it": "IT", "pl": "PL", "zh": "CN"}

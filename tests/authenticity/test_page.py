@@ -1,0 +1,99 @@
+"""The public page, in four languages: the same answers as the API, without JavaScript."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.authenticity import texts
+from app.authenticity.models import ReportChannel, ScamReport
+from app.extensions import db
+from tests.support import count_rows
+from tests.telephony_fixtures import place
+
+pytestmark = pytest.mark.usefixtures("lines")
+
+
+def test_every_language_has_every_words_of_the_page():
+    keys = {lang: set(words) for lang, words in texts.PAGE.items()}
+    assert set(keys) == {"en", "it", "pl", "zh"}
+    assert all(k == keys["en"] for k in keys.values())
+    assert all(set(w["asked"]) == set(texts.PAGE["en"]["asked"]) for w in texts.PAGE.values())
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "answer"),
+    [
+        ("en", "Is this call really from Demo Bank?", "is one of our numbers"),
+        ("it", "Questa chiamata viene davvero da Demo Bank?", "è un nostro numero"),
+        ("pl", "Czy to połączenie naprawdę jest od Demo Bank?", "to nasz numer"),
+        ("zh", "这通电话真的来自Demo Bank吗？", "是我们的号码"),
+    ],
+)
+def test_the_page_checks_a_number_in_each_language(client, lang, title, answer):
+    empty = client.get(f"/check?lang={lang}")
+    checked = client.get("/check", query_string={"lang": lang, "number": "+1 415 555 0100"})
+
+    assert empty.status_code == 200 and title in empty.get_data(as_text=True)
+    page = checked.get_data(as_text=True)
+    assert checked.status_code == 200 and answer in page
+    assert f'<html lang="{lang}">' in page
+    assert texts.ADVICE[lang] in page
+
+
+def test_a_local_number_is_read_in_the_pages_country_and_nonsense_is_a_clear_error(client):
+    italian = client.get("/check", query_string={"lang": "it", "number": "06 1234 5678"})
+    nonsense = client.get("/check", query_string={"lang": "it", "number": "chiamami"})
+
+    assert "+390612345678" in italian.get_data(as_text=True)
+    assert nonsense.status_code == 422
+    assert "Non sembra un numero di telefono" in nonsense.get_data(as_text=True)
+
+
+def test_the_reference_form_answers_yes_or_no(client, app, simulator, customer, clock):
+    placed = place(app, simulator, keys=["", "", ""])
+    clock.set(placed.call.created_at)
+
+    yes = client.post(
+        "/check/reference",
+        data={"lang": "en", "reference": placed.call.reference, "phone": "+39 333 123 4567"},
+    )
+    no = client.post(
+        "/check/reference",
+        data={"lang": "en", "reference": placed.call.reference, "phone": "+39 333 765 4321"},
+    )
+    bad = client.post("/check/reference", data={"lang": "en", "reference": "12", "phone": "+1"})
+
+    assert 'data-called="true"' in yes.get_data(as_text=True)
+    assert 'data-called="false"' in no.get_data(as_text=True)
+    assert bad.status_code == 422 and "The reference has 6 digits" in bad.get_data(as_text=True)
+
+
+def test_the_report_form_files_a_web_report(client, app):
+    response = client.post(
+        "/check/report",
+        data={
+            "lang": "pl",
+            "number": "+1 415 555 0100",
+            "called_at": "2026-11-23T09:15",
+            "asked_for": ["pin", "card_details", "bogus"],
+            "description": "Podawali się za bank",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "Dziękujemy" in response.get_data(as_text=True)
+    with app.app_context():
+        report = db.session.query(ScamReport).one()
+        assert (report.channel, report.locale, report.number_official) == (
+            ReportChannel.WEB,
+            "pl",
+            True,
+        )
+        assert report.asked_for == ["card_details", "pin"]
+
+
+def test_a_report_without_a_number_files_nothing(client, app):
+    response = client.post("/check/report", data={"lang": "en", "number": ""})
+
+    assert response.status_code == 422
+    assert count_rows(app, ScamReport) == 0
