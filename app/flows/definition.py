@@ -30,7 +30,7 @@ ENGINE_PROMPTS = (
 NODE_TYPES: dict[str, dict[str, tuple[str, ...]]] = {
     "say": {"required": ("prompt", "next"), "links": ("next",)},
     "never_ask": {"required": ("next",), "links": ("next",)},
-    "gather": {"required": ("prompt", "fallback"), "links": ("next", "fallback")},
+    "gather": {"required": ("prompt", "fallback"), "links": ("next", "fallback", "on_empty")},
     "verify": {
         "required": ("prompt", "on_success", "on_failure"),
         "links": ("on_success", "on_failure"),
@@ -39,10 +39,11 @@ NODE_TYPES: dict[str, dict[str, tuple[str, ...]]] = {
     "record": {"required": ("prompt", "next"), "links": ("next",)},
     "transfer": {"required": ("prompt", "to", "next"), "links": ("next",)},
     "outcome": {"required": ("value", "next"), "links": ("next",)},
+    "action": {"required": ("action", "default"), "links": ("default",)},
     "hangup": {"required": (), "links": ()},
 }
 # Nodes that run without waiting for the caller: a loop made only of these never ends.
-IMMEDIATE = {"say", "never_ask", "branch", "outcome"}
+IMMEDIATE = {"say", "never_ask", "branch", "outcome", "action"}
 OUTCOMES = {
     "confirmed",
     "denied",
@@ -55,6 +56,7 @@ OUTCOMES = {
     "transferred",
     "recorded",
     "informed",
+    "reported",
 }
 VARIABLES = {
     "name",
@@ -67,9 +69,26 @@ VARIABLES = {
     "country",
     "device",
     "beneficiary",
+    # The "is this call from us?" line:
+    "checked_number",
+    "number_label",
+    "since",
+    "until",
+    "matter",
+    "report_reference",
 }
 OPTIONAL_FIELDS = {
-    "gather": ("digits", "choices", "save_as", "timeout", "retries", "reprompt"),
+    "gather": (
+        "digits",
+        "min_digits",
+        "max_digits",
+        "choices",
+        "save_as",
+        "timeout",
+        "retries",
+        "reprompt",
+        "on_empty",
+    ),
     "verify": ("timeout", "tries", "min_digits", "max_digits"),
     "branch": (),
     "record": ("max_seconds",),
@@ -77,6 +96,7 @@ OPTIONAL_FIELDS = {
     "never_ask": (),
     "transfer": (),
     "outcome": (),
+    "action": ("cases",),
     "hangup": ("prompt",),
 }
 
@@ -95,6 +115,8 @@ class Flow:
     nodes: dict[str, dict[str, Any]]
     stub: str | None = None
     prompts: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Where a caller who rings us back joins this (outbound) flow: after the greeting.
+    resume_at: str | None = None
 
     def node(self, name: str) -> dict[str, Any]:
         return self.nodes[name]
@@ -140,6 +162,7 @@ def load_flow(path: Path, prompts: dict[str, dict[str, str]] | None = None) -> F
         nodes=data["nodes"],
         stub=data.get("stub"),
         prompts=prompts,
+        resume_at=data.get("resume_at"),
     )
 
 
@@ -184,7 +207,8 @@ def check(data: Any, prompts: dict[str, dict[str, str]], *, expected_name: str) 
         problems.append("version must be a whole number")
     if data["direction"] not in ("inbound", "outbound"):
         problems.append("direction must be inbound or outbound")
-    unknown = set(data) - {"name", "version", "direction", "start", "nodes", "description", "stub"}
+    known = {"name", "version", "direction", "start", "nodes", "description", "stub", "resume_at"}
+    unknown = set(data) - known
     if unknown:
         problems.append(f"unknown keys {sorted(unknown)}")
     nodes = data["nodes"]
@@ -192,6 +216,8 @@ def check(data: Any, prompts: dict[str, dict[str, str]], *, expected_name: str) 
         return [*problems, "nodes must be a non-empty mapping"]
     if data["start"] not in nodes:
         problems.append(f"start node {data['start']!r} does not exist")
+    if "resume_at" in data and data["resume_at"] not in nodes:
+        problems.append(f"resume_at node {data['resume_at']!r} does not exist")
     edges: dict[str, list[str]] = {}
     for name, node in nodes.items():
         node_problems, links = _check_node(node, nodes, prompts)
@@ -218,8 +244,20 @@ def _check_node(
         return problems, []
     links = [node[key] for key in spec["links"] if key in node]
     if kind == "gather":
-        if ("choices" in node) == ("digits" in node):
-            problems.append("gather needs either choices (a menu) or digits (a number of keys)")
+        ranged = "min_digits" in node or "max_digits" in node
+        if ("choices" in node) + ("digits" in node) + ranged != 1:
+            problems.append(
+                "gather needs one of choices (a menu), digits (a number of keys) or "
+                "min_digits and max_digits (a number of any length, ended by #)"
+            )
+        if ranged:
+            low, high = node.get("min_digits"), node.get("max_digits")
+            if "next" not in node:
+                problems.append("gather with min_digits and max_digits needs 'next'")
+            if not (isinstance(low, int) and isinstance(high, int) and 1 <= low <= high <= 20):
+                problems.append(
+                    "min_digits and max_digits must be whole numbers, 1 <= min <= max <= 20"
+                )
         if "choices" in node:
             choices = node["choices"]
             if not isinstance(choices, dict) or not choices:
@@ -246,6 +284,23 @@ def _check_node(
             problems.append("cases must map values to nodes")
         else:
             links += [str(v) for v in node["cases"].values()]
+    if kind == "action":
+        from app.flows.actions import ACTION_NAMES
+
+        results = ACTION_NAMES.get(node["action"])
+        if results is None:
+            problems.append(f"action must be one of {', '.join(sorted(ACTION_NAMES))}")
+        else:
+            cases = node.get("cases", {})
+            if not isinstance(cases, dict):
+                problems.append("cases must map the action's results to nodes")
+            else:
+                bad = sorted(set(map(str, cases)) - set(results))
+                if bad:
+                    problems.append(
+                        f"{node['action']} answers only {', '.join(results)}, not {bad}"
+                    )
+                links += [str(v) for v in cases.values()]
     if kind == "outcome" and node["value"] not in OUTCOMES:
         problems.append(f"value must be one of {', '.join(sorted(OUTCOMES))}")
     for key in ("prompt", "reprompt"):

@@ -90,6 +90,9 @@ class FlowRun:
             return self._on_code(response, node_name, node, attempt, digits)
         if node["type"] != "gather":
             return self._render(response, node_name)
+        if not digits and "on_empty" in node:  # "just press #": a question the caller may skip
+            self._turn(node_name, "caller", "(no keys)")
+            return self._render(response, node["on_empty"])
         if not digits:
             return self._retry(
                 response,
@@ -101,24 +104,22 @@ class FlowRun:
             )
         if "choices" in node:
             target = node["choices"].get(digits)
-            if target is None:
-                self._turn(node_name, "caller", digits)
-                return self._retry(
-                    response, node_name, node, attempt, "not_valid", node.get("retries", 2)
-                )
-            self._turn(node_name, "caller", digits)
-            if "save_as" in node:
-                self._remember(node["save_as"], digits)
-            return self._render(response, str(target))
-        if len(digits) != node["digits"] or not digits.isdigit():
-            self._turn(node_name, "caller", "*" * len(digits))
+            valid = target is not None
+        else:
+            low = node.get("min_digits", node.get("digits"))
+            high = node.get("max_digits", node.get("digits"))
+            valid, target = digits.isdigit() and low <= len(digits) <= high, node["next"]
+        if not valid:
+            # A wrong fixed-length entry may be a mistyped secret: keep its length only.
+            shown = "*" * len(digits) if "digits" in node else digits
+            self._turn(node_name, "caller", shown)
             return self._retry(
                 response, node_name, node, attempt, "not_valid", node.get("retries", 2)
             )
         self._turn(node_name, "caller", digits)
         if "save_as" in node:
             self._remember(node["save_as"], digits)
-        return self._render(response, node["next"])
+        return self._render(response, str(target))
 
     def on_recording(self, node_name: str, recording_url: str, duration: str) -> VoiceResponse:
         node_name = self._known(node_name)
@@ -152,6 +153,8 @@ class FlowRun:
             elif kind == "branch":
                 value = self.call.variables.get(node["variable"])
                 name = str(node["cases"].get(str(value), node["default"]))
+            elif kind == "action":
+                name = self._act(name, node)
             elif kind == "verify" and self._locked():
                 return self._end_locked(response, name)
             elif kind in ("gather", "verify"):
@@ -202,6 +205,9 @@ class FlowRun:
             options["num_digits"] = node.get("max_digits", 8)
         elif "choices" in node:
             options["num_digits"] = 1
+        elif "min_digits" in node:
+            options["num_digits"] = node["max_digits"]
+            options["finish_on_key"] = "#"
         else:
             options["num_digits"] = node["digits"]
             options["finish_on_key"] = "#"
@@ -250,6 +256,21 @@ class FlowRun:
             return self._ask(response, name, node, attempt=attempt + 1, reprompt=True)
         return self._render(response, node["on_failure"])
 
+    def _act(self, name: str, node: dict[str, Any]) -> str:
+        """Run an action node; answers the next node (in another flow, if the action switched)."""
+        from app.flows.actions import run_action
+
+        outcome = run_action(node["action"], self.session, self.call, self.values)
+        for key, value in outcome.variables.items():
+            self._remember(key, value)
+        self._turn(name, "system", f"[{node['action']}: {outcome.result}]")
+        if outcome.switch_to is not None:
+            flow, resume = outcome.switch_to
+            self.flow = flow
+            self.call.flow, self.call.flow_version = flow.name, flow.version
+            return resume
+        return str(node.get("cases", {}).get(outcome.result, node["default"]))
+
     def _locked(self) -> bool:
         locked = getattr(self.check_code, "locked", None)
         return bool(locked and locked(self.session, self.call))
@@ -276,6 +297,7 @@ class FlowRun:
     def _remember(self, key: str, value: Any) -> None:
         # Reassign, so that the JSON column sees the change.
         self.call.variables = {**(self.call.variables or {}), key: value}
+        self.values[key] = value
 
     def _known(self, node: str) -> str:
         if node not in self.flow.nodes:

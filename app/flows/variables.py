@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import contextlib
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency
 
 _BABEL_LOCALES = {"en": "en_GB", "it": "it_IT", "pl": "pl_PL", "zh": "zh_Hans_CN"}
@@ -44,6 +45,8 @@ def localize(values: dict[str, Any], locale: str, *, time_zone: str | None) -> d
     for key, value in values.items():
         if value is None:
             continue
+        if isinstance(value, dict):  # a value in each language: {"en": "a payment", ...}
+            value = value.get(locale, value.get("en", ""))
         out[key] = str(value)
     if "amount" in values and values.get("amount") is not None:
         try:
@@ -64,7 +67,16 @@ def localize(values: dict[str, Any], locale: str, *, time_zone: str | None) -> d
             )
         except ValueError:
             out["time"] = str(values["time"])
-    for key in ("reference", "callback_number"):
+    for key in ("reference", "callback_number", "checked_number"):
         if values.get(key):
             out[key] = spoken_digits(str(values[key]))
+    if values.get("until"):  # a date: "23 November 2026"
+        with contextlib.suppress(ValueError):
+            out["until"] = format_date(
+                date.fromisoformat(str(values["until"])[:10]), "long", locale=babel_locale
+            )
+    if values.get("report_reference"):  # RPT-7K2M-9QXP: read one character at a time
+        out["report_reference"] = " ".join(
+            ch for ch in str(values["report_reference"]) if ch.isalnum()
+        )
     return out

@@ -325,6 +325,10 @@ class SimulatorTelephony:
         """Answer the waiting <Gather> with keys ("" presses nothing); the next pending TwiML."""
         root = _parse(pending)
         gather, rest = root[0], list(root)[1:]
+        # Like Twilio, the finishing key ends the entry and is not part of Digits (default "#").
+        finish = gather.get("finishOnKey", "#")
+        if finish and finish in keys:
+            keys = keys[: keys.index(finish)]
         call.lines.append(Line("callee", _pressed(keys)))
         call.seconds += 3 if keys else int(gather.get("timeout", "5"))
         if keys or gather.get("actionOnEmptyResult") == "true":

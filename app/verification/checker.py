@@ -50,7 +50,8 @@ class CallCodeChecker:
             limits=limits_for(self.app),
             call_id=call.id,
             callback_id=call.callback_id,
-            inbound=call.direction is CallDirection.INBOUND,
+            # A callback taken on our line (the customer rang back) is still that callback.
+            inbound=call.direction is CallDirection.INBOUND and call.callback_id is None,
         )
         if check.result is AttemptResult.VERIFIED:
             return CodeResult.VERIFIED
