@@ -97,3 +97,27 @@ def test_a_report_without_a_number_files_nothing(client, app):
 
     assert response.status_code == 422
     assert count_rows(app, ScamReport) == 0
+
+
+@pytest.mark.parametrize(
+    ("number", "status", "words"),
+    [
+        ("+14155550100", "calls_you", "We may call you from it"),
+        ("+14155550101", "never_calls", "we never make calls from it"),
+        ("+14155550199", "retired", "no longer calls anyone"),
+        ("+390612345678", "not_ours", "This is not one of our numbers"),
+    ],
+)
+def test_the_page_answers_each_kind_of_number(client, api, number, status, words):
+    api.post(
+        "/api/v1/official-numbers",
+        json={"phone": "+1 415 555 0199", "purpose": "outbound_verification", "label": "Old"},
+    )
+    api.delete("/api/v1/official-numbers/+14155550199")
+
+    page = client.get("/check", query_string={"lang": "en", "number": number}).get_data(
+        as_text=True
+    )
+
+    assert f'data-status="{status}"' in page
+    assert words in page
