@@ -61,9 +61,16 @@ def create_app(config: dict[str, Any] | type[settings_module.Config] | None = No
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops)  # type: ignore[method-assign]
     init_flows(app)
     app.extensions["callback_policy"] = load_policy(app.config.get("CALLBACK_POLICY_FILE"))
+    from app.complaints.policy import load_complaints_policy
+
+    app.extensions["complaints_policy"] = load_complaints_policy(
+        app.config.get("COMPLAINTS_POLICY_FILE")
+    )
     from app.callbacks.engine import connect
+    from app.complaints.engine import connect as connect_complaints
 
     connect(app)
+    connect_complaints(app)
     _register_request_hooks(app)
     _register_blueprints(app, api)
 
@@ -83,6 +90,8 @@ def _register_blueprints(app: Flask, api: JsonErrorApi) -> None:
     from app.authenticity.views import public as authenticity_blp
     from app.authenticity.views import staff as scam_reports_blp
     from app.callbacks.views import events_blp
+    from app.complaints.views import public as complaints_blp
+    from app.complaints.views import staff as complaint_queue_blp
     from app.customers.views import blp as customers_blp
     from app.fraud.views import blp as fraud_blp
     from app.health.views import bp as health_bp
@@ -92,8 +101,10 @@ def _register_blueprints(app: Flask, api: JsonErrorApi) -> None:
 
     app.register_blueprint(health_bp)
     from app.authenticity.web import bp as check_bp
+    from app.complaints.web import bp as complaints_page_bp
 
     app.register_blueprint(check_bp)
+    app.register_blueprint(complaints_page_bp)
     app.register_blueprint(twilio_bp)
     # The softphone shows simulated calls' prompts to whoever opens it: never in production.
     if app.config["TELEPHONY"] == "simulator" and app.config["ENV_NAME"] != "production":
@@ -108,6 +119,8 @@ def _register_blueprints(app: Flask, api: JsonErrorApi) -> None:
         fraud_blp,
         authenticity_blp,
         scam_reports_blp,
+        complaints_blp,
+        complaint_queue_blp,
         audit_blp,
     ):
         api.register_blueprint(blueprint)

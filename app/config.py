@@ -28,6 +28,9 @@ ENVIRONMENT_VARIABLES = (
     "APP_CODE_DIGITS",
     "RATELIMIT_STORAGE_URI",
     "PROXY_HOPS",
+    "COMPLAINTS_POLICY_FILE",
+    "SMTP_URL",
+    "MAIL_FROM",
 )
 
 #: NIST SP 800-63B caps an out-of-band or one-time code's life at 10 minutes.
@@ -77,6 +80,9 @@ class Config:
     # Reverse proxies in front of the web process whose X-Forwarded-For is trusted (0: none), so
     # that rate limits count the caller's address and not the proxy's.
     PROXY_HOPS = 0
+    COMPLAINTS_POLICY_FILE: str | None = None  # config/complaints.yaml unless set
+    SMTP_URL: str | None = None  # smtp://user:password@host:587; unset: emails are logged
+    MAIL_FROM = "complaints@callcenter.invalid"
     JSON_SORT_KEYS = False
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
 
@@ -155,6 +161,9 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
                 settings[key] = int(env[key])
             except ValueError:
                 raise ConfigurationError(f"{key} must be a whole number") from None
+    for key in ("COMPLAINTS_POLICY_FILE", "SMTP_URL", "MAIL_FROM"):
+        if text(key):
+            settings[key] = text(key)
     if text("CALLBACK_POLICY_FILE"):
         settings["CALLBACK_POLICY_FILE"] = text("CALLBACK_POLICY_FILE")
     if text("COMPANY_NAME"):

@@ -38,3 +38,13 @@ def normalize_locale(value: object, *, field: str = "locale") -> str:
             code="unsupported_locale",
         )
     return language
+
+
+def page_locale() -> str:
+    """A public page's language: ?lang= (or the form's lang), else the browser's, else English."""
+    from flask import request
+
+    lang = (request.values.get("lang") or "").strip().lower()
+    if lang in SUPPORTED_LOCALES:
+        return lang
+    return request.accept_languages.best_match(SUPPORTED_LOCALES) or "en"

@@ -12,6 +12,7 @@ from app.callbacks.models import (
     Event,
     WithdrawalHold,
 )
+from app.complaints.models import Complaint, ComplaintMessage, ComplaintNote
 from app.customers.models import Customer
 from app.fraud.models import FraudCase
 from app.numbers.models import NumberPurpose, OfficialNumber
@@ -34,6 +35,9 @@ __all__ = [
     "CallTurn",
     "Callback",
     "CallbackAttempt",
+    "Complaint",
+    "ComplaintMessage",
+    "ComplaintNote",
     "CoreNotification",
     "Customer",
     "DialPacing",

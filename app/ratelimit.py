@@ -22,6 +22,10 @@ DEFAULT_LIMITS = {
     "reference:address": "10/minute;60/day",
     "reference:phone": "5/hour;10/day",
     "report:address": "5/hour;20/day",
+    "complaint:address": "10/hour;50/day",
+    "complaint_status:address": "30/minute;300/day",
+    # A wrong phone number for a reference answers "not found": a few tries per reference.
+    "complaint_status:reference": "10/hour",
 }
 
 

@@ -38,7 +38,8 @@ class ScamReport(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     reference: Mapped[str] = mapped_column(String(16), unique=True)  # RPT-XXXX-XXXX
     # The number the call showed: E.164 when valid, else its digits as the person saw them.
-    reported_number: Mapped[str] = mapped_column(String(20))
+    # (None for a fraud complaint that names no number.)
+    reported_number: Mapped[str | None] = mapped_column(String(20))
     # Whether it is one of our numbers (then it was spoofed), at the time of the report.
     number_official: Mapped[bool] = mapped_column(default=False)
     called_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -48,6 +49,8 @@ class ScamReport(Base):
     channel: Mapped[ReportChannel] = mapped_column(enum_by_value(ReportChannel, "report_channel"))
     locale: Mapped[str] = mapped_column(String(8), default="en")
     call_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("calls.id", ondelete="SET NULL"))
+    # A complaint routed to the fraud team appears in this queue too.
+    complaint_reference: Mapped[str | None] = mapped_column(String(12), index=True)
     status: Mapped[ReportStatus] = mapped_column(
         enum_by_value(ReportStatus, "report_status"), default=ReportStatus.NEW
     )

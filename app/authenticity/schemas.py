@@ -76,7 +76,8 @@ class ReportCreated(ma.Schema):
 
 class ReportOut(ma.Schema):
     reference = ma.fields.String()
-    reported_number = ma.fields.String()
+    reported_number = ma.fields.String(allow_none=True)
+    complaint_reference = ma.fields.String(allow_none=True)
     number_official = ma.fields.Boolean()
     called_at = ma.fields.AwareDateTime(allow_none=True)
     reporter_phone = ma.fields.String(allow_none=True)

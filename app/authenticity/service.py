@@ -291,7 +291,7 @@ def report_stats(session: Session, *, days: int, now: datetime) -> dict[str, Any
     since = now - timedelta(days=days)
     rows = session.execute(
         select(ScamReport.reported_number, ScamReport.number_official, ScamReport.created_at).where(
-            ScamReport.created_at >= since
+            ScamReport.created_at >= since, ScamReport.reported_number.is_not(None)
         )
     ).all()
     per_number: dict[str, dict[str, Any]] = {}

@@ -14,17 +14,10 @@ from app.authenticity import service, texts
 from app.authenticity.models import ASKED_FOR, ReportChannel
 from app.errors import InvalidInput, RateLimited
 from app.extensions import db
-from app.locales import SUPPORTED_LOCALES
+from app.locales import SUPPORTED_LOCALES, page_locale
 from app.ratelimit import enforce
 
 bp = Blueprint("check", __name__, url_prefix="/check")
-
-
-def _locale() -> str:
-    lang = (request.values.get("lang") or "").strip().lower()
-    if lang in SUPPORTED_LOCALES:
-        return lang
-    return request.accept_languages.best_match(SUPPORTED_LOCALES) or "en"
 
 
 def _page(locale: str, status: int = 200, **context: Any):  # type: ignore[no-untyped-def]
@@ -50,7 +43,7 @@ def _digits(raw: object) -> str:
 
 @bp.get("")
 def page():  # type: ignore[no-untyped-def]
-    locale = _locale()
+    locale = page_locale()
     number = request.args.get("number")
     if number is None:
         return _page(locale)
@@ -73,7 +66,7 @@ def page():  # type: ignore[no-untyped-def]
 
 @bp.post("/reference")
 def reference():  # type: ignore[no-untyped-def]
-    locale = _locale()
+    locale = page_locale()
     words = texts.PAGE[locale]
     try:
         enforce("reference:address", what="checks from your address")
@@ -96,7 +89,7 @@ def reference():  # type: ignore[no-untyped-def]
 
 @bp.post("/report")
 def report():  # type: ignore[no-untyped-def]
-    locale = _locale()
+    locale = page_locale()
     words = texts.PAGE[locale]
     called_at = None
     when = (request.form.get("called_at") or "").strip()

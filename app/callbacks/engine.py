@@ -45,21 +45,27 @@ def dispatcher(app: Flask, worker: str) -> Dispatcher:
     )
 
 
+def tick_job(app: Flask, step):  # type: ignore[no-untyped-def]
+    """A worker job: the step in an app context; a failure is logged and rolled back."""
+
+    def job() -> None:
+        with app.app_context():
+            try:
+                step()
+            except Exception:
+                db.session.rollback()
+                log.exception("worker tick failed", extra={"tick": step.__name__})
+            finally:
+                db.session.remove()
+
+    return job
+
+
 def ticks(app: Flask, worker: str) -> dict[str, tuple[float, object]]:
     """The worker's periodic jobs: (seconds between runs, function)."""
 
     def run(step):  # type: ignore[no-untyped-def]
-        def job() -> None:
-            with app.app_context():
-                try:
-                    step()
-                except Exception:
-                    db.session.rollback()
-                    log.exception("worker tick failed", extra={"tick": step.__name__})
-                finally:
-                    db.session.remove()
-
-        return job
+        return tick_job(app, step)
 
     def dispatch() -> None:
         dispatcher(app, worker).dispatch()

@@ -22,6 +22,8 @@ ACTION_NAMES: dict[str, tuple[str, ...]] = {
     "recent_call_to_caller": ("pending", "called", "none"),
     "continue_callback": ("continued", "unavailable"),
     "report_scam": ("filed",),
+    "file_complaint": ("filed", "no_number"),
+    "complaint_status": ("found", "not_found"),
 }
 
 
@@ -49,6 +51,7 @@ def action(name: str) -> Callable[[Action], Action]:
 
 
 def run_action(name: str, session: Session, call: Call, values: dict[str, Any]) -> ActionResult:
-    import app.authenticity.line  # noqa: F401 - registers the phone line's actions
+    import app.authenticity.line
+    import app.complaints.line  # noqa: F401
 
     return _registry[name](session, call, values)

@@ -76,6 +76,11 @@ VARIABLES = {
     "until",
     "matter",
     "report_reference",
+    # The complaints line:
+    "complaint_reference",
+    "complaint_status",
+    "due",
+    "reply_by",
 }
 OPTIONAL_FIELDS = {
     "gather": (
@@ -91,7 +96,7 @@ OPTIONAL_FIELDS = {
     ),
     "verify": ("timeout", "tries", "min_digits", "max_digits"),
     "branch": (),
-    "record": ("max_seconds",),
+    "record": ("max_seconds", "transcribe"),
     "say": (),
     "never_ask": (),
     "transfer": (),

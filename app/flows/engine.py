@@ -51,6 +51,7 @@ class FlowUrls(Protocol):
     def node(self, node: str) -> str: ...
     def input(self, node: str, attempt: int) -> str: ...
     def recorded(self, node: str) -> str: ...
+    def transcribed(self, node: str) -> str: ...
     def dialed(self, node: str) -> str: ...
 
 
@@ -161,12 +162,18 @@ class FlowRun:
                 return self._ask(response, name, node, attempt=1)
             elif kind == "record":
                 self._say(response, name, self.flow.prompt(node["prompt"]))
+                transcription = (
+                    {"transcribe": True, "transcribe_callback": self.urls.transcribed(name)}
+                    if node.get("transcribe")
+                    else {}
+                )
                 response.record(
                     action=self.urls.recorded(name),
                     method="POST",
                     max_length=node.get("max_seconds", 120),
                     finish_on_key="#",
                     play_beep=True,
+                    **transcription,
                 )
                 return response
             elif kind == "transfer":

@@ -75,6 +75,10 @@ def localize(values: dict[str, Any], locale: str, *, time_zone: str | None) -> d
             out["until"] = format_date(
                 date.fromisoformat(str(values["until"])[:10]), "long", locale=babel_locale
             )
+    if values.get("complaint_reference"):  # C-7K3Q-2M: one character at a time
+        out["complaint_reference"] = " ".join(
+            ch for ch in str(values["complaint_reference"]) if ch.isalnum()
+        )
     if values.get("report_reference"):  # RPT-7K2M-9QXP: read one character at a time
         out["report_reference"] = " ".join(
             ch for ch in str(values["report_reference"]) if ch.isalnum()

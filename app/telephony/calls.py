@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 #: Sent, inside the transaction that records it, when a call reaches its final status;
 #: receivers (the callback engine) get the call and the session as keyword `session`.
 call_ended = Namespace().signal("call-ended")
+#: Sent when Twilio's transcription of a recording arrives: receivers get the call, `session`
+#: and `text` (the complaints domain keeps it on the complaint the recording made).
+transcription_received = Namespace().signal("transcription-received")
 
 
 def new_reference() -> str:
@@ -355,6 +358,9 @@ class _FlowUrls:
 
     def recorded(self, node: str) -> str:
         return self.urls._url("twilio.call_recorded", call_id=self.call_id, node=node)
+
+    def transcribed(self, node: str) -> str:
+        return self.urls._url("twilio.call_transcribed", call_id=self.call_id, node=node)
 
     def dialed(self, node: str) -> str:
         return self.urls._url("twilio.call_dialed", call_id=self.call_id, node=node)

@@ -64,6 +64,7 @@ class CalleeScript:
     keys: list[str] = field(default_factory=list)  # one entry per Gather; "" presses nothing
     recording_seconds: int = 15
     dial_status: str = "completed"
+    transcription: str | None = None  # what Twilio's transcription of a recording would say
 
     def __post_init__(self) -> None:
         if self.answer not in ANSWERS:
@@ -95,6 +96,8 @@ class SimulatedCall:
     placed_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     finished: threading.Event = field(default_factory=threading.Event)
     error: str | None = None
+    # Webhooks Twilio sends after the call (a recording's transcription): (url, parameters).
+    after: list[tuple[str, dict[str, str]]] = field(default_factory=list)
 
     @classmethod
     def inbound(
@@ -341,6 +344,9 @@ class SimulatorTelephony:
 
     def finish(self, call: SimulatedCall) -> None:
         self._status(call, "completed", CallDuration=str(call.seconds))
+        for url, params in call.after:  # e.g. a transcription, after the call has ended
+            self._fetch(call, url, {**self._base(call), **params})
+        call.after.clear()
 
     def _until_question(self, call: SimulatedCall, twiml: str) -> str | None:
         """Play verbs until a <Gather> waits for keys (answer it as pending TwiML) or the end."""
@@ -369,14 +375,24 @@ class SimulatorTelephony:
                     seconds = call.script.recording_seconds
                     call.lines.append(Line("callee", f"speaks for {seconds} seconds"))
                     call.seconds += seconds
-                    follow = (
-                        verb.get("action", ""),
-                        {
-                            "RecordingUrl": f"https://simulator.invalid/recordings/{call.sid}",
-                            "RecordingDuration": str(seconds),
-                            "RecordingSid": "RE" + secrets.token_hex(16),
-                        },
-                    )
+                    recording = {
+                        "RecordingUrl": f"https://simulator.invalid/recordings/{call.sid}",
+                        "RecordingDuration": str(seconds),
+                        "RecordingSid": "RE" + secrets.token_hex(16),
+                    }
+                    follow = (verb.get("action", ""), recording)
+                    if verb.get("transcribeCallback") and call.script.transcription:
+                        call.after.append(
+                            (
+                                verb.get("transcribeCallback", ""),
+                                {
+                                    **recording,
+                                    "TranscriptionSid": "TR" + secrets.token_hex(16),
+                                    "TranscriptionText": call.script.transcription,
+                                    "TranscriptionStatus": "completed",
+                                },
+                            )
+                        )
                 elif verb.tag == "Dial":
                     target = " ".join((child.text or "").strip() for child in verb)
                     call.lines.append(Line("carrier", f"connects to {target}"))

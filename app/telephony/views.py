@@ -147,6 +147,21 @@ def call_recorded(call_id: uuid.UUID, node: str) -> Response:
     )
 
 
+@bp.post("/calls/<uuid:call_id>/nodes/<node>/transcribed")
+@twilio_signed
+def call_transcribed(call_id: uuid.UUID, node: str) -> Response:
+    """Twilio's transcription of a recording (it comes later, after the call)."""
+    call = db.session.get(Call, call_id)
+    if call is None:
+        return Response(status=204)
+    text = request.form.get("TranscriptionText", "")
+    if request.form.get("TranscriptionStatus", "completed") == "completed" and text:
+        call.variables = {**(call.variables or {}), "transcribed": True}
+        calls.transcription_received.send(call, session=db.session, text=text)
+    db.session.commit()
+    return Response(status=204)
+
+
 @bp.post("/calls/<uuid:call_id>/nodes/<node>/dialed")
 @twilio_signed
 def call_dialed(call_id: uuid.UUID, node: str) -> Response:

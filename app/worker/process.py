@@ -41,8 +41,9 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
             log.info("worker heartbeat", extra={"worker_id": worker_id, "beats": row.beats})
 
     from app.callbacks.engine import ticks
+    from app.complaints.engine import ticks as complaint_ticks
 
-    for name, (seconds, job) in ticks(app, worker_id).items():
+    for name, (seconds, job) in {**ticks(app, worker_id), **complaint_ticks(app)}.items():
         scheduler.add_job(job, "interval", seconds=seconds, id=name, max_instances=1, coalesce=True)
     scheduler.add_job(
         heartbeat,

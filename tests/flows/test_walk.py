@@ -36,13 +36,14 @@ def test_walk_plays_an_outbound_call_in_italian(app):
 
 def test_walk_plays_an_inbound_line_in_chinese(app):
     result = app.test_cli_runner().invoke(
-        args=["flows", "walk", "complaints_line", "--lang", "zh", "--digits", "5"]
+        args=["flows", "walk", "complaints_line", "--lang", "zh", "--digits", "1,5"]
     )
 
     assert result.exit_code == 0, result.output
     assert "  CALL   您已接通Demo Bank投诉专线。为处理您的投诉，本通话将被录音。" in result.output
     assert "  CALLEE speaks for 15 seconds" in result.output
     assert "outcome: recorded" in result.output
+    assert "您的投诉编号是C" in result.output.replace(" ", "")  # the reference, read back
 
 
 def test_walk_names_the_flows_when_given_an_unknown_one(app):

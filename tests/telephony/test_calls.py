@@ -150,7 +150,7 @@ def test_a_complaint_by_phone_keeps_the_category_and_the_recording(app, simulato
             to="+14155550102",
             inbound_url=urls.inbound(),
             status_url=urls.status(),
-            script=CalleeScript(keys=["5"], recording_seconds=42),
+            script=CalleeScript(keys=["1", "5"], recording_seconds=42),
         )
         call = db.session.scalar(sa.select(Call).filter_by(sid=simulated.sid))
         assert call.flow == "complaints_line"

@@ -116,6 +116,7 @@ def test_a_person_can_ring_one_of_our_lines(client, app):
 
     assert started["state"] == "in-progress"
     assert started["lines"][1]["text"].startswith("Dodzwoniłeś się na linię reklamacji")
+    post(client, f"/calls/{started['sid']}/keys", {"keys": "1"})  # make a complaint
     chosen = post(client, f"/calls/{started['sid']}/keys", {"keys": "2"}).get_json()
     assert chosen["state"] == "ended"
     with app.app_context():

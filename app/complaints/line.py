@@ -1,0 +1,92 @@
+"""The complaints line's actions (call_flows/complaints_line.yaml): file a recorded complaint,
+read out a complaint's status by its reference keyed on the keypad."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.audit.service import Actor
+from app.complaints import service, texts
+from app.complaints.models import ComplaintChannel
+from app.flows.actions import ActionResult, action
+from app.telephony.models import Call
+
+#: The line's category menu.
+CATEGORY_KEYS = {
+    "1": "payments",
+    "2": "cards",
+    "3": "account_access",
+    "4": "verification_calls",
+    "5": "fraud_scam",
+    "6": "other",
+}
+LANGUAGES = ("en", "it", "pl", "zh")
+
+
+def _in_every_language(function) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {lang: function(lang) for lang in LANGUAGES}
+
+
+@action("file_complaint")
+def file_complaint(session: Session, call: Call, values: dict[str, Any]) -> ActionResult:
+    if not call.from_number.startswith("+"):  # a withheld number: no way to reach them back
+        return ActionResult("no_number")
+    variables = call.variables or {}
+    policy = current_app.extensions["complaints_policy"]
+    seconds = variables.get("recording_seconds")
+    complaint = service.file_complaint(
+        session,
+        policy=policy,
+        phone=call.from_number,
+        text=texts.pick(texts.PHONE_TEXT, call.locale).format(seconds=seconds or "?"),
+        category=CATEGORY_KEYS.get(str(variables.get("category_key")), "other"),
+        channel=ComplaintChannel.PHONE,
+        now=clock.now(),
+        actor=Actor(f"call:{call.id}"),
+        company=current_app.config["COMPANY_NAME"],
+        locale=call.locale,
+        call_id=call.id,
+        recording_url=variables.get("recording_url"),
+        recording_seconds=seconds,
+    )
+    return ActionResult(
+        "filed",
+        {
+            "complaint_reference": complaint.reference,
+            "due": _in_every_language(
+                lambda lang: service.due_date(complaint.first_response_due, lang, policy)
+            ),
+        },
+    )
+
+
+@action("complaint_status")
+def complaint_status(session: Session, call: Call, values: dict[str, Any]) -> ActionResult:
+    keyed = str((call.variables or {}).get("keyed_reference") or "")
+    complaint = (
+        service.find_by_keypad(session, keyed, call.from_number)
+        if call.from_number.startswith("+")
+        else None
+    )
+    if complaint is None:  # the same answer for a wrong reference and a wrong phone
+        return ActionResult("not_found")
+    policy = current_app.extensions["complaints_policy"]
+    due = service.next_due(complaint)
+    return ActionResult(
+        "found",
+        {
+            "complaint_reference": complaint.reference,
+            "complaint_status": texts.STATUS[complaint.status.value],
+            "reply_by": _in_every_language(
+                lambda lang: texts.pick(texts.REPLY_BY, lang).format(
+                    due=service.due_date(due, lang, policy)
+                )
+            )
+            if due
+            else "",
+        },
+    )

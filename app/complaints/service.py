@@ -1,0 +1,544 @@
+"""Complaints: intake from every channel, routing, the clocks, staff work, status lookups."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections import Counter, defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from babel.dates import format_date
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.audit.service import Actor, record
+from app.authenticity.models import ReportChannel, ScamReport
+from app.authenticity.service import _new_reference as new_report_reference
+from app.callbacks.models import Callback
+from app.complaints import references, texts
+from app.complaints.models import (
+    Complaint,
+    ComplaintChannel,
+    ComplaintMessage,
+    ComplaintNote,
+    ComplaintStatus,
+)
+from app.complaints.policy import CATEGORIES, ComplaintsPolicy
+from app.customers.models import Customer
+from app.errors import Conflict, InvalidInput, NotFound
+from app.phones import parse_phone
+from app.telephony.models import Call, CallDirection
+
+MAX_TEXT = 5000
+_EMAIL = re.compile(r"^[^@\s<>]{1,64}@[^@\s<>]{1,190}\.[A-Za-z]{2,}$")
+_BABEL = {"en": "en_GB", "it": "it_IT", "pl": "pl_PL", "zh": "zh_Hans_CN"}
+#: Status changes the customer hears about (by text, and email when they gave one).
+NOTIFIED = {
+    ComplaintStatus.ACKNOWLEDGED,
+    ComplaintStatus.WAITING_FOR_CUSTOMER,
+    ComplaintStatus.RESOLVED,
+    ComplaintStatus.CLOSED,
+}
+ALLOWED = {
+    ComplaintStatus.NEW: set(ComplaintStatus) - {ComplaintStatus.NEW},
+    ComplaintStatus.ACKNOWLEDGED: set(ComplaintStatus) - {ComplaintStatus.NEW},
+    ComplaintStatus.IN_PROGRESS: set(ComplaintStatus) - {ComplaintStatus.NEW},
+    ComplaintStatus.WAITING_FOR_CUSTOMER: set(ComplaintStatus) - {ComplaintStatus.NEW},
+    ComplaintStatus.RESOLVED: {ComplaintStatus.IN_PROGRESS, ComplaintStatus.CLOSED},
+    ComplaintStatus.CLOSED: set(),
+}
+
+
+def due_date(moment: datetime, locale: str, policy: ComplaintsPolicy) -> str:
+    return format_date(moment.astimezone(policy.zone), "long", locale=_BABEL.get(locale, "en_GB"))
+
+
+def _clean_text(text: object) -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidInput("text: tell us what happened", field="text", code="required")
+    if len(text) > MAX_TEXT:
+        raise InvalidInput(
+            f"text: at most {MAX_TEXT} characters ({len(text)} sent)", field="text", code="too_long"
+        )
+    # Kept as typed (markup is escaped wherever it is shown); control characters are dropped.
+    return "".join(ch for ch in text if ch in "\n\t" or ch.isprintable()).strip()
+
+
+def file_complaint(
+    session: Session,
+    *,
+    policy: ComplaintsPolicy,
+    phone: object,
+    text: object,
+    channel: ComplaintChannel,
+    now: datetime,
+    actor: Actor,
+    company: str,
+    category: str | None = None,
+    locale: str = "en",
+    region: str | None = None,
+    email: str | None = None,
+    call_reference: str | None = None,
+    callback_id: uuid.UUID | None = None,
+    call_id: uuid.UUID | None = None,
+    recording_url: str | None = None,
+    recording_seconds: int | None = None,
+) -> Complaint:
+    """The one way a complaint is made, whatever the channel; answers it with its reference."""
+    number = parse_phone(phone, region=region, field="phone").e164
+    body = _clean_text(text)
+    if category is not None and category not in CATEGORIES:
+        raise InvalidInput(
+            f"category: one of {', '.join(CATEGORIES)}", field="category", code="invalid"
+        )
+    if email is not None and (len(email) > 254 or not _EMAIL.match(email.strip())):
+        raise InvalidInput("email: not an email address", field="email", code="invalid")
+    about_call = None
+    if call_reference:
+        ref = "".join(str(call_reference).split())
+        about_call = session.scalar(
+            select(Call)
+            .where(
+                Call.direction == CallDirection.OUTBOUND,
+                Call.reference == ref,
+                Call.to_number == number,
+            )
+            .order_by(Call.created_at.desc())
+            .limit(1)
+        )
+        if about_call is None:
+            raise InvalidInput(
+                "call_reference: we made no call with this reference to this phone number",
+                field="call_reference",
+                code="unknown",
+            )
+    if callback_id is not None and session.get(Callback, callback_id) is None:
+        raise InvalidInput("callback_id: no such callback", field="callback_id", code="unknown")
+    routing = policy.route(category, body)
+    customer_id = session.scalar(select(Customer.id).where(Customer.phone == number).limit(1))
+    complaint = Complaint(
+        id=uuid.uuid4(),
+        phone=number,
+        email=email.strip() if email else None,
+        customer_id=customer_id,
+        category=category or "other",
+        department=routing.department,
+        routing_reason=routing.reason[:300],
+        text=body,
+        channel=channel,
+        locale=locale,
+        about_call_id=about_call.id if about_call else None,
+        callback_id=callback_id or (about_call.callback_id if about_call else None),
+        call_id=call_id,
+        recording_url=recording_url,
+        recording_seconds=recording_seconds,
+        received_at=now,
+        first_response_due=policy.first_response_due(now),
+        final_response_due=policy.final_response_due(now),
+        created_at=now,
+        updated_at=now,
+    )
+    for _ in range(10):  # 24 million references: a clash is rare, and then we draw again
+        complaint.reference = references.new_reference()
+        complaint.reference_keypad = references.keypad_digits(complaint.reference)
+        try:
+            with session.begin_nested():
+                session.add(complaint)
+            break
+        except IntegrityError:
+            session.expunge(complaint)
+    else:  # pragma: no cover - ten clashes in a row
+        raise Conflict("could not make a unique reference; try again")
+    record(
+        session,
+        actor=actor,
+        action="complaint.filed",
+        subject_type="complaint",
+        subject_id=complaint.reference,
+        changes={
+            "channel": channel.value,
+            "category": complaint.category,
+            "department": complaint.department,
+            "routing_reason": complaint.routing_reason,
+            "first_response_due": complaint.first_response_due,
+            "final_response_due": complaint.final_response_due,
+        },
+    )
+    if routing.department == "fraud":  # the fraud team's queue sees it too
+        session.add(
+            ScamReport(
+                id=uuid.uuid4(),
+                reference=new_report_reference(),
+                reported_number=None,
+                reporter_phone=number,
+                description=body[:2000],
+                asked_for=[],
+                channel=ReportChannel(channel.value),
+                locale=locale,
+                call_id=call_id,
+                complaint_reference=complaint.reference,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    due = due_date(complaint.first_response_due, locale, policy)
+    _tell(
+        session,
+        complaint,
+        texts.pick(texts.RECEIVED, locale).format(
+            company=company, reference=complaint.reference, due=due
+        ),
+        now=now,
+    )
+    return complaint
+
+
+def _tell(session: Session, complaint: Complaint, body: str, *, now: datetime) -> None:
+    """Queue a text (and an email, if we have an address) for the worker to send once."""
+    subject = texts.pick(texts.SUBJECT, complaint.locale).format(reference=complaint.reference)
+    session.add(
+        ComplaintMessage(
+            complaint_id=complaint.id, channel="sms", to=complaint.phone, body=body, created_at=now
+        )
+    )
+    if complaint.email:
+        session.add(
+            ComplaintMessage(
+                complaint_id=complaint.id,
+                channel="email",
+                to=complaint.email,
+                subject=subject,
+                body=body,
+                created_at=now,
+            )
+        )
+
+
+# ----- the customer's view -----
+
+
+def next_due(complaint: Complaint) -> datetime | None:
+    if complaint.status in (ComplaintStatus.RESOLVED, ComplaintStatus.CLOSED):
+        return None
+    if complaint.first_responded_at is None:
+        return complaint.first_response_due
+    return complaint.final_response_due
+
+
+def find_for_customer(session: Session, reference: object, phone: object) -> Complaint:
+    """By reference and the phone that filed it; a wrong pair is exactly an unknown reference."""
+    not_found = NotFound("no complaint with this reference and phone number", code="not_found")
+    ref = references.normalize(reference)
+    try:
+        number = parse_phone(phone, field="phone").e164
+    except InvalidInput:
+        raise not_found from None
+    complaint = session.scalar(select(Complaint).where(Complaint.reference == ref)) if ref else None
+    if complaint is None or complaint.phone != number:
+        raise not_found
+    return complaint
+
+
+def find_by_keypad(session: Session, keyed: str, phone: str) -> Complaint | None:
+    """The complaints line: the reference keyed as digits, from the phone that filed it."""
+    return session.scalar(
+        select(Complaint)
+        .where(Complaint.reference_keypad == keyed, Complaint.phone == phone)
+        .order_by(Complaint.received_at.desc())
+        .limit(1)
+    )
+
+
+def public_view(complaint: Complaint) -> dict[str, Any]:
+    return {
+        "reference": complaint.reference,
+        "status": complaint.status.value,
+        "category": complaint.category,
+        "due_by": next_due(complaint),
+        "updated_at": complaint.updated_at,
+    }
+
+
+# ----- staff -----
+
+
+def get(session: Session, reference: str) -> Complaint:
+    complaint = session.scalar(
+        select(Complaint).where(Complaint.reference == (references.normalize(reference) or ""))
+    )
+    if complaint is None:
+        raise NotFound(f"no complaint {reference}")
+    return complaint
+
+
+def queue(
+    session: Session,
+    *,
+    status: ComplaintStatus | None = None,
+    department: str | None = None,
+    overdue: bool = False,
+    now: datetime,
+    limit: int = 100,
+) -> list[Complaint]:
+    query = select(Complaint).order_by(Complaint.first_response_due).limit(limit)
+    if status is not None:
+        query = query.where(Complaint.status == status)
+    if department:
+        query = query.where(Complaint.department == department)
+    if overdue:
+        query = query.where(
+            or_(
+                Complaint.first_response_breached_at.is_not(None),
+                Complaint.final_response_breached_at.is_not(None),
+            )
+        )
+    return list(session.scalars(query))
+
+
+def update(
+    session: Session,
+    reference: str,
+    *,
+    actor: Actor,
+    now: datetime,
+    company: str,
+    policy: ComplaintsPolicy,
+    status: ComplaintStatus | None = None,
+    assigned_to: str | None = None,
+) -> Complaint:
+    complaint = get(session, reference)
+    changes: dict[str, Any] = {}
+    if assigned_to is not None and assigned_to != complaint.assigned_to:
+        changes["assigned_to"] = [complaint.assigned_to, assigned_to]
+        complaint.assigned_to = assigned_to
+    if status is not None and status is not complaint.status:
+        if status not in ALLOWED[complaint.status]:
+            raise Conflict(
+                f"status: a {complaint.status.value} complaint cannot become {status.value}",
+                field="status",
+                code="invalid_transition",
+            )
+        changes["status"] = [complaint.status.value, status.value]
+        _move(complaint, status, now)
+        if status in NOTIFIED:
+            word = texts.pick(texts.STATUS[status.value], complaint.locale)
+            _tell(
+                session,
+                complaint,
+                texts.pick(texts.CHANGED, complaint.locale).format(
+                    company=company, reference=complaint.reference, status=word
+                ),
+                now=now,
+            )
+    if changes:
+        complaint.updated_at = now
+        record(
+            session,
+            actor=actor,
+            action="complaint.updated",
+            subject_type="complaint",
+            subject_id=complaint.reference,
+            changes=changes,
+        )
+    return complaint
+
+
+def _move(complaint: Complaint, status: ComplaintStatus, now: datetime) -> None:
+    """The clocks follow the status: answered, paused, resumed."""
+    if complaint.status is ComplaintStatus.WAITING_FOR_CUSTOMER and complaint.paused_at:
+        paused = now - complaint.paused_at  # the clocks stood still meanwhile
+        if complaint.first_responded_at is None:
+            complaint.first_response_due += paused
+        if complaint.final_responded_at is None:
+            complaint.final_response_due += paused
+        complaint.paused_at = None
+    if status is ComplaintStatus.WAITING_FOR_CUSTOMER:
+        complaint.paused_at = now
+    if status is not ComplaintStatus.NEW and complaint.first_responded_at is None:
+        complaint.first_responded_at = now
+    if status in (ComplaintStatus.RESOLVED, ComplaintStatus.CLOSED):
+        complaint.final_responded_at = complaint.final_responded_at or now
+    complaint.status = status
+
+
+def add_note(
+    session: Session,
+    reference: str,
+    *,
+    text: object,
+    to_customer: bool,
+    actor: Actor,
+    now: datetime,
+    company: str,
+) -> ComplaintNote:
+    complaint = get(session, reference)
+    body = _clean_text(text)
+    note = ComplaintNote(
+        complaint_id=complaint.id,
+        author=actor.label,
+        to_customer=to_customer,
+        text=body,
+        created_at=now,
+    )
+    session.add(note)
+    if to_customer:
+        if complaint.first_responded_at is None:  # a message to the customer is a response
+            complaint.first_responded_at = now
+        _tell(
+            session,
+            complaint,
+            texts.pick(texts.NOTE, complaint.locale).format(
+                company=company, reference=complaint.reference, text=body[:600]
+            ),
+            now=now,
+        )
+    complaint.updated_at = now
+    record(
+        session,
+        actor=actor,
+        action="complaint.note_added",
+        subject_type="complaint",
+        subject_id=complaint.reference,
+        changes={"to_customer": to_customer, "length": len(body)},
+    )
+    return note
+
+
+def notes(session: Session, complaint: Complaint) -> list[ComplaintNote]:
+    return list(
+        session.scalars(
+            select(ComplaintNote)
+            .where(ComplaintNote.complaint_id == complaint.id)
+            .order_by(ComplaintNote.id)
+        )
+    )
+
+
+def attach_transcription(session: Session, call_id: uuid.UUID, text: str) -> Complaint | None:
+    complaint = session.scalar(select(Complaint).where(Complaint.call_id == call_id))
+    if complaint is not None and text:
+        complaint.transcription = text[:MAX_TEXT]
+        record(
+            session,
+            actor=Actor(f"call:{call_id}"),
+            action="complaint.transcribed",
+            subject_type="complaint",
+            subject_id=complaint.reference,
+            changes={"length": len(text)},
+        )
+    return complaint
+
+
+# ----- the worker: escalation and breaches -----
+
+
+def watch_deadlines(
+    session: Session, *, policy: ComplaintsPolicy, now: datetime, limit: int = 500
+) -> dict[str, int]:
+    """Alert a supervisor before a deadline; record the breach once it has passed."""
+    actor = Actor("worker:complaints")
+    open_ = [
+        s for s in ComplaintStatus if s not in (ComplaintStatus.RESOLVED, ComplaintStatus.CLOSED)
+    ]
+    soon = now + policy.escalate_before
+    candidates = session.scalars(
+        select(Complaint)
+        .where(
+            Complaint.status.in_(open_),
+            Complaint.paused_at.is_(None),
+            or_(
+                (Complaint.first_responded_at.is_(None) & (Complaint.first_response_due <= soon)),
+                (Complaint.final_responded_at.is_(None) & (Complaint.final_response_due <= soon)),
+            ),
+        )
+        .order_by(Complaint.first_response_due)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    counts = {"escalated": 0, "breached": 0}
+    for complaint in candidates:
+        for which in ("first_response", "final_response"):
+            due = getattr(complaint, f"{which}_due")
+            answered = getattr(complaint, f"{which.split('_')[0]}_responded_at")
+            if answered is not None:
+                continue
+            if due <= now and getattr(complaint, f"{which}_breached_at") is None:
+                setattr(complaint, f"{which}_breached_at", now)
+                counts["breached"] += 1
+                record(
+                    session,
+                    actor=actor,
+                    action="complaint.breached",
+                    subject_type="complaint",
+                    subject_id=complaint.reference,
+                    changes={"deadline": which, "due": due},
+                )
+            elif due <= soon and complaint.escalated_at is None:
+                complaint.escalated_at = now
+                counts["escalated"] += 1
+                record(
+                    session,
+                    actor=actor,
+                    action="complaint.escalated",
+                    subject_type="complaint",
+                    subject_id=complaint.reference,
+                    changes={"deadline": which, "due": due, "department": complaint.department},
+                )
+    session.commit()
+    return counts
+
+
+# ----- recurring problems -----
+
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_CJK = re.compile(r"[\u4e00-\u9fff]+")
+_STOPWORD_TEXT = """
+a an and are as at be been but by for from had has have i in is it its me my no not of on or our so
+that the their them there they this to was we were what when which who will with you your
+il lo la i gli le un una di da in con su per tra fra e o ma che non mi ho ha sono è del della dei
+delle al alla nel nella mio mia
+w z i na do nie się że to jest jak mam mój moja ale po za od
+"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+
+def recurring(session: Session, *, weeks: int, now: datetime, top: int = 10) -> dict[str, Any]:
+    """Counts per category and ISO week, and the phrases that come back, for supervisors."""
+    since = now - timedelta(weeks=weeks)
+    rows = session.execute(
+        select(
+            Complaint.category, Complaint.received_at, Complaint.text, Complaint.transcription
+        ).where(Complaint.received_at >= since)
+    ).all()
+    per_week: dict[tuple[str, str], int] = defaultdict(int)
+    phrases: Counter[str] = Counter()
+    for category, received_at, text, transcription in rows:
+        year, week, _ = received_at.isocalendar()
+        per_week[(f"{year}-W{week:02d}", category)] += 1
+        phrases.update(set(_phrases(f"{text} {transcription or ''}")))
+    return {
+        "weeks": weeks,
+        "total": len(rows),
+        "by_week_and_category": [
+            {"week": w, "category": c, "complaints": n} for (w, c), n in sorted(per_week.items())
+        ],
+        "top_phrases": [
+            {"phrase": p, "complaints": n} for p, n in phrases.most_common(top) if n >= 2
+        ],
+    }
+
+
+def _phrases(text: str) -> list[str]:
+    """Two- and three-word phrases without stopwords at their ends; Chinese as character pairs."""
+    out = []
+    words = [w.lower() for w in _WORD.findall(_CJK.sub(" ", text))]
+    for size in (2, 3):
+        for i in range(len(words) - size + 1):
+            gram = words[i : i + size]
+            if gram[0] not in STOPWORDS and gram[-1] not in STOPWORDS:
+                out.append(" ".join(gram))
+    for run in _CJK.findall(text):
+        out += [run[i : i + 2] for i in range(len(run) - 1)]
+    return out

@@ -1,0 +1,256 @@
+"""Complaints through the API: intake, routing, bad input, status lookup, the staff workflow."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, timedelta
+
+import pytest
+
+from app.authenticity.models import ScamReport
+from app.complaints import references
+from app.complaints.models import Complaint, ComplaintMessage
+from app.complaints.notify import send_messages
+from app.complaints.service import watch_deadlines
+from app.extensions import db
+from app.telephony.service import telephony_for
+from tests.support import count_rows
+from tests.telephony_fixtures import place
+
+pytestmark = pytest.mark.usefixtures("lines", "clock")
+PHONE = "+39 333 123 4567"
+
+
+def complain(client, **fields):
+    body = {"phone": PHONE, "text": "The app charged me twice", **fields}
+    return client.post("/api/v1/complaints", json=body)
+
+
+def test_a_complaint_gets_a_readable_reference_a_deadline_and_a_text_receipt(
+    client, api, app, simulator, clock
+):
+    response = complain(client, category="payments", email="giulia@example.com", lang="it")
+
+    assert response.status_code == 201
+    body = response.get_json()
+    assert references.normalize(body["reference"]) == body["reference"]
+    # Monday 23 November 2026, 10:00 UTC: due Thursday at 17:00 in London.
+    assert body["due_by"] == "2026-11-26T17:00:00+00:00"
+    assert body["department"] == "payments"
+    with app.app_context():
+        sent = send_messages(
+            db.session, telephony=telephony_for(app), smtp_url=None, mail_from="x@y.z", now=clock()
+        )
+    assert sent == 2  # a text, and the email (written to the log without SMTP_URL)
+    (text,) = simulator.messages
+    assert text["to"] == "+393331234567" and body["reference"] in text["body"]
+    assert "26 novembre 2026" in text["body"]  # Italian, the complainant's language
+
+
+def test_the_status_is_found_only_with_the_phone_that_filed_it(client):
+    reference = complain(client).get_json()["reference"]
+
+    found = client.get(f"/api/v1/complaints/{reference}", query_string={"phone": PHONE})
+    lower = client.get(f"/api/v1/complaints/{reference.lower()}", query_string={"phone": PHONE})
+    wrong_phone = client.get(
+        f"/api/v1/complaints/{reference}", query_string={"phone": "+39 333 765 4321"}
+    )
+    unknown = client.get("/api/v1/complaints/C-2222-22", query_string={"phone": PHONE})
+    bad_phone = client.get(f"/api/v1/complaints/{reference}", query_string={"phone": "x"})
+
+    assert found.status_code == 200 and lower.status_code == 200
+    assert set(found.get_json()) == {"reference", "status", "category", "due_by", "updated_at"}
+    assert found.get_json()["status"] == "new"
+    # A wrong pair says exactly what an unknown reference says.
+    assert wrong_phone.status_code == unknown.status_code == bad_phone.status_code == 404
+    assert wrong_phone.get_json() == unknown.get_json() == bad_phone.get_json()
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"text": ""}, "text"),
+        ({"text": "   "}, "text"),
+        ({"text": "x" * 100_000}, "text"),
+        ({"category": "lottery"}, "category"),
+        ({"phone": "call me"}, "phone"),
+        ({"email": "not-an-email"}, "email"),
+        ({"call_reference": "999999"}, "call_reference"),
+    ],
+)
+def test_bad_complaints_are_a_422_naming_the_field_and_nothing_is_filed(client, app, fields, field):
+    response = complain(client, **fields)
+
+    assert response.status_code == 422
+    assert response.get_json()["error"]["field"] == field
+    assert count_rows(app, Complaint) == 0
+    assert count_rows(app, ComplaintMessage) == 0
+
+
+def test_markup_and_sql_are_kept_as_typed_and_never_run(client, api, app):
+    text = "<script>alert('x')</script> '; DROP TABLE complaints; -- \x00"
+    reference = complain(client, text=text).get_json()["reference"]
+
+    stored = api.get(f"/api/v1/complaint-queue/{reference}").get_json()
+    assert stored["text"] == "<script>alert('x')</script> '; DROP TABLE complaints; --"
+    assert count_rows(app, Complaint) == 1
+
+
+def test_a_scam_complaint_goes_to_the_fraud_team_and_its_queue(client, api):
+    body = complain(client, category="payments", text="Un truffatore mi ha chiamato").get_json()
+
+    assert body["department"] == "fraud"
+    detail = api.get(f"/api/v1/complaint-queue/{body['reference']}").get_json()
+    assert "'truffatore'" in detail["routing_reason"]
+    queue = api.get("/api/v1/scam-reports").get_json()
+    assert [r["complaint_reference"] for r in queue] == [body["reference"]]
+
+
+def test_a_complaint_about_one_of_our_calls_is_linked_by_its_reference(
+    client, api, app, simulator, customer
+):
+    placed = place(app, simulator, keys=["", "", ""])
+
+    body = complain(
+        client, category="verification_calls", call_reference=placed.call.reference
+    ).get_json()
+
+    detail = api.get(f"/api/v1/complaint-queue/{body['reference']}").get_json()
+    assert detail["about_call_id"] == str(placed.call.id)
+
+
+def test_the_staff_workflow_is_audited_and_tells_the_customer_what_matters(
+    client, api, app, simulator, clock
+):
+    reference = complain(client).get_json()["reference"]
+    path = f"/api/v1/complaint-queue/{reference}"
+
+    assigned = api.patch(path, json={"assigned_to": "anna@payments"})
+    internal = api.post(f"{path}/notes", json={"text": "Duplicate of a known bug"})
+    acknowledged = api.patch(path, json={"status": "acknowledged"})
+    to_customer = api.post(
+        f"{path}/notes", json={"text": "We are refunding you", "to_customer": True}
+    )
+    resolved = api.patch(path, json={"status": "resolved"})
+    backwards = api.patch(path, json={"status": "new"})
+
+    assert [r.status_code for r in (assigned, internal, acknowledged, to_customer, resolved)] == [
+        200,
+        201,
+        200,
+        201,
+        200,
+    ]
+    assert backwards.status_code == 409
+    detail = api.get(path).get_json()
+    assert detail["assigned_to"] == "anna@payments"
+    assert detail["first_responded_at"] and detail["final_responded_at"]
+    assert [n["to_customer"] for n in detail["notes"]] == [False, True]
+    with app.app_context():
+        bodies = [m.body for m in db.session.query(ComplaintMessage).order_by(ComplaintMessage.id)]
+    # Receipt, acknowledged, the note to the customer, resolved; never the internal note.
+    assert len(bodies) == 4 and not any("known bug" in b for b in bodies)
+    assert "We are refunding you" in bodies[2] and "resolved" in bodies[3]
+    actions = [
+        e["action"] for e in api.get(f"/api/v1/audit-events?subject_id={reference}").get_json()
+    ]
+    assert actions.count("complaint.updated") == 3 and actions.count("complaint.note_added") == 2
+    status = client.get(f"/api/v1/complaints/{reference}", query_string={"phone": PHONE})
+    assert status.get_json()["status"] == "resolved" and status.get_json()["due_by"] is None
+
+
+def test_waiting_for_the_customer_pauses_the_clocks(client, api, app, clock):
+    reference = complain(client).get_json()["reference"]
+    path = f"/api/v1/complaint-queue/{reference}"
+    before = api.get(path).get_json()
+
+    api.patch(path, json={"status": "in_progress"})
+    api.patch(path, json={"status": "waiting_for_customer"})
+    clock.advance(timedelta(days=10).total_seconds())
+    api.patch(path, json={"status": "in_progress"})
+
+    after = api.get(path).get_json()
+    moved = datetime.fromisoformat(after["final_response_due"]) - datetime.fromisoformat(
+        before["final_response_due"]
+    )
+    assert moved == timedelta(days=10)
+    assert after["first_response_due"] == before["first_response_due"]  # already answered
+
+
+def test_the_worker_escalates_before_a_deadline_and_records_the_breach(
+    client, api, app, clock, caplog
+):
+    reference = complain(client).get_json()["reference"]
+    due = datetime.fromisoformat(
+        client.get(f"/api/v1/complaints/{reference}", query_string={"phone": PHONE}).get_json()[
+            "due_by"
+        ]
+    )
+
+    def tick():
+        with app.app_context():
+            return watch_deadlines(
+                db.session, policy=app.extensions["complaints_policy"], now=clock()
+            )
+
+    early = tick()
+    clock.set(due - timedelta(hours=23))
+    escalated = tick()
+    again = tick()
+    clock.set(due + timedelta(seconds=1))
+    breached = tick()
+    twice = tick()
+
+    assert early == {"escalated": 0, "breached": 0}
+    assert escalated == {"escalated": 1, "breached": 0} and again == {"escalated": 0, "breached": 0}
+    assert breached == {"escalated": 0, "breached": 1} and twice == {"escalated": 0, "breached": 0}
+    overdue = api.get("/api/v1/complaint-queue?overdue=true").get_json()
+    assert [c["reference"] for c in overdue] == [reference]
+    assert overdue[0]["escalated_at"] and overdue[0]["first_response_breached_at"]
+
+
+def test_recurring_problems_are_counted_per_category_and_week_with_top_phrases(client, api):
+    for text in (
+        "The app charged me twice for one coffee",
+        "Charged me twice again at the station",
+        "Il pagamento addebitato due volte",
+        "Pagamento addebitato due volte di nuovo",
+    ):
+        complain(client, category="payments", text=text)
+    complain(client, category="cards", text="Card blocked abroad")
+
+    stats = api.get("/api/v1/complaint-queue/recurring?weeks=4").get_json()
+
+    assert {"week": "2026-W48", "category": "payments", "complaints": 4} in stats[
+        "by_week_and_category"
+    ]
+    phrases = {p["phrase"]: p["complaints"] for p in stats["top_phrases"]}
+    assert phrases["charged me twice"] == 2
+    assert phrases["addebitato due volte"] == 2
+
+
+def test_a_rate_limit_stops_a_flood_of_complaints(client):
+    answers = [complain(client) for _ in range(11)]
+
+    assert [a.status_code for a in answers] == [201] * 10 + [429]
+
+
+def test_emails_without_smtp_are_written_to_the_log(client, app, clock, simulator, caplog):
+    caplog.set_level(logging.INFO, logger="app.complaints.notify")
+    complain(client, email="someone@example.com")
+
+    with app.app_context():
+        send_messages(
+            db.session, telephony=telephony_for(app), smtp_url=None, mail_from="x@y.z", now=clock()
+        )
+
+    assert any(getattr(r, "to", None) == "someone@example.com" for r in caplog.records)
+    assert re.search(r"C-\w{4}-\w{2}", simulator.messages[0]["body"])
+
+
+def test_fraud_complaints_are_not_counted_as_spoofed_numbers(client, api):
+    complain(client, text="A scammer called me")
+
+    assert api.get("/api/v1/scam-reports/stats").get_json()["total"] == 0
+    assert count_rows(client.application, ScamReport) == 1
