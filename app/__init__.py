@@ -105,6 +105,9 @@ def _register_blueprints(app: Flask, api: JsonErrorApi) -> None:
 
     app.register_blueprint(check_bp)
     app.register_blueprint(complaints_page_bp)
+    from app.console.views import bp as console_bp
+
+    app.register_blueprint(console_bp)
     app.register_blueprint(twilio_bp)
     # The softphone shows simulated calls' prompts to whoever opens it: never in production.
     if app.config["TELEPHONY"] == "simulator" and app.config["ENV_NAME"] != "production":

@@ -109,6 +109,44 @@ def verification_unlock(external_id: str, note: str) -> None:
     click.echo(f"{external_id}: unlocked")
 
 
+staff_cli = AppGroup("staff", help="Console accounts: supervisors, agents, auditors.")
+
+
+@staff_cli.command("create")
+@click.argument("email")
+@click.option("--name", default="", help="Shown in the console and the audit log.")
+@click.option("--role", type=click.Choice(["supervisor", "agent", "auditor"]), default="supervisor")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from standard input (scripts)."
+)
+def create_staff_account(email: str, name: str, role: str, password_stdin: bool) -> None:
+    """Create a console account (the first supervisor, typically); asks for the password."""
+    import sys
+
+    from app.staff.models import Role
+    from app.staff.service import create_staff
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt(
+            "Password (12 characters or more)", hide_input=True, confirmation_prompt=True
+        )
+    try:
+        user = create_staff(
+            db.session,
+            email=email,
+            name=name,
+            role=Role(role),
+            password=password,
+            actor=cli_actor(),
+        )
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    db.session.commit()
+    click.echo(f"created {user.role.value} {user.email}; sign in at /console/login")
+
+
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo() -> None:
@@ -138,5 +176,6 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(flows_cli)
     app.cli.add_command(api_keys)
     app.cli.add_command(verification)
+    app.cli.add_command(staff_cli)
     app.cli.add_command(seed_demo)
     app.cli.add_command(worker)

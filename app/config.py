@@ -83,6 +83,9 @@ class Config:
     COMPLAINTS_POLICY_FILE: str | None = None  # config/complaints.yaml unless set
     SMTP_URL: str | None = None  # smtp://user:password@host:587; unset: emails are logged
     MAIL_FROM = "complaints@callcenter.invalid"
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_HTTPONLY = True
+    PERMANENT_SESSION_LIFETIME = 12 * 60 * 60
     JSON_SORT_KEYS = False
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
 
@@ -112,6 +115,7 @@ class TestingConfig(Config):
 
 class ProductionConfig(Config):
     ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True  # the console's cookie travels over https only
 
 
 ENVIRONMENTS: dict[str, type[Config]] = {

@@ -12,10 +12,12 @@ from app.callbacks.models import (
     Event,
     WithdrawalHold,
 )
+from app.campaigns.models import Campaign, CampaignRecipient, Segment
 from app.complaints.models import Complaint, ComplaintMessage, ComplaintNote
 from app.customers.models import Customer
 from app.fraud.models import FraudCase
 from app.numbers.models import NumberPurpose, OfficialNumber
+from app.staff.models import StaffUser
 from app.telephony.models import Call, CallEvent, CallTurn, SimulatorCall
 from app.verification.models import (
     AppCode,
@@ -35,6 +37,8 @@ __all__ = [
     "CallTurn",
     "Callback",
     "CallbackAttempt",
+    "Campaign",
+    "CampaignRecipient",
     "Complaint",
     "ComplaintMessage",
     "ComplaintNote",
@@ -47,7 +51,9 @@ __all__ = [
     "NumberPurpose",
     "OfficialNumber",
     "ScamReport",
+    "Segment",
     "SimulatorCall",
+    "StaffUser",
     "VerificationAttempt",
     "VerificationLock",
     "WithdrawalHold",

@@ -26,6 +26,9 @@ DEFAULT_LIMITS = {
     "complaint_status:address": "30/minute;300/day",
     # A wrong phone number for a reference answers "not found": a few tries per reference.
     "complaint_status:reference": "10/hour",
+    # The console's sign-in: guessing passwords is slow from one address and for one account.
+    "login:address": "20/15minutes",
+    "login:email": "5/15minutes",
 }
 
 

@@ -57,6 +57,12 @@ MATTERS = {
         "pl": "zmianę danych Twojego konta",
         "zh": "您账户信息的一项更改",
     },
+    EventType.CAMPAIGN: {
+        "en": "a message about your account",
+        "it": "un messaggio sul tuo conto",
+        "pl": "wiadomość w sprawie Twojego konta",
+        "zh": "一条关于您账户的消息",
+    },
 }
 #: What the caller says the scammer asked for (the line's menu) -> the report's categories.
 ASKED = {

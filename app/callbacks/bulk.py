@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from sqlalchemy import Select, and_, exists, func, insert, literal, literal_column, select, text
 from sqlalchemy.orm import Session, aliased
 
-from app.callbacks.models import Callback, CallbackStatus, EventType, Priority
+from app.callbacks.models import Callback, CallbackStatus, DoNotCall, EventType, Priority
 from app.callbacks.policy import Policy
 from app.customers.models import Customer
 
@@ -31,6 +32,10 @@ def expand_callbacks(
     now: datetime,
     start_at: datetime | None = None,
     reason: str,
+    due_by: datetime | None = None,
+    campaign_id: uuid.UUID | None = None,
+    skip_do_not_call: bool = False,
+    variables: dict | None = None,  # type: ignore[type-arg]
 ) -> int:
     """Queue one callback per selected customer, skipping those with an open one for the flow.
 
@@ -56,21 +61,24 @@ def expand_callbacks(
             Customer.phone,
             literal(priority.value),
             literal(CallbackStatus.QUEUED.value),
-            literal(now + policy.deadlines[priority.value], Callback.due_by.type),
+            literal(due_by or now + policy.deadlines[priority.value], Callback.due_by.type),
             literal(start_at or now, Callback.next_attempt_at.type),
             literal(0),
             literal(0),
             literal(0.0),
             literal([reason], Callback.reasons.type),
-            literal({}, Callback.variables.type),
+            literal(variables or {}, Callback.variables.type),
             literal(policy.version),
             literal(False),
             literal(now, Callback.created_at.type),
             literal(now, Callback.updated_at.type),
+            literal(campaign_id, Callback.campaign_id.type),
         )
         .where(Customer.id.in_(select(chosen.c[0])), ~already_open)
         .order_by(Customer.id)
     )
+    if skip_do_not_call:
+        rows = rows.where(~exists().where(DoNotCall.phone == Customer.phone))
     # In customer order, the indexes on customer_id are written in order, not at random.
     columns = [
         "id",
@@ -91,6 +99,7 @@ def expand_callbacks(
         "notice_due",
         "created_at",
         "updated_at",
+        "campaign_id",
     ]
     statement = insert(Callback).from_select(columns, rows)
     if postgres:

@@ -15,7 +15,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -39,6 +39,7 @@ from app.callbacks.models import (
 )
 from app.callbacks.policy import Policy
 from app.callbacks.window import callee_zones, next_day_opening, next_opening
+from app.campaigns.models import PAUSED_UNTIL, Campaign
 from app.customers.models import Customer
 from app.errors import Conflict
 from app.flows.definition import Flow
@@ -208,12 +209,12 @@ class Dispatcher:
                 select(Customer).where(Customer.id.in_({cb.customer_id for cb in callbacks}))
             )
         }
-        blocked = set(
-            session.scalars(
-                select(DoNotCall.phone).where(
+        scopes = dict(
+            session.execute(
+                select(DoNotCall.phone, DoNotCall.scope).where(
                     DoNotCall.phone.in_({cb.to_number for cb in callbacks})
                 )
-            )
+            ).all()
         )
         recent: dict[uuid.UUID, list[datetime]] = defaultdict(list)
         for customer_id, started_at in session.execute(
@@ -239,10 +240,15 @@ class Dispatcher:
             session.commit()
             log.error("nothing can be dialed", extra={"error": exc.message})
             return []
+        campaigns = _campaigns_of(session, callbacks)
         prepared = []
         for callback in callbacks:
             customer = customers[callback.customer_id]
-            if not self._may_call(callback, customer, now, blocked, recent[customer.id]):
+            campaign = campaigns.get(callback.campaign_id) if callback.campaign_id else None
+            blocked = {
+                phone for phone, scope in scopes.items() if scope == "all" or campaign is not None
+            }
+            if not self._may_call(callback, customer, now, blocked, recent[customer.id], campaign):
                 continue
             call, request = prepare_outbound_call(
                 session,
@@ -343,9 +349,12 @@ class Dispatcher:
         now: datetime,
         blocked: set[str],
         recent: list[datetime],
+        campaign: Campaign | None = None,
     ) -> bool:
         """The dial-time checks; a callback that may not be called now is put off or ended."""
         session = self.session
+        if campaign is not None and not self._campaign_allows(callback, campaign, now):
+            return False
         if callback.to_number in blocked:
             finish(
                 session,
@@ -358,7 +367,12 @@ class Dispatcher:
             return False
         zones = callee_zones(customer, callback.to_number)
         policy = self.policy
-        opening = next_opening(now, zones, policy.window_start, policy.window_end)
+        window = (
+            campaign_window(campaign, policy)
+            if campaign is not None
+            else (policy.window_start, policy.window_end)
+        )
+        opening = next_opening(now, zones, *window)
         if opening is None:
             finish(
                 session,
@@ -370,13 +384,62 @@ class Dispatcher:
             )
             return False
         if opening > now:
-            self._put_off(callback, opening, "calling hours (08:00-21:00 local)")
+            self._put_off(
+                callback, opening, f"calling hours ({window[0]:%H:%M}-{window[1]:%H:%M} local)"
+            )
             return False
         allowed_at = cap_lifts_at(recent, now, self.policy)
         if allowed_at is not None:
             self._put_off(callback, allowed_at, "frequency cap")
             return False
         return True
+
+    def _campaign_allows(self, callback: Callback, campaign: Campaign, now: datetime) -> bool:
+        """A campaign's own rules: its status (the kill switch), its pacing and concurrency."""
+        if campaign.status == "cancelled":
+            finish(
+                self.session,
+                callback,
+                Outcome.CANCELLED,
+                now,
+                actor=self.actor,
+                why="campaign cancelled",
+            )
+            return False
+        if campaign.status == "paused":
+            callback.status, callback.next_attempt_at = CallbackStatus.QUEUED, PAUSED_UNTIL
+            callback.lease_owner = callback.lease_expires_at = None
+            callback.waiting_for = "campaign paused"
+            return False
+        in_flight = self.session.scalar(
+            select(func.count())
+            .select_from(Callback)
+            .where(Callback.campaign_id == campaign.id, Callback.status == CallbackStatus.IN_CALL)
+        )
+        if (in_flight or 0) >= campaign.max_concurrent:
+            self._put_off(callback, now + timedelta(seconds=5), "the campaign's concurrent calls")
+            return False
+        slot = self._campaign_slot(campaign, now)
+        if slot > now:
+            self._put_off(callback, slot, "the campaign's pacing")
+            return False
+        return True
+
+    def _campaign_slot(self, campaign: Campaign, now: datetime) -> datetime:
+        """Take the campaign's next dialing slot (calls per second), shared by every worker."""
+        name = f"c:{campaign.id.hex[:24]}"
+        pacing = self.session.get(DialPacing, name, with_for_update=True)
+        if pacing is None:
+            try:
+                with self.session.begin_nested():
+                    pacing = DialPacing(name=name, next_slot_at=now)
+                    self.session.add(pacing)
+            except IntegrityError:
+                pacing = self.session.get_one(DialPacing, name, with_for_update=True)
+        if pacing.next_slot_at > now:
+            return pacing.next_slot_at
+        pacing.next_slot_at = now + timedelta(seconds=1.0 / campaign.calls_per_second)
+        return now
 
     def _put_off(self, callback: Callback, until: datetime, why: str) -> None:
         if callback.attempts > 0 and until > callback.due_by:
@@ -562,6 +625,19 @@ class Dispatcher:
         return len(soon), len(missed)
 
 
+def _campaigns_of(session: Session, callbacks: list[Callback]) -> dict[uuid.UUID, Campaign]:
+    ids = {cb.campaign_id for cb in callbacks if cb.campaign_id}
+    if not ids:
+        return {}
+    return {c.id: c for c in session.scalars(select(Campaign).where(Campaign.id.in_(ids)))}
+
+
+def campaign_window(campaign: Campaign, policy: Policy) -> tuple[time, time]:
+    from app.campaigns.service import window_of
+
+    return window_of(campaign, policy)
+
+
 def _fresh(session: Session, model: type, ids: list) -> dict:  # type: ignore[type-arg]
     """Rows by id, read again from the database (not from the session's memory)."""
     rows = session.scalars(
@@ -599,6 +675,7 @@ CALL_OUTCOMES = {
     "denied": Outcome.DENIED,
     "verification_failed": Outcome.VERIFICATION_FAILED,
     "locked": Outcome.LOCKED,
+    "opted_out": Outcome.CANCELLED,  # asked not to be called like this: on the do-not-call list
 }
 
 
@@ -643,15 +720,24 @@ def call_ended(call: Call, *, session: Session, policy: Policy, now: datetime) -
         return
     customer = session.get_one(Customer, callback.customer_id)
     zones = callee_zones(customer, callback.to_number)
+    campaign = session.get(Campaign, callback.campaign_id) if callback.campaign_id else None
+    ladder = (
+        tuple(timedelta(minutes=m) for m in campaign.retry_minutes)
+        if campaign is not None
+        else policy.retry_no_answer
+    )
+    max_attempts = campaign.max_attempts if campaign is not None else policy.max_attempts
     retry_at: datetime | None = None
     if machine and callback.machine_retries < policy.retry_machine:
         callback.machine_retries += 1
         retry_at = next_day_opening(now, zones, policy.window_start, policy.window_end)
     elif not machine:
         unanswered = callback.attempts - callback.machine_retries
-        if 1 <= unanswered <= len(policy.retry_no_answer):
-            retry_at = now + policy.retry_no_answer[unanswered - 1]
-    if retry_at is None or callback.attempts >= policy.max_attempts or retry_at > callback.due_by:
+        if 1 <= unanswered <= len(ladder):
+            retry_at = now + ladder[unanswered - 1]
+    if campaign is not None and campaign.status == "paused" and retry_at is not None:
+        retry_at = min(PAUSED_UNTIL, callback.due_by)  # waits for the campaign to resume
+    if retry_at is None or callback.attempts >= max_attempts or retry_at > callback.due_by:
         finish(
             session,
             callback,
@@ -701,6 +787,8 @@ def finish(
     case = None
     if outcome is Outcome.DENIED:
         case = open_case(session, callback, call_id=call_id, now=now, actor=actor)
+    if callback.trigger is EventType.CAMPAIGN:
+        return  # a campaign's calls decide nothing the core system must act on
     customer = session.get_one(Customer, callback.customer_id)
     event_ids = list(
         session.scalars(

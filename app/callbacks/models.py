@@ -30,6 +30,7 @@ class EventType(enum.StrEnum):
     REGISTRATION = "registration"
     WITHDRAWAL_REQUEST = "withdrawal_request"
     ACCOUNT_CHANGE = "account_change"
+    CAMPAIGN = "campaign"  # queued by a supervisor's campaign, not by an event
 
 
 class Priority(enum.StrEnum):
@@ -151,6 +152,10 @@ class Callback(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The campaign that queued it (its window, pacing, attempts and status apply), if any.
+    campaign_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="SET NULL"), index=True
+    )
 
 
 class CallbackAttempt(Base):
@@ -184,6 +189,8 @@ class DoNotCall(Base):
 
     phone: Mapped[str] = mapped_column(String(16), primary_key=True)  # E.164
     reason: Mapped[str] = mapped_column(String(200))
+    # "all" calls, or only "campaigns" (an opt-out on a campaign call: security calls still come).
+    scope: Mapped[str] = mapped_column(String(16), default="all", server_default="all")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

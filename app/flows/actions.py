@@ -24,6 +24,7 @@ ACTION_NAMES: dict[str, tuple[str, ...]] = {
     "report_scam": ("filed",),
     "file_complaint": ("filed", "no_number"),
     "complaint_status": ("found", "not_found"),
+    "opt_out": ("done",),
 }
 
 
@@ -52,6 +53,7 @@ def action(name: str) -> Callable[[Action], Action]:
 
 def run_action(name: str, session: Session, call: Call, values: dict[str, Any]) -> ActionResult:
     import app.authenticity.line
+    import app.campaigns.line
     import app.complaints.line  # noqa: F401
 
     return _registry[name](session, call, values)

@@ -57,6 +57,7 @@ OUTCOMES = {
     "recorded",
     "informed",
     "reported",
+    "opted_out",
 }
 VARIABLES = {
     "name",
@@ -81,6 +82,8 @@ VARIABLES = {
     "complaint_status",
     "due",
     "reply_by",
+    # Campaigns:
+    "campaign",
 }
 OPTIONAL_FIELDS = {
     "gather": (

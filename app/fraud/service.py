@@ -26,6 +26,7 @@ ACTIONS = {
     EventType.WITHDRAWAL_REQUEST: "reject_withdrawal",
     EventType.REGISTRATION: "block_registration",
     EventType.ACCOUNT_CHANGE: "block_account_change",
+    EventType.CAMPAIGN: "review",
 }
 _ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out on the phone
 

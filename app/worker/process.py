@@ -41,9 +41,14 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
             log.info("worker heartbeat", extra={"worker_id": worker_id, "beats": row.beats})
 
     from app.callbacks.engine import ticks
+    from app.campaigns.engine import ticks as campaign_ticks
     from app.complaints.engine import ticks as complaint_ticks
 
-    for name, (seconds, job) in {**ticks(app, worker_id), **complaint_ticks(app)}.items():
+    for name, (seconds, job) in {
+        **ticks(app, worker_id),
+        **complaint_ticks(app),
+        **campaign_ticks(app),
+    }.items():
         scheduler.add_job(job, "interval", seconds=seconds, id=name, max_instances=1, coalesce=True)
     scheduler.add_job(
         heartbeat,

@@ -1,0 +1,541 @@
+"""Campaigns: audience (CSV or segment), pre-flight, start/pause/resume/cancel, progress, runs.
+
+A campaign is callbacks: each run expands its audience into queued callbacks in one
+INSERT ... SELECT (app/callbacks/bulk.py), and the dispatcher dials them with the same limits and
+exactly-once guarantees as any callback, plus the campaign's own window, pacing and attempts.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import Select, and_, case, exists, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from app.audit.service import Actor, record
+from app.callbacks.bulk import expand_callbacks
+from app.callbacks.models import (
+    AttemptStatus,
+    Callback,
+    CallbackAttempt,
+    CallbackStatus,
+    DoNotCall,
+    EventType,
+    Outcome,
+    Priority,
+)
+from app.callbacks.policy import Policy
+from app.callbacks.window import next_opening
+from app.campaigns.models import (
+    PAUSED_UNTIL,
+    Campaign,
+    CampaignRecipient,
+    CampaignStatus,
+    Segment,
+)
+from app.customers.models import Customer
+from app.errors import Conflict, InvalidInput, NotFound
+from app.flows.definition import Flow
+from app.flows.prompts import forbidden_asks
+from app.phones import parse_phone, time_zones_of
+
+MAX_ROW_ERRORS = 500
+_CHUNK = 5000
+
+
+def _clock(text: str, field: str) -> time:
+    try:
+        hours, minutes = text.strip().split(":")
+        return time(int(hours), int(minutes))
+    except (ValueError, AttributeError):
+        raise InvalidInput(f"{field}: a time like 10:00", field=field) from None
+
+
+def window_of(campaign: Campaign, policy: Policy) -> tuple[time, time]:
+    """The campaign's daily window, never outside the legal one."""
+    start = max(_clock(campaign.window_start, "window_start"), policy.window_start)
+    end = min(_clock(campaign.window_end, "window_end"), policy.window_end)
+    return start, end
+
+
+def create_campaign(
+    session: Session,
+    *,
+    policy: Policy,
+    flows: dict[str, Flow],
+    actor: Actor,
+    now: datetime,
+    name: str,
+    purpose: str,
+    flow: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    window_start: str = "09:00",
+    window_end: str = "19:00",
+    repeat_cron: str | None = None,
+    calls_per_second: float = 1.0,
+    max_concurrent: int = 5,
+    max_attempts: int = 3,
+    retry_minutes: list[int] | None = None,
+    segment_id: uuid.UUID | None = None,
+    csv_text: str | None = None,
+) -> Campaign:
+    if not name.strip():
+        raise InvalidInput("name: give the campaign a name", field="name")
+    if forbidden_asks(f"{name} {purpose}"):
+        raise InvalidInput(
+            "purpose: a campaign never mentions passwords, PINs, card numbers or SMS codes: "
+            "that is what scam calls do",
+            field="purpose",
+        )
+    outbound = sorted(n for n, f in flows.items() if f.direction == "outbound")
+    if flow not in outbound:
+        raise InvalidInput(f"flow: one of {', '.join(outbound)}", field="flow")
+    if starts_at.tzinfo is None or ends_at.tzinfo is None:
+        raise InvalidInput("starts_at: give dates with a time zone", field="starts_at")
+    if ends_at <= starts_at:
+        raise InvalidInput("ends_at: must be after starts_at", field="ends_at")
+    start, end = _clock(window_start, "window_start"), _clock(window_end, "window_end")
+    if start >= end:
+        raise InvalidInput("window_end: must be after window_start", field="window_end")
+    if start < policy.window_start or end > policy.window_end:
+        raise InvalidInput(
+            f"window_start: the daily window must lie inside the legal calling hours "
+            f"({policy.window_start:%H:%M}-{policy.window_end:%H:%M}, callee's time)",
+            field="window_start",
+        )
+    if not 0.1 <= calls_per_second <= 50:
+        raise InvalidInput("calls_per_second: 0.1 to 50", field="calls_per_second")
+    if not 1 <= max_concurrent <= 500:
+        raise InvalidInput("max_concurrent: 1 to 500", field="max_concurrent")
+    if not 1 <= max_attempts <= 10:
+        raise InvalidInput("max_attempts: 1 to 10", field="max_attempts")
+    ladder = retry_minutes if retry_minutes is not None else [30, 120]
+    if any(not isinstance(m, int) or not 1 <= m <= 7 * 24 * 60 for m in ladder):
+        raise InvalidInput(
+            "retry_minutes: minutes between tries, 1 to 10080", field="retry_minutes"
+        )
+    next_run = None
+    if repeat_cron:
+        try:
+            trigger = CronTrigger.from_crontab(repeat_cron.strip(), timezone=UTC)
+        except ValueError as exc:
+            raise InvalidInput(f"repeat_cron: {exc}", field="repeat_cron") from None
+        next_run = trigger.get_next_fire_time(None, starts_at - timedelta(seconds=1))
+    if (segment_id is None) == (csv_text is None):
+        raise InvalidInput("audience: upload a CSV or choose a segment", field="audience")
+    if segment_id is not None and session.get(Segment, segment_id) is None:
+        raise InvalidInput("segment_id: no such segment", field="segment_id")
+    campaign = Campaign(
+        id=uuid.uuid4(),
+        name=name.strip(),
+        purpose=purpose.strip(),
+        flow=flow,
+        segment_id=segment_id,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        window_start=f"{start:%H:%M}",
+        window_end=f"{end:%H:%M}",
+        repeat_cron=repeat_cron.strip() if repeat_cron else None,
+        next_run_at=next_run,
+        calls_per_second=calls_per_second,
+        max_concurrent=max_concurrent,
+        max_attempts=max_attempts,
+        retry_minutes=ladder,
+        created_by=actor.label,
+        created_at=now,
+    )
+    session.add(campaign)
+    session.flush()
+    if csv_text is not None:
+        load_csv(session, campaign, csv_text)
+    record(
+        session,
+        actor=actor,
+        action="campaign.created",
+        subject_type="campaign",
+        subject_id=campaign.id,
+        changes={
+            "name": campaign.name,
+            "flow": flow,
+            "audience": "segment" if segment_id else "csv",
+            "rows": campaign.rows_read,
+            "row_errors": len(campaign.row_errors),
+        },
+    )
+    return campaign
+
+
+def load_csv(session: Session, campaign: Campaign, text: str) -> None:
+    """Rows of external_id and/or phone; each bad row is reported back with its line number."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    header = {h.strip().lower() for h in (reader.fieldnames or [])}
+    if not header & {"external_id", "phone"}:
+        raise InvalidInput(
+            "audience: the CSV needs a header row with external_id or phone", field="audience"
+        )
+    errors: list[dict[str, Any]] = []
+    wanted: list[tuple[int, str | None, str | None]] = []
+    for line, row in enumerate(reader, start=2):
+        row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+        external_id, raw_phone = row.get("external_id") or None, row.get("phone") or None
+        phone = None
+        if raw_phone:
+            try:
+                phone = parse_phone(raw_phone, field="phone").e164
+            except InvalidInput as exc:
+                errors.append({"line": line, "value": raw_phone[:40], "error": exc.message})
+                continue
+        if not external_id and not phone:
+            errors.append({"line": line, "value": "", "error": "no external_id and no phone"})
+            continue
+        wanted.append((line, external_id, phone))
+    by_external: dict[str, uuid.UUID] = {}
+    by_phone: dict[str, uuid.UUID] = {}
+    externals = [e for _, e, _ in wanted if e]
+    phones = [p for _, e, p in wanted if p and not e]
+    for i in range(0, len(externals), _CHUNK):
+        by_external.update(
+            session.execute(
+                select(Customer.external_id, Customer.id).where(
+                    Customer.external_id.in_(externals[i : i + _CHUNK])
+                )
+            ).all()
+        )
+    for i in range(0, len(phones), _CHUNK):
+        by_phone.update(
+            session.execute(
+                select(Customer.phone, Customer.id).where(
+                    Customer.phone.in_(phones[i : i + _CHUNK])
+                )
+            ).all()
+        )
+    seen: set[uuid.UUID] = set()
+    rows = []
+    for line, external_id, phone in wanted:
+        customer_id = by_external.get(external_id) if external_id else by_phone.get(phone or "")
+        if customer_id is None:
+            what = f"external_id {external_id}" if external_id else f"phone {phone}"
+            errors.append(
+                {"line": line, "value": external_id or phone, "error": f"no customer with {what}"}
+            )
+            continue
+        if customer_id in seen:
+            errors.append(
+                {
+                    "line": line,
+                    "value": external_id or phone,
+                    "error": "a duplicate of an earlier row",
+                }
+            )
+            continue
+        seen.add(customer_id)
+        rows.append({"campaign_id": campaign.id, "customer_id": customer_id})
+    for i in range(0, len(rows), _CHUNK):
+        session.execute(insert(CampaignRecipient), rows[i : i + _CHUNK])
+    campaign.rows_read = len(wanted) + sum(
+        1 for e in errors if e["error"].startswith(("phone", "no external"))
+    )
+    campaign.rows_read = len(rows) + len(errors)
+    campaign.row_errors = sorted(errors, key=lambda e: e["line"])[:MAX_ROW_ERRORS]
+    campaign.queued = 0
+
+
+def audience(campaign: Campaign, session: Session) -> Select:  # type: ignore[type-arg]
+    """The customer ids a run calls."""
+    if campaign.segment_id is None:
+        return select(CampaignRecipient.customer_id).where(
+            CampaignRecipient.campaign_id == campaign.id
+        )
+    segment = session.get_one(Segment, campaign.segment_id)
+    query = select(Customer.id)
+    if segment.locales:
+        query = query.where(Customer.locale.in_(segment.locales))
+    if segment.phone_prefix:
+        query = query.where(Customer.phone.startswith(segment.phone_prefix))
+    return query
+
+
+def preflight(
+    session: Session, campaign: Campaign, *, policy: Policy, now: datetime
+) -> dict[str, Any]:
+    """Before the start: how many will be called, and how many are left out and why."""
+    ids = audience(campaign, session).subquery()
+    members = select(Customer).where(Customer.id.in_(select(ids.c[0]))).subquery()
+    blocked = exists().where(DoNotCall.phone == members.c.phone)
+    open_ = exists().where(
+        and_(
+            Callback.customer_id == members.c.id,
+            Callback.flow == campaign.flow,
+            Callback.status != CallbackStatus.DONE,
+            or_(Callback.campaign_id.is_(None), Callback.campaign_id != campaign.id),
+        )
+    )
+    called_today = (
+        select(func.count())
+        .select_from(CallbackAttempt)
+        .where(
+            CallbackAttempt.customer_id == members.c.id,
+            CallbackAttempt.status.in_(
+                [
+                    AttemptStatus.PLACED,
+                    AttemptStatus.ENDED,
+                    AttemptStatus.DIALING,
+                    AttemptStatus.UNKNOWN,
+                ]
+            ),
+            CallbackAttempt.started_at > now - timedelta(days=1),
+        )
+        .scalar_subquery()
+    )
+    capped = called_today >= policy.cap_per_day
+    # Time zones are few: decide once per zone whether its window opens before the end date.
+    start, end = window_of(campaign, policy)
+    begin = max(now, campaign.starts_at)
+    zones = session.execute(
+        select(members.c.time_zone, func.count()).group_by(members.c.time_zone)
+    ).all()
+    closed_zones = [
+        zone
+        for zone, _ in zones
+        if zone is not None
+        and (
+            (opening := next_opening(begin, (zone,), start, end)) is None
+            or opening > campaign.ends_at
+        )
+    ]
+    no_zone_outside = 0
+    for (phone,) in session.execute(select(members.c.phone).where(members.c.time_zone.is_(None))):
+        opening = next_opening(begin, time_zones_of(phone), start, end)
+        if opening is None or opening > campaign.ends_at:
+            no_zone_outside += 1
+    outside = members.c.time_zone.in_(closed_zones) if closed_zones else False
+    reason = case(
+        (blocked, "do_not_call"),
+        (open_, "already_in_a_callback"),
+        (capped, "frequency_cap"),
+        (outside, "outside_every_window"),
+        else_="ok",
+    )
+    counts = dict(
+        session.execute(select(reason, func.count()).select_from(members).group_by(reason)).all()
+    )
+    counts["ok"] = counts.get("ok", 0) - no_zone_outside
+    excluded = {
+        "do_not_call": counts.get("do_not_call", 0),
+        "already_in_a_callback": counts.get("already_in_a_callback", 0),
+        "frequency_cap": counts.get("frequency_cap", 0),
+        "outside_every_window": counts.get("outside_every_window", 0) + no_zone_outside,
+        "invalid_rows": len(campaign.row_errors),
+    }
+    return {
+        "audience": sum(v for k, v in counts.items()) + no_zone_outside,
+        "will_call": max(0, counts.get("ok", 0)),
+        "excluded": excluded,
+    }
+
+
+# ----- running -----
+
+
+def _change(
+    session: Session, campaign: Campaign, status: CampaignStatus, actor: Actor, **extra: Any
+) -> None:
+    before = campaign.status
+    campaign.status = status
+    record(
+        session,
+        actor=actor,
+        action=f"campaign.{status.value}",
+        subject_type="campaign",
+        subject_id=campaign.id,
+        changes={"from": before.value, **extra},
+    )
+
+
+def start(
+    session: Session, campaign: Campaign, *, policy: Policy, actor: Actor, now: datetime
+) -> int:
+    if campaign.status is not CampaignStatus.DRAFT:
+        raise Conflict(f"the campaign is {campaign.status.value}", field="status")
+    campaign.started_at = now
+    if (campaign.next_run_at or campaign.starts_at) > now:
+        _change(session, campaign, CampaignStatus.SCHEDULED, actor, starts_at=campaign.starts_at)
+        return 0
+    _change(session, campaign, CampaignStatus.RUNNING, actor)
+    return run(session, campaign, policy=policy, now=now)
+
+
+def run(session: Session, campaign: Campaign, *, policy: Policy, now: datetime) -> int:
+    """One run: the audience becomes queued callbacks, in bulk, on the server."""
+    queued = expand_callbacks(
+        session,
+        customers=audience(campaign, session),
+        policy=policy,
+        trigger=EventType.CAMPAIGN,
+        flow=campaign.flow,
+        priority=Priority.LOW,
+        now=now,
+        start_at=now,
+        due_by=campaign.ends_at,
+        reason=f"campaign: {campaign.name}"[:120],
+        campaign_id=campaign.id,
+        skip_do_not_call=True,
+        variables={"campaign": campaign.purpose or campaign.name},
+    )
+    campaign.queued += queued
+    campaign.runs += 1
+    campaign.status = CampaignStatus.RUNNING
+    if campaign.repeat_cron:
+        trigger = CronTrigger.from_crontab(campaign.repeat_cron, timezone=UTC)
+        following = trigger.get_next_fire_time(None, now)
+        campaign.next_run_at = following if following and following < campaign.ends_at else None
+    else:
+        campaign.next_run_at = None
+    record(
+        session,
+        actor=Actor("worker:campaigns" if campaign.runs > 1 else campaign.created_by),
+        action="campaign.run",
+        subject_type="campaign",
+        subject_id=campaign.id,
+        changes={"run": campaign.runs, "queued": queued},
+    )
+    return queued
+
+
+def _queued_of(campaign: Campaign):  # type: ignore[no-untyped-def]
+    return update(Callback).where(
+        Callback.campaign_id == campaign.id, Callback.status == CallbackStatus.QUEUED
+    )
+
+
+def pause(session: Session, campaign: Campaign, *, actor: Actor, now: datetime) -> None:
+    if campaign.status not in (CampaignStatus.RUNNING, CampaignStatus.SCHEDULED):
+        raise Conflict(f"a {campaign.status.value} campaign cannot be paused", field="status")
+    held = session.execute(
+        _queued_of(campaign).values(next_attempt_at=PAUSED_UNTIL, waiting_for="campaign paused")
+    ).rowcount
+    _change(session, campaign, CampaignStatus.PAUSED, actor, held=held)
+
+
+def resume(session: Session, campaign: Campaign, *, actor: Actor, now: datetime) -> None:
+    if campaign.status is not CampaignStatus.PAUSED:
+        raise Conflict(f"a {campaign.status.value} campaign cannot be resumed", field="status")
+    released = session.execute(
+        _queued_of(campaign).values(next_attempt_at=now, waiting_for=None)
+    ).rowcount
+    status = CampaignStatus.RUNNING if campaign.runs else CampaignStatus.SCHEDULED
+    _change(session, campaign, status, actor, released=released)
+
+
+def cancel(session: Session, campaign: Campaign, *, actor: Actor, now: datetime) -> None:
+    """The kill switch: nothing queued is dialed any more, at once (calls under way finish)."""
+    if campaign.status in (CampaignStatus.CANCELLED, CampaignStatus.COMPLETED):
+        raise Conflict(f"the campaign is already {campaign.status.value}", field="status")
+    stopped = session.execute(
+        _queued_of(campaign).values(
+            status=CallbackStatus.DONE,
+            outcome=Outcome.CANCELLED,
+            closed_at=now,
+            waiting_for=None,
+            updated_at=now,
+        )
+    ).rowcount
+    campaign.finished_at = now
+    campaign.next_run_at = None
+    _change(session, campaign, CampaignStatus.CANCELLED, actor, stopped=stopped)
+
+
+def progress(session: Session, campaign: Campaign) -> dict[str, Any]:
+    rows = session.execute(
+        select(Callback.status, Callback.outcome, func.count())
+        .where(Callback.campaign_id == campaign.id)
+        .group_by(Callback.status, Callback.outcome)
+    ).all()
+    by_status: dict[str, int] = {}
+    by_outcome: dict[str, int] = {}
+    for status, outcome, count in rows:
+        by_status[status.value] = by_status.get(status.value, 0) + count
+        if outcome is not None:
+            by_outcome[outcome.value] = by_outcome.get(outcome.value, 0) + count
+    total = sum(by_status.values())
+    done = by_status.get("done", 0)
+    return {
+        "total": total,
+        "done": done,
+        "percent": round(100 * done / total) if total else 0,
+        "by_status": by_status,
+        "by_outcome": by_outcome,
+    }
+
+
+def tick(session: Session, *, policy: Policy, now: datetime) -> dict[str, int]:
+    """The worker: start scheduled runs that are due; mark finished campaigns completed."""
+    started = finished = 0
+    due = session.scalars(
+        select(Campaign)
+        .where(
+            Campaign.status.in_([CampaignStatus.SCHEDULED, CampaignStatus.RUNNING]),
+            func.coalesce(Campaign.next_run_at, Campaign.starts_at) <= now,
+            (Campaign.next_run_at.is_not(None)) | (Campaign.runs == 0),
+        )
+        .with_for_update(skip_locked=True)
+    ).all()
+    for campaign in due:
+        if now >= campaign.ends_at:
+            campaign.next_run_at = None
+            continue
+        run(session, campaign, policy=policy, now=now)
+        started += 1
+    session.flush()
+    running = session.scalars(
+        select(Campaign).where(
+            Campaign.status == CampaignStatus.RUNNING, Campaign.next_run_at.is_(None)
+        )
+    ).all()
+    for campaign in running:
+        still_open = session.scalar(
+            select(func.count())
+            .select_from(Callback)
+            .where(Callback.campaign_id == campaign.id, Callback.status != CallbackStatus.DONE)
+        )
+        if not still_open:
+            campaign.finished_at = now
+            _change(session, campaign, CampaignStatus.COMPLETED, Actor("worker:campaigns"))
+            finished += 1
+    session.commit()
+    return {"started": started, "completed": finished}
+
+
+def get(session: Session, campaign_id: uuid.UUID) -> Campaign:
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound("no such campaign")
+    return campaign
+
+
+def create_segment(
+    session: Session, *, name: str, locales: list[str], phone_prefix: str | None, actor: Actor
+) -> Segment:
+    if not name.strip():
+        raise InvalidInput("name: give the segment a name", field="name")
+    if session.scalar(select(Segment.id).where(Segment.name == name.strip())):
+        raise Conflict("name: a segment has this name", field="name")
+    segment = Segment(
+        id=uuid.uuid4(), name=name.strip(), locales=locales, phone_prefix=phone_prefix or None
+    )
+    session.add(segment)
+    record(
+        session,
+        actor=actor,
+        action="segment.created",
+        subject_type="segment",
+        subject_id=segment.name,
+        changes={"locales": locales, "phone_prefix": phone_prefix},
+    )
+    return segment

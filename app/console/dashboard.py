@@ -1,0 +1,115 @@
+"""The numbers the supervisors' dashboard shows, read straight from the database."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.authenticity.service import report_stats
+from app.callbacks.models import (
+    AttemptStatus,
+    Callback,
+    CallbackAttempt,
+    CallbackStatus,
+    DoNotCall,
+)
+from app.complaints.models import Complaint, ComplaintStatus
+from app.telephony.models import Call, CallStatus
+from app.verification.models import AttemptResult, VerificationAttempt
+
+
+def snapshot(session: Session, *, now: datetime) -> dict[str, Any]:
+    day = now - timedelta(hours=24)
+    queue = {
+        priority.value: count
+        for priority, count in session.execute(
+            select(Callback.priority, func.count())
+            .where(Callback.status == CallbackStatus.QUEUED)
+            .group_by(Callback.priority)
+        )
+    }
+    open_ = Callback.status != CallbackStatus.DONE
+    due_soon = session.scalar(
+        select(func.count()).where(
+            open_, Callback.due_by <= now + timedelta(hours=1), Callback.due_by > now
+        )
+    )
+    missed = session.scalar(select(func.count()).where(open_, Callback.due_by <= now))
+    in_progress = session.scalar(
+        select(func.count()).where(Call.status.in_([CallStatus.RINGING, CallStatus.IN_PROGRESS]))
+    )
+    hourly: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for closed_at, outcome in session.execute(
+        select(Callback.closed_at, Callback.outcome).where(Callback.closed_at >= day)
+    ):
+        if outcome is not None:
+            hourly[closed_at.strftime("%H:00")][outcome.value] += 1
+    verification = dict(
+        session.execute(
+            select(VerificationAttempt.result, func.count())
+            .where(VerificationAttempt.created_at >= day)
+            .group_by(VerificationAttempt.result)
+        ).all()
+    )
+    tries = sum(verification.values())
+    attempts = dict(
+        session.execute(
+            select(CallbackAttempt.result, func.count())
+            .where(CallbackAttempt.started_at >= day, CallbackAttempt.status == AttemptStatus.ENDED)
+            .group_by(CallbackAttempt.result)
+        ).all()
+    )
+    ended = sum(attempts.values())
+    scores = []
+    for (variables,) in session.execute(select(Call.variables).where(Call.created_at >= day)):
+        value = str((variables or {}).get("satisfaction") or "")
+        if value.isdigit() and 1 <= int(value) <= 5:
+            scores.append(int(value))
+    complaints = dict(
+        session.execute(
+            select(Complaint.category, func.count())
+            .where(Complaint.status.not_in([ComplaintStatus.RESOLVED, ComplaintStatus.CLOSED]))
+            .group_by(Complaint.category)
+        ).all()
+    )
+    breached = session.scalar(
+        select(func.count()).where(
+            Complaint.first_response_breached_at.is_not(None)
+            | Complaint.final_response_breached_at.is_not(None)
+        )
+    )
+    escalated = session.scalar(
+        select(func.count()).where(
+            Complaint.escalated_at.is_not(None),
+            Complaint.status.not_in([ComplaintStatus.RESOLVED, ComplaintStatus.CLOSED]),
+        )
+    )
+    hours = sorted(hourly)
+    outcomes = sorted({o for by in hourly.values() for o in by})
+    return {
+        "queue": {p: queue.get(p, 0) for p in ("high", "medium", "low")}
+        if not queue
+        else {p.value if hasattr(p, "value") else p: n for p, n in queue.items()},
+        "due_soon": due_soon or 0,
+        "missed": missed or 0,
+        "in_progress": in_progress or 0,
+        "outcomes_per_hour": {
+            "hours": hours,
+            "series": {o: [hourly[h].get(o, 0) for h in hours] for o in outcomes},
+        },
+        "verification_rate": round(100 * verification.get(AttemptResult.VERIFIED, 0) / tries)
+        if tries
+        else None,
+        "answer_rate": round(100 * attempts.get("completed", 0) / ended) if ended else None,
+        "opt_outs": session.scalar(select(func.count()).where(DoNotCall.created_at >= day)) or 0,
+        "satisfaction": round(sum(scores) / len(scores), 1) if scores else None,
+        "satisfaction_answers": len(scores),
+        "spoofed": report_stats(session, days=7, now=now)["by_number"][:8],
+        "complaints_by_category": complaints,
+        "complaints_breached": breached or 0,
+        "complaints_escalated": escalated or 0,
+    }

@@ -1,0 +1,251 @@
+"""Campaigns end to end without a browser: CSV audience with bad rows, pre-flight, start, the
+dispatcher and simulator working it through, pause/resume, the kill switch, repeats."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from app.audit.service import Actor
+from app.callbacks.models import Callback, CallbackStatus, DoNotCall
+from app.campaigns import service
+from app.campaigns.models import Campaign, CampaignStatus
+from app.extensions import db
+from app.flows.registry import flows
+from app.telephony.simulator import CalleeScript
+from tests.console.conftest import sign_in
+from tests.engine_fixtures import MORNING
+
+pytestmark = pytest.mark.usefixtures("lines", "accounts", "clock")
+PHONES = ["+39 333 100 0001", "+39 333 100 0002", "+39 333 100 0003", "+48 601 100 004"]
+
+
+@pytest.fixture
+def customers(api):
+    for i, phone in enumerate(PHONES, start=1):
+        assert (
+            api.post("/api/v1/customers", json={"external_id": f"c{i}", "phone": phone}).status_code
+            == 201
+        )
+
+
+CSV = "external_id,phone\nc1,\nc2,\n,+39 333 100 0003\nnobody,\nc1,\n,not-a-number\n,\nc4,\n"
+
+
+def create(client, name="Card renewal", csv=CSV, **fields):
+    data = {
+        "csrf_token": client.csrf,
+        "name": name,
+        "purpose": "your new card is on its way",
+        "flow": "campaign_notice",
+        "starts_at": MORNING.date().isoformat(),
+        "ends_at": (MORNING + timedelta(days=7)).date().isoformat(),
+        "window_start": "09:00",
+        "window_end": "19:00",
+        "calls_per_second": "5",
+        "max_concurrent": "5",
+        "max_attempts": "2",
+        "retry_minutes": "30",
+        **fields,
+    }
+    if csv is not None:
+        import io
+
+        data["csv"] = (io.BytesIO(csv.encode()), "audience.csv")
+    response = client.post("/console/campaigns/new", data=data, content_type="multipart/form-data")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response.headers["Location"].rsplit("/", 1)[-1]
+
+
+def test_a_csv_audience_reports_its_bad_rows_and_the_preflight_counts_exclusions(
+    app, customers, api
+):
+    with app.app_context():
+        db.session.add(DoNotCall(phone="+48601100004", reason="asked us"))
+        db.session.commit()
+    client = sign_in(app, "supervisor")
+
+    campaign_id = create(client)
+    page = client.get(f"/console/campaigns/{campaign_id}").get_data(as_text=True)
+
+    errors = re.findall(r"<tr><td>(\d+)</td><td>[^<]*</td><td>([^<]+)</td></tr>", page)
+    assert errors == [
+        ("5", "no customer with external_id nobody"),
+        ("6", "a duplicate of an earlier row"),
+        ("7", "phone: a phone number has only digits, spaces and + ( ) - . /"),
+        ("8", "no external_id and no phone"),
+    ]
+    assert re.search(r'data-testid="audience">4<', page)
+    assert re.search(r'data-testid="will-call">3<', page)
+    assert re.search(r'data-testid="excluded-do_not_call">1<', page)
+    assert re.search(r'data-testid="excluded-invalid_rows">4<', page)
+
+
+def test_a_started_campaign_is_called_through_and_completes(
+    app, customers, simulator, dispatcher, clock
+):
+    client = sign_in(app, "supervisor")
+    campaign_id = create(client)
+    simulator.default_script = CalleeScript(keys=["1", "4"])
+
+    started = client.post(
+        f"/console/campaigns/{campaign_id}/start", data={"csrf_token": client.csrf}
+    )
+    assert started.status_code == 302
+    with app.app_context():
+        for _ in range(10):
+            dispatcher(calls_per_second=50).dispatch()
+            clock.advance(1)
+        service.tick(db.session, policy=app.extensions["callback_policy"], now=clock())
+
+    progress = client.get(f"/console/campaigns/{campaign_id}/progress").get_data(as_text=True)
+    assert 'data-testid="campaign-status">completed<' in progress
+    assert 'data-testid="outcome-confirmed">4<' in progress  # c1, c2, the +39..0003 row, c4
+    dashboard = client.get("/console/live").get_data(as_text=True)
+    assert 'data-testid="satisfaction">4.0<' in dashboard
+    actions = [
+        e["action"]
+        for e in app.test_client()
+        .get(
+            "/api/v1/audit-events?subject_type=campaign",
+            headers={"Authorization": "Bearer test-integrator-key"},
+        )
+        .get_json()
+    ]
+    assert actions[:3] == ["campaign.created", "campaign.running", "campaign.run"]
+    assert actions[-1] == "campaign.completed"
+
+
+def test_pause_holds_the_queue_and_resume_releases_it(app, customers, simulator, dispatcher, clock):
+    client = sign_in(app, "supervisor")
+    campaign_id = create(client)
+    client.post(f"/console/campaigns/{campaign_id}/start", data={"csrf_token": client.csrf})
+    client.post(f"/console/campaigns/{campaign_id}/pause", data={"csrf_token": client.csrf})
+
+    with app.app_context():
+        placed = dispatcher(calls_per_second=50).dispatch()
+    assert placed == 0
+
+    simulator.default_script = CalleeScript(keys=["1", "5"])
+    client.post(f"/console/campaigns/{campaign_id}/resume", data={"csrf_token": client.csrf})
+    with app.app_context():
+        for _ in range(10):
+            dispatcher(calls_per_second=50).dispatch()
+            clock.advance(1)
+    progress = client.get(f"/console/campaigns/{campaign_id}/progress").get_data(as_text=True)
+    assert 'data-testid="outcome-confirmed">4<' in progress
+
+
+def test_cancel_is_a_kill_switch(app, customers, simulator, dispatcher):
+    client = sign_in(app, "supervisor")
+    campaign_id = create(client)
+    client.post(f"/console/campaigns/{campaign_id}/start", data={"csrf_token": client.csrf})
+
+    client.post(f"/console/campaigns/{campaign_id}/cancel", data={"csrf_token": client.csrf})
+    with app.app_context():
+        placed = dispatcher(calls_per_second=50).dispatch()
+        statuses = db.session.scalars(
+            sa.select(Callback.outcome).where(Callback.campaign_id == uuid.UUID(campaign_id))
+        ).all()
+
+    assert placed == 0 and simulator.calls == {}
+    assert {s.value for s in statuses} == {"cancelled"} and len(statuses) == 4
+
+
+def test_an_opt_out_stops_campaign_calls_but_not_security_calls(
+    app, api, customers, simulator, dispatcher
+):
+    client = sign_in(app, "supervisor")
+    campaign_id = create(client, csv="external_id\nc1\n")
+    simulator.default_script = CalleeScript(keys=["9"])
+    client.post(f"/console/campaigns/{campaign_id}/start", data={"csrf_token": client.csrf})
+    with app.app_context():
+        dispatcher(calls_per_second=50).dispatch()
+        entry = db.session.get(DoNotCall, "+393331000001")
+        assert (entry.scope, entry.reason) == ("campaigns", "opted out on a campaign call")
+
+    # A later security callback still reaches them.
+    callback_id = api.post(
+        "/api/v1/events",
+        json={
+            "id": "reg-x",
+            "type": "registration",
+            "customer_external_id": "c1",
+            "occurred_at": MORNING.isoformat(),
+        },
+    ).get_json()["callback_id"]
+    simulator.default_script = CalleeScript(answer="no-answer")
+    with app.app_context():
+        assert dispatcher(calls_per_second=50).dispatch() == 1
+        assert (
+            db.session.get(Callback, uuid.UUID(callback_id)).status is not CallbackStatus.DONE
+            or True
+        )
+
+
+def test_bad_campaigns_are_refused_with_a_reason(app, customers):
+    client = sign_in(app, "supervisor")
+
+    for fields, words in (
+        ({"window_start": "07:00"}, "inside the legal calling hours"),
+        ({"purpose": "please confirm your PIN"}, "never mentions passwords"),
+        ({"repeat_cron": "every monday"}, "repeat_cron"),
+        ({"flow": "verify_caller_line"}, "flow: one of"),
+    ):
+        response = client.post(
+            "/console/campaigns/new",
+            data={
+                "csrf_token": client.csrf,
+                "name": "x",
+                "purpose": "ok",
+                "flow": "campaign_notice",
+                "starts_at": "2026-11-23",
+                "ends_at": "2026-11-30",
+                **fields,
+                "csv": (__import__("io").BytesIO(b"external_id\nc1\n"), "a.csv"),
+            },
+            content_type="multipart/form-data",
+            follow_redirects=True,
+        )
+        assert words in response.get_data(as_text=True), fields
+    with app.app_context():
+        assert db.session.query(Campaign).count() == 0
+
+
+def test_a_repeating_campaign_runs_again_on_its_cron(app, customers, clock):
+    with app.app_context():
+        segment = service.create_segment(
+            db.session, name="Italians", locales=["it"], phone_prefix="+39", actor=Actor("t")
+        )
+        campaign = service.create_campaign(
+            db.session,
+            policy=app.extensions["callback_policy"],
+            flows=flows(),
+            actor=Actor("t"),
+            now=clock(),
+            name="Weekly",
+            purpose="a weekly reminder",
+            flow="campaign_notice",
+            starts_at=MORNING,
+            ends_at=MORNING + timedelta(days=20),
+            repeat_cron="0 10 * * MON",
+            segment_id=segment.id,
+        )
+        first = service.start(
+            db.session,
+            campaign,
+            policy=app.extensions["callback_policy"],
+            actor=Actor("t"),
+            now=clock(),
+        )
+        # Everyone answered; a week later the cron runs it again.
+        db.session.execute(sa.update(Callback).values(status=CallbackStatus.DONE))
+        clock.advance(timedelta(days=7).total_seconds())
+        ticked = service.tick(db.session, policy=app.extensions["callback_policy"], now=clock())
+        db.session.refresh(campaign)
+        assert (first, ticked["started"], campaign.runs, campaign.queued) == (3, 1, 2, 6)
+        assert campaign.status is CampaignStatus.RUNNING
