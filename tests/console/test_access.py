@@ -144,3 +144,16 @@ def test_the_audit_log_exports_as_csv(app):
     lines = response.get_data(as_text=True).strip().splitlines()
     assert lines[0].startswith("id,at,actor,action")
     assert len(lines) == 4 and all(",staff.created," in line for line in lines[1:])
+
+
+def test_a_complaints_markup_is_shown_as_text_in_the_console(app, client):
+    reference = client.post(
+        "/api/v1/complaints",
+        json={"phone": "+39 333 123 4567", "text": "<script>alert('x')</script> hello"},
+    ).get_json()["reference"]
+    agent = sign_in(app, "agent")
+
+    page = agent.get(f"/console/complaints/{reference}").get_data(as_text=True)
+
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; hello" in page
+    assert "<script>alert('x')</script>" not in page
