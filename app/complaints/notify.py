@@ -1,8 +1,9 @@
 """Sending the complainant's texts and emails from the outbox, each once.
 
 Texts go through the carrier from the official SMS number. Email goes through SMTP when SMTP_URL
-is set (smtp://user:password@host:587, STARTTLS; smtps:// for TLS from the start), and is written
-to the log otherwise, so that development and tests see what would have been sent.
+is set (smtp://user:password@host:587 with STARTTLS when the server offers it, and never a
+password without it; smtps:// for TLS from the start), and is written to the log otherwise, so
+that development and tests see what would have been sent.
 """
 
 from __future__ import annotations
@@ -33,11 +34,16 @@ def send_email(smtp_url: str | None, sender: str, to: str, subject: str, body: s
     message.set_content(body)
     secure = url.scheme == "smtps"
     client_class = smtplib.SMTP_SSL if secure else smtplib.SMTP
-    with client_class(
-        url.hostname or "localhost", url.port or (465 if secure else 587), timeout=20
-    ) as client:
-        if not secure:
+    port = url.port or (465 if secure else 587)
+    with client_class(url.hostname or "localhost", port, timeout=20) as client:
+        client.ehlo()
+        encrypted = secure
+        if not secure and client.has_extn("starttls"):  # encrypt whenever the server can
             client.starttls()
+            client.ehlo()
+            encrypted = True
+        if url.username and not encrypted:
+            raise smtplib.SMTPException("refusing to send the SMTP password unencrypted")
         if url.username:
             client.login(unquote(url.username), unquote(url.password or ""))
         client.send_message(message)

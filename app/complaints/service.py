@@ -478,6 +478,7 @@ def watch_deadlines(
             elif due <= soon and complaint.escalated_at is None:
                 complaint.escalated_at = now
                 counts["escalated"] += 1
+                _alert_supervisors(session, complaint, which, due, now=now)
                 record(
                     session,
                     actor=actor,
@@ -488,6 +489,33 @@ def watch_deadlines(
                 )
     session.commit()
     return counts
+
+
+def _alert_supervisors(
+    session: Session, complaint: Complaint, which: str, due: datetime, *, now: datetime
+) -> None:
+    """An email to every active supervisor: this complaint's deadline is near."""
+    from app.staff.models import Role, StaffUser
+
+    supervisors = session.scalars(
+        select(StaffUser.email).where(StaffUser.role == Role.SUPERVISOR, StaffUser.active.is_(True))
+    ).all()
+    deadline = which.replace("_", " ")
+    for email in supervisors:
+        session.add(
+            ComplaintMessage(
+                complaint_id=complaint.id,
+                channel="email",
+                to=email,
+                subject=f"Escalated: complaint {complaint.reference} ({complaint.department})",
+                body=(
+                    f"The {deadline} to complaint {complaint.reference} ({complaint.category}, "
+                    f"{complaint.department}) is due at {due.isoformat()} and has not been given. "
+                    f"Assigned to: {complaint.assigned_to or 'nobody'}."
+                ),
+                created_at=now,
+            )
+        )
 
 
 # ----- recurring problems -----

@@ -321,7 +321,11 @@ def complaints_page():  # type: ignore[no-untyped-def]
         now=_now(),
     )
     return render_template(
-        "console/complaints.html", rows=rows, statuses=list(ComplaintStatus), status=status
+        "console/complaints.html",
+        rows=rows,
+        statuses=list(ComplaintStatus),
+        status=status,
+        recurring=complaints.recurring(db.session, weeks=8, now=_now()),
     )
 
 

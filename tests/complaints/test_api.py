@@ -181,6 +181,20 @@ def test_waiting_for_the_customer_pauses_the_clocks(client, api, app, clock):
 def test_the_worker_escalates_before_a_deadline_and_records_the_breach(
     client, api, app, clock, caplog
 ):
+    from app.audit.service import Actor
+    from app.staff.models import Role
+    from app.staff.service import create_staff
+
+    with app.app_context():
+        create_staff(
+            db.session,
+            email="boss@bank.example",
+            name="Boss",
+            role=Role.SUPERVISOR,
+            password="a long enough password",
+            actor=Actor("test"),
+        )
+        db.session.commit()
     reference = complain(client).get_json()["reference"]
     due = datetime.fromisoformat(
         client.get(f"/api/v1/complaints/{reference}", query_string={"phone": PHONE}).get_json()[
@@ -205,6 +219,9 @@ def test_the_worker_escalates_before_a_deadline_and_records_the_breach(
     assert early == {"escalated": 0, "breached": 0}
     assert escalated == {"escalated": 1, "breached": 0} and again == {"escalated": 0, "breached": 0}
     assert breached == {"escalated": 0, "breached": 1} and twice == {"escalated": 0, "breached": 0}
+    with app.app_context():  # the supervisors hear of it by email
+        alerts = db.session.query(ComplaintMessage).filter_by(to="boss@bank.example").all()
+        assert [a.subject for a in alerts] == [f"Escalated: complaint {reference} (account_access)"]
     overdue = api.get("/api/v1/complaint-queue?overdue=true").get_json()
     assert [c["reference"] for c in overdue] == [reference]
     assert overdue[0]["escalated_at"] and overdue[0]["first_response_breached_at"]
@@ -254,3 +271,41 @@ def test_fraud_complaints_are_not_counted_as_spoofed_numbers(client, api):
 
     assert api.get("/api/v1/scam-reports/stats").get_json()["total"] == 0
     assert count_rows(client.application, ScamReport) == 1
+
+
+def test_emails_go_through_smtp_when_it_is_configured(client, app, clock, simulator):
+    from aiosmtpd.controller import Controller
+
+    received = []
+
+    class Inbox:
+        async def handle_DATA(self, server, session, envelope):
+            received.append((envelope.rcpt_tos, envelope.content.decode()))
+            return "250 OK"
+
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Inbox(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        reference = complain(client, email="giulia@example.com").get_json()["reference"]
+        with app.app_context():
+            sent = send_messages(
+                db.session,
+                telephony=telephony_for(app),
+                smtp_url=f"smtp://127.0.0.1:{port}",
+                mail_from="complaints@bank.example",
+                now=clock(),
+            )
+        with app.app_context():
+            errors = [m.error for m in db.session.query(ComplaintMessage)]
+    finally:
+        controller.stop()
+
+    assert sent == 2, errors
+    ((recipients, content),) = received
+    assert recipients == ["giulia@example.com"]
+    assert f"Subject: Your complaint {reference}" in content

@@ -157,3 +157,14 @@ def test_a_complaints_markup_is_shown_as_text_in_the_console(app, client):
 
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; hello" in page
     assert "<script>alert('x')</script>" not in page
+
+
+def test_supervisors_see_the_recurring_problems(app, client):
+    for text in ("Charged me twice for coffee", "Charged me twice again"):
+        client.post(
+            "/api/v1/complaints",
+            json={"phone": "+39 333 123 4567", "text": text, "category": "payments"},
+        )
+    page = sign_in(app, "supervisor").get("/console/complaints").get_data(as_text=True)
+
+    assert "<td>charged me twice</td><td>2</td>" in page
