@@ -162,7 +162,7 @@ def recent_calls_to(session: Session, number: str, *, now: datetime) -> list[Cal
 # ----- reports -----
 
 
-def _new_reference() -> str:
+def new_report_reference() -> str:
     chars = "".join(secrets.choice(_ALPHABET) for _ in range(8))
     return f"RPT-{chars[:4]}-{chars[4:]}"
 
@@ -211,7 +211,7 @@ def file_report(
     )
     report = ScamReport(
         id=uuid.uuid4(),
-        reference=_new_reference(),
+        reference=new_report_reference(),
         reported_number=reported,
         number_official=official,
         called_at=called_at,

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.audit.service import Actor, record
 from app.authenticity.models import ReportChannel, ScamReport
-from app.authenticity.service import _new_reference as new_report_reference
+from app.authenticity.service import new_report_reference
 from app.callbacks.models import Callback
 from app.complaints import references, texts
 from app.complaints.models import (

@@ -21,6 +21,8 @@ from app.complaints.models import Complaint, ComplaintStatus
 from app.telephony.models import Call, CallStatus
 from app.verification.models import AttemptResult, VerificationAttempt
 
+SATISFACTION_SAMPLE = 5000
+
 
 def snapshot(session: Session, *, now: datetime) -> dict[str, Any]:
     day = now - timedelta(hours=24)
@@ -65,7 +67,14 @@ def snapshot(session: Session, *, now: datetime) -> dict[str, Any]:
     )
     ended = sum(attempts.values())
     scores = []
-    for (variables,) in session.execute(select(Call.variables).where(Call.created_at >= day)):
+    # The newest answers of the day (a sample bounded in size: the page refreshes every few s).
+    answered = (
+        select(Call.variables)
+        .where(Call.created_at >= day, Call.answered_at.is_not(None))
+        .order_by(Call.created_at.desc())
+        .limit(SATISFACTION_SAMPLE)
+    )
+    for (variables,) in session.execute(answered):
         value = str((variables or {}).get("satisfaction") or "")
         if value.isdigit() and 1 <= int(value) <= 5:
             scores.append(int(value))
