@@ -5,6 +5,13 @@ from __future__ import annotations
 from app.errors import InvalidInput
 
 SUPPORTED_LOCALES = ("en", "it", "pl", "zh")
+#: The Babel locale each language is formatted in (dates, amounts).
+BABEL_LOCALES = {"en": "en_GB", "it": "it_IT", "pl": "pl_PL", "zh": "zh_Hans_CN"}
+
+
+def babel_locale(locale: str) -> str:
+    return BABEL_LOCALES.get(locale, "en_GB")
+
 
 # Regions whose people expect a language other than English from us.
 _REGION_LOCALES = {

@@ -6,7 +6,6 @@ to a customer, and every answer has the same keys whatever the number.
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta
@@ -20,17 +19,17 @@ from app.audit.service import Actor, record
 from app.authenticity import texts
 from app.authenticity.models import ASKED_FOR, ReportChannel, ReportStatus, ScamReport
 from app.errors import InvalidInput, NotFound
+from app.locales import babel_locale
 from app.numbers.models import NumberPurpose, OfficialNumber
 from app.phones import parse_phone, read_phone
+from app.references import readable_reference
 from app.telephony.models import Call, CallDirection, CallStatus
 
-_BABEL = {"en": "en_GB", "it": "it_IT", "pl": "pl_PL", "zh": "zh_Hans_CN"}
 REFERENCE_WINDOW = timedelta(hours=24)
-_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 
 def _date(moment: datetime | None, locale: str) -> str:
-    return format_date(moment, "long", locale=_BABEL.get(locale, "en_GB")) if moment else ""
+    return format_date(moment, "long", locale=babel_locale(locale)) if moment else ""
 
 
 def lookup(
@@ -163,8 +162,7 @@ def recent_calls_to(session: Session, number: str, *, now: datetime) -> list[Cal
 
 
 def new_report_reference() -> str:
-    chars = "".join(secrets.choice(_ALPHABET) for _ in range(8))
-    return f"RPT-{chars[:4]}-{chars[4:]}"
+    return readable_reference("RPT")
 
 
 def file_report(

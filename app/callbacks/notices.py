@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.audit.service import Actor, record
+from app.audit.service import Actor
 from app.callbacks.messages import UNREACHABLE_NOTICE
 from app.callbacks.models import Callback
 from app.customers.models import Customer
-from app.telephony.calls import hotline_number, sms_sender
-from app.telephony.carrier import Telephony, TelephonyError
-
-log = logging.getLogger(__name__)
+from app.telephony.calls import Text, hotline_number, send_texts, sms_sender
+from app.telephony.carrier import Telephony
 
 
 def send_notices(session: Session, *, telephony: Telephony, company: str, now: datetime) -> int:
@@ -35,28 +32,15 @@ def send_notices(session: Session, *, telephony: Telephony, company: str, now: d
     for callback in due:
         callback.notice_sent_at = now
     session.commit()
-    sent = 0
+    texts = []
     for callback in due:
         customer = session.get_one(Customer, callback.customer_id)
         body = UNREACHABLE_NOTICE.get(customer.locale, UNREACHABLE_NOTICE["en"]).format(
             company=company, number=callback_number
         )
-        try:
-            telephony.send_sms(to=callback.to_number, from_=sender, body=body)
-        except TelephonyError as exc:
-            log.warning(
-                "notice not sent",
-                extra={"callback_id": str(callback.id), "error": type(exc).__name__},
-            )
-            continue
-        record(
-            session,
-            actor=Actor("worker:notices"),
-            action="callback.notice_sent",
-            subject_type="callback",
-            subject_id=callback.id,
-            changes={"to": callback.to_number},
+        texts.append(
+            Text(callback.to_number, body, "callback.notice_sent", "callback", callback.id)
         )
-        sent += 1
-    session.commit()
-    return sent
+    return send_texts(
+        session, telephony=telephony, sender=sender, texts=texts, actor=Actor("worker:notices")
+    )

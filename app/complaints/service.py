@@ -28,12 +28,12 @@ from app.complaints.models import (
 from app.complaints.policy import CATEGORIES, ComplaintsPolicy
 from app.customers.models import Customer
 from app.errors import Conflict, InvalidInput, NotFound
+from app.locales import babel_locale
 from app.phones import parse_phone
 from app.telephony.models import Call, CallDirection
 
 MAX_TEXT = 5000
 _EMAIL = re.compile(r"^[^@\s<>]{1,64}@[^@\s<>]{1,190}\.[A-Za-z]{2,}$")
-_BABEL = {"en": "en_GB", "it": "it_IT", "pl": "pl_PL", "zh": "zh_Hans_CN"}
 #: Status changes the customer hears about (by text, and email when they gave one).
 NOTIFIED = {
     ComplaintStatus.ACKNOWLEDGED,
@@ -52,7 +52,7 @@ ALLOWED = {
 
 
 def due_date(moment: datetime, locale: str, policy: ComplaintsPolicy) -> str:
-    return format_date(moment.astimezone(policy.zone), "long", locale=_BABEL.get(locale, "en_GB"))
+    return format_date(moment.astimezone(policy.zone), "long", locale=babel_locale(locale))
 
 
 def _clean_text(text: object) -> str:

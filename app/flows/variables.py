@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency
 
-_BABEL_LOCALES = {"en": "en_GB", "it": "it_IT", "pl": "pl_PL", "zh": "zh_Hans_CN"}
+from app.locales import babel_locale as babel_locale_of
+
 # Spoken dates: day, month name and time; Babel localizes the month and the order.
 _DATE_PATTERNS = {
     "en": "d MMMM 'at' HH:mm",
@@ -40,7 +41,7 @@ def render(template: str, locale: str, values: dict[str, Any], *, time_zone: str
 
 
 def localize(values: dict[str, Any], locale: str, *, time_zone: str | None) -> dict[str, str]:
-    babel_locale = _BABEL_LOCALES.get(locale, "en_GB")
+    babel_locale = babel_locale_of(locale)
     out: dict[str, str] = {}
     for key, value in values.items():
         if value is None:

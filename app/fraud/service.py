@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import secrets
 from datetime import datetime
 
 from sqlalchemy import select
@@ -15,10 +13,9 @@ from app.customers.models import Customer
 from app.errors import NotFound
 from app.fraud.messages import receipt
 from app.fraud.models import FraudCase
-from app.telephony.calls import hotline_number, sms_sender
-from app.telephony.carrier import Telephony, TelephonyError
-
-log = logging.getLogger(__name__)
+from app.references import readable_reference
+from app.telephony.calls import Text, hotline_number, send_texts, sms_sender
+from app.telephony.carrier import Telephony
 
 #: What the core system is asked to do when the customer says it was not them.
 ACTIONS = {
@@ -28,12 +25,6 @@ ACTIONS = {
     EventType.ACCOUNT_CHANGE: "block_account_change",
     EventType.CAMPAIGN: "review",
 }
-_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out on the phone
-
-
-def new_reference() -> str:
-    chars = "".join(secrets.choice(_ALPHABET) for _ in range(8))
-    return f"FRD-{chars[:4]}-{chars[4:]}"
 
 
 def open_case(
@@ -44,7 +35,7 @@ def open_case(
     if existing is not None:
         return existing
     case = FraudCase(
-        reference=new_reference(),
+        reference=readable_reference("FRD"),
         customer_id=callback.customer_id,
         callback_id=callback.id,
         call_id=call_id,
@@ -95,7 +86,7 @@ def send_receipts(session: Session, *, telephony: Telephony, company: str, now: 
     for case in due:
         case.receipt_sent_at = now
     session.commit()
-    sent = 0
+    texts = []
     for case in due:
         customer = session.get_one(Customer, case.customer_id)
         body = receipt(
@@ -105,22 +96,9 @@ def send_receipts(session: Session, *, telephony: Telephony, company: str, now: 
             reference=case.reference,
             number=callback_number,
         )
-        try:
-            telephony.send_sms(to=case.receipt_to, from_=sender, body=body)
-        except TelephonyError as exc:
-            log.warning(
-                "fraud receipt not sent",
-                extra={"case": case.reference, "error": type(exc).__name__},
-            )
-            continue
-        record(
-            session,
-            actor=Actor("worker:receipts"),
-            action="fraud_case.receipt_sent",
-            subject_type="fraud_case",
-            subject_id=case.reference,
-            changes={"to": case.receipt_to},
+        texts.append(
+            Text(case.receipt_to, body, "fraud_case.receipt_sent", "fraud_case", case.reference)
         )
-        sent += 1
-    session.commit()
-    return sent
+    return send_texts(
+        session, telephony=telephony, sender=sender, texts=texts, actor=Actor("worker:receipts")
+    )
