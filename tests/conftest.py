@@ -20,6 +20,7 @@ from app import create_app
 from app.database import Base
 from app.extensions import db
 from tests.support import API_KEY, ApiClient
+from tests.twiml_schema import check_twiml_response
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "DATABASE_URL_TEST", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -35,7 +36,9 @@ def postgres_required() -> bool:
 
 
 def make_app(database_url: str, **settings: Any) -> Flask:
-    return create_app({"SQLALCHEMY_DATABASE_URI": database_url, "API_KEYS": (API_KEY,), **settings})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "API_KEYS": (API_KEY,), **settings})
+    app.after_request(check_twiml_response)
+    return app
 
 
 def migrate_to_head(database_url: str) -> None:

@@ -1,5 +1,5 @@
 """A stand-in for api.twilio.com on loopback, checking every request against Twilio's own OpenAPI
-description (../shared/twilio-openapi, MIT, from twilio/twilio-oai)."""
+description (third_party/twilio-openapi, MIT, from twilio/twilio-oai)."""
 
 from __future__ import annotations
 
@@ -19,10 +19,13 @@ from openapi_core import Config, OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest
 from werkzeug.serving import make_server
 
-# shared/ lies beside the checkout (as in CI); TWILIO_OPENAPI_SPEC points elsewhere.
+# Shipped with the project (MIT, see its README); TWILIO_OPENAPI_SPEC points at another copy.
 SPEC = Path(
     os.environ.get("TWILIO_OPENAPI_SPEC")
-    or Path(__file__).resolve().parents[3] / "shared" / "twilio-openapi" / "twilio_api_v2010.json"
+    or Path(__file__).resolve().parents[2]
+    / "third_party"
+    / "twilio-openapi"
+    / "twilio_api_v2010.json"
 )
 
 
@@ -45,7 +48,7 @@ TWILIO_FORMATS: dict[str, Any] = {
 def load_spec() -> OpenAPI:
     if not SPEC.exists():
         raise FileNotFoundError(
-            f"Twilio's OpenAPI description is not at {SPEC}: put shared/ beside the checkout "
+            f"Twilio's OpenAPI description is not at {SPEC}: restore third_party/twilio-openapi "
             "or set TWILIO_OPENAPI_SPEC"
         )
     config = Config(
