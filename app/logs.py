@@ -57,3 +57,5 @@ def configure_logging(level: str) -> None:
     # The apscheduler and werkzeug loggers are chatty at INFO; their warnings still come through.
     logging.getLogger("apscheduler").setLevel(max(logging.WARNING, root.level))
     logging.getLogger("werkzeug").setLevel(max(logging.WARNING, root.level))
+    # The twilio package logs every request's parameters (To, From, Body) at INFO: personal data.
+    logging.getLogger("twilio").setLevel(max(logging.WARNING, root.level))

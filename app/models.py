@@ -17,7 +17,7 @@ from app.complaints.models import Complaint, ComplaintMessage, ComplaintNote
 from app.customers.models import Customer
 from app.fraud.models import FraudCase
 from app.numbers.models import NumberPurpose, OfficialNumber
-from app.staff.models import StaffUser
+from app.staff.models import StaffSession, StaffUser
 from app.telephony.models import Call, CallEvent, CallTurn, SimulatorCall
 from app.verification.models import (
     AppCode,
@@ -53,6 +53,7 @@ __all__ = [
     "ScamReport",
     "Segment",
     "SimulatorCall",
+    "StaffSession",
     "StaffUser",
     "VerificationAttempt",
     "VerificationLock",

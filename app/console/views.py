@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,7 +19,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -67,7 +67,7 @@ bp = Blueprint("console", __name__, url_prefix="/console")
 def _context() -> dict[str, Any]:
     return {
         "csrf_token": csrf_token,
-        "staff": current_staff() if "staff_id" in (g.get("_s") or {}) or True else None,
+        "staff": current_staff(),
     }
 
 
@@ -100,8 +100,8 @@ def login():  # type: ignore[no-untyped-def]
     if user is None:
         db.session.rollback()
         return render_template("console/login.html", error="Wrong email or password."), 401
-    db.session.commit()
     sign_in(user)
+    db.session.commit()
     target = request.args.get("next") or ""
     return redirect(target if target.startswith("/console") else url_for("console.dashboard"))
 
@@ -123,7 +123,7 @@ def dashboard():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/live")
-@require(READ)
+@require(READ, background=True)
 def live():  # type: ignore[no-untyped-def]
     return render_template("console/_live.html", data=snapshot(db.session, now=_now()))
 
@@ -235,7 +235,7 @@ def campaign(campaign_id: uuid.UUID):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/campaigns/<uuid:campaign_id>/progress")
-@require(READ)
+@require(READ, background=True)
 def campaign_progress(campaign_id: uuid.UUID):  # type: ignore[no-untyped-def]
     item = campaigns.get(db.session, campaign_id)
     return render_template(
@@ -540,6 +540,13 @@ def audit():  # type: ignore[no-untyped-def]
     return render_template("console/audit.html", rows=_audit_rows(), args=request.args)
 
 
+def spreadsheet_safe(value: object) -> str:
+    """A cell a spreadsheet shows as text: one starting like a formula gets a leading quote."""
+    # OWASP's CSV injection advice: =, +, -, @, tab and carriage return start a formula.
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 @bp.get("/audit.csv")
 @require(READ)
 def audit_csv():  # type: ignore[no-untyped-def]
@@ -553,12 +560,12 @@ def audit_csv():  # type: ignore[no-untyped-def]
             [
                 row.id,
                 row.occurred_at.isoformat(),
-                row.actor,
-                row.action,
-                row.subject_type,
-                row.subject_id,
-                row.changes,
-                row.request_id or "",
+                *map(
+                    spreadsheet_safe,
+                    (row.actor, row.action, row.subject_type, row.subject_id),
+                ),
+                spreadsheet_safe(json.dumps(row.changes, ensure_ascii=False, default=str)),
+                spreadsheet_safe(row.request_id),
             ]
         )
     return Response(

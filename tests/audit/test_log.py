@@ -76,3 +76,16 @@ def test_the_database_refuses_to_rewrite_or_delete_history(api, app, statement):
     log = api.get("/api/v1/audit-events").get_json()
     assert len(log) == 1
     assert log[0]["actor"].startswith("api_key:")
+
+
+def test_postgresql_refuses_to_truncate_history(api, app, database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has no TRUNCATE; its DELETE is refused above")
+    api.post("/api/v1/customers", json={"external_id": "a", "phone": "+48601234567"})
+
+    with app.app_context():
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+            db.session.execute(sa.text("TRUNCATE audit_events"))
+        db.session.rollback()
+
+    assert len(api.get("/api/v1/audit-events").get_json()) == 1

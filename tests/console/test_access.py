@@ -121,6 +121,51 @@ def test_an_idle_session_expires(app, monkeypatch):
     assert client.get("/console/").status_code == 302
 
 
+def test_signing_out_revokes_every_copy_of_the_session(app):
+    client = sign_in(app, "auditor")
+    copy = app.test_client()
+    copy.set_cookie("session", client.get_cookie("session").value)
+    assert copy.get("/console/").status_code == 200  # a copied cookie works while signed in
+
+    client.post("/console/logout", data={"csrf_token": client.csrf})
+
+    assert client.get("/console/").status_code == 302
+    assert copy.get("/console/").status_code == 302
+    assert copy.get("/console/live").status_code == 302
+    with app.app_context():
+        from app.audit.models import AuditEvent
+
+        actions = db.session.scalars(
+            db.select(AuditEvent.action).where(AuditEvent.action.startswith("console."))
+        ).all()
+    assert actions == ["console.signed_in", "console.signed_out"]
+
+
+def test_the_dashboards_refresh_does_not_keep_a_session_alive(app, monkeypatch):
+    client = sign_in(app, "auditor")
+    start = time.time()
+
+    monkeypatch.setattr(time, "time", lambda: start + 20 * 60)
+    assert client.get("/console/live").status_code == 200  # the dashboard polls
+    monkeypatch.setattr(time, "time", lambda: start + 29 * 60)
+    assert client.get("/console/live").status_code == 200
+
+    monkeypatch.setattr(time, "time", lambda: start + 31 * 60)
+    assert client.get("/console/live").status_code == 302
+    assert client.get("/console/").status_code == 302
+
+
+def test_a_person_using_the_console_stays_signed_in(app, monkeypatch):
+    client = sign_in(app, "auditor")
+    start = time.time()
+
+    monkeypatch.setattr(time, "time", lambda: start + 20 * 60)
+    assert client.get("/console/").status_code == 200  # a person clicks
+    monkeypatch.setattr(time, "time", lambda: start + 45 * 60)
+
+    assert client.get("/console/").status_code == 200
+
+
 def test_the_first_supervisor_is_made_at_the_command_line(app):
     result = app.test_cli_runner().invoke(
         args=["staff", "create", "boss@bank.example", "--name", "Boss", "--password-stdin"],
@@ -144,6 +189,34 @@ def test_the_audit_log_exports_as_csv(app):
     lines = response.get_data(as_text=True).strip().splitlines()
     assert lines[0].startswith("id,at,actor,action")
     assert len(lines) == 4 and all(",staff.created," in line for line in lines[1:])
+
+
+def test_the_audit_csv_never_hands_a_spreadsheet_a_formula(app):
+    from app.audit.service import Actor, record
+
+    with app.app_context():
+        record(
+            db.session,
+            actor=Actor("@SUM(1+1)"),
+            action="callback.created",
+            subject_type="callback",
+            subject_id='=HYPERLINK("http://evil.example","click")',
+            changes={"note": "+1 415 555 0100"},
+        )
+        db.session.commit()
+    client = sign_in(app, "auditor")
+
+    import csv
+    import io
+
+    rows = list(
+        csv.DictReader(io.StringIO(client.get("/console/audit.csv").get_data(as_text=True)))
+    )
+    row = next(r for r in rows if r["action"] == "callback.created")
+
+    assert row["subject_id"] == '\'=HYPERLINK("http://evil.example","click")'
+    assert row["actor"] == "'@SUM(1+1)"
+    assert not any(value[:1] in "=+-@" for r in rows for value in r.values() if value)
 
 
 def test_a_complaints_markup_is_shown_as_text_in_the_console(app, client):

@@ -55,6 +55,33 @@ def test_texts_and_hang_ups_send_what_twilio_documents(fake, twilio):
     assert fake.last(f"/Calls/CA{'b' * 32}.json").form["Status"] == ["completed"]
 
 
+def test_no_number_or_text_reaches_the_info_logs(fake, twilio):
+    import logging
+    from datetime import UTC, datetime
+
+    from app.logs import configure_logging
+
+    class Keep(logging.Handler):
+        lines: list[str] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.lines.append(record.getMessage())
+
+    configure_logging("INFO")
+    keep = Keep(logging.INFO)
+    logging.getLogger().addHandler(keep)
+    try:
+        twilio.place_call(CALL)
+        twilio.send_sms(to="+393331234567", from_="+14155550103", body="Receipt 482197")
+        twilio.calls_to("+393331234567", datetime(2026, 11, 30, tzinfo=UTC))
+    finally:
+        logging.getLogger().removeHandler(keep)
+
+    assert fake.violations == []
+    assert fake.last("/Messages.json").form["To"] == ["+393331234567"]  # the requests were made
+    assert not [line for line in keep.lines if "393331234567" in line or "482197" in line]
+
+
 def test_the_fake_refuses_what_twilio_would_refuse(fake):
     # The validation is real: a request outside the spec is caught (so the tests above can fail).
     import requests
