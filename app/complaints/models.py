@@ -54,6 +54,9 @@ class Complaint(Base):
         enum_by_value(ComplaintStatus, "complaint_status"), default=ComplaintStatus.NEW
     )
     assigned_to: Mapped[str | None] = mapped_column(String(120))
+    # The reference of one of our calls as the complainant gave it (linked below only if it
+    # matches a call to their number; the public is never told whether it did).
+    call_reference: Mapped[str | None] = mapped_column(String(12))
     # What the complaint is about, when known: one of our calls (by its reference) or a callback.
     about_call_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("calls.id", ondelete="SET NULL")

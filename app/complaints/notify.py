@@ -24,9 +24,17 @@ from app.telephony.carrier import Telephony, TelephonyError
 log = logging.getLogger(__name__)
 
 
+def masked_address(address: str) -> str:
+    """someone@example.com -> s***@example.com: enough to tell messages apart in a log."""
+    name, _, domain = address.partition("@")
+    return f"{name[:1]}***@{domain}"
+
+
 def send_email(smtp_url: str | None, sender: str, to: str, subject: str, body: str) -> None:
     if not smtp_url:
-        log.info("email (no SMTP_URL: logged, not sent)", extra={"to": to, "subject": subject})
+        # Development without SMTP: say that an email would go, without the address at INFO.
+        log.info("email (no SMTP_URL: not sent)", extra={"to": masked_address(to)})
+        log.debug("email not sent", extra={"to": to, "subject": subject, "body": body})
         return
     url = urlparse(smtp_url)
     message = EmailMessage()

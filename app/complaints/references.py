@@ -30,7 +30,7 @@ _KEYPAD = {
         for ch in letters
     },
 }
-_SHAPE = re.compile(rf"^C-?([{ALPHABET}]{{4}})-?([{ALPHABET}]{{2}})$")
+_SHAPE = re.compile(rf"^(?:C-?)?([{ALPHABET}]{{4}})-?([{ALPHABET}]{{2}})$")  # "C-" may be left out
 
 
 def check_character(body: str) -> str:

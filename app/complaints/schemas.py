@@ -71,7 +71,12 @@ class ComplaintStaff(ma.Schema):
     customer_id = ma.fields.UUID(allow_none=True)
     assigned_to = ma.fields.String(allow_none=True)
     text = ma.fields.String()
-    about_call_id = ma.fields.UUID(allow_none=True)
+    call_reference = ma.fields.String(
+        allow_none=True, metadata={"description": "as the complainant gave it"}
+    )
+    about_call_id = ma.fields.UUID(
+        allow_none=True, metadata={"description": "our call with that reference to their phone"}
+    )
     callback_id = ma.fields.UUID(allow_none=True)
     call_id = ma.fields.UUID(allow_none=True)
     recording_url = ma.fields.String(allow_none=True)

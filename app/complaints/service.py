@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from babel.dates import format_date
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -33,6 +33,8 @@ from app.phones import parse_phone
 from app.telephony.models import Call, CallDirection
 
 MAX_TEXT = 5000
+#: Receipts of complaints that anyone may file, per recipient in 24 hours.
+ACKNOWLEDGEMENTS_PER_DAY = {"sms": 3, "email": 1}
 _EMAIL = re.compile(r"^[^@\s<>]{1,64}@[^@\s<>]{1,190}\.[A-Za-z]{2,}$")
 #: Status changes the customer hears about (by text, and email when they gave one).
 NOTIFIED = {
@@ -95,27 +97,32 @@ def file_complaint(
         )
     if email is not None and (len(email) > 254 or not _EMAIL.match(email.strip())):
         raise InvalidInput("email: not an email address", field="email", code="invalid")
-    about_call = None
-    if call_reference:
-        ref = "".join(str(call_reference).split())
-        about_call = session.scalar(
+    # What the complaint is about. Whether a reference or a callback matches is never said back:
+    # this public door must not tell anyone which calls we made to which number.
+    reference_given = _call_reference(call_reference)
+    about_call = (
+        session.scalar(
             select(Call)
             .where(
                 Call.direction == CallDirection.OUTBOUND,
-                Call.reference == ref,
+                Call.reference == reference_given,
                 Call.to_number == number,
+                Call.sid.is_not(None),
             )
             .order_by(Call.created_at.desc())
             .limit(1)
         )
-        if about_call is None:
-            raise InvalidInput(
-                "call_reference: we made no call with this reference to this phone number",
-                field="call_reference",
-                code="unknown",
-            )
-    if callback_id is not None and session.get(Callback, callback_id) is None:
-        raise InvalidInput("callback_id: no such callback", field="callback_id", code="unknown")
+        if reference_given
+        else None
+    )
+    if (
+        callback_id is not None
+        and session.scalar(
+            select(Callback.id).where(Callback.id == callback_id, Callback.to_number == number)
+        )
+        is None
+    ):
+        callback_id = None
     routing = policy.route(category, body)
     customer_id = session.scalar(select(Customer.id).where(Customer.phone == number).limit(1))
     complaint = Complaint(
@@ -129,6 +136,7 @@ def file_complaint(
         text=body,
         channel=channel,
         locale=locale,
+        call_reference=reference_given,
         about_call_id=about_call.id if about_call else None,
         callback_id=callback_id or (about_call.callback_id if about_call else None),
         call_id=call_id,
@@ -191,19 +199,82 @@ def file_complaint(
             company=company, reference=complaint.reference, due=due
         ),
         now=now,
+        unsolicited=actor,
     )
     return complaint
 
 
-def _tell(session: Session, complaint: Complaint, body: str, *, now: datetime) -> None:
-    """Queue a text (and an email, if we have an address) for the worker to send once."""
-    subject = texts.pick(texts.SUBJECT, complaint.locale).format(reference=complaint.reference)
-    session.add(
-        ComplaintMessage(
-            complaint_id=complaint.id, channel="sms", to=complaint.phone, body=body, created_at=now
+def _call_reference(raw: object) -> str | None:
+    """The 6 digits of one of our calls' references as typed (spaces and dashes ignored)."""
+    if raw is None or raw == "":
+        return None
+    text = "".join(ch for ch in str(raw) if ch not in " -")
+    if not (len(text) == 6 and text.isascii() and text.isdigit()):
+        raise InvalidInput(
+            "call_reference: our calls' references have 6 digits", field="call_reference"
+        )
+    return text
+
+
+def _recipient_allows(session: Session, channel: str, to: str, *, now: datetime) -> bool:
+    """May a complaint filed by anyone send this recipient one more acknowledgement?
+
+    Anyone can type any number or address into a complaint, so acknowledgements are capped per
+    recipient (texts: SMS pumping; e-mails: no address is confirmed, so at most one a day).
+    """
+    if session.get_bind().dialect.name == "postgresql":  # overlapping filings count one by one
+        session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(f"ack:{to}", 0))))
+    sent = session.scalar(
+        select(func.count())
+        .select_from(ComplaintMessage)
+        .where(
+            ComplaintMessage.channel == channel,
+            ComplaintMessage.to == to,
+            ComplaintMessage.created_at > now - timedelta(days=1),
         )
     )
-    if complaint.email:
+    cap = ACKNOWLEDGEMENTS_PER_DAY[channel]
+    return (sent or 0) < cap
+
+
+def _tell(
+    session: Session,
+    complaint: Complaint,
+    body: str,
+    *,
+    now: datetime,
+    unsolicited: Actor | None = None,
+) -> None:
+    """Queue a text (and an email, if we have an address) for the worker to send once.
+
+    An unsolicited message (the receipt of a complaint anyone may file, naming any recipient)
+    goes only while the recipient's daily cap allows; what is held back is audited."""
+    subject = texts.pick(texts.SUBJECT, complaint.locale).format(reference=complaint.reference)
+    held = [
+        channel
+        for channel, to in (("sms", complaint.phone), ("email", complaint.email))
+        if to and unsolicited is not None and not _recipient_allows(session, channel, to, now=now)
+    ]
+    if held and unsolicited is not None:
+        record(
+            session,
+            actor=unsolicited,
+            action="complaint.receipt_held",
+            subject_type="complaint",
+            subject_id=complaint.reference,
+            changes={"channels": held, "reason": "recipient's daily cap"},
+        )
+    if "sms" not in held:
+        session.add(
+            ComplaintMessage(
+                complaint_id=complaint.id,
+                channel="sms",
+                to=complaint.phone,
+                body=body,
+                created_at=now,
+            )
+        )
+    if complaint.email and "email" not in held:
         session.add(
             ComplaintMessage(
                 complaint_id=complaint.id,

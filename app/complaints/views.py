@@ -12,7 +12,7 @@ from flask_smorest import Blueprint
 from app import clock
 from app.apikeys.auth import BEARER, current_actor, require_api_key
 from app.authenticity.views import request_locale
-from app.complaints import service
+from app.complaints import references, service
 from app.complaints.models import ComplaintChannel
 from app.complaints.schemas import (
     ComplaintCreated,
@@ -91,7 +91,9 @@ class ComplaintStatus(MethodView):
     def get(self, query: dict[str, Any], reference: str):
         """A complaint's status, by its reference and the phone number that filed it"""
         enforce("complaint_status:address", what="lookups from your address")
-        enforce("complaint_status:reference", reference.upper(), what="lookups of this reference")
+        canonical = references.normalize(reference)  # a malformed one is not found unlooked
+        if canonical:
+            enforce("complaint_status:reference", canonical, what="lookups of this reference")
         complaint = service.find_for_customer(db.session, reference, query["phone"])
         return service.public_view(complaint)
 

@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, g, render_template, request
 
 from app import clock
 from app.audit.service import Actor
-from app.complaints import service, texts
+from app.complaints import references, service, texts
 from app.complaints.models import ComplaintChannel
 from app.complaints.policy import CATEGORIES
 from app.errors import DomainError, InvalidInput, NotFound, RateLimited
@@ -83,7 +83,9 @@ def status():  # type: ignore[no-untyped-def]
     reference = (request.form.get("reference") or "").strip()
     try:
         enforce("complaint_status:address", what="lookups from your address")
-        enforce("complaint_status:reference", reference.upper() or "-", what="lookups")
+        canonical = references.normalize(reference)  # a malformed one is not found unlooked
+        if canonical:
+            enforce("complaint_status:reference", canonical, what="lookups")
         complaint = service.find_for_customer(
             db.session, reference, _with_region(request.form.get("phone"), locale)
         )

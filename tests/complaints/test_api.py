@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from app.audit.models import AuditEvent
 from app.authenticity.models import ScamReport
 from app.complaints import references
 from app.complaints.models import Complaint, ComplaintMessage
@@ -76,7 +77,7 @@ def test_the_status_is_found_only_with_the_phone_that_filed_it(client):
         ({"category": "lottery"}, "category"),
         ({"phone": "call me"}, "phone"),
         ({"email": "not-an-email"}, "email"),
-        ({"call_reference": "999999"}, "call_reference"),
+        ({"call_reference": "12ab"}, "call_reference"),
     ],
 )
 def test_bad_complaints_are_a_422_naming_the_field_and_nothing_is_filed(client, app, fields, field):
@@ -118,6 +119,101 @@ def test_a_complaint_about_one_of_our_calls_is_linked_by_its_reference(
 
     detail = api.get(f"/api/v1/complaint-queue/{body['reference']}").get_json()
     assert detail["about_call_id"] == str(placed.call.id)
+
+
+def test_the_intake_never_tells_whether_a_call_reference_is_ours(
+    client, api, app, simulator, customer
+):
+    placed = place(app, simulator, keys=["", "", ""])
+    wrong = "000000" if placed.call.reference != "000000" else "111111"
+
+    right_answer = complain(client, call_reference=placed.call.reference)
+    wrong_answer = complain(client, call_reference=wrong)
+    other_phone = complain(client, call_reference=placed.call.reference, phone="+39 333 765 4321")
+
+    assert right_answer.status_code == wrong_answer.status_code == other_phone.status_code == 201
+    shapes = {tuple(sorted(a.get_json())) for a in (right_answer, wrong_answer, other_phone)}
+    assert len(shapes) == 1
+    linked = [
+        api.get(f"/api/v1/complaint-queue/{a.get_json()['reference']}").get_json()
+        for a in (right_answer, wrong_answer, other_phone)
+    ]
+    # Staff see what was given, and the link only where it is the complainant's own call.
+    assert [d["call_reference"] for d in linked] == [
+        placed.call.reference,
+        wrong,
+        placed.call.reference,
+    ]
+    assert [d["about_call_id"] for d in linked] == [str(placed.call.id), None, None]
+
+
+def test_a_callback_is_linked_only_to_the_phone_it_called(client, api, customer, clock):
+    decided = api.post(
+        "/api/v1/events",
+        json={
+            "id": "reg-1",
+            "type": "registration",
+            "customer_external_id": customer["external_id"],
+            "occurred_at": clock().isoformat(),
+        },
+    ).get_json()
+    callback_id = decided["callback_id"]
+
+    own = complain(client, callback_id=callback_id).get_json()
+    stranger = complain(client, callback_id=callback_id, phone="+48 601 111 222").get_json()
+
+    assert api.get(f"/api/v1/complaint-queue/{own['reference']}").get_json()["callback_id"] == (
+        callback_id
+    )
+    assert (
+        api.get(f"/api/v1/complaint-queue/{stranger['reference']}").get_json()["callback_id"]
+        is None
+    )
+
+
+def test_status_lookups_are_limited_per_reference_however_it_is_spelled(client):
+    reference = complain(client).get_json()["reference"]  # C-XXXX-XX
+    body = reference.removeprefix("C-").replace("-", "")
+    spellings = [
+        reference,
+        reference.lower(),
+        body,
+        body.lower(),
+        f"C {body[:4]} {body[4:]}",
+        f"c-{body}",
+        f"C{body}",
+        f" {reference} ",
+        f"{body[:2]} {body[2:]}",
+        f"C-{body[:4].lower()}-{body[4:]}",
+        f"c {body}",
+    ]
+
+    answers = [
+        client.get(f"/api/v1/complaints/{s}", query_string={"phone": "+39 333 765 4321"})
+        for s in spellings
+    ]
+
+    assert [a.status_code for a in answers] == [404] * 10 + [429]
+
+
+def test_receipts_are_capped_per_recipient(client, app):
+    answers = [
+        complain(client, email="victim@example.com", text=f"Complaint number {n}") for n in range(5)
+    ]
+
+    assert [a.status_code for a in answers] == [201] * 5  # every complaint is still filed
+    with app.app_context():
+        sent = db.session.execute(db.select(ComplaintMessage.channel, ComplaintMessage.to)).all()
+        held = db.session.scalars(
+            db.select(AuditEvent.changes).where(AuditEvent.action == "complaint.receipt_held")
+        ).all()
+    assert sorted(channel for channel, _ in sent) == ["email", "sms", "sms", "sms"]
+    assert [h["channels"] for h in held] == [
+        ["email"],
+        ["email"],
+        ["sms", "email"],
+        ["sms", "email"],
+    ]
 
 
 def test_the_staff_workflow_is_audited_and_tells_the_customer_what_matters(
@@ -262,7 +358,9 @@ def test_emails_without_smtp_are_written_to_the_log(client, app, clock, simulato
             db.session, telephony=telephony_for(app), smtp_url=None, mail_from="x@y.z", now=clock()
         )
 
-    assert any(getattr(r, "to", None) == "someone@example.com" for r in caplog.records)
+    info = [r for r in caplog.records if r.levelno >= logging.INFO]
+    assert any(getattr(r, "to", None) == "s***@example.com" for r in info)
+    assert not any("someone@example.com" in str(r.__dict__) for r in info)
     assert re.search(r"C-\w{4}-\w{2}", simulator.messages[0]["body"])
 
 
