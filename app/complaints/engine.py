@@ -19,8 +19,13 @@ def _on_transcription(call: Call, *, session: Session, text: str) -> None:
     service.attach_transcription(session, call.id, text)
 
 
+def _on_transcription_failed(call: Call, *, session: Session) -> None:
+    service.transcription_failed(session, call.id, now=clock.now())
+
+
 def connect(app: Flask) -> None:
     calls.transcription_received.connect(_on_transcription, weak=False)
+    calls.transcription_failed.connect(_on_transcription_failed, weak=False)
 
 
 def ticks(app: Flask) -> dict[str, tuple[float, object]]:

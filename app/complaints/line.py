@@ -38,11 +38,19 @@ def file_complaint(session: Session, call: Call, values: dict[str, Any]) -> Acti
     variables = call.variables or {}
     policy = current_app.extensions["complaints_policy"]
     seconds = variables.get("recording_seconds")
+    recording_url = variables.get("recording_url")
+    # A caller who chose a category has complained even if they said nothing: the complaint is
+    # filed (and its clock runs) so that staff call them back, rather than losing it.
+    text = (
+        texts.pick(texts.PHONE_TEXT, call.locale).format(seconds=seconds or "?")
+        if recording_url
+        else texts.pick(texts.NO_MESSAGE_TEXT, call.locale)
+    )
     complaint = service.file_complaint(
         session,
         policy=policy,
         phone=call.from_number,
-        text=texts.pick(texts.PHONE_TEXT, call.locale).format(seconds=seconds or "?"),
+        text=text,
         category=CATEGORY_KEYS.get(str(variables.get("category_key")), "other"),
         channel=ComplaintChannel.PHONE,
         now=clock.now(),
@@ -50,11 +58,11 @@ def file_complaint(session: Session, call: Call, values: dict[str, Any]) -> Acti
         company=current_app.config["COMPANY_NAME"],
         locale=call.locale,
         call_id=call.id,
-        recording_url=variables.get("recording_url"),
-        recording_seconds=seconds,
+        recording_url=recording_url,
+        recording_seconds=seconds if recording_url else None,
     )
     return ActionResult(
-        "filed",
+        "filed" if recording_url else "no_message",
         {
             "complaint_reference": complaint.reference,
             "due": _in_every_language(

@@ -502,6 +502,35 @@ def attach_transcription(session: Session, call_id: uuid.UUID, text: str) -> Com
     return complaint
 
 
+def transcription_failed(
+    session: Session, call_id: uuid.UUID, *, now: datetime
+) -> Complaint | None:
+    """Twilio could not transcribe the recording: an internal note asks staff to listen to it."""
+    complaint = session.scalar(select(Complaint).where(Complaint.call_id == call_id))
+    if complaint is None:
+        return None
+    actor = Actor(f"call:{call_id}")
+    session.add(
+        ComplaintNote(
+            complaint_id=complaint.id,
+            author=actor.label,
+            to_customer=False,
+            text=texts.NOT_TRANSCRIBED.format(seconds=complaint.recording_seconds or "?"),
+            created_at=now,
+        )
+    )
+    complaint.updated_at = now
+    record(
+        session,
+        actor=actor,
+        action="complaint.transcription_failed",
+        subject_type="complaint",
+        subject_id=complaint.reference,
+        changes={"recording_seconds": complaint.recording_seconds},
+    )
+    return complaint
+
+
 # ----- the worker: escalation and breaches -----
 
 

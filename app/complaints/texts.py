@@ -73,6 +73,19 @@ PHONE_TEXT = {
     "zh": "（一段{seconds}秒的录音留言）",
 }
 
+#: A complaint from a caller who chose a category on the line but said nothing, twice.
+NO_MESSAGE_TEXT = {
+    "en": "(the caller chose this category but left no message: call them back to take the complaint)",
+    "it": "(chi ha chiamato ha scelto questa categoria ma non ha lasciato un messaggio: richiamarlo per raccogliere il reclamo)",
+    "pl": "(dzwoniący wybrał tę kategorię, ale nie zostawił wiadomości: oddzwonić, aby przyjąć reklamację)",
+    "zh": "（来电者选择了此类别，但没有留言：请回电记录投诉内容）",
+}
+
+#: The internal note on a complaint whose recording Twilio could not transcribe.
+NOT_TRANSCRIBED = (
+    "Twilio could not transcribe the recorded message ({seconds} s): listen to the recording."
+)
+
 
 def pick(texts: dict[str, str], locale: str) -> str:
     return texts.get(locale) or texts["en"]

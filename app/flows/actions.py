@@ -22,7 +22,7 @@ ACTION_NAMES: dict[str, tuple[str, ...]] = {
     "recent_call_to_caller": ("pending", "called", "none"),
     "continue_callback": ("continued", "unavailable"),
     "report_scam": ("filed",),
-    "file_complaint": ("filed", "no_number"),
+    "file_complaint": ("filed", "no_message", "no_number"),
     "complaint_status": ("found", "not_found"),
     "opt_out": ("done",),
 }

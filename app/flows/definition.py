@@ -36,7 +36,9 @@ NODE_TYPES: dict[str, dict[str, tuple[str, ...]]] = {
         "links": ("on_success", "on_failure"),
     },
     "branch": {"required": ("variable", "cases", "default"), "links": ("default",)},
-    "record": {"required": ("prompt", "next"), "links": ("next",)},
+    # Twilio calls a record's action only when something was recorded: a silent caller goes on
+    # with the next verb, which the engine makes a redirect to `on_silence`.
+    "record": {"required": ("prompt", "next", "on_silence"), "links": ("next", "on_silence")},
     "transfer": {"required": ("prompt", "to", "next"), "links": ("next",)},
     "outcome": {"required": ("value", "next"), "links": ("next",)},
     "action": {"required": ("action", "default"), "links": ("default",)},
@@ -55,6 +57,7 @@ OUTCOMES = {
     "no_input",
     "transferred",
     "recorded",
+    "no_message",  # a complaint filed without a recorded message: we call the caller back
     "informed",
     "reported",
     "opted_out",
@@ -85,6 +88,11 @@ VARIABLES = {
     # Campaigns:
     "campaign",
 }
+#: Twilio transcribes a <Record> only when the recording lasts at most two minutes.
+TRANSCRIBE_MAX_SECONDS = 120
+#: A record node's default and largest max_seconds (Twilio's maxLength; its own default is 3600).
+RECORD_DEFAULT_SECONDS = 120
+RECORD_MAX_SECONDS = 3600
 OPTIONAL_FIELDS = {
     "gather": (
         "digits",
@@ -287,6 +295,8 @@ def _check_node(
         tries = node.get("tries", 3)
         if not isinstance(tries, int) or not 1 <= tries <= 3:
             problems.append("tries must be 1 to 3 (codes are attempt-limited)")
+    if kind == "record":
+        problems += _record_problems(node)
     if kind == "branch":
         if not isinstance(node["cases"], dict) or not node["cases"]:
             problems.append("cases must map values to nodes")
@@ -323,6 +333,23 @@ def _check_node(
         if link not in nodes:
             problems.append(f"refers to a node that does not exist: {link!r}")
     return problems, links
+
+
+def _record_problems(node: dict[str, Any]) -> list[str]:
+    seconds = node.get("max_seconds", RECORD_DEFAULT_SECONDS)
+    transcribe = node.get("transcribe", False)
+    if not isinstance(transcribe, bool):
+        return ["transcribe must be true or false"]
+    whole = isinstance(seconds, int) and not isinstance(seconds, bool)
+    if not whole or not 2 <= seconds <= RECORD_MAX_SECONDS:
+        return [f"max_seconds must be a whole number from 2 to {RECORD_MAX_SECONDS}"]
+    if transcribe and seconds > TRANSCRIBE_MAX_SECONDS:
+        return [
+            f"max_seconds {seconds} with transcribe: Twilio transcribes only recordings of "
+            f"{TRANSCRIBE_MAX_SECONDS} seconds or less, so a longer message would never be "
+            f"transcribed; use max_seconds {TRANSCRIBE_MAX_SECONDS} or less"
+        ]
+    return []
 
 
 def _prompt_problems(prompt: Any) -> list[str]:

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from app.flows.definition import Flow
+from app.flows.definition import RECORD_DEFAULT_SECONDS, Flow
 from app.flows.prompts import NEVER_ASK, VOICES
 from app.flows.variables import render
 from app.telephony.models import Call, CallTurn
@@ -125,6 +125,9 @@ class FlowRun:
     def on_recording(self, node_name: str, recording_url: str, duration: str) -> VoiceResponse:
         node_name = self._known(node_name)
         node = self.flow.node(node_name)
+        if not recording_url:  # nothing was recorded after all: as if the caller said nothing
+            self._turn(node_name, "caller", "(no recording)")
+            return self._render(VoiceResponse(), node["on_silence"])
         self._remember("recording_url", recording_url)
         self._remember("recording_seconds", int(duration) if duration.isdigit() else None)
         self._turn(node_name, "caller", f"[recording, {duration or '?'} s]")
@@ -170,11 +173,14 @@ class FlowRun:
                 response.record(
                     action=self.urls.recorded(name),
                     method="POST",
-                    max_length=node.get("max_seconds", 120),
+                    max_length=node.get("max_seconds", RECORD_DEFAULT_SECONDS),
                     finish_on_key="#",
                     play_beep=True,
                     **transcription,
                 )
+                # Twilio requests the action only when something was recorded; after silence it
+                # goes on with the next verb, so the caller who said nothing is not hung up on.
+                response.redirect(self.urls.node(node["on_silence"]), method="POST")
                 return response
             elif kind == "transfer":
                 self._say(response, name, self.flow.prompt(node["prompt"]))

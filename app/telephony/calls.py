@@ -35,6 +35,9 @@ call_ended = Namespace().signal("call-ended")
 #: Sent when Twilio's transcription of a recording arrives: receivers get the call, `session`
 #: and `text` (the complaints domain keeps it on the complaint the recording made).
 transcription_received = Namespace().signal("transcription-received")
+#: Sent when Twilio reports that it could not transcribe a recording (too short, too long,
+#: nothing it could make out): receivers get the call and `session`.
+transcription_failed = Namespace().signal("transcription-failed")
 
 
 def new_reference() -> str:

@@ -50,6 +50,8 @@ NESTING = {
     "Dial": {"Number", "Client", "Conference", "Queue", "Sip"},
 }
 _MAX_VERBS = 500
+# Twilio's <Record transcribe> works on recordings over 2 seconds and at most 120 seconds long.
+TRANSCRIBED_SECONDS = (2, 120)
 
 
 class SimulatorError(RuntimeError):
@@ -62,9 +64,19 @@ class CalleeScript:
 
     answer: str = "human"
     keys: list[str] = field(default_factory=list)  # one entry per Gather; "" presses nothing
-    recording_seconds: int = 15
+    # Seconds spoken at each <Record>: one number for all, or one per <Record> in turn (the last
+    # repeats); 0 is silence, which Twilio answers by going on with the next verb.
+    recording_seconds: int | list[int] = 15
     dial_status: str = "completed"
-    transcription: str | None = None  # what Twilio's transcription of a recording would say
+    # What Twilio's transcription of a recording would say ("" when it makes out no words);
+    # None sends no transcription. Out of Twilio's range (over 2 s, at most 120 s) it fails.
+    transcription: str | None = None
+
+    def seconds_at_record(self, index: int) -> int:
+        """Seconds spoken at the index-th <Record> of the call."""
+        if isinstance(self.recording_seconds, int):
+            return self.recording_seconds
+        return self.recording_seconds[min(index, len(self.recording_seconds) - 1)]
 
     def __post_init__(self) -> None:
         if self.answer not in ANSWERS:
@@ -96,6 +108,7 @@ class SimulatedCall:
     placed_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     finished: threading.Event = field(default_factory=threading.Event)
     error: str | None = None
+    records: int = 0  # the <Record> verbs played so far
     # Webhooks Twilio sends after the call (a recording's transcription): (url, parameters).
     after: list[tuple[str, dict[str, str]]] = field(default_factory=list)
 
@@ -372,27 +385,7 @@ class SimulatorTelephony:
                             self._heard(call, child)
                     return _document(verbs[index:])
                 elif verb.tag == "Record":
-                    seconds = call.script.recording_seconds
-                    call.lines.append(Line("callee", f"speaks for {seconds} seconds"))
-                    call.seconds += seconds
-                    recording = {
-                        "RecordingUrl": f"https://simulator.invalid/recordings/{call.sid}",
-                        "RecordingDuration": str(seconds),
-                        "RecordingSid": "RE" + secrets.token_hex(16),
-                    }
-                    follow = (verb.get("action", ""), recording)
-                    if verb.get("transcribeCallback") and call.script.transcription:
-                        call.after.append(
-                            (
-                                verb.get("transcribeCallback", ""),
-                                {
-                                    **recording,
-                                    "TranscriptionSid": "TR" + secrets.token_hex(16),
-                                    "TranscriptionText": call.script.transcription,
-                                    "TranscriptionStatus": "completed",
-                                },
-                            )
-                        )
+                    follow = self._record(call, verb)
                 elif verb.tag == "Dial":
                     target = " ".join((child.text or "").strip() for child in verb)
                     call.lines.append(Line("carrier", f"connects to {target}"))
@@ -406,6 +399,46 @@ class SimulatorTelephony:
             url, extra = follow
             twiml = self._fetch(call, url, {**self._base(call), **extra})
         raise SimulatorError("the call went on for too many steps")
+
+    def _record(self, call: SimulatedCall, verb: ET.Element) -> tuple[str, dict[str, str]] | None:
+        """The callee speaks (or not); the action to request, or None to go on (silence)."""
+        spoken = call.script.seconds_at_record(call.records)
+        call.records += 1
+        if spoken <= 0:
+            # Twilio trims the silence, and an empty recording requests no action: the call
+            # goes on with the verb after <Record>.
+            call.lines.append(Line("callee", "says nothing"))
+            call.seconds += int(verb.get("timeout", "5"))
+            return None
+        seconds = min(spoken, int(verb.get("maxLength", "3600")))  # Twilio stops at maxLength
+        call.lines.append(Line("callee", f"speaks for {seconds} seconds"))
+        call.seconds += seconds
+        recording = {
+            "RecordingUrl": f"https://simulator.invalid/recordings/{call.sid}",
+            "RecordingDuration": str(seconds),
+            "RecordingSid": "RE" + secrets.token_hex(16),
+        }
+        if verb.get("transcribe") == "true" and verb.get("transcribeCallback"):
+            # Twilio transcribes recordings longer than 2 seconds and at most two minutes long.
+            if not TRANSCRIBED_SECONDS[0] < seconds <= TRANSCRIBED_SECONDS[1]:
+                text, status = "", "failed"
+            elif call.script.transcription is not None:
+                text, status = call.script.transcription, "completed"
+            else:
+                text, status = None, None
+            if status is not None:
+                call.after.append(
+                    (
+                        verb.get("transcribeCallback", ""),
+                        {
+                            **recording,
+                            "TranscriptionSid": "TR" + secrets.token_hex(16),
+                            "TranscriptionText": text or "",
+                            "TranscriptionStatus": status,
+                        },
+                    )
+                )
+        return verb.get("action", ""), recording
 
     def _heard(self, call: SimulatedCall, say: ET.Element) -> None:
         text = (say.text or "").strip()

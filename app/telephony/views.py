@@ -152,12 +152,15 @@ def call_recorded(call_id: uuid.UUID, node: str) -> Response:
 def call_transcribed(call_id: uuid.UUID, node: str) -> Response:
     """Twilio's transcription of a recording (it comes later, after the call)."""
     call = db.session.get(Call, call_id)
-    if call is None:
-        return Response(status=204)
-    text = request.form.get("TranscriptionText", "")
-    if request.form.get("TranscriptionStatus", "completed") == "completed" and text:
-        call.variables = {**(call.variables or {}), "transcribed": True}
+    if call is None or (call.variables or {}).get("transcription"):
+        return Response(status=204)  # unknown, or already heard (Twilio retries)
+    text = request.form.get("TranscriptionText", "").strip()
+    if request.form.get("TranscriptionStatus") == "completed" and text:
+        call.variables = {**(call.variables or {}), "transcription": "completed"}
         calls.transcription_received.send(call, session=db.session, text=text)
+    else:  # "failed", or nothing Twilio could make out: someone must listen to the recording
+        call.variables = {**(call.variables or {}), "transcription": "failed"}
+        calls.transcription_failed.send(call, session=db.session)
     db.session.commit()
     return Response(status=204)
 

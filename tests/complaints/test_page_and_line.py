@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from app.audit.models import AuditEvent
 from app.complaints import references, texts
-from app.complaints.models import Complaint, ComplaintChannel
+from app.complaints.models import Complaint, ComplaintChannel, ComplaintMessage, ComplaintNote
 from app.extensions import db
 from app.telephony.calls import CallUrls
 from app.telephony.models import Call
+from app.telephony.signatures import signature_for, signing_token
 from app.telephony.simulator import CalleeScript
 
 pytestmark = pytest.mark.usefixtures("lines", "clock")
@@ -75,7 +77,14 @@ def test_a_bad_web_complaint_is_refused_with_the_field_and_keeps_what_was_typed(
     assert 'value="+442079460123"' in response.get_data(as_text=True)
 
 
-def ring(app, simulator, caller: str, keys: list[str], transcription: str | None = None):
+def ring(
+    app,
+    simulator,
+    caller: str,
+    keys: list[str],
+    transcription: str | None = None,
+    seconds: int | list[int] = 42,
+):
     with app.app_context():
         urls = CallUrls(app)
         simulated = simulator.call_in(
@@ -83,7 +92,7 @@ def ring(app, simulator, caller: str, keys: list[str], transcription: str | None
             to=COMPLAINTS_LINE,
             inbound_url=urls.inbound(),
             status_url=urls.status(),
-            script=CalleeScript(keys=keys, recording_seconds=42, transcription=transcription),
+            script=CalleeScript(keys=keys, recording_seconds=seconds, transcription=transcription),
         )
         call = db.session.scalar(sa.select(Call).filter_by(sid=simulated.sid))
         db.session.expunge(call)
@@ -155,3 +164,105 @@ def test_a_forged_transcription_webhook_is_refused(app, client, simulator):
     assert response.status_code == 403
     with app.app_context():
         assert db.session.scalars(sa.select(Complaint)).one().transcription is None
+
+
+def the_complaint(app) -> Complaint:
+    with app.app_context():
+        complaint = db.session.scalars(sa.select(Complaint)).one()
+        db.session.expunge(complaint)
+    return complaint
+
+
+def test_a_long_message_is_cut_at_two_minutes_so_that_twilio_transcribes_it(app, simulator):
+    # The caller would talk for 3 minutes; Twilio transcribes only recordings of 2 at most.
+    ring(
+        app, simulator, "+48601234567", ["1", "1"], transcription="Przelew nie doszedł", seconds=180
+    )
+
+    complaint = the_complaint(app)
+    assert complaint.recording_seconds == 120
+    assert complaint.transcription == "Przelew nie doszedł"
+
+
+def test_a_silent_caller_is_asked_once_more_and_then_heard(app, simulator):
+    call, heard = ring(
+        app,
+        simulator,
+        "+442079460123",
+        ["1", "3"],
+        transcription="I am locked out",
+        seconds=[0, 30],
+    )
+
+    assert any(text.startswith("We did not hear anything. After the tone") for text in heard)
+    complaint = the_complaint(app)
+    assert (complaint.category, complaint.recording_seconds) == ("account_access", 30)
+    assert complaint.transcription == "I am locked out"
+    assert heard[-1].startswith("Thank you. Your complaint reference is")
+    assert call.outcome == "recorded"
+
+
+def test_a_caller_who_says_nothing_twice_has_a_complaint_filed_for_us_to_call_back(app, simulator):
+    call, heard = ring(app, simulator, "+393331234567", ["1", "2"], seconds=0)
+
+    complaint = the_complaint(app)
+    assert (complaint.phone, complaint.category, complaint.channel) == (
+        "+393331234567",
+        "cards",
+        ComplaintChannel.PHONE,
+    )
+    assert complaint.text == texts.NO_MESSAGE_TEXT["it"]  # staff see: call them back
+    assert complaint.recording_url is None and complaint.recording_seconds is None
+    assert complaint.first_response_due is not None  # on the clock like any complaint
+    spelled = " ".join(ch for ch in complaint.reference if ch.isalnum())
+    assert heard[-1].startswith("Non abbiamo sentito un messaggio")
+    assert heard[-1].count(spelled) == 2
+    assert call.outcome == "no_message"
+    with app.app_context():
+        texted = db.session.scalars(sa.select(ComplaintMessage)).all()
+    assert [(m.channel, m.to) for m in texted] == [("sms", "+393331234567")]
+    assert complaint.reference in texted[0].body
+
+
+@pytest.mark.parametrize(
+    ("seconds", "transcription"),
+    [
+        (2, "Hello"),  # too short for Twilio's transcription: it reports "failed"
+        (40, ""),  # "completed" with no words made out
+    ],
+)
+def test_a_message_twilio_could_not_transcribe_asks_staff_to_listen(
+    app, simulator, seconds, transcription
+):
+    ring(app, simulator, "+442079460123", ["1", "6"], transcription=transcription, seconds=seconds)
+
+    complaint = the_complaint(app)
+    assert complaint.recording_url and complaint.transcription is None
+    with app.app_context():
+        notes = db.session.scalars(sa.select(ComplaintNote)).all()
+        audited = db.session.scalars(
+            sa.select(AuditEvent.action).where(AuditEvent.subject_id == complaint.reference)
+        ).all()
+    assert [(n.to_customer, n.text) for n in notes] == [
+        (False, texts.NOT_TRANSCRIBED.format(seconds=seconds))
+    ]
+    assert "complaint.transcription_failed" in audited
+
+
+def test_a_transcription_twilio_sends_again_changes_nothing(app, client, simulator):
+    call, _ = ring(app, simulator, "+48601234567", ["1", "2"], transcription="Karta zablokowana")
+    url = CallUrls(app).for_call(call.id).transcribed("record")
+    params = {
+        "CallSid": call.sid,
+        "TranscriptionText": "something else",
+        "TranscriptionStatus": "completed",
+    }
+
+    again = client.post(
+        url.removeprefix(app.config["PUBLIC_BASE_URL"]),
+        data=params,
+        headers={"X-Twilio-Signature": signature_for(signing_token(app.config), url, params)},
+    )
+
+    assert again.status_code == 204
+    assert the_complaint(app).transcription == "Karta zablokowana"

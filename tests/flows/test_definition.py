@@ -195,3 +195,40 @@ def test_flows_check_fails_on_a_directory_with_a_bad_flow(tmp_path: Path, app):
         "transaction_alert.yaml: node ask_confirm: prompt: the 'it' text mentions a password"
         in (result.output)
     )
+
+
+@pytest.fixture
+def complaints_line() -> dict:
+    return yaml.safe_load((FLOWS_DIRECTORY / "complaints_line.yaml").read_text())
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        # Twilio transcribes only recordings of two minutes or less: 180 s would never be.
+        (
+            lambda node: node.update(max_seconds=180),
+            "Twilio transcribes only recordings of 120 seconds or less",
+        ),
+        # A silent caller must go somewhere: after <Record> Twilio goes on with the next verb.
+        (lambda node: node.pop("on_silence"), "record needs 'on_silence'"),
+        (lambda node: node.update(max_seconds=1), "max_seconds must be a whole number"),
+        (lambda node: node.update(transcribe="yes"), "transcribe must be true or false"),
+    ],
+)
+def test_a_record_node_twilio_would_not_transcribe_or_that_drops_silence_fails(
+    complaints_line, prompts, change, expected
+):
+    data = copy.deepcopy(complaints_line)
+    change(data["nodes"]["record"])
+
+    problems = problems_of(data, prompts, name="complaints_line")
+
+    assert any(expected in p for p in problems), problems
+
+
+def test_a_long_record_node_is_allowed_without_transcription(complaints_line, prompts):
+    data = copy.deepcopy(complaints_line)
+    data["nodes"]["record"].update(max_seconds=600, transcribe=False)
+
+    assert problems_of(data, prompts, name="complaints_line") == []
