@@ -79,15 +79,16 @@ def app_code(sid: str):  # type: ignore[no-untyped-def]
     from app import clock
     from app.audit.service import Actor
     from app.errors import Conflict
-    from app.telephony.models import Call, CallDirection
-    from app.verification.checker import keyring_for
-    from app.verification.models import CodePurpose
+    from app.telephony.models import Call
+    from app.verification.checker import app_code_binding, keyring_for
     from app.verification.service import issue_app_code
 
     call = db.session.scalar(select(Call).where(Call.sid == sid))
     if call is None or call.customer_id is None:
         raise Conflict("this call is not with one of our customers", field="sid")
-    inbound = call.direction is CallDirection.INBOUND
+    # Bound as the call's code checker will want it now: on a callback taken on our line (the
+    # customer rang back), that callback, not a code for an inbound call.
+    purpose, callback_id = app_code_binding(call)
     code, minted = issue_app_code(
         db.session,
         call.customer_id,
@@ -96,8 +97,8 @@ def app_code(sid: str):  # type: ignore[no-untyped-def]
         actor=Actor("simulator:customer-app"),
         ttl=timedelta(seconds=current_app.config["APP_CODE_TTL_SECONDS"]),
         digits=current_app.config["APP_CODE_DIGITS"],
-        purpose=CodePurpose.INBOUND_CALL if inbound else CodePurpose.CALLBACK,
-        callback_id=None if inbound else call.callback_id,
+        purpose=purpose,
+        callback_id=callback_id,
     )
     db.session.commit()
     return {"code": code, "expires_at": minted.expires_at.isoformat(), "reference": call.reference}

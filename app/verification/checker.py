@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from flask import Flask
@@ -13,7 +14,7 @@ from app.flows.engine import CodeResult
 from app.telephony.models import Call, CallDirection
 from app.verification import service
 from app.verification.keys import Keyring, keyring
-from app.verification.models import AttemptResult
+from app.verification.models import AttemptResult, CodePurpose
 
 
 def keyring_for(app: Flask) -> Keyring:
@@ -31,6 +32,20 @@ def limits_for(app: Flask) -> service.Limits:
     )
 
 
+def app_code_binding(call: Call) -> tuple[CodePurpose, uuid.UUID | None]:
+    """The purpose and callback an app code must carry to verify this call.
+
+    The one rule for the checker below and for anything that mints a code for a call (the
+    softphone's simulated app), so that the code shown is the code the call accepts.
+    """
+    if call.callback_id is not None:
+        # A callback taken on our line (the customer rang back) is still that callback.
+        return CodePurpose.CALLBACK, call.callback_id
+    if call.direction is CallDirection.INBOUND:
+        return CodePurpose.INBOUND_CALL, None
+    return CodePurpose.CALLBACK, None
+
+
 class CallCodeChecker:
     """Checks a code typed in a call against the customer's authenticator and app code."""
 
@@ -40,6 +55,7 @@ class CallCodeChecker:
     def __call__(self, session: Session, call: Call, code: str) -> CodeResult:
         if call.customer_id is None:  # nobody to verify (an unknown caller on an inbound line)
             return CodeResult.WRONG
+        purpose, callback_id = app_code_binding(call)
         check = service.check_code(
             session,
             call.customer_id,
@@ -49,9 +65,8 @@ class CallCodeChecker:
             actor=Actor(f"call:{call.id}"),
             limits=limits_for(self.app),
             call_id=call.id,
-            callback_id=call.callback_id,
-            # A callback taken on our line (the customer rang back) is still that callback.
-            inbound=call.direction is CallDirection.INBOUND and call.callback_id is None,
+            callback_id=callback_id,
+            inbound=purpose is CodePurpose.INBOUND_CALL,
         )
         if check.result is AttemptResult.VERIFIED:
             return CodeResult.VERIFIED

@@ -187,3 +187,40 @@ def test_the_simulated_app_shows_a_code_that_verifies_the_call(client, app, ring
         assert call.outcome == "confirmed"
         assert shown["reference"] == call.reference
     assert post(client, "/calls/CAnothing/app-code").status_code == 409
+
+
+def test_the_simulated_app_shows_a_code_for_a_callback_taken_on_the_hotline(
+    client, app, api, customer, clock
+):
+    """The customer rings the "is this call from us?" line and takes the callback that waits for
+    them there: the code the simulated app shows is the one that call asks for."""
+    from tests.engine_fixtures import MORNING, callback_of
+
+    callback_id = api.post(
+        "/api/v1/events",
+        json={
+            "id": "reg-softphone",
+            "type": "registration",
+            "customer_external_id": "cust-it",
+            "occurred_at": MORNING.isoformat(),
+        },
+    ).get_json()["callback_id"]
+    started = post(client, "/dial", {"from": customer["phone"], "to": "+14155550101"}).get_json()
+    sid = started["sid"]
+    post(client, f"/calls/{sid}/keys", {"keys": "#"})  # no number to check
+    taken = post(client, f"/calls/{sid}/keys", {"keys": "1"}).get_json()  # take the callback now
+    assert taken["state"] == "in-progress" and taken["waiting_for_keys"]
+
+    shown = post(client, f"/calls/{sid}/app-code")
+    after_code = post(client, f"/calls/{sid}/keys", {"keys": shown.get_json()["code"]}).get_json()
+    ended = post(client, f"/calls/{sid}/keys", {"keys": "1"}).get_json()  # yes, it was me
+
+    assert shown.status_code == 200
+    assert not any("codice non è corretto" in line["text"] for line in after_code["lines"])
+    assert ended["state"] == "ended"
+    finished = callback_of(app, callback_id)
+    assert (finished.status.value, finished.outcome.value) == ("done", "confirmed")
+    with app.app_context():
+        call = db.session.query(Call).filter_by(sid=sid).one()
+        assert (call.callback_id, call.outcome) == (finished.id, "confirmed")
+        assert shown.get_json()["reference"] == call.reference
