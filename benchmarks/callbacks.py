@@ -5,29 +5,47 @@
 
 The carrier is a recording one (it places nothing), so what is measured is the call center.
 Each benchmark uses a fresh database, dropped at the end.
+
+A benchmark checks its own preconditions (PostgreSQL answers, the web process starts and answers
+/healthz) and its own results (every request succeeded, every row is where it should be). When a
+check fails the run says why, prints no figure and exits 1: a failed run measures nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import dataclasses
 import json
 import multiprocessing as mp
 import os
+import queue
+import secrets
 import statistics
+import subprocess
 import sys
+import tempfile
+import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import psycopg
+import requests
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 ADMIN_URL = os.environ.get(
     "DATABASE_URL_TEST", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
+ROOT = Path(__file__).resolve().parents[1]
+BENCHMARKS = ("dispatch", "ingest", "expand", "claim", "campaign")
+DATABASE_TIMEOUT_SECONDS = 5
+WEB_START_SECONDS = 30.0  # the web process must answer /healthz within this
+WORKERS_SECONDS = 900.0  # dispatch workers that have not finished by then have hung
 TARGETS = {
     "dispatch": ">= 1,000 callbacks/s with 4 workers, 0 duplicates",
     "ingest": ">= 5,000 events/s",
@@ -37,21 +55,75 @@ TARGETS = {
 }
 
 
+class BenchmarkFailed(RuntimeError):
+    """A precondition or a check failed: the message says which, and no figure is printed."""
+
+
+def expect(condition: bool, reason: str) -> None:
+    """A check of a benchmark's own run (not an assert: it must hold under python -O too)."""
+    if not condition:
+        raise BenchmarkFailed(reason)
+
+
+def progress(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
 # ----- databases -----
 
 
-def fresh_database() -> str:
+def shown(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def check_database() -> None:
+    """PostgreSQL answers at ADMIN_URL within a few seconds, and may create databases."""
+    parts = make_url(ADMIN_URL)
+    try:
+        with psycopg.connect(
+            host=parts.host,
+            port=parts.port or 5432,
+            user=parts.username,
+            password=parts.password,
+            dbname=parts.database,
+            connect_timeout=DATABASE_TIMEOUT_SECONDS,
+        ) as connection:
+            row = connection.execute(
+                "SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user"
+            ).fetchone()
+    except psycopg.Error as exc:
+        raise BenchmarkFailed(
+            f"PostgreSQL did not answer at {shown(ADMIN_URL)} (DATABASE_URL_TEST): "
+            f"{str(exc).strip()}"
+        ) from None
+    expect(
+        bool(row and row[0]),
+        f"the user of {shown(ADMIN_URL)} may not create databases, which each benchmark needs",
+    )
+
+
+def new_database_url() -> str:
+    name = f"callcenter_bench_{uuid.uuid4().hex[:8]}"
+    return make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def fresh_database(url: str | None = None) -> str:
+    """Create and migrate a database (a new name unless given); answers its URL."""
     from flask_migrate import upgrade
 
     from app import create_app
     from app.extensions import db
 
-    name = f"callcenter_bench_{uuid.uuid4().hex[:8]}"
+    url = url or new_database_url()
+    name = make_url(url).database
     admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.SQLAlchemyError as exc:
+        raise BenchmarkFailed(f"could not create a database at {shown(ADMIN_URL)}: {exc}") from None
+    finally:
+        admin.dispose()
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "LOG_LEVEL": "WARNING"})
     with app.app_context():
         upgrade()
@@ -93,7 +165,7 @@ def daytime_zone() -> str:
     ):
         if 9 <= now.astimezone(ZoneInfo(zone)).hour < 19:
             return zone
-    raise RuntimeError("no daytime zone")
+    raise BenchmarkFailed("no zone of the list has daytime now: no callback could be placed")
 
 
 def seed_customers(url: str, count: int) -> list[uuid.UUID]:
@@ -224,10 +296,30 @@ def _run_workers(target, url: str, workers: int) -> tuple[float, list[str]]:  # 
     time.sleep(3)  # let every worker import and connect before the clock starts
     began = time.perf_counter()
     start.set()
-    results = [out.get() for _ in processes]
-    elapsed = time.perf_counter() - began
-    for process in processes:
-        process.join()
+    results: list[tuple[str, list[str]]] = []
+    try:
+        while len(results) < len(processes):
+            try:
+                results.append(out.get(timeout=1))
+                continue
+            except queue.Empty:
+                pass
+            # A worker that died never answers: its traceback is on stderr above.
+            done = {name for name, _ in results}
+            for i, process in enumerate(processes):
+                if process.exitcode not in (None, 0) and f"w{i}" not in done:
+                    raise BenchmarkFailed(
+                        f"worker process w{i} exited with code {process.exitcode} "
+                        "(its error is printed above)"
+                    )
+            if time.perf_counter() - began > WORKERS_SECONDS:
+                raise BenchmarkFailed(f"the workers did not finish within {WORKERS_SECONDS:.0f} s")
+        elapsed = time.perf_counter() - began
+    finally:
+        for process in processes:
+            if process.is_alive() and len(results) < len(processes):
+                process.terminate()
+            process.join()
     return elapsed, [item for _, items in results for item in items]
 
 
@@ -248,6 +340,18 @@ def bench_dispatch(count: int, workers: int) -> dict:
         bare_elapsed, claimed = _run_workers(_bare_claim_worker, url, workers)
     finally:
         drop_database(url)
+    expect(
+        len(placed) == count,
+        f"dispatch placed {len(placed)} calls for {count} queued callbacks",
+    )
+    expect(
+        len(set(placed)) == len(placed) and twice == 0,
+        f"{len(placed) - len(set(placed))} duplicate calls, {twice} callbacks attempted twice",
+    )
+    expect(
+        len(claimed) == len(set(claimed)) == count,
+        f"the baseline claimed {len(claimed)} rows ({len(set(claimed))} distinct) of {count}",
+    )
     rate, bare = len(placed) / elapsed, len(claimed) / bare_elapsed
     return {
         "callbacks": count,
@@ -263,68 +367,101 @@ def bench_dispatch(count: int, workers: int) -> dict:
 
 # ----- 2. event ingest -----
 
+EVENT_COLUMNS = (
+    "event_id, type, customer_id, occurred_at, data, anomalous, score, reasons, "
+    "policy_version, received_at"
+)
+
+
+def seed_history(url: str, ids: list[uuid.UUID], now: datetime) -> None:
+    """20 past payments for each customer, so that the anomaly rules have a history to read."""
+    with raw(url) as connection, connection.cursor() as cursor:  # noqa: SIM117
+        with cursor.copy(f"COPY events ({EVENT_COLUMNS}) FROM STDIN") as copy:
+            for i, customer_id in enumerate(ids):
+                for j in range(20):
+                    copy.write_row(
+                        (
+                            f"hist-{i}-{j}",
+                            "transaction",
+                            customer_id,
+                            now - timedelta(days=j + 1),
+                            json.dumps(
+                                {
+                                    "amount": str(40 + j),
+                                    "currency": "EUR",
+                                    "country": "IT",
+                                    "device": "p1",
+                                }
+                            ),
+                            False,
+                            0.0,
+                            "[]",
+                            1,
+                            now,
+                        )
+                    )
+
+
+def event_batches(  # type: ignore[no-untyped-def]
+    prefix: str, count: int, customers: int, now: datetime, events: int, shard=0, shards=1
+):
+    """`count` batches of 1,000 transactions, most ordinary, some anomalous; a shard's
+    customers are its own, as separate core-system shards would send them."""
+    return [
+        [
+            {
+                "id": f"{prefix}-{b}-{k}",
+                "type": "transaction",
+                "customer_external_id": f"bench-{((b * 1000 + k) * shards + shard) % customers}",
+                "occurred_at": (now - timedelta(seconds=events - b * 1000 - k)).isoformat(),
+                "data": {
+                    "amount": "45" if k % 50 else "900",
+                    "currency": "EUR",
+                    "country": "IT" if k % 70 else "PL",
+                    "device": "p1",
+                    "merchant": "Shop",
+                },
+            }
+            for k in range(1000)
+        ]
+        for b in range(count)
+    ]
+
+
+def batch_problem(status: int, body: object, size: int) -> str | None:
+    """Why an answer to POST /api/v1/events:batch is not a full success, or None."""
+    if status != 202:
+        return f"answered {status}: {str(body)[:300]}"
+    if not isinstance(body, dict) or len(body.get("results", [])) != size:
+        return f"answered {size} events with: {str(body)[:300]}"
+    if body.get("refused"):
+        return f"refused {body['refused']} of {size} events: {body['results'][:2]}"
+    return None
+
+
+def count_events(url: str, prefix: str) -> int:
+    with raw(url) as connection:
+        return connection.execute(
+            "SELECT count(*) FROM events WHERE event_id LIKE %s", (f"{prefix}-%",)
+        ).fetchone()[0]
+
 
 def bench_ingest(events: int, customers: int) -> dict:
     from app import create_app
     from app.extensions import db
 
+    expect(events >= 1000, "--events must be at least 1,000 (one batch)")
     url = fresh_database()
     try:
         ids = seed_customers(url, customers)
         now = datetime.now(UTC)
-        with raw(url) as connection, connection.cursor() as cursor:  # noqa: SIM117 - 20 past payments each
-            with cursor.copy(
-                "COPY events (event_id, type, customer_id, occurred_at, data, "
-                "anomalous, score, reasons, policy_version, received_at) "
-                "FROM STDIN"
-            ) as copy:
-                for i, customer_id in enumerate(ids):
-                    for j in range(20):
-                        copy.write_row(
-                            (
-                                f"hist-{i}-{j}",
-                                "transaction",
-                                customer_id,
-                                now - timedelta(days=j + 1),
-                                json.dumps(
-                                    {
-                                        "amount": str(40 + j),
-                                        "currency": "EUR",
-                                        "country": "IT",
-                                        "device": "p1",
-                                    }
-                                ),
-                                False,
-                                0.0,
-                                "[]",
-                                1,
-                                now,
-                            )
-                        )
+        seed_history(url, ids, now)
         app = create_app(
             {"SQLALCHEMY_DATABASE_URI": url, "LOG_LEVEL": "WARNING", "API_KEYS": ("bench",)}
         )
         client = app.test_client()
-        batches = []
-        for b in range(events // 1000):
-            batches.append(
-                [
-                    {
-                        "id": f"ev-{b}-{k}",
-                        "type": "transaction",
-                        "customer_external_id": f"bench-{(b * 1000 + k) % customers}",
-                        "occurred_at": (now - timedelta(seconds=events - b * 1000 - k)).isoformat(),
-                        "data": {
-                            "amount": "45" if k % 50 else "900",
-                            "currency": "EUR",
-                            "country": "IT" if k % 70 else "PL",
-                            "device": "p1",
-                            "merchant": "Shop",
-                        },
-                    }
-                    for k in range(1000)
-                ]
-            )
+        batches = event_batches("ev", events // 1000, customers, now, events)
+        sent = sum(len(batch) for batch in batches)
         began = time.perf_counter()
         anomalous = 0
         for batch in batches:
@@ -333,25 +470,23 @@ def bench_ingest(events: int, customers: int) -> dict:
                 json={"events": batch},
                 headers={"Authorization": "Bearer bench"},
             )
-            assert response.status_code == 202, response.get_data(as_text=True)[:300]
-            body = response.get_json()
-            assert body["refused"] == 0, body["results"][:2]
+            body = response.get_json(silent=True)
+            problem = batch_problem(response.status_code, body, len(batch))
+            expect(problem is None, f"in-process ingest: POST /api/v1/events:batch {problem}")
             anomalous += sum(1 for r in body["results"] if r["anomalous"])
         elapsed = time.perf_counter() - began
         with app.app_context():
             db.engine.dispose()
+        stored = count_events(url, "ev")
+        expect(stored == sent, f"in-process ingest: {stored} events stored of {sent} accepted")
         # Baseline: the same number of event rows written with COPY, no API and no scoring.
         started = time.perf_counter()
         with (
             raw(url) as connection,
             connection.cursor() as cursor,
-            cursor.copy(
-                "COPY events (event_id, type, customer_id, occurred_at, data, "
-                "anomalous, score, reasons, policy_version, received_at) "
-                "FROM STDIN"
-            ) as copy,
+            cursor.copy(f"COPY events ({EVENT_COLUMNS}) FROM STDIN") as copy,
         ):
-            for k in range(events):
+            for k in range(sent):
                 copy.write_row(
                     (
                         f"copy-{k}",
@@ -367,94 +502,153 @@ def bench_ingest(events: int, customers: int) -> dict:
                     )
                 )
         copy_elapsed = time.perf_counter() - started
+        copied = count_events(url, "copy")
+        expect(copied == sent, f"the COPY baseline wrote {copied} rows of {sent}")
     finally:
         drop_database(url)
     return {
-        "events": events,
+        "events": sent,
         "customers": customers,
         "anomalous": anomalous,
-        "ingest_per_s": round(events / elapsed),
-        "copy_rows_per_s": round(events / copy_elapsed),
+        "ingest_per_s": round(sent / elapsed),
+        "copy_rows_per_s": round(sent / copy_elapsed),
         "ratio": round(copy_elapsed / elapsed, 3),
     }
 
 
+class WebProcess:
+    """The Procfile's web process (gunicorn) on a free port, with what it printed kept."""
+
+    def __init__(self, database_url: str, *, workers: int = 2) -> None:
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.workers = workers
+        # Everything a production web process needs, made for this run only; the rest of the
+        # environment passes through (a wrong setting there shows up in the output below).
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "APP_ENV": "production",
+            "API_KEYS": "bench",
+            "SECRET_KEY": secrets.token_urlsafe(48),
+            "VERIFICATION_KEYS": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+            "LOG_LEVEL": "WARNING",
+        }
+        self.output = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = WEB_START_SECONDS) -> None:
+        """Start it; BenchmarkFailed with its output unless it answers /healthz in time.
+
+        Any answer will do here (503 until its database exists): see healthy() for the 200.
+        """
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(self.workers),
+                "app:create_app()",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.output,
+            stderr=subprocess.STDOUT,
+        )
+        self._wait(lambda status: True, "answer GET /healthz", timeout)
+
+    def healthy(self, timeout: float = WEB_START_SECONDS) -> None:
+        """/healthz answers 200: the web process reaches its database."""
+        self._wait(lambda status: status == 200, "answer GET /healthz with 200", timeout)
+
+    def _wait(self, good: Callable[[int], bool], what: str, timeout: float) -> None:
+        assert self.process is not None
+        deadline, last = time.monotonic() + timeout, "no answer"
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                self.fail(f"exited with code {self.process.returncode} before it could {what}")
+            try:
+                answer = requests.get(f"{self.base}/healthz", timeout=2)
+            except requests.RequestException as exc:
+                last = type(exc).__name__
+            else:
+                if good(answer.status_code):
+                    return
+                last = f"{answer.status_code} {answer.text[:200]}"
+            time.sleep(0.2)
+        self.fail(f"did not {what} within {timeout:.0f} s (last: {last})")
+
+    def fail(self, why: str) -> None:
+        self.stop()
+        raise BenchmarkFailed(
+            f"the web process (gunicorn, {self.base}) {why}; it printed:\n{self.tail()}"
+        )
+
+    def tail(self, lines: int = 30) -> str:
+        self.output.seek(0)
+        text = self.output.read().splitlines()[-lines:]
+        return "\n".join(f"    {line}" for line in text) or "    (nothing)"
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
 def bench_ingest_http(events: int, customers: int, clients: int = 2) -> dict:
     """The same ingest through the Procfile's web process: gunicorn, 2 workers, real HTTP."""
-    import socket
-    import subprocess
-    import threading
-    from pathlib import Path
-
-    import requests
-
-    url = fresh_database()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "APP_ENV": "production",
-        "API_KEYS": "bench",
-        "SECRET_KEY": "benchmark-secret-key-benchmark-secret-key",
-        "LOG_LEVEL": "WARNING",
-        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-    }
-    web = subprocess.Popen(
-        ["gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "app:create_app()"],
-        cwd=Path(__file__).resolve().parents[1],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    per_client = events // clients // 1000
+    expect(per_client >= 1, f"--events must be at least {clients * 1000} ({clients} clients)")
+    url = new_database_url()
+    web = WebProcess(url)
     try:
-        seed_customers(url, customers)
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                requests.get(f"{base}/healthz", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.2)
+        # First, while its database is being made: a web process that cannot start fails the
+        # run before anything else is done.
+        web.start()
+        fresh_database(url)
+        web.healthy()
+        ids = seed_customers(url, customers)
         now = datetime.now(UTC)
-        per_client = events // clients // 1000
-
-        def batches(client: int) -> list[list[dict]]:
-            # Each client has its own customers, as separate core-system shards would.
-            return [
-                [
-                    {
-                        "id": f"http-{client}-{b}-{k}",
-                        "type": "transaction",
-                        "customer_external_id": f"bench-{(k * clients + client) % customers}",
-                        "occurred_at": (now - timedelta(seconds=events - b * 1000 - k)).isoformat(),
-                        "data": {
-                            "amount": "45" if k % 50 else "900",
-                            "currency": "EUR",
-                            "country": "IT",
-                            "device": "p1",
-                            "merchant": "Shop",
-                        },
-                    }
-                    for k in range(1000)
-                ]
-                for b in range(per_client)
-            ]
-
-        work = [batches(c) for c in range(clients)]
-        refused: list[int] = []
+        seed_history(url, ids, now)
+        work = [
+            event_batches(f"http-{c}", per_client, customers, now, events, c, clients)
+            for c in range(clients)
+        ]
+        problems: list[str] = []
+        accepted: list[int] = []
 
         def send(client: int) -> None:
-            with requests.Session() as http:
-                for batch in work[client]:
-                    response = http.post(
-                        f"{base}/api/v1/events:batch",
-                        json={"events": batch},
-                        headers={"Authorization": "Bearer bench"},
-                        timeout=120,
-                    )
-                    refused.append(response.json()["refused"] if response.ok else 1000)
+            try:
+                with requests.Session() as http:
+                    for batch in work[client]:
+                        response = http.post(
+                            f"{web.base}/api/v1/events:batch",
+                            json={"events": batch},
+                            headers={"Authorization": "Bearer bench"},
+                            timeout=120,
+                        )
+                        try:
+                            body: object = response.json()
+                        except ValueError:
+                            body = response.text
+                        problem = batch_problem(response.status_code, body, len(batch))
+                        if problem is not None:
+                            problems.append(f"client {client}: POST /api/v1/events:batch {problem}")
+                            return
+                        accepted.append(len(batch))
+            except requests.RequestException as exc:
+                problems.append(f"client {client}: {type(exc).__name__}: {exc}")
 
         threads = [threading.Thread(target=send, args=(c,)) for c in range(clients)]
         began = time.perf_counter()
@@ -463,16 +657,20 @@ def bench_ingest_http(events: int, customers: int, clients: int = 2) -> dict:
         for thread in threads:
             thread.join()
         elapsed = time.perf_counter() - began
+        sent = per_client * clients * 1000
+        if problems:
+            web.fail("failed requests: " + "; ".join(problems[:3]))
+        expect(sum(accepted) == sent, f"HTTP ingest: {sum(accepted)} events accepted of {sent}")
+        stored = count_events(url, "http")
+        expect(stored == sent, f"HTTP ingest: {stored} events stored of {sent} accepted")
     finally:
-        web.terminate()
-        web.wait(timeout=30)
+        web.stop()
         drop_database(url)
-    sent = per_client * clients * 1000
     return {
         "events": sent,
         "clients": clients,
-        "gunicorn_workers": 2,
-        "refused": sum(refused),
+        "gunicorn_workers": web.workers,
+        "refused": 0,
         "ingest_per_s": round(sent / elapsed),
     }
 
@@ -489,6 +687,7 @@ def bench_expand_and_claim(count: int, claims: int) -> tuple[dict, dict]:
     from app.database import utcnow
     from app.extensions import db
 
+    expect(claims >= 2, "--claims must be at least 2 (percentiles need two runs)")
     url = fresh_database()
     try:
         began = time.perf_counter()
@@ -496,8 +695,10 @@ def bench_expand_and_claim(count: int, claims: int) -> tuple[dict, dict]:
         seeded = time.perf_counter() - began
         copy_elapsed = copy_callbacks(url, customers)
         with raw(url) as connection:
+            copied = connection.execute("SELECT count(*) FROM callbacks").fetchone()[0]
             connection.execute("TRUNCATE callbacks CASCADE")
             connection.commit()
+        expect(copied == count, f"the COPY baseline wrote {copied} callbacks of {count}")
         app = create_app({"SQLALCHEMY_DATABASE_URI": url, "LOG_LEVEL": "WARNING"})
         with app.app_context():
             began = time.perf_counter()
@@ -513,17 +714,22 @@ def bench_expand_and_claim(count: int, claims: int) -> tuple[dict, dict]:
             )
             db.session.commit()
             expand_elapsed = time.perf_counter() - began
+            expect(queued == count, f"expand_callbacks queued {queued} callbacks of {count}")
             db.session.execute(sa.text("ANALYZE callbacks"))
             db.session.commit()
             latencies, baseline = [], []
             for i in range(claims):
                 started = time.perf_counter()
-                db.session.execute(
+                rows = db.session.execute(
                     claim_statement(
                         worker=f"bench{i}", now=utcnow(), lease=timedelta(minutes=2), limit=100
                     )
                 ).all()
                 latencies.append(time.perf_counter() - started)
+                expect(
+                    len(rows) == min(100, count),
+                    f"claim {i} took {len(rows)} callbacks, not {min(100, count)}",
+                )
                 db.session.rollback()  # keep the million queued
                 started = time.perf_counter()
                 db.session.execute(sa.text("SELECT 1")).all()
@@ -612,6 +818,11 @@ def bench_campaign(count: int) -> dict:
             db.engine.dispose()
     finally:
         drop_database(url)
+    expect(
+        preflight["will_call"] == count and queued == count,
+        f"the campaign's pre-flight will call {preflight['will_call']} and its start queued "
+        f"{queued}, of {count} recipients",
+    )
     return {
         "recipients": count,
         "will_call": preflight["will_call"],
@@ -623,30 +834,59 @@ def bench_campaign(count: int) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="dispatch,ingest,expand,claim,campaign")
+    parser.add_argument(
+        "--only", default=",".join(BENCHMARKS), help=f"some of {', '.join(BENCHMARKS)}"
+    )
     parser.add_argument("--dispatch", type=int, default=10_000, help="callbacks to dispatch")
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--events", type=int, default=10_000)
+    parser.add_argument("--events", type=int, default=10_000, help="events to ingest (>= 2,000)")
     parser.add_argument("--million", type=int, default=1_000_000, help="rows for expand/claim")
     parser.add_argument("--claims", type=int, default=500)
     args = parser.parse_args(argv)
-    chosen = set(args.only.split(","))
+    chosen = {name.strip() for name in args.only.split(",") if name.strip()}
+    if not chosen or chosen - set(BENCHMARKS):
+        parser.error(
+            f"--only: {', '.join(sorted(chosen - set(BENCHMARKS))) or 'nothing'} is not one of "
+            f"{', '.join(BENCHMARKS)}"
+        )
     results: dict[str, dict] = {}
-    if "dispatch" in chosen:
-        results["dispatch"] = bench_dispatch(args.dispatch, args.workers)
-        print("dispatch", json.dumps(results["dispatch"]), flush=True)
-    if "ingest" in chosen:
-        results["ingest"] = bench_ingest(args.events, customers=200)
-        print("ingest", json.dumps(results["ingest"]), flush=True)
-        results["ingest_http"] = bench_ingest_http(args.events, customers=200)
-        print("ingest_http", json.dumps(results["ingest_http"]), flush=True)
-    if "campaign" in chosen:
-        results["campaign"] = bench_campaign(args.million)
-        print("campaign", json.dumps(results["campaign"]), flush=True)
-    if chosen & {"expand", "claim"}:
-        results["expand"], results["claim"] = bench_expand_and_claim(args.million, args.claims)
-        print("expand", json.dumps(results["expand"]), flush=True)
-        print("claim", json.dumps(results["claim"]), flush=True)
+    current = "preconditions"
+    try:
+        check_database()
+        if "dispatch" in chosen:
+            current = "dispatch"
+            results["dispatch"] = bench_dispatch(args.dispatch, args.workers)
+            progress("dispatch measured; its checks passed")
+        if "ingest" in chosen:
+            # Through HTTP first: a web process that cannot start fails the run at once.
+            current = "ingest (HTTP)"
+            results["ingest_http"] = bench_ingest_http(args.events, customers=200)
+            progress("ingest through HTTP measured; its checks passed")
+            current = "ingest"
+            results["ingest"] = bench_ingest(args.events, customers=200)
+            progress("ingest in one process measured; its checks passed")
+            # The HTTP figure's baseline: the same ingest in one process, in this run.
+            in_process = results["ingest"]["ingest_per_s"]
+            results["ingest_http"]["in_process_per_s"] = in_process
+            results["ingest_http"]["ratio"] = round(
+                results["ingest_http"]["ingest_per_s"] / in_process, 3
+            )
+        if "campaign" in chosen:
+            current = "campaign"
+            results["campaign"] = bench_campaign(args.million)
+            progress("campaign measured; its checks passed")
+        if chosen & {"expand", "claim"}:
+            current = "expand and claim"
+            results["expand"], results["claim"] = bench_expand_and_claim(args.million, args.claims)
+            progress("expand and claim measured; their checks passed")
+    except BenchmarkFailed as exc:
+        print(f"bench: {current} FAILED: {exc}", file=sys.stderr, flush=True)
+        print("bench: no figures: a failed run measures nothing", file=sys.stderr, flush=True)
+        return 1
+    # Only now, with every check passed: each line holds its figure and its baseline.
+    for name in ("dispatch", "ingest", "ingest_http", "campaign", "expand", "claim"):
+        if name in results:
+            print(name, json.dumps(results[name]), flush=True)
     print("\ntargets:")
     for name, target in TARGETS.items():
         if name in results:

@@ -1,0 +1,77 @@
+"""scripts/bench checks its own preconditions: a server or a database that does not answer fails
+the run, says why, and no figure is printed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks.callbacks import batch_problem
+
+ROOT = Path(__file__).parent.parent
+FIGURES = ("ingest_per_s", "dispatch_per_s", "copy_rows_per_s", "p99_ms", "targets:")
+
+
+def bench(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", str(ROOT / "scripts" / "bench"), *args],
+        cwd=ROOT,
+        env={**os.environ, "VENV": str(Path(sys.executable).parent.parent), **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def assert_failed_without_figures(run: subprocess.CompletedProcess[str]) -> None:
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert run.stdout == ""  # the figures' stream
+    assert not any(figure in run.stdout + run.stderr for figure in FIGURES)
+    assert "no figures: a failed run measures nothing" in run.stderr
+
+
+@pytest.mark.processes
+def test_a_web_process_that_cannot_start_fails_the_run_with_its_own_words(postgres_url):
+    # A wrong setting in the environment reaches the web process (gunicorn), which refuses it.
+    run = bench("--only", "ingest", "--events", "2000", APP_CODE_TTL_SECONDS="5")
+
+    assert_failed_without_figures(run)
+    assert "bench: ingest (HTTP) FAILED: the web process (gunicorn" in run.stderr
+    assert "exited with code 3 before it could answer GET /healthz" in run.stderr
+    assert "APP_CODE_TTL_SECONDS=5 must be 30 to 600" in run.stderr  # what it printed
+
+
+@pytest.mark.processes
+def test_a_database_that_does_not_answer_fails_the_run_before_anything_is_measured():
+    run = bench(DATABASE_URL_TEST="postgresql+psycopg://postgres@127.0.0.1:1/postgres")
+
+    assert_failed_without_figures(run)
+    assert "bench: preconditions FAILED: PostgreSQL did not answer at" in run.stderr
+    assert "127.0.0.1:1" in run.stderr and "Connection refused" in run.stderr
+
+
+def test_an_unknown_benchmark_is_refused_rather_than_skipped():
+    run = bench("--only", "dispatch,ingset")
+
+    assert run.returncode == 2
+    assert "--only: ingset is not one of dispatch, ingest, expand, claim, campaign" in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [
+        (202, {"refused": 0, "results": [{}] * 3}, None),
+        (401, {"error": {"code": "unauthorized"}}, "answered 401: {'error'"),
+        (202, {"refused": 1, "results": [{"refused": "bad"}, {}, {}]}, "refused 1 of 3 events"),
+        (202, {"refused": 0, "results": [{}]}, "answered 3 events with:"),
+        (502, "Bad Gateway", "answered 502: Bad Gateway"),
+    ],
+)
+def test_every_ingest_answer_is_checked(status, body, expected):
+    problem = batch_problem(status, body, 3)
+
+    assert problem == expected if expected is None else expected in problem
