@@ -33,10 +33,10 @@ def limits_for(app: Flask) -> service.Limits:
 
 
 def app_code_binding(call: Call) -> tuple[CodePurpose, uuid.UUID | None]:
-    """The purpose and callback an app code must carry to verify this call.
+    """The purpose and callback of an app code that the checker below accepts for this call.
 
-    The one rule for the checker below and for anything that mints a code for a call (the
-    softphone's simulated app), so that the code shown is the code the call accepts.
+    For anything that mints a code for a call on the customer's behalf (the softphone's simulated
+    app); tests/telephony/test_softphone.py holds it to the checker on each kind of call.
     """
     if call.callback_id is not None:
         # A callback taken on our line (the customer rang back) is still that callback.
@@ -55,7 +55,6 @@ class CallCodeChecker:
     def __call__(self, session: Session, call: Call, code: str) -> CodeResult:
         if call.customer_id is None:  # nobody to verify (an unknown caller on an inbound line)
             return CodeResult.WRONG
-        purpose, callback_id = app_code_binding(call)
         check = service.check_code(
             session,
             call.customer_id,
@@ -65,8 +64,9 @@ class CallCodeChecker:
             actor=Actor(f"call:{call.id}"),
             limits=limits_for(self.app),
             call_id=call.id,
-            callback_id=callback_id,
-            inbound=purpose is CodePurpose.INBOUND_CALL,
+            callback_id=call.callback_id,
+            # A callback taken on our line (the customer rang back) is still that callback.
+            inbound=call.direction is CallDirection.INBOUND and call.callback_id is None,
         )
         if check.result is AttemptResult.VERIFIED:
             return CodeResult.VERIFIED

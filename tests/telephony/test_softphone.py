@@ -224,3 +224,62 @@ def test_the_simulated_app_shows_a_code_for_a_callback_taken_on_the_hotline(
         call = db.session.query(Call).filter_by(sid=sid).one()
         assert (call.callback_id, call.outcome) == (finished.id, "confirmed")
         assert shown.get_json()["reference"] == call.reference
+
+
+@pytest.mark.parametrize(
+    ("direction", "with_callback"),
+    [("outbound", True), ("outbound", False), ("inbound", True), ("inbound", False)],
+)
+def test_the_code_minted_for_a_call_is_the_code_its_checker_accepts(
+    app, api, customer, clock, direction, with_callback
+):
+    """The softphone's binding (app_code_binding) and the checker agree on every kind of call."""
+    import uuid
+    from datetime import timedelta
+
+    from app.audit.service import Actor
+    from app.flows.engine import CodeResult
+    from app.telephony.models import CallDirection
+    from app.verification.checker import CallCodeChecker, app_code_binding, keyring_for
+    from app.verification.service import issue_app_code
+    from tests.engine_fixtures import MORNING
+
+    callback_id = api.post(
+        "/api/v1/events",
+        json={
+            "id": "reg-binding",
+            "type": "registration",
+            "customer_external_id": "cust-it",
+            "occurred_at": MORNING.isoformat(),
+        },
+    ).get_json()["callback_id"]
+    with app.app_context():
+        call = Call(
+            id=uuid.uuid4(),
+            sid="CA" + uuid.uuid4().hex,
+            flow="registration_check",
+            flow_version=1,
+            locale="it",
+            direction=CallDirection(direction),
+            from_number="+14155550100" if direction == "outbound" else customer["phone"],
+            to_number=customer["phone"] if direction == "outbound" else "+14155550101",
+            customer_id=uuid.UUID(customer["id"]),
+            callback_id=uuid.UUID(callback_id) if with_callback else None,
+            variables={},
+        )
+        db.session.add(call)
+        purpose, bound_to = app_code_binding(call)
+        code, _ = issue_app_code(
+            db.session,
+            call.customer_id,
+            keyring=keyring_for(app),
+            now=clock(),
+            actor=Actor("test"),
+            ttl=timedelta(minutes=5),
+            digits=6,
+            purpose=purpose,
+            callback_id=bound_to,
+        )
+        db.session.commit()
+
+        assert CallCodeChecker(app)(db.session, call, code) is CodeResult.VERIFIED
