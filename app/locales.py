@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+
+from babel import Locale
+from pypinyin import lazy_pinyin
+
 from app.errors import InvalidInput
+from app.phones import REGIONS, calling_code
 
 SUPPORTED_LOCALES = ("en", "it", "pl", "zh")
 #: The Babel locale each language is formatted in (dates, amounts).
@@ -25,6 +33,24 @@ _REGION_LOCALES = {
     "MO": "zh",
     "SG": "zh",
 }
+
+
+#: The country a language suggests when the browser names none (a number typed without its
+#: country code is read there first).
+LANGUAGE_REGIONS = {"en": "GB", "it": "IT", "pl": "PL", "zh": "CN"}
+
+
+def language_region(locale: str, accept_languages: Iterable[str] = ()) -> str:
+    """The country a person's language suggests: the browser's own for that language (en-US ->
+    US, zh-Hant-TW -> TW), else the language's home (en -> GB, it -> IT, pl -> PL, zh -> CN)."""
+    for tag in accept_languages:
+        language, *subtags = tag.replace("_", "-").split("-")
+        if language.lower() != locale:
+            continue
+        for subtag in subtags:
+            if len(subtag) == 2 and subtag.isalpha() and subtag.upper() in REGIONS:
+                return subtag.upper()
+    return LANGUAGE_REGIONS.get(locale, "GB")
 
 
 def locale_for_region(region: str | None) -> str:
@@ -55,3 +81,40 @@ def page_locale() -> str:
     if lang in SUPPORTED_LOCALES:
         return lang
     return request.accept_languages.best_match(SUPPORTED_LOCALES) or "en"
+
+
+def suggested_region(locale: str) -> str:
+    """The country the request's language suggests (its Accept-Language, then the language)."""
+    from flask import request
+
+    return language_region(locale, (value for value, _ in request.accept_languages))
+
+
+def _sort_key(name: str, locale: str) -> tuple[str, ...]:
+    """Dictionary order of a country's name: pinyin for Chinese (as Chinese lists are sorted),
+    letters without their accents for the others (Ł with L), then the name itself."""
+    if locale == "zh":
+        return (" ".join(lazy_pinyin(name)), name)
+    plain = "".join(
+        ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch)
+    )
+    return (plain.casefold().replace("ł", "l"), name)
+
+
+@lru_cache(maxsize=len(SUPPORTED_LOCALES))
+def country_choices(locale: str) -> tuple[tuple[str, str], ...]:
+    """Every country phone numbers know, as (code, "Italia (+39)") in the language's own names
+    and order, for the pages' country choosers."""
+    names = Locale.parse(babel_locale(locale)).territories
+    choices = [
+        (region, f"{names.get(region, region)} (+{calling_code(region)})") for region in REGIONS
+    ]
+    return tuple(sorted(choices, key=lambda choice: _sort_key(choice[1], locale)))
+
+
+def page_region(locale: str) -> str:
+    """A public page's country: the one picked on its form, else the one the language suggests."""
+    from flask import request
+
+    region = (request.values.get("region") or "").strip().upper()
+    return region if region in REGIONS else suggested_region(locale)

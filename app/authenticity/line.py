@@ -28,6 +28,7 @@ from app.customers.models import Customer
 from app.errors import InvalidInput
 from app.flows.actions import ActionResult, action
 from app.flows.registry import flows
+from app.locales import LANGUAGE_REGIONS
 from app.phones import parse_phone
 from app.telephony.models import Call
 
@@ -75,11 +76,13 @@ ASKED = {
 _WAITING = [CallbackStatus.QUEUED, CallbackStatus.CLAIMED, CallbackStatus.IN_CALL]
 
 
-def _caller_region(call: Call) -> str | None:
+def _caller_regions(call: Call) -> list[str | None]:
+    """The caller's own countries: their number's, then their language's."""
     try:
-        return parse_phone(call.from_number).region
-    except InvalidInput:
-        return None
+        own = parse_phone(call.from_number).region
+    except InvalidInput:  # a withheld number
+        own = None
+    return [own, LANGUAGE_REGIONS.get(call.locale)]
 
 
 def _keyed(call: Call) -> str:
@@ -89,22 +92,14 @@ def _keyed(call: Call) -> str:
 
 @action("lookup_keyed_number")
 def lookup_keyed_number(session: Session, call: Call, values: dict[str, Any]) -> ActionResult:
+    """Read the keyed number as the caller's country writes it, as one of ours, and with its
+    country code first; one that reads as several numbers, one of them ours, is unreadable."""
     keyed = _keyed(call)
-    answer = None
-    # Read it as the caller's own country would first (a local number), then as international.
-    for text, region in ((keyed, _caller_region(call)), ("+" + keyed.removeprefix("00"), None)):
-        if region is None and not text.startswith("+"):
-            continue
-        try:
-            candidate = service.lookup(session, text, locale=call.locale, company="", region=region)
-        except InvalidInput:
-            continue
-        if answer is None or candidate["status"] != "not_ours":
-            answer = candidate
-        if candidate["status"] != "not_ours":
-            break
-    if answer is None:
-        return ActionResult("not_ours", {"checked_number": keyed})
+    try:
+        seen = service.read_seen_number(session, keyed, regions=_caller_regions(call), keypad=True)
+    except InvalidInput:
+        return ActionResult("unreadable", {"checked_number": keyed})
+    answer = service.lookup(session, seen, locale=call.locale, company="")
     return ActionResult(
         answer["status"],
         {
@@ -200,11 +195,13 @@ def report_scam(session: Session, call: Call, values: dict[str, Any]) -> ActionR
     keyed = str(variables.get("checked_number") or variables.get("keyed_number") or "")
     report = service.file_report(
         session,
-        number=keyed if keyed.startswith("+") else f"+{keyed or 0}",
+        number=keyed or "+0",  # the caller keyed no number: the report still counts
         channel=ReportChannel.PHONE,
         now=clock.now(),
         actor=Actor(f"call:{call.id}"),
         locale=call.locale,
+        regions=_caller_regions(call),
+        keypad=True,
         reporter_phone=call.from_number if call.from_number.startswith("+") else None,
         asked_for=ASKED.get(str(variables.get("asked") or ""), ["other"]),
         call_id=call.id,

@@ -8,6 +8,12 @@ from marshmallow import validate
 from app.authenticity.models import ASKED_FOR, ReportChannel, ReportStatus
 
 _REGION = validate.Regexp(r"^[A-Za-z]{2}$", error="use a two-letter country code")
+_REGION_DOC = {
+    "description": "the person's country (ISO 3166 code, e.g. US): a number typed without its "
+    "country code is read there first, then in the country of the Accept-Language (en-US), "
+    "else of the language (en: GB, it: IT, pl: PL, zh: CN)",
+    "example": "US",
+}
 _LANG = {"description": "en, it, pl or zh (default: Accept-Language, else en)"}
 
 
@@ -16,16 +22,28 @@ class LookupQuery(ma.Schema):
     region = ma.fields.String(
         load_default=None,
         validate=_REGION,
-        metadata={"description": "to read a number written without its country code"},
+        metadata={
+            "description": _REGION_DOC["description"] + "; the number is also read in the "
+            "countries of our numbers, as people type ours as their phone shows it",
+            "example": "US",
+        },
     )
     lang = ma.fields.String(load_default=None, metadata=_LANG)
 
 
 class LookupOut(ma.Schema):
-    number = ma.fields.String(metadata={"description": "E.164, or the digits of a non-number"})
+    number = ma.fields.String(
+        metadata={"description": "E.164 when it reads as one number, else the digits as typed"}
+    )
     official = ma.fields.Boolean(metadata={"description": "one of our numbers, in service"})
     status = ma.fields.String(
-        metadata={"description": "calls_you, never_calls, retired or not_ours"}
+        metadata={
+            "description": "calls_you, never_calls (ours, but a call showing it is spoofed), "
+            "retired, not_ours (a valid number that is none of ours, however it is read), or "
+            "unreadable (no valid number, or one that may be a number of several countries, "
+            "one of them ours: ask for it with its country code)",
+            "enum": ["calls_you", "never_calls", "retired", "not_ours", "unreadable"],
+        }
     )
     calls_from_this_number = ma.fields.Boolean()
     purpose = ma.fields.String(allow_none=True)
@@ -42,8 +60,11 @@ class CallCheckIn(ma.Schema):
     reference = ma.fields.String(
         required=True, metadata={"description": "the 6 digits the call gave", "example": "482197"}
     )
-    phone = ma.fields.String(required=True, metadata={"description": "the number we called"})
-    region = ma.fields.String(load_default=None, validate=_REGION)
+    phone = ma.fields.String(
+        required=True,
+        metadata={"description": "your own number: the number we called (422 if unreadable)"},
+    )
+    region = ma.fields.String(load_default=None, validate=_REGION, metadata=_REGION_DOC)
     lang = ma.fields.String(load_default=None, metadata=_LANG)
 
 
@@ -56,7 +77,9 @@ class CallCheckOut(ma.Schema):
 class ReportIn(ma.Schema):
     number = ma.fields.String(required=True, metadata={"description": "the number the call showed"})
     called_at = ma.fields.AwareDateTime(load_default=None)
-    reporter_phone = ma.fields.String(load_default=None)
+    reporter_phone = ma.fields.String(
+        load_default=None, metadata={"description": "your own number (422 if unreadable)"}
+    )
     description = ma.fields.String(load_default=None, validate=validate.Length(max=2000))
     asked_for = ma.fields.List(
         ma.fields.String(validate=validate.OneOf(ASKED_FOR)),
@@ -64,7 +87,7 @@ class ReportIn(ma.Schema):
         validate=validate.Length(max=len(ASKED_FOR)),
         metadata={"description": f"what the caller asked for: {', '.join(ASKED_FOR)}"},
     )
-    region = ma.fields.String(load_default=None, validate=_REGION)
+    region = ma.fields.String(load_default=None, validate=_REGION, metadata=_REGION_DOC)
     lang = ma.fields.String(load_default=None, metadata=_LANG)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,7 +22,13 @@ from app.authenticity.models import ASKED_FOR, ReportChannel, ReportStatus, Scam
 from app.errors import InvalidInput, NotFound
 from app.locales import babel_locale
 from app.numbers.models import NumberPurpose, OfficialNumber
-from app.phones import parse_phone, read_phone
+from app.phones import (
+    TypedNumber,
+    example_number,
+    read_own_number,
+    read_typed_number,
+    regions_of,
+)
 from app.references import readable_reference
 from app.telephony.models import Call, CallDirection, CallStatus
 
@@ -32,25 +39,48 @@ def _date(moment: datetime | None, locale: str) -> str:
     return format_date(moment, "long", locale=babel_locale(locale)) if moment else ""
 
 
-def lookup(
-    session: Session, raw: object, *, locale: str, company: str, region: str | None = None
-) -> dict[str, Any]:
-    """The one answer every front door gives about a number (422 only for what is no number)."""
-    number, parsed = read_phone(raw, region=region, field="number")
+def registry_regions(session: Session) -> list[str]:
+    """The countries of every number we have had, in service or retired."""
+    return regions_of(session.scalars(select(OfficialNumber.phone).distinct()))
+
+
+def read_seen_number(
+    session: Session, raw: object, *, regions: Sequence[str | None], keypad: bool = False
+) -> TypedNumber:
+    """A number someone saw: read in their own countries (their choice, then their language's)
+    and in every country we have numbers in, since they may type ours as their phone shows it."""
+    return read_typed_number(
+        raw, regions=[*regions, *registry_regions(session)], field="number", keypad=keypad
+    )
+
+
+def lookup(session: Session, seen: TypedNumber, *, locale: str, company: str) -> dict[str, Any]:
+    """The one answer every front door gives about a number read by read_seen_number.
+
+    A number that can be several numbers, one of them ours, is "unreadable", never "ours" nor
+    "not ours": a scam number must not pass for ours, nor ours for a scam. Only when none of
+    its readings is ours is it not ours.
+    """
+    numbers = [reading.e164 for reading in seen.readings]
     rows = (
         list(
             session.scalars(
                 select(OfficialNumber)
-                .where(OfficialNumber.phone == number)
+                .where(OfficialNumber.phone.in_(numbers))
                 .order_by(OfficialNumber.active_from.desc())
             )
         )
-        if parsed is not None
+        if numbers
         else []
     )
+    unreadable = not numbers or (seen.single is None and bool(rows))
+    if unreadable:
+        rows = []  # no number at all, or one that may or may not be ours: tell nothing of ours
     active = next((row for row in rows if row.retired_at is None), None)
     latest = active or (rows[0] if rows else None)
-    if active is not None:
+    if unreadable:
+        status, calls = "unreadable", False
+    elif active is not None:
         calls = active.purpose is NumberPurpose.OUTBOUND_VERIFICATION and not active.inbound_only
         status = "calls_you" if calls else "never_calls"
     elif latest is not None:
@@ -62,9 +92,10 @@ def lookup(
         since=_date(latest.active_from if latest else None, locale),
         until=_date(latest.retired_at if latest else None, locale),
         company=company,
+        example=example_number(seen.regions[0] if seen.regions else None),
     )
     return {
-        "number": number,
+        "number": seen.single.e164 if seen.single else seen.digits,
         "official": active is not None,
         "status": status,
         "calls_from_this_number": calls,
@@ -93,13 +124,14 @@ def check_reference(
     *,
     reference: object,
     phone: object,
-    region: str | None,
+    regions: Sequence[str | None],
     now: datetime,
     locale: str,
 ) -> dict[str, Any]:
-    """Did we call this number with this reference in the last 24 hours? Yes or no, nothing more."""
+    """Did we call this number with this reference in the last 24 hours? Yes or no, nothing more.
+    The phone is the person's own, read in their countries (their choice, then their language's)."""
     ref = normalize_reference(reference)
-    number = parse_phone(phone, region=region, field="phone").e164
+    number = read_own_number(phone, regions=regions, field="phone", locale=locale).e164
     called = (
         session.scalar(
             select(func.count())
@@ -173,14 +205,20 @@ def file_report(
     now: datetime,
     actor: Actor,
     locale: str = "en",
-    region: str | None = None,
+    regions: Sequence[str | None] = (),
+    keypad: bool = False,
     called_at: datetime | None = None,
     reporter_phone: object = None,
     description: str | None = None,
     asked_for: list[str] | None = None,
     call_id: uuid.UUID | None = None,
 ) -> ScamReport:
-    reported, parsed = read_phone(number, region=region, field="number")
+    """File a report of a scam call. The number it showed is kept in E.164 when it reads as one
+    number; else as typed (no country uses it, or it may be a number of several), and it is
+    flagged official when any of the numbers it may be is one of ours in service, so that a
+    spoofed number of ours is never hidden among "not official" ones."""
+    seen = read_seen_number(session, number, regions=regions, keypad=keypad)
+    reported = seen.single.e164 if seen.single else seen.digits
     if called_at is not None:
         if called_at > now + timedelta(minutes=5):
             raise InvalidInput("called_at: this is in the future", field="called_at")
@@ -189,7 +227,7 @@ def file_report(
                 "called_at: reports are for calls of the last year", field="called_at"
             )
     reporter = (
-        parse_phone(reporter_phone, region=region, field="reporter_phone").e164
+        read_own_number(reporter_phone, regions=regions, field="reporter_phone", locale=locale).e164
         if reporter_phone not in (None, "")
         else None
     )
@@ -199,11 +237,14 @@ def file_report(
             f"asked_for: {', '.join(unknown)} is not one of {', '.join(ASKED_FOR)}",
             field="asked_for",
         )
-    official = parsed is not None and (
+    official = bool(seen.readings) and (
         session.scalar(
-            select(OfficialNumber.id).where(
-                OfficialNumber.phone == reported, OfficialNumber.retired_at.is_(None)
+            select(OfficialNumber.id)
+            .where(
+                OfficialNumber.phone.in_([reading.e164 for reading in seen.readings]),
+                OfficialNumber.retired_at.is_(None),
             )
+            .limit(1)
         )
         is not None
     )
@@ -257,7 +298,10 @@ def list_reports(
     if status is not None:
         query = query.where(ScamReport.status == status)
     if number:
-        query = query.where(ScamReport.reported_number == read_phone(number, field="number")[0])
+        typed = read_typed_number(number, regions=(), field="number")
+        query = query.where(
+            ScamReport.reported_number == (typed.single.e164 if typed.single else typed.digits)
+        )
     return list(session.scalars(query))
 
 

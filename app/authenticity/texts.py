@@ -58,6 +58,16 @@ LOOKUP = {
         "nie byliśmy my: rozłącz się i zgłoś to połączenie.",
         "zh": "这不是我们的号码。如果有人用这个号码给您打电话并自称是{company}，那不是我们：请挂断，并举报此来电。",
     },
+    # No valid number, or one that could be a number of several countries, one of them ours.
+    "unreadable": {
+        "en": "We could not read this number. Please type it with its country code, as in "
+        "{example}.",
+        "it": "Non riusciamo a leggere questo numero. Scrivilo con il prefisso del paese, come in "
+        "{example}.",
+        "pl": "Nie udało nam się odczytać tego numeru. Wpisz go z numerem kierunkowym kraju, jak "
+        "w {example}.",
+        "zh": "我们无法识别这个号码。请连同国家区号一起输入，例如 {example}。",
+    },
 }
 
 REFERENCE = {
@@ -116,6 +126,11 @@ PAGE = {
         "description_label": "What happened (optional)",
         "report_button": "Send the report",
         "language": "Language",
+        "country_label": "Your country",
+        "number_hint": "Type it as your phone shows it, with or without the country code.",
+        "read_as": "read as {number}",
+        "bad_when": "Check the date and time: the call must be from the last year, and not in "
+        "the future.",
         "bad_number": "That does not look like a phone number. Use digits, with the country code "
         "(for example +39 ...).",
         "bad_reference": "The reference has 6 digits.",
@@ -150,6 +165,12 @@ PAGE = {
         "description_label": "Che cosa è successo (facoltativo)",
         "report_button": "Invia la segnalazione",
         "language": "Lingua",
+        "country_label": "Il tuo paese",
+        "number_hint": "Scrivilo come lo mostra il tuo telefono, con o senza il prefisso del "
+        "paese.",
+        "read_as": "letto come {number}",
+        "bad_when": "Controlla data e ora: la chiamata deve essere dell'ultimo anno, e non nel "
+        "futuro.",
         "bad_number": "Non sembra un numero di telefono. Usa le cifre, con il prefisso del paese "
         "(per esempio +39 ...).",
         "bad_reference": "Il riferimento ha 6 cifre.",
@@ -184,6 +205,12 @@ PAGE = {
         "description_label": "Co się stało (opcjonalnie)",
         "report_button": "Wyślij zgłoszenie",
         "language": "Język",
+        "country_label": "Twój kraj",
+        "number_hint": "Wpisz go tak, jak pokazuje go Twój telefon, z numerem kierunkowym kraju "
+        "lub bez niego.",
+        "read_as": "odczytany jako {number}",
+        "bad_when": "Sprawdź datę i godzinę: połączenie musi pochodzić z ostatniego roku i nie "
+        "może być w przyszłości.",
         "bad_number": "To nie wygląda na numer telefonu. Użyj cyfr z numerem kierunkowym kraju "
         "(na przykład +48 ...).",
         "bad_reference": "Numer referencyjny ma 6 cyfr.",
@@ -216,6 +243,10 @@ PAGE = {
         "description_label": "发生了什么（可选）",
         "report_button": "提交举报",
         "language": "语言",
+        "country_label": "您所在的国家或地区",
+        "number_hint": "请按手机上显示的样子输入，带不带国家区号均可。",
+        "read_as": "识别为 {number}",
+        "bad_when": "请检查日期和时间：来电须在过去一年内，且不能是将来的时间。",
         "bad_number": "这看起来不是电话号码。请输入数字，并带上国家区号（例如 +86 ...）。",
         "bad_reference": "参考号为6位数字。",
         "too_many": "此处的核实次数过多，请几分钟后再试。",
@@ -230,5 +261,3 @@ PAGE = {
         },
     },
 }
-#: The country a number typed without its code is read in, by the page's language.
-PAGE_REGION = {"en": "GB", "it": "IT", "pl": "PL", "zh": "CN"}

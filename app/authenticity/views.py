@@ -28,7 +28,8 @@ from app.authenticity.schemas import (
     StatsQuery,
 )
 from app.extensions import db
-from app.locales import SUPPORTED_LOCALES, normalize_locale
+from app.locales import SUPPORTED_LOCALES, normalize_locale, suggested_region
+from app.phones import read_own_number
 from app.ratelimit import enforce
 
 public = Blueprint(
@@ -53,8 +54,10 @@ def request_locale(lang: str | None) -> str:
     return request.accept_languages.best_match(SUPPORTED_LOCALES) or "en"
 
 
-def _number_key(raw: object) -> str:
-    return "".join(ch for ch in str(raw or "") if ch.isdigit())[:20] or "-"
+def person_regions(region: str | None, locale: str) -> list[str | None]:
+    """Where a number typed without its country code is read first: the country the person
+    chose, then the one their language suggests (Accept-Language's en-US, else en -> GB)."""
+    return [region, suggested_region(locale)]
 
 
 @public.route("/lookup")
@@ -65,13 +68,13 @@ class Lookup(MethodView):
     def get(self, query: dict[str, Any]):
         """Is this number one of ours? The same answer shape for every number"""
         enforce("lookup:address", what="lookups from your address")
-        enforce("lookup:number", _number_key(query["number"]), what="lookups of this number")
+        locale = request_locale(query["lang"])
+        seen = service.read_seen_number(
+            db.session, query["number"], regions=person_regions(query["region"], locale)
+        )
+        enforce("lookup:number", seen.key, what="lookups of this number")
         return service.lookup(
-            db.session,
-            query["number"],
-            locale=request_locale(query["lang"]),
-            company=current_app.config["COMPANY_NAME"],
-            region=query["region"],
+            db.session, seen, locale=locale, company=current_app.config["COMPANY_NAME"]
         )
 
 
@@ -83,14 +86,18 @@ class CallChecks(MethodView):
     def post(self, payload: dict[str, Any]):
         """Did you call my number with this reference in the last 24 hours?"""
         enforce("reference:address", what="checks from your address")
-        enforce("reference:phone", _number_key(payload["phone"]), what="checks for this number")
+        locale = request_locale(payload["lang"])
+        regions = person_regions(payload["region"], locale)
+        service.normalize_reference(payload["reference"])
+        phone = read_own_number(payload["phone"], regions=regions, field="phone", locale=locale)
+        enforce("reference:phone", phone.e164, what="checks for this number")
         return service.check_reference(
             db.session,
             reference=payload["reference"],
-            phone=payload["phone"],
-            region=payload["region"],
+            phone=phone.e164,
+            regions=regions,
             now=clock.now(),
-            locale=request_locale(payload["lang"]),
+            locale=locale,
         )
 
 
@@ -103,12 +110,14 @@ class Reports(MethodView):
         """Report a call that pretended to be us"""
         enforce("report:address", what="reports from your address")
         locale = request_locale(payload.pop("lang"))
+        regions = person_regions(payload.pop("region"), locale)
         report = service.file_report(
             db.session,
             channel=ReportChannel.API,
             now=clock.now(),
             actor=current_actor(),
             locale=locale,
+            regions=regions,
             **payload,
         )
         db.session.commit()

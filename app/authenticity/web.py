@@ -1,5 +1,5 @@
 """The public page: check a number, check a call's reference, report a scam call. No JavaScript
-needed; every answer is the same one the API gives."""
+needed; every answer is the same one the API gives, placed by the form that asked for it."""
 
 from __future__ import annotations
 
@@ -14,10 +14,23 @@ from app.authenticity import service, texts
 from app.authenticity.models import ASKED_FOR, ReportChannel
 from app.errors import InvalidInput, RateLimited
 from app.extensions import db
-from app.locales import SUPPORTED_LOCALES, page_locale
+from app.locales import (
+    SUPPORTED_LOCALES,
+    country_choices,
+    page_locale,
+    page_region,
+    suggested_region,
+)
+from app.phones import international, needs_country_code, read_own_number
 from app.ratelimit import enforce
 
 bp = Blueprint("check", __name__, url_prefix="/check")
+
+
+def _regions(locale: str) -> list[str | None]:
+    """Where a number typed without its country code is read first: the picked country, then
+    the one the language suggests."""
+    return [page_region(locale), suggested_region(locale)]
 
 
 def _page(locale: str, status: int = 200, **context: Any):  # type: ignore[no-untyped-def]
@@ -31,14 +44,11 @@ def _page(locale: str, status: int = 200, **context: Any):  # type: ignore[no-un
         title=words["title"].format(company=company),
         advice=texts.pick(texts.ADVICE, locale),
         asked_for=ASKED_FOR,
-        form=request.values,
-        **context,
+        countries=country_choices(locale),
+        region=page_region(locale),
+        **{"typed_number": "", "keep_reference": {}, "keep_report": {}, **context},
     )
     return html, status
-
-
-def _digits(raw: object) -> str:
-    return "".join(ch for ch in str(raw or "") if ch.isdigit())[:20] or "-"
 
 
 @bp.get("")
@@ -47,44 +57,58 @@ def page():  # type: ignore[no-untyped-def]
     number = request.args.get("number")
     if number is None:
         return _page(locale)
+    typed = number.strip()
     try:
         enforce("lookup:address", what="lookups from your address")
-        enforce("lookup:number", _digits(number), what="lookups of this number")
+        seen = service.read_seen_number(db.session, number, regions=_regions(locale))
+        enforce("lookup:number", seen.key, what="lookups of this number")
         answer = service.lookup(
-            db.session,
-            number,
-            locale=locale,
-            company=current_app.config["COMPANY_NAME"],
-            region=texts.PAGE_REGION[locale],
+            db.session, seen, locale=locale, company=current_app.config["COMPANY_NAME"]
         )
     except RateLimited:
-        return _page(locale, 429, number_error=texts.PAGE[locale]["too_many"])
+        return _page(locale, 429, typed_number=typed, number_error=texts.PAGE[locale]["too_many"])
     except InvalidInput:
-        return _page(locale, 422, number_error=texts.PAGE[locale]["bad_number"])
-    return _page(locale, lookup=answer)
+        return _page(locale, 422, typed_number=typed, number_error=texts.PAGE[locale]["bad_number"])
+    return _page(
+        locale,
+        typed_number=typed,
+        lookup=answer,
+        read_as=international(seen.single.e164) if seen.single else None,
+    )
 
 
 @bp.post("/reference")
 def reference():  # type: ignore[no-untyped-def]
     locale = page_locale()
     words = texts.PAGE[locale]
+    regions = _regions(locale)
+    keep = {key: request.form.get(key, "") for key in ("reference", "phone")}
     try:
         enforce("reference:address", what="checks from your address")
-        enforce("reference:phone", _digits(request.form.get("phone")), what="checks")
+        service.normalize_reference(request.form.get("reference"))
+        phone = read_own_number(
+            request.form.get("phone"), regions=regions, field="phone", locale=locale
+        )
+        enforce("reference:phone", phone.e164, what="checks")
         answer = service.check_reference(
             db.session,
             reference=request.form.get("reference"),
-            phone=request.form.get("phone"),
-            region=texts.PAGE_REGION[locale],
+            phone=phone.e164,
+            regions=regions,
             now=clock.now(),
             locale=locale,
         )
     except RateLimited:
-        return _page(locale, 429, reference_error=words["too_many"])
+        return _page(locale, 429, keep_reference=keep, reference_error=words["too_many"])
     except InvalidInput as exc:
-        bad = words["bad_reference"] if exc.field == "reference" else words["bad_number"]
-        return _page(locale, 422, reference_error=bad)
-    return _page(locale, reference_answer=answer)
+        if exc.field == "reference":
+            error = words["bad_reference"]
+        elif exc.code == "unreadable_phone":
+            error = needs_country_code(locale, regions[0])
+        else:
+            error = words["bad_number"]
+        return _page(locale, 422, keep_reference=keep, reference_error=error)
+    return _page(locale, keep_reference=keep, reference_answer=answer)
 
 
 @bp.post("/report")
@@ -93,6 +117,12 @@ def report():  # type: ignore[no-untyped-def]
     words = texts.PAGE[locale]
     called_at = None
     when = (request.form.get("called_at") or "").strip()
+    keep = {
+        "number": request.form.get("number", ""),
+        "called_at": when,
+        "asked_for": request.form.getlist("asked_for"),
+        "description": request.form.get("description", ""),
+    }
     try:
         if when:
             try:  # <input type="datetime-local">: the person's wall clock, read as UTC
@@ -107,20 +137,17 @@ def report():  # type: ignore[no-untyped-def]
             now=clock.now(),
             actor=Actor("public:web", request_id=g.get("request_id")),
             locale=locale,
-            region=texts.PAGE_REGION[locale],
+            regions=_regions(locale),
             called_at=called_at,
             description=(request.form.get("description") or "")[:2000],
             asked_for=[a for a in request.form.getlist("asked_for") if a in ASKED_FOR],
         )
         db.session.commit()
     except RateLimited:
-        return _page(locale, 429, report_error=words["too_many"])
+        return _page(locale, 429, keep_report=keep, report_error=words["too_many"])
     except InvalidInput as exc:
         db.session.rollback()
-        return _page(
-            locale,
-            422,
-            report_error=exc.message if exc.field == "called_at" else words["bad_number"],
-        )
+        error = words["bad_when"] if exc.field == "called_at" else words["bad_number"]
+        return _page(locale, 422, keep_report=keep, report_error=error)
     message = texts.pick(texts.REPORTED, locale).format(reference=filed.reference)
     return _page(locale, report_done=message, report_reference=filed.reference)

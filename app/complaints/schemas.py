@@ -8,9 +8,19 @@ from marshmallow import validate
 from app.complaints.models import ComplaintStatus
 from app.complaints.policy import CATEGORIES
 
+_REGION = validate.Regexp(r"^[A-Za-z]{2}$", error="use a two-letter country code")
+_REGION_DOC = {
+    "description": "the complainant's country (e.g. IT): a phone typed without its country code "
+    "is read there first, then in the country of the Accept-Language (it-CH), else of the "
+    "language (en: GB, it: IT, pl: PL, zh: CN)"
+}
+
 
 class ComplaintIn(ma.Schema):
-    phone = ma.fields.String(required=True, metadata={"description": "the complainant's phone"})
+    phone = ma.fields.String(
+        required=True,
+        metadata={"description": "the complainant's phone (422 when it cannot be read)"},
+    )
     text = ma.fields.String(required=True, metadata={"description": "what happened (5,000 max)"})
     category = ma.fields.String(
         load_default=None,
@@ -27,7 +37,7 @@ class ComplaintIn(ma.Schema):
         load_default=None, metadata={"description": "the 6-digit reference of one of our calls"}
     )
     callback_id = ma.fields.UUID(load_default=None)
-    region = ma.fields.String(load_default=None, validate=validate.Regexp(r"^[A-Za-z]{2}$"))
+    region = ma.fields.String(load_default=None, validate=_REGION, metadata=_REGION_DOC)
     lang = ma.fields.String(load_default=None)
 
 
@@ -39,7 +49,8 @@ class ComplaintCreated(ma.Schema):
 
 
 class StatusQuery(ma.Schema):
-    phone = ma.fields.String(required=True)
+    phone = ma.fields.String(required=True, metadata={"description": "the phone that filed it"})
+    region = ma.fields.String(load_default=None, validate=_REGION, metadata=_REGION_DOC)
 
 
 class ComplaintPublic(ma.Schema):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,7 +30,7 @@ from app.complaints.policy import CATEGORIES, ComplaintsPolicy
 from app.customers.models import Customer
 from app.errors import Conflict, InvalidInput, NotFound
 from app.locales import babel_locale
-from app.phones import parse_phone
+from app.phones import read_own_number, read_typed_number
 from app.telephony.models import Call, CallDirection
 
 MAX_TEXT = 5000
@@ -80,7 +81,7 @@ def file_complaint(
     company: str,
     category: str | None = None,
     locale: str = "en",
-    region: str | None = None,
+    regions: Sequence[str | None] = (),
     email: str | None = None,
     call_reference: str | None = None,
     callback_id: uuid.UUID | None = None,
@@ -88,8 +89,10 @@ def file_complaint(
     recording_url: str | None = None,
     recording_seconds: int | None = None,
 ) -> Complaint:
-    """The one way a complaint is made, whatever the channel; answers it with its reference."""
-    number = parse_phone(phone, region=region, field="phone").e164
+    """The one way a complaint is made, whatever the channel; answers it with its reference.
+    The phone is the complainant's own, read in their countries (their choice, then their
+    language's); one that cannot be read is refused, asking for its country code."""
+    number = read_own_number(phone, regions=regions, field="phone", locale=locale).e164
     body = _clean_text(text)
     if category is not None and category not in CATEGORIES:
         raise InvalidInput(
@@ -298,14 +301,20 @@ def next_due(complaint: Complaint) -> datetime | None:
     return complaint.final_response_due
 
 
-def find_for_customer(session: Session, reference: object, phone: object) -> Complaint:
-    """By reference and the phone that filed it; a wrong pair is exactly an unknown reference."""
+def find_for_customer(
+    session: Session, reference: object, phone: object, *, regions: Sequence[str | None] = ()
+) -> Complaint:
+    """By reference and the phone that filed it (read in the person's countries, their own
+    first); a wrong pair, or a phone that reads as no number, is exactly an unknown reference."""
     not_found = NotFound("no complaint with this reference and phone number", code="not_found")
     ref = references.normalize(reference)
     try:
-        number = parse_phone(phone, field="phone").e164
+        readings = read_typed_number(phone, regions=regions, field="phone").readings
     except InvalidInput:
         raise not_found from None
+    if not readings:
+        raise not_found
+    number = readings[0].e164
     complaint = session.scalar(select(Complaint).where(Complaint.reference == ref)) if ref else None
     if complaint is None or complaint.phone != number:
         raise not_found

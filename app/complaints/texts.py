@@ -110,6 +110,14 @@ PAGE = {
         "status": "Complaint {reference}: {status}.",
         "not_found": "We found no complaint with this reference and phone number.",
         "too_many": "Too many requests from here. Please try again in a few minutes.",
+        "country_label": "Your country",
+        "errors": {
+            "phone": "That does not look like a phone number. Use digits, with the country code.",
+            "text": "Please tell us what happened (at most 5,000 characters).",
+            "email": "That is not an email address.",
+            "category": "Please pick what it is about from the list.",
+            "call_reference": "The reference of one of our calls has 6 digits.",
+        },
         "categories": {
             "payments": "Payments",
             "cards": "Cards",
@@ -136,6 +144,14 @@ PAGE = {
         "status": "Reclamo {reference}: {status}.",
         "not_found": "Non troviamo nessun reclamo con questo riferimento e questo numero di telefono.",
         "too_many": "Troppe richieste da qui. Riprova tra qualche minuto.",
+        "country_label": "Il tuo paese",
+        "errors": {
+            "phone": "Non sembra un numero di telefono. Usa le cifre, con il prefisso del paese.",
+            "text": "Raccontaci che cosa è successo (al massimo 5.000 caratteri).",
+            "email": "Questo non è un indirizzo email.",
+            "category": "Scegli dall'elenco di che cosa si tratta.",
+            "call_reference": "Il riferimento di una nostra chiamata ha 6 cifre.",
+        },
         "categories": {
             "payments": "Pagamenti",
             "cards": "Carte",
@@ -162,6 +178,14 @@ PAGE = {
         "status": "Reklamacja {reference}: {status}.",
         "not_found": "Nie znaleźliśmy reklamacji o tym numerze i tym numerze telefonu.",
         "too_many": "Zbyt wiele zapytań z tego miejsca. Spróbuj ponownie za kilka minut.",
+        "country_label": "Twój kraj",
+        "errors": {
+            "phone": "To nie wygląda na numer telefonu. Użyj cyfr z numerem kierunkowym kraju.",
+            "text": "Opisz, co się stało (najwyżej 5000 znaków).",
+            "email": "To nie jest adres e-mail.",
+            "category": "Wybierz z listy, czego dotyczy reklamacja.",
+            "call_reference": "Numer referencyjny naszego połączenia ma 6 cyfr.",
+        },
         "categories": {
             "payments": "Płatności",
             "cards": "Karty",
@@ -188,6 +212,14 @@ PAGE = {
         "status": "投诉{reference}：{status}。",
         "not_found": "没有找到与此编号和电话号码对应的投诉。",
         "too_many": "此处的请求过多，请几分钟后再试。",
+        "country_label": "您所在的国家或地区",
+        "errors": {
+            "phone": "这看起来不是电话号码。请输入数字，并带上国家区号。",
+            "text": "请告诉我们发生了什么（最多5000个字符）。",
+            "email": "这不是有效的电子邮箱地址。",
+            "category": "请从列表中选择投诉类别。",
+            "call_reference": "我们来电的参考号为6位数字。",
+        },
         "categories": {
             "payments": "付款",
             "cards": "银行卡",
@@ -198,4 +230,3 @@ PAGE = {
         },
     },
 }
-PAGE_REGION = {"en": "GB", "it": "IT", "pl": "PL", "zh": "CN"}

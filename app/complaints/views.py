@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 
 from app import clock
 from app.apikeys.auth import BEARER, current_actor, require_api_key
-from app.authenticity.views import request_locale
+from app.authenticity.views import person_regions, request_locale
 from app.complaints import references, service
 from app.complaints.models import ComplaintChannel
 from app.complaints.schemas import (
@@ -58,6 +58,7 @@ class Complaints(MethodView):
     def post(self, payload: dict[str, Any]):
         """File a complaint"""
         enforce("complaint:address", what="complaints from your address")
+        locale = request_locale(payload["lang"])
         complaint = service.file_complaint(
             db.session,
             policy=policy(),
@@ -68,8 +69,8 @@ class Complaints(MethodView):
             now=clock.now(),
             actor=current_actor(),
             company=current_app.config["COMPANY_NAME"],
-            locale=request_locale(payload["lang"]),
-            region=payload["region"],
+            locale=locale,
+            regions=person_regions(payload["region"], locale),
             email=payload["email"],
             call_reference=payload["call_reference"],
             callback_id=payload["callback_id"],
@@ -94,7 +95,12 @@ class ComplaintStatus(MethodView):
         canonical = references.normalize(reference)  # a malformed one is not found unlooked
         if canonical:
             enforce("complaint_status:reference", canonical, what="lookups of this reference")
-        complaint = service.find_for_customer(db.session, reference, query["phone"])
+        complaint = service.find_for_customer(
+            db.session,
+            reference,
+            query["phone"],
+            regions=person_regions(query["region"], request_locale(None)),
+        )
         return service.public_view(complaint)
 
 

@@ -11,12 +11,25 @@ from app.audit.service import Actor
 from app.complaints import references, service, texts
 from app.complaints.models import ComplaintChannel
 from app.complaints.policy import CATEGORIES
-from app.errors import DomainError, InvalidInput, NotFound, RateLimited
+from app.errors import InvalidInput, NotFound, RateLimited
 from app.extensions import db
-from app.locales import SUPPORTED_LOCALES, page_locale
+from app.locales import (
+    SUPPORTED_LOCALES,
+    country_choices,
+    page_locale,
+    page_region,
+    suggested_region,
+)
+from app.phones import needs_country_code, read_typed_number
 from app.ratelimit import enforce
 
 bp = Blueprint("complaints_page", __name__, url_prefix="/complaints")
+
+
+def _regions(locale: str) -> list[str | None]:
+    """Where a phone typed without its country code is read: the picked country, then the
+    language's."""
+    return [page_region(locale), suggested_region(locale)]
 
 
 def _page(locale: str, status: int = 200, **context: Any):  # type: ignore[no-untyped-def]
@@ -27,10 +40,20 @@ def _page(locale: str, status: int = 200, **context: Any):  # type: ignore[no-un
             languages=SUPPORTED_LOCALES,
             words=texts.PAGE[locale],
             categories=CATEGORIES,
-            **{"keep": {}, **context},
+            countries=country_choices(locale),
+            region=page_region(locale),
+            **{"keep": {}, "keep_status": {}, **context},
         ),
         status,
     )
+
+
+def _error(exc: InvalidInput, locale: str) -> str:
+    """What went wrong, in the page's language."""
+    if exc.code == "unreadable_phone":
+        return needs_country_code(locale, page_region(locale))
+    errors = texts.PAGE[locale]["errors"]
+    return errors.get(exc.field or "", errors["text"])
 
 
 @bp.get("")
@@ -57,16 +80,18 @@ def file():  # type: ignore[no-untyped-def]
             actor=Actor("public:web", request_id=g.get("request_id")),
             company=current_app.config["COMPANY_NAME"],
             locale=locale,
-            region=texts.PAGE_REGION[locale],
+            regions=_regions(locale),
             email=(form.get("email") or "").strip() or None,
             call_reference=(form.get("call_reference") or "").strip() or None,
         )
         db.session.commit()
     except RateLimited:
-        return _page(locale, 429, file_error=words["too_many"])
+        return _page(locale, 429, file_error=words["too_many"], keep=request.form)
     except InvalidInput as exc:
         db.session.rollback()
-        return _page(locale, 422, file_error=exc.message, error_field=exc.field, keep=request.form)
+        return _page(
+            locale, 422, file_error=_error(exc, locale), error_field=exc.field, keep=request.form
+        )
     due = service.due_date(complaint.first_response_due, locale, policy)
     return _page(
         locale,
@@ -81,18 +106,28 @@ def status():  # type: ignore[no-untyped-def]
     locale = page_locale()
     words = texts.PAGE[locale]
     reference = (request.form.get("reference") or "").strip()
+    keep = {"reference": reference, "phone": request.form.get("phone", "")}
+    regions = _regions(locale)
     try:
         enforce("complaint_status:address", what="lookups from your address")
+        # A phone that cannot be read is said so, which tells nothing about any complaint.
+        try:
+            readable = bool(read_typed_number(request.form.get("phone"), regions=regions).readings)
+        except InvalidInput:
+            return _page(locale, 422, keep_status=keep, status_error=words["errors"]["phone"])
+        if not readable:
+            error = needs_country_code(locale, regions[0])
+            return _page(locale, 422, keep_status=keep, status_error=error)
         canonical = references.normalize(reference)  # a malformed one is not found unlooked
         if canonical:
             enforce("complaint_status:reference", canonical, what="lookups")
         complaint = service.find_for_customer(
-            db.session, reference, _with_region(request.form.get("phone"), locale)
+            db.session, reference, request.form.get("phone"), regions=regions
         )
     except RateLimited:
-        return _page(locale, 429, status_error=words["too_many"])
-    except (NotFound, DomainError):
-        return _page(locale, 404, status_error=words["not_found"])
+        return _page(locale, 429, keep_status=keep, status_error=words["too_many"])
+    except NotFound:
+        return _page(locale, 404, keep_status=keep, status_error=words["not_found"])
     view = service.public_view(complaint)
     policy = current_app.extensions["complaints_policy"]
     message = words["status"].format(
@@ -103,15 +138,4 @@ def status():  # type: ignore[no-untyped-def]
         message += " " + texts.pick(texts.REPLY_BY, locale).format(
             due=service.due_date(view["due_by"], locale, policy)
         )
-    return _page(locale, status_message=message, status_value=view["status"])
-
-
-def _with_region(phone: object, locale: str) -> str:
-    """A number typed without its country code is read in the page's country."""
-    from app.phones import read_phone
-
-    try:
-        e164, parsed = read_phone(phone, region=texts.PAGE_REGION[locale], field="phone")
-    except InvalidInput:
-        return ""
-    return e164 if parsed is not None else ""
+    return _page(locale, keep_status=keep, status_message=message, status_value=view["status"])

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 #: Every action a flow may name, with the results it answers (the node's `cases` keys).
 ACTION_NAMES: dict[str, tuple[str, ...]] = {
-    "lookup_keyed_number": ("calls_you", "never_calls", "retired", "not_ours"),
+    "lookup_keyed_number": ("calls_you", "never_calls", "retired", "not_ours", "unreadable"),
     "recent_call_to_caller": ("pending", "called", "none"),
     "continue_callback": ("continued", "unavailable"),
     "report_scam": ("filed",),

@@ -407,3 +407,29 @@ def test_emails_go_through_smtp_when_it_is_configured(client, app, clock, simula
     ((recipients, content),) = received
     assert recipients == ["giulia@example.com"]
     assert f"Subject: Your complaint {reference}" in content
+
+
+def test_the_complainants_phone_is_read_in_their_country_before_their_languages(client, app):
+    italy = complain(client, phone="333 123 4567", region="IT", lang="en")
+    britain = complain(client, phone="333 123 4567", lang="en")
+    status = client.get(
+        f"/api/v1/complaints/{italy.get_json()['reference']}",
+        query_string={"phone": "333 123 4567", "region": "IT"},
+    )
+
+    assert italy.status_code == britain.status_code == 201
+    with app.app_context():
+        phones = {c.reference: c.phone for c in db.session.query(Complaint)}
+    assert phones[italy.get_json()["reference"]] == "+393331234567"
+    assert phones[britain.get_json()["reference"]] == "+443331234567"  # valid there too
+    assert status.status_code == 200
+
+
+def test_a_complainants_phone_that_cannot_be_read_asks_for_its_country_code(client, app):
+    response = complain(client, phone="12 34 56", lang="pl")
+
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert (error["field"], error["code"]) == ("phone", "unreadable_phone")
+    assert "numerem kierunkowym kraju" in error["message"]
+    assert count_rows(app, Complaint) == 0

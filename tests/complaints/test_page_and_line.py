@@ -64,7 +64,14 @@ def test_the_web_form_files_a_complaint_and_the_status_form_finds_it(client, app
     assert "przyjęta" in found.get_data(as_text=True)
     assert wrong.status_code == unknown.status_code == 404
     assert texts.PAGE["pl"]["not_found"] in wrong.get_data(as_text=True)
-    assert wrong.get_data(as_text=True) == unknown.get_data(as_text=True)
+    # The same answer (only what each person typed is kept in their form).
+    assert status_answer(wrong) == status_answer(unknown)
+    assert 'value="601234568"' in wrong.get_data(as_text=True)
+
+
+def status_answer(response) -> str:
+    page = response.get_data(as_text=True)
+    return page.split('id="status-answer"')[1].split("</section>")[0]
 
 
 def test_a_bad_web_complaint_is_refused_with_the_field_and_keeps_what_was_typed(client, app):
@@ -75,6 +82,54 @@ def test_a_bad_web_complaint_is_refused_with_the_field_and_keeps_what_was_typed(
     assert response.status_code == 422
     assert 'data-field="text"' in response.get_data(as_text=True)
     assert 'value="+442079460123"' in response.get_data(as_text=True)
+
+
+def test_the_page_reads_the_phone_in_the_picked_country_and_says_what_is_wrong_in_its_language(
+    client, app
+):
+    form = {"lang": "it", "phone": "12 34 56", "text": "La carta non funziona", "region": "IT"}
+
+    unreadable = client.post("/complaints", data=form)
+    no_text = client.post("/complaints", data={**form, "phone": "333 123 4567", "text": " "})
+    british = client.post("/complaints", data={**form, "phone": "333 123 4567", "region": "GB"})
+
+    page = unreadable.get_data(as_text=True)
+    assert unreadable.status_code == 422
+    assert "Scrivilo con il prefisso del paese (per esempio +39 02 1234 5678)" in page
+    assert 'value="12 34 56"' in page and ">La carta non funziona</textarea>" in page
+    assert 'action="/complaints#file-answer"' in page
+    assert '<div id="file-answer" class="slot" tabindex="-1" autofocus>' in page
+    assert "Raccontaci che cosa è successo" in no_text.get_data(as_text=True)
+    assert "tell us what happened" not in no_text.get_data(as_text=True)  # no English
+    assert british.status_code == 201
+    assert '<label for="file-region">Il tuo paese</label>' in page
+    assert '<option value="IT" selected>Italia (+39)</option>' in page
+    with app.app_context():
+        assert db.session.scalars(sa.select(Complaint.phone)).all() == ["+443331234567"]
+
+
+def test_the_status_form_keeps_its_inputs_and_asks_for_a_country_code_it_needs(client):
+    filed = client.post(
+        "/complaints",
+        data={"lang": "en", "phone": "333 123 4567", "region": "IT", "text": "Card blocked"},
+    ).get_data(as_text=True)
+    reference = filed.split('data-reference="')[1].split('"')[0]
+
+    found = client.post(
+        "/complaints/status",
+        data={"lang": "en", "reference": reference, "phone": "333 123 4567", "region": "IT"},
+    )
+    unreadable = client.post(
+        "/complaints/status", data={"lang": "en", "reference": reference, "phone": "12 34"}
+    )
+
+    assert 'data-status="new"' in found.get_data(as_text=True)
+    assert f'value="{reference}"' in found.get_data(as_text=True)
+    page = unreadable.get_data(as_text=True)
+    assert unreadable.status_code == 422
+    assert "Please type it with its country code" in page
+    assert f'value="{reference}"' in page and 'value="12 34"' in page
+    assert 'action="/complaints/status#status-answer"' in page
 
 
 def ring(
