@@ -128,7 +128,7 @@ PAGE = {
         "language": "Language",
         "country_label": "Your country",
         "number_hint": "Type it as your phone shows it, with or without the country code.",
-        "read_as": "read as {number}",
+        "read_as": "(read as {number})",
         "bad_when": "Check the date and time: the call must be from the last year, and not in "
         "the future.",
         "bad_number": "That does not look like a phone number. Use digits, with the country code "
@@ -168,7 +168,7 @@ PAGE = {
         "country_label": "Il tuo paese",
         "number_hint": "Scrivilo come lo mostra il tuo telefono, con o senza il prefisso del "
         "paese.",
-        "read_as": "letto come {number}",
+        "read_as": "(letto come {number})",
         "bad_when": "Controlla data e ora: la chiamata deve essere dell'ultimo anno, e non nel "
         "futuro.",
         "bad_number": "Non sembra un numero di telefono. Usa le cifre, con il prefisso del paese "
@@ -208,7 +208,7 @@ PAGE = {
         "country_label": "Twój kraj",
         "number_hint": "Wpisz go tak, jak pokazuje go Twój telefon, z numerem kierunkowym kraju "
         "lub bez niego.",
-        "read_as": "odczytany jako {number}",
+        "read_as": "(odczytany jako {number})",
         "bad_when": "Sprawdź datę i godzinę: połączenie musi pochodzić z ostatniego roku i nie "
         "może być w przyszłości.",
         "bad_number": "To nie wygląda na numer telefonu. Użyj cyfr z numerem kierunkowym kraju "
@@ -245,7 +245,7 @@ PAGE = {
         "language": "语言",
         "country_label": "您所在的国家或地区",
         "number_hint": "请按手机上显示的样子输入，带不带国家区号均可。",
-        "read_as": "识别为 {number}",
+        "read_as": "（识别为 {number}）",
         "bad_when": "请检查日期和时间：来电须在过去一年内，且不能是将来的时间。",
         "bad_number": "这看起来不是电话号码。请输入数字，并带上国家区号（例如 +86 ...）。",
         "bad_reference": "参考号为6位数字。",
