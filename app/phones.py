@@ -1,4 +1,5 @@
-"""Phone numbers, parsed once at the edge into E.164 with the time zones of the callee."""
+"""Phone numbers: parsed once at the edge into E.164 with the time zones of the callee, and read
+as people type them (every number a typed one can be, in the countries it may be from)."""
 
 from __future__ import annotations
 
@@ -41,19 +42,6 @@ def parse_phone(raw: object, *, region: str | None = None, field: str = "phone")
             f"{field}: {text} is not a valid phone number", field=field, code="invalid_phone"
         )
     return number
-
-
-def read_phone(
-    raw: object, *, region: str | None = None, field: str = "number"
-) -> tuple[str, PhoneNumber | None]:
-    """For numbers people saw on a screen: refuse what is not a phone number at all (letters,
-    too many digits, nothing), but answer (digits, None) for one that no country uses, which a
-    spoofer may well display."""
-    number, text = _parse(raw, region=region, field=field)
-    if number is not None:
-        return number.e164, number
-    digits = "".join(ch for ch in text if ch.isdigit())
-    return ("+" if text.startswith("+") else "") + digits, None
 
 
 def _typed_text(raw: object, *, field: str) -> str:
