@@ -55,6 +55,8 @@ def _typed_text(raw: object, *, field: str) -> str:
             field=field,
             code="invalid_phone",
         )
+    if not any(ch.isdigit() for ch in text):
+        raise InvalidInput(f"{field}: give a phone number", field=field, code="invalid_phone")
     if sum(ch.isdigit() for ch in text) > _MAX_DIGITS:
         raise InvalidInput(
             f"{field}: a phone number has at most 15 digits (with its country code)",

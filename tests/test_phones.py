@@ -49,7 +49,7 @@ def test_what_it_was_typed_as_and_the_key_it_is_counted_by():
     assert (none.typed, none.digits, none.key) == ("+39 12", "+3912", "+3912")
 
 
-@pytest.mark.parametrize("typed", ["call me", "", "   ", "+" + "1" * 30])
+@pytest.mark.parametrize("typed", ["call me", "", "   ", "+" + "1" * 30, "( ) -", "+"])
 def test_what_is_no_number_at_all_is_refused(typed):
     with pytest.raises(InvalidInput) as refused:
         read_typed_number(typed, regions=["GB"], field="number")

@@ -6,12 +6,22 @@ import marshmallow as ma
 from marshmallow import validate
 
 from app.authenticity.models import ASKED_FOR, ReportChannel, ReportStatus
+from app.phones import REGIONS
 
-_REGION = validate.Regexp(r"^[A-Za-z]{2}$", error="use a two-letter country code")
+
+def _known_country(value: str) -> None:
+    if value.upper() not in REGIONS:
+        raise ma.ValidationError("use a two-letter country code, such as IT or US")
+
+
+#: A country a phone number can be from (its ISO 3166 code, in either case).
+REGION = [validate.Regexp(r"^[A-Za-z]{2}$"), _known_country]
+
+
 _REGION_DOC = {
-    "description": "the person's country (ISO 3166 code, e.g. US): a number typed without its "
-    "country code is read there first, then in the country of the Accept-Language (en-US), "
-    "else of the language (en: GB, it: IT, pl: PL, zh: CN)",
+    "description": "the person's country (ISO 3166, e.g. US): a number typed without its country "
+    "code is read as this country's (without region: the Accept-Language's country, en-US, else "
+    "the language's, en: GB, it: IT, pl: PL, zh: CN)",
     "example": "US",
 }
 _LANG = {"description": "en, it, pl or zh (default: Accept-Language, else en)"}
@@ -21,7 +31,7 @@ class LookupQuery(ma.Schema):
     number = ma.fields.String(required=True, metadata={"example": "+1 415 555 0100"})
     region = ma.fields.String(
         load_default=None,
-        validate=_REGION,
+        validate=REGION,
         metadata={
             "description": _REGION_DOC["description"] + "; the number is also read in the "
             "countries of our numbers, as people type ours as their phone shows it",
@@ -64,7 +74,7 @@ class CallCheckIn(ma.Schema):
         required=True,
         metadata={"description": "your own number: the number we called (422 if unreadable)"},
     )
-    region = ma.fields.String(load_default=None, validate=_REGION, metadata=_REGION_DOC)
+    region = ma.fields.String(load_default=None, validate=REGION, metadata=_REGION_DOC)
     lang = ma.fields.String(load_default=None, metadata=_LANG)
 
 
@@ -87,7 +97,7 @@ class ReportIn(ma.Schema):
         validate=validate.Length(max=len(ASKED_FOR)),
         metadata={"description": f"what the caller asked for: {', '.join(ASKED_FOR)}"},
     )
-    region = ma.fields.String(load_default=None, validate=_REGION, metadata=_REGION_DOC)
+    region = ma.fields.String(load_default=None, validate=REGION, metadata=_REGION_DOC)
     lang = ma.fields.String(load_default=None, metadata=_LANG)
 
 

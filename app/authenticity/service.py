@@ -23,6 +23,7 @@ from app.errors import InvalidInput, NotFound
 from app.locales import babel_locale
 from app.numbers.models import NumberPurpose, OfficialNumber
 from app.phones import (
+    REGIONS,
     TypedNumber,
     example_number,
     read_own_number,
@@ -47,10 +48,15 @@ def registry_regions(session: Session) -> list[str]:
 def read_seen_number(
     session: Session, raw: object, *, regions: Sequence[str | None], keypad: bool = False
 ) -> TypedNumber:
-    """A number someone saw: read in their own countries (their choice, then their language's)
-    and in every country we have numbers in, since they may type ours as their phone shows it."""
+    """A number someone saw: read in their country (the first known of regions: the one they
+    chose, else the one their language suggests) and in every country we have numbers in, since
+    they may type ours as their phone shows it."""
+    # Only the first: a country the person picked replaces their language's guess (a Chinese
+    # speaker in the US who picks the US reads (415) 555-0100 as American, not also Chinese).
+    # Dropping the guess never hides one of ours: each of ours is read in its own country below.
+    own = next((r.upper() for r in regions if r and r.upper() in REGIONS), None)
     return read_typed_number(
-        raw, regions=[*regions, *registry_regions(session)], field="number", keypad=keypad
+        raw, regions=[own, *registry_regions(session)], field="number", keypad=keypad
     )
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from app.authenticity.schemas import REGION
 from app.complaints.models import ComplaintStatus
 from app.complaints.policy import CATEGORIES
 
-_REGION = validate.Regexp(r"^[A-Za-z]{2}$", error="use a two-letter country code")
 _REGION_DOC = {
-    "description": "the complainant's country (e.g. IT): a phone typed without its country code "
-    "is read there first, then in the country of the Accept-Language (it-CH), else of the "
-    "language (en: GB, it: IT, pl: PL, zh: CN)"
+    "description": "the complainant's country (ISO 3166, e.g. IT): a phone typed without its "
+    "country code is read as this country's, else as the language's (the Accept-Language's "
+    "country, it-CH, else it: IT, en: GB, pl: PL, zh: CN)"
 }
 
 
@@ -37,7 +37,7 @@ class ComplaintIn(ma.Schema):
         load_default=None, metadata={"description": "the 6-digit reference of one of our calls"}
     )
     callback_id = ma.fields.UUID(load_default=None)
-    region = ma.fields.String(load_default=None, validate=_REGION, metadata=_REGION_DOC)
+    region = ma.fields.String(load_default=None, validate=REGION, metadata=_REGION_DOC)
     lang = ma.fields.String(load_default=None)
 
 
@@ -50,7 +50,7 @@ class ComplaintCreated(ma.Schema):
 
 class StatusQuery(ma.Schema):
     phone = ma.fields.String(required=True, metadata={"description": "the phone that filed it"})
-    region = ma.fields.String(load_default=None, validate=_REGION, metadata=_REGION_DOC)
+    region = ma.fields.String(load_default=None, validate=REGION, metadata=_REGION_DOC)
 
 
 class ComplaintPublic(ma.Schema):

@@ -107,6 +107,24 @@ def test_a_valid_number_that_is_none_of_ours_is_not_ours(client, rome):
     assert "This is not one of our numbers" in london["message"]
 
 
+def test_the_chosen_country_wins_over_the_languages_guess(client):
+    # (415) 555-0100 is a number in China too: in Chinese, without a country, it may be either.
+    guessed = lookup(client, "(415) 555-0100", lang="zh")
+    chosen = lookup(client, "(415) 555-0100", lang="zh", region="US")
+
+    assert guessed["status"] == "unreadable"
+    assert "+86 10 1234 5678" in guessed["message"]  # the example is Chinese
+    assert (chosen["status"], chosen["number"]) == ("calls_you", "+14155550100")
+    assert "是我们的号码" in chosen["message"]
+
+
+def test_a_country_that_does_not_exist_is_a_422_naming_the_region(client):
+    response = client.get("/api/v1/lookup", query_string={"number": "0612345678", "region": "XX"})
+
+    assert response.status_code == 422
+    assert "region" in str(response.get_json()["error"])
+
+
 def test_the_browsers_country_reads_a_number_typed_without_its_code(client):
     sydney = lookup(client, "02 9374 4000", headers={"Accept-Language": "en-AU,en;q=0.8"})
     from_britain = lookup(client, "02 9374 4000", headers={"Accept-Language": "en-GB"})
