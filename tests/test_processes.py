@@ -77,7 +77,7 @@ def wait_until(check, timeout: float = 30.0):  # type: ignore[no-untyped-def]
     while time.monotonic() < deadline:
         try:
             result = check()
-        except requests.ConnectionError:
+        except requests.RequestException:  # not up yet, or slow to answer on a loaded machine
             result = None
         if result:
             return result
