@@ -240,7 +240,9 @@ def check_code(
 ) -> Check:
     """Check a typed code, spend it if it is right, and count it if it is not.
 
-    The code is never stored, logged or audited: only which kind matched and the result.
+    The code is never stored, logged or audited: only which kind matched and the result. On
+    one of our lines (`inbound`) an app code for calling us works, and so does the code of the
+    callback the caller is about to take there (`callback_id`).
     """
     if active_lock(session, customer_id) is not None:
         check = Check(AttemptResult.LOCKED)
@@ -252,7 +254,13 @@ def check_code(
             keyring=keyring,
             now=now,
             callback_id=callback_id,
-            purpose=CodePurpose.INBOUND_CALL if inbound else CodePurpose.CALLBACK,
+            purposes=(
+                (CodePurpose.INBOUND_CALL, CodePurpose.CALLBACK)
+                if inbound and callback_id is not None
+                else (CodePurpose.INBOUND_CALL,)
+                if inbound
+                else (CodePurpose.CALLBACK,)
+            ),
         )
         if check is None or check.result is not AttemptResult.VERIFIED:
             by_totp = _authenticator(session, customer_id, code, keyring=keyring, now=now)
@@ -299,7 +307,7 @@ def _app_code(
     keyring: Keyring,
     now: datetime,
     callback_id: uuid.UUID | None,
-    purpose: CodePurpose,
+    purposes: tuple[CodePurpose, ...],
 ) -> Check | None:
     """The live app code's verdict; None when the customer has no app code to compare with."""
     candidates = list(
@@ -330,7 +338,7 @@ def _app_code(
     if (
         matched.replaced_at is not None
         or now > matched.expires_at
-        or matched.purpose is not purpose
+        or matched.purpose not in purposes
         or (matched.callback_id is not None and matched.callback_id != callback_id)
     ):
         return Check(AttemptResult.WRONG, "app_code")
