@@ -242,8 +242,11 @@ def check_code(
 
     The code is never stored, logged or audited: only which kind matched and the result. On
     one of our lines (`inbound`) an app code for calling us works, and so does the code of the
-    callback the caller is about to take there (`callback_id`).
+    callback the caller is about to take there (`callback_id`). Checks of one customer run one
+    at a time (until the caller commits), so the lock is read after every earlier failure is
+    counted: calls typing codes in parallel never get past it.
     """
+    _one_check_at_a_time(session, customer_id)
     if active_lock(session, customer_id) is not None:
         check = Check(AttemptResult.LOCKED)
     else:
@@ -297,6 +300,23 @@ def check_code(
     if _lock_if_too_many(session, customer_id, now=now, actor=actor, limits=limits):
         return Check(check.result, check.method, locked_now=True)
     return check
+
+
+def _one_check_at_a_time(session: Session, customer_id: uuid.UUID) -> None:
+    """Hold the customer's row until the transaction ends, so their code checks queue up."""
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite has no row locks: a write takes the database's write lock until the commit.
+        session.execute(
+            update(Customer)
+            .where(Customer.id == customer_id)
+            .values(id=Customer.id)
+            .execution_options(synchronize_session=False)
+        )
+        return
+    # FOR NO KEY UPDATE: rows that merely refer to the customer (a dialer's attempt) need not wait.
+    session.execute(
+        select(Customer.id).where(Customer.id == customer_id).with_for_update(key_share=True)
+    )
 
 
 def _app_code(
