@@ -306,10 +306,11 @@ def _one_check_at_a_time(session: Session, customer_id: uuid.UUID) -> None:
     """Hold the customer's row until the transaction ends, so their code checks queue up."""
     if session.get_bind().dialect.name == "sqlite":
         # SQLite has no row locks: a write takes the database's write lock until the commit.
+        # (updated_at set to itself: the row is not changed, nor its onupdate time.)
         session.execute(
             update(Customer)
             .where(Customer.id == customer_id)
-            .values(id=Customer.id)
+            .values(updated_at=Customer.updated_at)
             .execution_options(synchronize_session=False)
         )
         return

@@ -131,6 +131,8 @@ def test_codes_typed_in_parallel_never_get_past_the_lock(api, app, clock):
     assert results == [CodeResult.LOCKED] * 12  # the tenth locks; the others are told at once
     state = api.get(f"/api/v1/customers/{customer['id']}/verification").get_json()
     assert (state["locked"], state["failures"], locks) == (True, 10, 1)
+    # Queuing the checks on the customer's row changed nothing about the customer.
+    assert api.get(f"/api/v1/customers/{customer['id']}").get_json() == customer
 
 
 def callback_for(api, external_id: str, n: int) -> str:
