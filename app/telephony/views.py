@@ -65,20 +65,21 @@ def _answer_once(
     `after_end` lets a step through once after the call ended: Twilio reports a recording or a
     transfer to its action URL even when the caller hung up during it.
     """
+    call_id, locale = call.id, call.locale
     if call.status.is_final and not after_end:
-        locale = call.locale
         db.session.rollback()
+        log.warning("a step of a call that has ended was refused", extra={"call_id": str(call_id)})
         return _goodbye("goodbye", locale)
     key = calls.step_key(current_app.secret_key or "", request.full_path, request.form)
     step, answered = calls.take_step(db.session, call=call, key=key)
     if answered:
-        earlier, locale = step.twiml, call.locale
+        earlier = step.twiml
         db.session.rollback()
+        log.info("a step answered before was sent again", extra={"call_id": str(call_id)})
         return Response(earlier, mimetype="text/xml") if earlier else _goodbye("goodbye", locale)
     try:
         response = advance(_run(call, step.id))
     except UnknownNode:
-        locale = call.locale
         db.session.rollback()
         return _goodbye("goodbye", locale)
     step.twiml = str(response)

@@ -420,3 +420,30 @@ def test_a_callback_being_dialed_now_is_not_taken_twice(app, api, simulator, cus
     assert not any("nuovo conto" in text for text in heard)
     assert heard[-1].startswith("Ti stiamo chiamando proprio adesso")
     assert callback_of(app, callback_id).status.value == "claimed"  # still the worker's
+
+
+def test_the_callback_is_never_taken_by_a_call_that_typed_no_right_code(app, api, customer):
+    from app.authenticity.line import continue_callback
+    from app.telephony.models import CallDirection
+
+    callback_id = callback_about(api, "registration")
+    with app.app_context():
+        call = Call(
+            direction=CallDirection.INBOUND,
+            from_number=CUSTOMER_PHONE,
+            to_number=HOTLINE,
+            customer_id=uuid.UUID(customer["id"]),
+            flow="verify_caller_line",
+            flow_version=3,
+            locale="it",
+            variables={"pending_callback_id": callback_id, "verifying_callback_id": callback_id},
+        )
+        db.session.add(call)
+        db.session.flush()
+
+        assert continue_callback(db.session, call, {}).result == "unavailable"
+        call.variables = {**call.variables, "verified": True}
+        call.from_number = "+393339999999"  # verified, but another number than the callback's
+        assert continue_callback(db.session, call, {}).result == "unavailable"
+        db.session.commit()
+    untouched(app, api, callback_id, "registration")
