@@ -18,7 +18,7 @@ from app.customers.models import Customer
 from app.fraud.models import FraudCase
 from app.numbers.models import NumberPurpose, OfficialNumber
 from app.staff.models import StaffSession, StaffUser
-from app.telephony.models import Call, CallEvent, CallTurn, SimulatorCall
+from app.telephony.models import Call, CallEvent, CallStep, CallTurn, SimulatorCall
 from app.verification.models import (
     AppCode,
     Authenticator,
@@ -34,6 +34,7 @@ __all__ = [
     "Authenticator",
     "Call",
     "CallEvent",
+    "CallStep",
     "CallTurn",
     "Callback",
     "CallbackAttempt",

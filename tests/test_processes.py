@@ -77,7 +77,9 @@ def wait_until(check, timeout: float = 30.0):  # type: ignore[no-untyped-def]
     while time.monotonic() < deadline:
         try:
             result = check()
-        except requests.RequestException:  # not up yet, or slow to answer on a loaded machine
+        except (requests.ConnectionError, requests.Timeout):
+            # Not up yet: gunicorn accepts connections while its worker is still building the app
+            # (seconds on a loaded machine).
             result = None
         if result:
             return result

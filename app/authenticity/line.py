@@ -1,8 +1,12 @@
 """The "is this call really from us?" phone line's actions (see call_flows/verify_caller_line.yaml).
 
 The caller keys in the number that called them; we say whether it is ours. Then, by the caller's
-own number (ANI), whether we called them in the last 24 hours and about what kind of matter, and
-if a callback is waiting for them, they may take it now. If we did not call, they may report it.
+own number (ANI), whether we called them in the last 24 hours, and if a callback is waiting for
+them, they may take it now. If we did not call, they may report it.
+
+A caller ID proves nothing (anyone can show a customer's number), so until the caller types a
+right code from the customer's app they hear only that we tried to reach them about their
+account: never the matter, and the waiting callback is not touched. Only a right code takes it.
 """
 
 from __future__ import annotations
@@ -17,54 +21,16 @@ from app import clock
 from app.audit.service import Actor, record
 from app.authenticity import service
 from app.authenticity.models import ReportChannel
-from app.callbacks.models import (
-    AttemptStatus,
-    Callback,
-    CallbackAttempt,
-    CallbackStatus,
-    EventType,
-)
+from app.callbacks.models import AttemptStatus, Callback, CallbackAttempt, CallbackStatus
 from app.customers.models import Customer
 from app.errors import InvalidInput
 from app.flows.actions import ActionResult, action
+from app.flows.definition import VERIFIED
 from app.flows.registry import flows
 from app.locales import LANGUAGE_REGIONS
 from app.phones import parse_phone
 from app.telephony.models import Call
 
-#: The kind of matter, never its details, before the caller is verified.
-MATTERS = {
-    EventType.TRANSACTION: {
-        "en": "a payment on your card",
-        "it": "un pagamento con la tua carta",
-        "pl": "płatność Twoją kartą",
-        "zh": "您卡上的一笔付款",
-    },
-    EventType.WITHDRAWAL_REQUEST: {
-        "en": "a withdrawal from your account",
-        "it": "un prelievo dal tuo conto",
-        "pl": "wypłatę z Twojego konta",
-        "zh": "您账户的一笔提现",
-    },
-    EventType.REGISTRATION: {
-        "en": "a new account opened in your name",
-        "it": "un nuovo conto aperto a tuo nome",
-        "pl": "nowe konto założone na Twoje nazwisko",
-        "zh": "以您的名义开立的新账户",
-    },
-    EventType.ACCOUNT_CHANGE: {
-        "en": "a change to your account details",
-        "it": "una modifica ai dati del tuo conto",
-        "pl": "zmianę danych Twojego konta",
-        "zh": "您账户信息的一项更改",
-    },
-    EventType.CAMPAIGN: {
-        "en": "a message about your account",
-        "it": "un messaggio sul tuo conto",
-        "pl": "wiadomość w sprawie Twojego konta",
-        "zh": "一条关于您账户的消息",
-    },
-}
 #: What the caller says the scammer asked for (the line's menu) -> the report's categories.
 ASKED = {
     "1": ["password", "pin", "sms_code"],
@@ -121,29 +87,53 @@ def _pending_callback(session: Session, number: str) -> Callback | None:
 
 @action("recent_call_to_caller")
 def recent_call_to_caller(session: Session, call: Call, values: dict[str, Any]) -> ActionResult:
+    """Whether we called the caller's number: no more, since the caller is not verified."""
     if not call.from_number.startswith("+"):  # a withheld number: nothing to match
         return ActionResult("none")
-    now = clock.now()
     pending = _pending_callback(session, call.from_number)
     if pending is not None:
-        return ActionResult(
-            "pending",
-            {"matter": MATTERS[pending.trigger], "pending_callback_id": str(pending.id)},
-        )
-    recent = service.recent_calls_to(session, call.from_number, now=now)
-    if not recent:
+        return ActionResult("pending", {"pending_callback_id": str(pending.id)})
+    if not service.recent_calls_to(session, call.from_number, now=clock.now()):
         return ActionResult("none")
-    callback = session.get(Callback, recent[0].callback_id) if recent[0].callback_id else None
-    matter = MATTERS[callback.trigger] if callback is not None else None
-    return ActionResult("called", {"matter": matter} if matter else {})
+    return ActionResult("called")
+
+
+def _offered_callback(session: Session, call: Call, name: str) -> Callback | None:
+    """The callback the line offered this caller (by their number), if it still is theirs."""
+    callback_id = (call.variables or {}).get(name)
+    try:
+        callback = session.get(Callback, uuid.UUID(str(callback_id))) if callback_id else None
+    except ValueError:
+        return None
+    if callback is None or callback.to_number != call.from_number:
+        return None
+    return callback
+
+
+@action("verify_for_callback")
+def verify_for_callback(session: Session, call: Call, values: dict[str, Any]) -> ActionResult:
+    """The caller asks to take their waiting callback: the code to type is that customer's.
+
+    Nothing is claimed, counted or decided here, whatever the callback's state, so what the
+    caller hears next (the code prompt, or the lock) says nothing about it.
+    """
+    callback = _offered_callback(session, call, "pending_callback_id")
+    if callback is None:
+        return ActionResult("unavailable")
+    call.customer_id = callback.customer_id  # whose codes are checked, and whose lock counts
+    return ActionResult("ready", {"verifying_callback_id": str(callback.id)})
 
 
 @action("continue_callback")
 def continue_callback(session: Session, call: Call, values: dict[str, Any]) -> ActionResult:
-    """Take the waiting callback into this call: it is claimed so that no worker dials it too."""
-    callback_id = (call.variables or {}).get("pending_callback_id")
-    callback = session.get(Callback, uuid.UUID(callback_id)) if callback_id else None
-    if callback is None or callback.to_number != call.from_number:
+    """After a right code, take the waiting callback into this call and go on with its matter.
+
+    It is claimed in one conditional UPDATE, so neither our dialer nor another call on this line
+    can take it at the same time.
+    """
+    callback = _offered_callback(session, call, "verifying_callback_id")
+    verified = (call.variables or {}).get(VERIFIED) is True
+    if callback is None or not verified or call.customer_id != callback.customer_id:
         return ActionResult("unavailable")
     claimed = session.execute(
         update(Callback)
@@ -171,7 +161,7 @@ def continue_callback(session: Session, call: Call, values: dict[str, Any]) -> A
         )
     )
     customer = session.get_one(Customer, callback.customer_id)
-    call.callback_id, call.customer_id = callback.id, customer.id
+    call.callback_id = callback.id
     record(
         session,
         actor=Actor(f"call:{call.id}"),

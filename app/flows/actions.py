@@ -20,12 +20,17 @@ if TYPE_CHECKING:
 ACTION_NAMES: dict[str, tuple[str, ...]] = {
     "lookup_keyed_number": ("calls_you", "never_calls", "retired", "not_ours", "unreadable"),
     "recent_call_to_caller": ("pending", "called", "none"),
+    "verify_for_callback": ("ready", "unavailable"),
     "continue_callback": ("continued", "unavailable"),
     "report_scam": ("filed",),
     "file_complaint": ("filed", "no_message", "no_number"),
     "complaint_status": ("found", "not_found"),
     "opt_out": ("done",),
 }
+
+#: Actions that take the caller into a customer's matter: `flows check` refuses a flow that can
+#: reach one without a verify node's on_success on the way.
+AFTER_VERIFY = frozenset({"continue_callback"})
 
 
 @dataclass

@@ -78,7 +78,6 @@ VARIABLES = {
     "number_label",
     "since",
     "until",
-    "matter",
     "report_reference",
     # The complaints line:
     "complaint_reference",
@@ -93,6 +92,20 @@ TRANSCRIBE_MAX_SECONDS = 120
 #: A record node's default and largest max_seconds (Twilio's maxLength; its own default is 3600).
 RECORD_DEFAULT_SECONDS = 120
 RECORD_MAX_SECONDS = 3600
+#: What a caller on an inbound line may hear only after typing a right code: who the customer
+#: is and what the matter is. Anyone can ring our lines showing a customer's number.
+PRIVATE_VARIABLES = {
+    "name",
+    "amount",
+    "merchant",
+    "time",
+    "country",
+    "device",
+    "beneficiary",
+    "campaign",
+}
+#: The call variable a successful verify node sets; nothing else may write it.
+VERIFIED = "verified"
 OPTIONAL_FIELDS = {
     "gather": (
         "digits",
@@ -242,6 +255,9 @@ def check(data: Any, prompts: dict[str, dict[str, str]], *, expected_name: str) 
     if problems:
         return problems
     problems += _check_graph(data["start"], nodes, edges, outbound=data["direction"] == "outbound")
+    problems += _check_unverified(
+        data["start"], nodes, edges, prompts, inbound=data["direction"] == "inbound"
+    )
     return problems
 
 
@@ -288,6 +304,8 @@ def _check_node(
                 problems.append("gather with digits needs 'next'")
             if not isinstance(node["digits"], int) or not 1 <= node["digits"] <= 20:
                 problems.append("digits must be a number of keys from 1 to 20")
+        if node.get("save_as") == VERIFIED:
+            problems.append(f"save_as may not be {VERIFIED!r}: only a right code sets it")
         for key, low, high in (("timeout", 1, 30), ("retries", 0, 5)):
             if key in node and (not isinstance(node[key], int) or not low <= node[key] <= high):
                 problems.append(f"{key} must be a whole number from {low} to {high}")
@@ -406,6 +424,55 @@ def _check_graph(
             "an outbound flow must say early (before asking anything) that we never ask for "
             "a password or PIN: add a never_ask node"
         )
+    return problems
+
+
+def _check_unverified(
+    start: str,
+    nodes: dict[str, Any],
+    edges: dict[str, list[str]],
+    prompts: dict[str, dict[str, str]],
+    *,
+    inbound: bool,
+) -> list[str]:
+    """Before a right code: no customer's matter on an inbound line, and no taking a callback."""
+    from app.flows.actions import AFTER_VERIFY
+
+    # Every node a caller reaches from the start without a verify node's on_success.
+    unverified = _reach(
+        start,
+        {
+            name: [nodes[name]["on_failure"]] if nodes[name]["type"] == "verify" else links
+            for name, links in edges.items()
+        },
+    )
+    problems = []
+    for name in sorted(unverified):
+        node = nodes[name]
+        if node["type"] == "action" and node["action"] in AFTER_VERIFY:
+            problems.append(
+                f"node {name}: {node['action']} can be reached without a right code: "
+                "put a verify node before it"
+            )
+        if not inbound:
+            continue  # we placed the call, to the customer's own number
+        for key in ("prompt", "reprompt"):
+            if key not in node:
+                continue
+            prompt = node[key]
+            if isinstance(prompt, str) and prompt.startswith("@"):
+                prompt = prompts[prompt[1:]]
+            spoken = {
+                field
+                for text in prompt.values()
+                for _, field, _, _ in string.Formatter().parse(text)
+                if field
+            }
+            for variable in sorted(spoken & PRIVATE_VARIABLES):
+                problems.append(
+                    f"node {name}: speaks {{{variable}}} to a caller who has not typed a right "
+                    "code yet (anyone can show a customer's number): put a verify node before it"
+                )
     return problems
 
 

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from app.flows.definition import RECORD_DEFAULT_SECONDS, Flow
+from app.flows.definition import RECORD_DEFAULT_SECONDS, VERIFIED, Flow
 from app.flows.prompts import NEVER_ASK, VOICES
 from app.flows.variables import render
 from app.telephony.models import Call, CallTurn
@@ -159,6 +159,9 @@ class FlowRun:
                 name = str(node["cases"].get(str(value), node["default"]))
             elif kind == "action":
                 name = self._act(name, node)
+            elif kind == "verify" and (self.call.variables or {}).get(VERIFIED) is True:
+                # Verified earlier in this call (on our line, before taking their callback).
+                name = node["on_success"]
             elif kind == "verify" and self._locked():
                 return self._end_locked(response, name)
             elif kind in ("gather", "verify"):
@@ -262,7 +265,7 @@ class FlowRun:
                 return self._end_locked(response, name)
             verified, why = result is CodeResult.VERIFIED, "wrong_code"
         if verified:
-            self._remember("verified", True)
+            self._remember(VERIFIED, True)
             return self._render(response, node["on_success"])
         self._say(response, name, self.flow.prompts[why])
         if attempt < tries:
@@ -275,7 +278,8 @@ class FlowRun:
 
         outcome = run_action(node["action"], self.session, self.call, self.values)
         for key, value in outcome.variables.items():
-            self._remember(key, value)
+            if key != VERIFIED:  # only a verify node vouches for the caller
+                self._remember(key, value)
         self._turn(name, "system", f"[{node['action']}: {outcome.result}]")
         if outcome.switch_to is not None:
             flow, resume = outcome.switch_to

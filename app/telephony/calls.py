@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import secrets
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -25,7 +28,7 @@ from app.locales import locale_for_region
 from app.numbers.models import NumberPurpose, OfficialNumber
 from app.phones import parse_phone
 from app.telephony.carrier import OutboundCall, Telephony, TelephonyError
-from app.telephony.models import Call, CallDirection, CallEvent, CallStatus
+from app.telephony.models import Call, CallDirection, CallEvent, CallStatus, CallStep
 
 log = logging.getLogger(__name__)
 
@@ -346,28 +349,65 @@ class CallUrls:
     def inbound(self) -> str:
         return self._url("twilio.inbound")
 
-    def for_call(self, call_id: uuid.UUID) -> FlowUrls:
-        return _FlowUrls(self, call_id)
+    def for_call(self, call_id: uuid.UUID, *, step: int | None = None) -> FlowUrls:
+        """The flow's URLs for one call; `step` (the step answering now) makes each one unique."""
+        return _FlowUrls(self, call_id, step)
 
 
 class _FlowUrls:
-    def __init__(self, urls: CallUrls, call_id: uuid.UUID) -> None:
+    def __init__(self, urls: CallUrls, call_id: uuid.UUID, step: int | None) -> None:
         self.urls, self.call_id = urls, call_id
+        # Where the caller comes back from: a flow that returns to a question it asked before
+        # gets a new URL, so its answer is a new step rather than a replay of the old one.
+        self.after = {} if step is None else {"step": step}
 
     def node(self, node: str) -> str:
-        return self.urls._url("twilio.call_node", call_id=self.call_id, node=node)
+        return self.urls._url("twilio.call_node", call_id=self.call_id, node=node, **self.after)
 
     def input(self, node: str, attempt: int) -> str:
-        return self.urls._url("twilio.call_input", call_id=self.call_id, node=node, attempt=attempt)
+        return self.urls._url(
+            "twilio.call_input", call_id=self.call_id, node=node, attempt=attempt, **self.after
+        )
 
     def recorded(self, node: str) -> str:
-        return self.urls._url("twilio.call_recorded", call_id=self.call_id, node=node)
+        return self.urls._url("twilio.call_recorded", call_id=self.call_id, node=node, **self.after)
 
     def transcribed(self, node: str) -> str:
         return self.urls._url("twilio.call_transcribed", call_id=self.call_id, node=node)
 
     def dialed(self, node: str) -> str:
-        return self.urls._url("twilio.call_dialed", call_id=self.call_id, node=node)
+        return self.urls._url("twilio.call_dialed", call_id=self.call_id, node=node, **self.after)
+
+
+#: What the caller did at a step, besides its URL: together they tell a replay from a new step.
+STEP_PARAMETERS = ("Digits", "RecordingUrl", "RecordingDuration", "DialCallStatus", "AnsweredBy")
+
+
+def step_key(secret: str, url: str, params: Mapping[str, str]) -> str:
+    """A keyed digest of one webhook step: its URL and what the caller did there."""
+    message = "\n".join([url, *(f"{name}={params.get(name, '')}" for name in STEP_PARAMETERS)])
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def take_step(session: Session, *, call: Call, key: str) -> tuple[CallStep, bool]:
+    """The step's row, and whether it was answered before (a retry or a replay).
+
+    A new row is flushed at once: the same step arriving twice at the same moment waits here for
+    the first to commit, then finds its answer.
+    """
+    seen = session.scalar(select(CallStep).where(CallStep.call_id == call.id, CallStep.key == key))
+    if seen is not None:
+        return seen, True
+    step = CallStep(call_id=call.id, key=key)
+    try:
+        with session.begin_nested():
+            session.add(step)
+    except IntegrityError:
+        seen = session.scalars(
+            select(CallStep).where(CallStep.call_id == call.id, CallStep.key == key)
+        ).one()
+        return seen, True
+    return step, False
 
 
 def flow_run(
@@ -378,6 +418,7 @@ def flow_run(
     urls: CallUrls,
     check_code: CodeChecker,
     company: str,
+    step: int | None = None,
 ) -> FlowRun:
     """The flow of a call, with the values its prompts speak."""
     customer = session.get(Customer, call.customer_id) if call.customer_id else None
@@ -392,7 +433,7 @@ def flow_run(
         session=session,
         call=call,
         flow=flow,
-        urls=urls.for_call(call.id),
+        urls=urls.for_call(call.id, step=step),
         check_code=check_code,
         values=values,
         time_zone=customer.time_zone if customer else None,

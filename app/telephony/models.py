@@ -143,6 +143,28 @@ class CallTurn(Base):
     call: Mapped[Call] = relationship(back_populates="turns")
 
 
+class CallStep(Base):
+    """A webhook step of a call's flow that was answered, and the TwiML it was answered with.
+
+    Twilio may send a step again (a retry), and anyone who saw a signed request may replay it: a
+    step seen before gets the same answer without running its effects (a code check, an outcome)
+    again. The key is a keyed digest (HMAC-SHA256 under SECRET_KEY) of the step's URL (node,
+    attempt, step number) and of what the caller did (Digits, the recording, the transfer's
+    result), so that no typed code can be read back from it.
+    """
+
+    __tablename__ = "call_steps"
+    __table_args__ = (UniqueConstraint("call_id", "key", name="uq_call_steps_call_key"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    call_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(64))  # hex HMAC-SHA256
+    twiml: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class SimulatorCall(Base):
     """A call the simulator is ringing or playing for a person at the softphone page.
 

@@ -1,12 +1,16 @@
 """Twilio's webhooks: inbound calls, status callbacks, and each step of a call's flow.
 
-Every route checks X-Twilio-Signature first; a refused request changes nothing.
+Every route checks X-Twilio-Signature first; a refused request changes nothing. Each step of a
+flow is answered once: the same step again (Twilio retrying, or someone replaying a signed
+request) gets the first answer without running anything, and a call that has ended runs no more
+steps.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy import select
@@ -30,17 +34,18 @@ def twiml(response: VoiceResponse) -> Response:
     return Response(str(response), mimetype="text/xml")
 
 
-def _goodbye(prompt: str = "not_in_service") -> Response:
-    """A polite end for a call we cannot serve (unknown line, unknown call)."""
+def _goodbye(prompt: str = "not_in_service", locale: str = "en") -> Response:
+    """A polite end for a call we cannot serve (unknown line, unknown call, a call that ended)."""
     response = VoiceResponse()
-    text = next(iter(flows().values())).prompts[prompt]["en"]
-    language, voice = VOICES["en"]
-    response.say(render(text, "en", {}, time_zone=None), language=language, voice=voice)
+    locale = locale if locale in VOICES else "en"
+    text = next(iter(flows().values())).prompts[prompt][locale]
+    language, voice = VOICES[locale]
+    response.say(render(text, locale, {}, time_zone=None), language=language, voice=voice)
     response.hangup()
     return twiml(response)
 
 
-def _run(call: Call) -> calls.FlowRun:
+def _run(call: Call, step: int | None = None) -> calls.FlowRun:
     return calls.flow_run(
         db.session,
         call=call,
@@ -48,7 +53,38 @@ def _run(call: Call) -> calls.FlowRun:
         urls=calls.CallUrls(current_app),
         check_code=code_checker_for(current_app),
         company=current_app.config["COMPANY_NAME"],
+        step=step,
     )
+
+
+def _answer_once(
+    call: Call, advance: Callable[[calls.FlowRun], VoiceResponse], *, after_end: bool = False
+) -> Response:
+    """Run one step of the call's flow, unless the call has ended or the step was answered.
+
+    `after_end` lets a step through once after the call ended: Twilio reports a recording or a
+    transfer to its action URL even when the caller hung up during it.
+    """
+    call_id, locale = call.id, call.locale
+    if call.status.is_final and not after_end:
+        db.session.rollback()
+        log.warning("a step of a call that has ended was refused", extra={"call_id": str(call_id)})
+        return _goodbye("goodbye", locale)
+    key = calls.step_key(current_app.secret_key or "", request.full_path, request.form)
+    step, answered = calls.take_step(db.session, call=call, key=key)
+    if answered:
+        earlier = step.twiml
+        db.session.rollback()
+        log.info("a step answered before was sent again", extra={"call_id": str(call_id)})
+        return Response(earlier, mimetype="text/xml") if earlier else _goodbye("goodbye", locale)
+    try:
+        response = advance(_run(call, step.id))
+    except UnknownNode:
+        db.session.rollback()
+        return _goodbye("goodbye", locale)
+    step.twiml = str(response)
+    db.session.commit()
+    return twiml(response)
 
 
 def _call(call_id: uuid.UUID) -> Call | None:
@@ -76,9 +112,7 @@ def inbound() -> Response:
     if call is None:
         db.session.rollback()
         return _goodbye()
-    response = _run(call).begin()
-    db.session.commit()
-    return twiml(response)
+    return _answer_once(call, lambda run: run.begin())
 
 
 @bp.post("/status")
@@ -113,12 +147,7 @@ def status() -> Response:
 @bp.post("/calls/<uuid:call_id>/start")
 @twilio_signed
 def call_start(call_id: uuid.UUID) -> Response:
-    call = _call(call_id)
-    if call is None:
-        return _goodbye()
-    response = _run(call).begin(answered_by=request.form.get("AnsweredBy"))
-    db.session.commit()
-    return twiml(response)
+    return _step(call_id, lambda run: run.begin(answered_by=request.form.get("AnsweredBy")))
 
 
 @bp.post("/calls/<uuid:call_id>/nodes/<node>")
@@ -144,6 +173,7 @@ def call_recorded(call_id: uuid.UUID, node: str) -> Response:
         lambda run: run.on_recording(
             node, request.form.get("RecordingUrl", ""), request.form.get("RecordingDuration", "")
         ),
+        after_end=True,
     )
 
 
@@ -168,17 +198,20 @@ def call_transcribed(call_id: uuid.UUID, node: str) -> Response:
 @bp.post("/calls/<uuid:call_id>/nodes/<node>/dialed")
 @twilio_signed
 def call_dialed(call_id: uuid.UUID, node: str) -> Response:
-    return _step(call_id, lambda run: run.on_dial(node, request.form.get("DialCallStatus", "")))
+    return _step(
+        call_id,
+        lambda run: run.on_dial(node, request.form.get("DialCallStatus", "")),
+        after_end=True,
+    )
 
 
-def _step(call_id: uuid.UUID, advance) -> Response:  # type: ignore[no-untyped-def]
+def _step(
+    call_id: uuid.UUID,
+    advance: Callable[[calls.FlowRun], VoiceResponse],
+    *,
+    after_end: bool = False,
+) -> Response:
     call = _call(call_id)
     if call is None:
         return _goodbye()
-    try:
-        response = advance(_run(call))
-    except UnknownNode:
-        db.session.rollback()
-        return _goodbye("goodbye")
-    db.session.commit()
-    return twiml(response)
+    return _answer_once(call, advance, after_end=after_end)

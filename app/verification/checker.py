@@ -64,9 +64,8 @@ class CallCodeChecker:
             actor=Actor(f"call:{call.id}"),
             limits=limits_for(self.app),
             call_id=call.id,
-            callback_id=call.callback_id,
-            # A callback taken on our line (the customer rang back) is still that callback.
-            inbound=call.direction is CallDirection.INBOUND and call.callback_id is None,
+            callback_id=call.callback_id or _callback_to_take(call),
+            inbound=call.direction is CallDirection.INBOUND,
         )
         if check.result is AttemptResult.VERIFIED:
             return CodeResult.VERIFIED
@@ -79,3 +78,15 @@ class CallCodeChecker:
         return call.customer_id is not None and (
             service.active_lock(session, call.customer_id) is not None
         )
+
+
+def _callback_to_take(call: Call) -> uuid.UUID | None:
+    """The waiting callback a caller on our line verifies for, before it is theirs to take.
+
+    (app/authenticity/line.py names it; its code from the app works there too.)
+    """
+    value = (call.variables or {}).get("verifying_callback_id")
+    try:
+        return uuid.UUID(str(value)) if value else None
+    except ValueError:
+        return None

@@ -240,8 +240,13 @@ def check_code(
 ) -> Check:
     """Check a typed code, spend it if it is right, and count it if it is not.
 
-    The code is never stored, logged or audited: only which kind matched and the result.
+    The code is never stored, logged or audited: only which kind matched and the result. On
+    one of our lines (`inbound`) an app code for calling us works, and so does the code of the
+    callback the caller is about to take there (`callback_id`). Checks of one customer run one
+    at a time (until the caller commits), so the lock is read after every earlier failure is
+    counted: calls typing codes in parallel never get past it.
     """
+    _one_check_at_a_time(session, customer_id)
     if active_lock(session, customer_id) is not None:
         check = Check(AttemptResult.LOCKED)
     else:
@@ -252,7 +257,13 @@ def check_code(
             keyring=keyring,
             now=now,
             callback_id=callback_id,
-            purpose=CodePurpose.INBOUND_CALL if inbound else CodePurpose.CALLBACK,
+            purposes=(
+                (CodePurpose.INBOUND_CALL, CodePurpose.CALLBACK)
+                if inbound and callback_id is not None
+                else (CodePurpose.INBOUND_CALL,)
+                if inbound
+                else (CodePurpose.CALLBACK,)
+            ),
         )
         if check is None or check.result is not AttemptResult.VERIFIED:
             by_totp = _authenticator(session, customer_id, code, keyring=keyring, now=now)
@@ -291,6 +302,24 @@ def check_code(
     return check
 
 
+def _one_check_at_a_time(session: Session, customer_id: uuid.UUID) -> None:
+    """Hold the customer's row until the transaction ends, so their code checks queue up."""
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite has no row locks: a write takes the database's write lock until the commit.
+        # (updated_at set to itself: the row is not changed, nor its onupdate time.)
+        session.execute(
+            update(Customer)
+            .where(Customer.id == customer_id)
+            .values(updated_at=Customer.updated_at)
+            .execution_options(synchronize_session=False)
+        )
+        return
+    # FOR NO KEY UPDATE: rows that merely refer to the customer (a dialer's attempt) need not wait.
+    session.execute(
+        select(Customer.id).where(Customer.id == customer_id).with_for_update(key_share=True)
+    )
+
+
 def _app_code(
     session: Session,
     customer_id: uuid.UUID,
@@ -299,7 +328,7 @@ def _app_code(
     keyring: Keyring,
     now: datetime,
     callback_id: uuid.UUID | None,
-    purpose: CodePurpose,
+    purposes: tuple[CodePurpose, ...],
 ) -> Check | None:
     """The live app code's verdict; None when the customer has no app code to compare with."""
     candidates = list(
@@ -330,7 +359,7 @@ def _app_code(
     if (
         matched.replaced_at is not None
         or now > matched.expires_at
-        or matched.purpose is not purpose
+        or matched.purpose not in purposes
         or (matched.callback_id is not None and matched.callback_id != callback_id)
     ):
         return Check(AttemptResult.WRONG, "app_code")

@@ -232,3 +232,55 @@ def test_a_long_record_node_is_allowed_without_transcription(complaints_line, pr
     data["nodes"]["record"].update(max_seconds=600, transcribe=False)
 
     assert problems_of(data, prompts, name="complaints_line") == []
+
+
+@pytest.fixture
+def line() -> dict:
+    return yaml.safe_load((FLOWS_DIRECTORY / "verify_caller_line.yaml").read_text())
+
+
+def test_an_inbound_line_may_not_speak_a_matter_before_a_right_code(line, prompts):
+    # The old line: "we have been trying to reach you about {amount}", before any code.
+    line["nodes"]["pending"]["prompt"]["it"] = "Ti cerchiamo per un pagamento di {amount}."
+    line["nodes"]["not_called"]["prompt"]["en"] = "Hello {name}, we have not called you."
+
+    problems = problems_of(line, prompts, "verify_caller_line")
+
+    assert any("node pending: speaks {amount} to a caller who has not typed" in p for p in problems)
+    assert any("node not_called: speaks {name}" in p for p in problems), problems
+
+
+def test_an_inbound_line_may_not_take_a_callback_before_a_right_code(line, prompts):
+    # The old line: pressing 1 took the callback first, and asked for the code after.
+    line["nodes"]["continue"] = {
+        "type": "action",
+        "action": "continue_callback",
+        "default": "verify",
+    }
+    line["nodes"]["verify"]["on_success"] = "unavailable"
+    del line["nodes"]["take_callback"]
+
+    problems = problems_of(line, prompts, "verify_caller_line")
+
+    assert any(
+        "node continue: continue_callback can be reached without a right code" in p
+        for p in problems
+    ), problems
+
+
+def test_after_a_right_code_the_matter_may_be_said(line, prompts):
+    line["nodes"]["take_callback"] = {
+        "type": "say",
+        "next": "unavailable",
+        "prompt": {language: "{amount} {name}" for language in LANGUAGES},
+    }
+
+    assert problems_of(line, prompts, "verify_caller_line") == []
+
+
+def test_no_flow_may_mark_a_caller_verified_but_a_right_code(line, prompts):
+    line["nodes"]["pending"]["save_as"] = "verified"
+
+    problems = problems_of(line, prompts, "verify_caller_line")
+
+    assert "node pending: save_as may not be 'verified': only a right code sets it" in problems

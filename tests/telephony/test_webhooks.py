@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 import pytest
 import sqlalchemy as sa
+from lxml import etree
 
+from app.audit.models import AuditEvent
+from app.callbacks.models import Callback
 from app.extensions import db
-from app.telephony.models import Call, CallEvent, CallTurn
+from app.fraud.models import FraudCase
+from app.telephony.calls import CallUrls
+from app.telephony.models import Call, CallEvent, CallStep, CallTurn
 from app.telephony.signatures import signature_for, signing_token
+from app.telephony.simulator import CalleeScript, SimulatedCall
+from app.verification.models import VerificationAttempt
+from tests.engine_fixtures import MORNING, callback_of
 from tests.support import count_rows
 from tests.telephony_fixtures import VALID_CODE, place
 
@@ -219,3 +228,201 @@ def test_a_step_of_one_call_cannot_be_replayed_on_another(client, app, answered_
     assert b"<Hangup" in response.data
     with app.app_context():
         assert db.session.get_one(Call, answered_call.id).outcome == "confirmed"
+
+
+# ----- each step once; nothing after the end -----
+
+
+@dataclass
+class Sent:
+    url: str
+    params: dict[str, str]
+    signature: str
+    body: str
+
+
+class Recorder:
+    """The simulator's way to the app, keeping each signed request it sent and the answer."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.sent = inner, []
+
+    def post(self, url: str, params: dict[str, str], signature: str) -> tuple[int, str]:
+        code, body = self.inner.post(url, params, signature)
+        self.sent.append(Sent(url, dict(params), signature, body))
+        return code, body
+
+    def last(self, part: str) -> Sent:
+        return [sent for sent in self.sent if part in sent.url][-1]
+
+
+@pytest.fixture
+def recorder(simulator) -> Recorder:
+    simulator.transport = Recorder(simulator.transport)
+    return simulator.transport
+
+
+def replay(client, sent: Sent):
+    """The very same signed request again (what a retry, or anyone who saw it, can send)."""
+    return client.post(
+        sent.url.removeprefix(PUBLIC),
+        data=sent.params,
+        headers={"X-Twilio-Signature": sent.signature},
+    )
+
+
+def verbs(body: bytes) -> list[str]:
+    return [element.tag for element in etree.fromstring(body).iter()]
+
+
+def what_changed(app) -> tuple[int, ...]:
+    return tuple(
+        count_rows(app, model)
+        for model in (CallTurn, VerificationAttempt, AuditEvent, FraudCase, CallStep)
+    )
+
+
+@pytest.mark.usefixtures("lines")
+def test_a_verify_step_replayed_after_a_confirmed_call_changes_nothing(
+    app, api, client, simulator, recorder, dispatcher, customer
+):
+    app.extensions.pop("code_checker")  # the product's checker: a replayed code is spent
+    callback_id = api.post(
+        "/api/v1/events",
+        json={
+            "id": "reg-1",
+            "type": "registration",
+            "customer_external_id": "cust-it",
+            "occurred_at": MORNING.isoformat(),
+        },
+    ).get_json()["callback_id"]
+    code = api.post(
+        f"/api/v1/customers/{customer['id']}/app-codes", json={"callback_id": callback_id}
+    ).get_json()["code"]
+    simulator.expect(customer["phone"], CalleeScript(keys=[code, "1"]))
+    with app.app_context():
+        assert dispatcher().dispatch() == 1
+    assert callback_of(app, callback_id).outcome.value == "confirmed"
+    verify = recorder.last("/nodes/verify/input")
+    before = what_changed(app)
+
+    answers = [replay(client, verify) for _ in range(9)]
+
+    with app.app_context():
+        assert db.session.scalars(sa.select(Call.outcome)).one() == "confirmed"
+    assert callback_of(app, callback_id).outcome.value == "confirmed"
+    state_ = api.get(f"/api/v1/customers/{customer['id']}/verification").get_json()
+    assert (state_["failures"], state_["locked"]) == (0, False)
+    assert what_changed(app) == before  # no code checked, no turn, no audit entry
+    assert {answer.status_code for answer in answers} == {200}
+    assert all("Hangup" in verbs(a.data) and "Gather" not in verbs(a.data) for a in answers)
+
+
+@pytest.mark.usefixtures("lines")
+def test_a_step_sent_again_during_the_call_gets_the_same_answer_and_counts_once(
+    app, api, client, simulator, recorder, customer, clock
+):
+    app.extensions.pop("code_checker")
+    api.post(
+        "/api/v1/events",
+        json={
+            "id": "reg-1",
+            "type": "registration",
+            "customer_external_id": "cust-it",
+            "occurred_at": MORNING.isoformat(),
+        },
+    )
+    with app.app_context():
+        urls = CallUrls(app)
+        call = SimulatedCall.inbound(
+            from_=customer["phone"],
+            to="+14155550101",
+            url=urls.inbound(),
+            status_callback=urls.status(),
+            script=CalleeScript(),
+        )
+    simulator.calls[call.sid] = call
+    pending = simulator.answer(call)
+    for keys in ("#", "1", "111111"):  # a wrong code: asked again
+        pending = simulator.press(call, pending, keys)
+    wrong = recorder.last("/nodes/verify/input")
+    before = what_changed(app)
+
+    again = [replay(client, wrong) for _ in range(2)]
+
+    assert [answer.get_data(as_text=True) for answer in again] == [wrong.body] * 2
+    assert what_changed(app) == before
+    state_ = api.get(f"/api/v1/customers/{customer['id']}/verification").get_json()
+    assert state_["failures"] == 1
+    # The call goes on from where it was: the right code now, then "yes, it was me".
+    code = api.post(
+        f"/api/v1/customers/{customer['id']}/app-codes", json={"purpose": "inbound_call"}
+    ).get_json()["code"]
+    pending = simulator.press(call, pending, code)
+    simulator.press(call, pending, "1")
+    simulator.finish(call)
+    with app.app_context():
+        assert db.session.scalars(sa.select(Callback.outcome)).one().value == "confirmed"
+
+
+@pytest.mark.usefixtures("lines", "customer")
+def test_steps_of_a_call_that_has_ended_are_refused_and_change_nothing(
+    app, client, simulator, recorder
+):
+    placed = place(app, simulator, keys=[VALID_CODE, "1"])
+    assert placed.call.outcome == "confirmed" and placed.statuses[-1] == "completed"
+    asked = recorder.last("/nodes/ask_confirm/input")
+    before = what_changed(app)
+
+    late = [
+        # "it was not me" at a question the call asked before it ended
+        signed_post(client, app, asked.url.removeprefix(PUBLIC), {**asked.params, "Digits": "2"}),
+        # and the start of the call, once more
+        signed_post(
+            client,
+            app,
+            f"/twilio/voice/calls/{placed.call.id}/start",
+            {"CallSid": placed.call.sid, "AnsweredBy": "human"},
+        ),
+    ]
+
+    for answer in late:
+        assert answer.status_code == 200
+        assert verbs(answer.data) == ["Response", "Say", "Hangup"]
+        assert "Goodbye" in answer.get_data(as_text=True) or "Arrivederci" in answer.get_data(
+            as_text=True
+        )
+    assert what_changed(app) == before
+    with app.app_context():
+        assert db.session.get_one(Call, placed.call.id).outcome == "confirmed"
+
+
+def action_of(body: bytes) -> str:
+    """Where Twilio goes next: the action of the TwiML's Gather or Record."""
+    element = next(e for e in etree.fromstring(body).iter() if e.tag in ("Gather", "Record"))
+    return element.get("action", "").removeprefix(PUBLIC)
+
+
+@pytest.mark.usefixtures("lines")
+def test_a_recording_reported_after_the_caller_hung_up_files_the_complaint_once(client, app):
+    from app.complaints.models import Complaint
+
+    line = {**INBOUND, "CallStatus": "in-progress"}
+    answer = signed_post(client, app, "/twilio/voice/inbound", line)
+    answer = signed_post(client, app, action_of(answer.data), {**line, "Digits": "1"})  # complain
+    answer = signed_post(client, app, action_of(answer.data), {**line, "Digits": "1"})  # payments
+    recorded = action_of(answer.data)
+    # The caller hangs up while speaking; Twilio may report the end before the recording.
+    signed_post(client, app, "/twilio/voice/status", {**line, "CallStatus": "completed"})
+    recording = {
+        **line,
+        "CallStatus": "completed",
+        "RecordingUrl": "https://api.twilio.com/recordings/RE1",
+        "RecordingDuration": "42",
+    }
+
+    reported = [signed_post(client, app, recorded, recording) for _ in range(2)]
+
+    assert [r.status_code for r in reported] == [200, 200]
+    assert reported[0].data == reported[1].data
+    assert count_rows(app, Complaint) == 1

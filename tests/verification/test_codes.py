@@ -6,11 +6,18 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from app.extensions import db
 from app.flows.engine import CodeResult
 from app.telephony.service import code_checker_for
-from app.verification.models import AppCode, Authenticator
+from app.verification.models import (
+    AppCode,
+    AttemptResult,
+    Authenticator,
+    VerificationAttempt,
+    VerificationLock,
+)
 from tests.verification.conftest import at, check, enrol, new_call, register
 
 pytestmark = pytest.mark.usefixtures("real_codes", "clock")
@@ -104,6 +111,28 @@ def test_one_app_code_typed_in_two_calls_at_once_verifies_only_one(api, app, clo
     results = race(app, calls, code)
 
     assert sorted(results) == [CodeResult.VERIFIED, CodeResult.WRONG]
+
+
+def test_codes_typed_in_parallel_never_get_past_the_lock(api, app, clock):
+    customer = register(api)
+    totp = enrol(app, customer["id"])
+    wrong = f"{(int(at(totp, clock())) + 5) % 1_000_000:06d}"
+    first = new_call(app, customer["id"])
+    assert [check(app, first, wrong) for _ in range(9)] == [CodeResult.WRONG] * 9
+
+    # Twelve calls type at the same moment: only one more code may be checked, the tenth.
+    results = race(app, [new_call(app, customer["id"]) for _ in range(12)], wrong)
+
+    with app.app_context():
+        attempts = list(db.session.scalars(sa.select(VerificationAttempt.result)))
+        locks = db.session.scalar(sa.select(sa.func.count()).select_from(VerificationLock))
+    checked = [result for result in attempts if result is not AttemptResult.LOCKED]
+    assert len(checked) == 10, attempts  # the limit, never more
+    assert results == [CodeResult.LOCKED] * 12  # the tenth locks; the others are told at once
+    state = api.get(f"/api/v1/customers/{customer['id']}/verification").get_json()
+    assert (state["locked"], state["failures"], locks) == (True, 10, 1)
+    # Queuing the checks on the customer's row changed nothing about the customer.
+    assert api.get(f"/api/v1/customers/{customer['id']}").get_json() == customer
 
 
 def callback_for(api, external_id: str, n: int) -> str:
