@@ -40,8 +40,8 @@ from app.campaigns.models import (
 )
 from app.customers.models import Customer
 from app.errors import Conflict, InvalidInput, NotFound
-from app.flows.definition import Flow
-from app.flows.prompts import forbidden_asks
+from app.flows.definition import Flow, spoken_refusals
+from app.flows.safety import refused_words
 from app.phones import parse_phone, time_zones_of
 
 MAX_ROW_ERRORS = 500
@@ -87,15 +87,25 @@ def create_campaign(
 ) -> Campaign:
     if not name.strip():
         raise InvalidInput("name: give the campaign a name", field="name")
-    if forbidden_asks(f"{name} {purpose}"):
-        raise InvalidInput(
-            "purpose: a campaign never mentions passwords, PINs, card numbers or SMS codes: "
-            "that is what scam calls do",
-            field="purpose",
-        )
+    for key, text in (("name", name), ("purpose", purpose)):
+        if refused := refused_words(text):
+            raise InvalidInput(
+                f"{key}: a call never asks for a secret (that is what scam calls do), and this "
+                f"text would: it {refused}",
+                field=key,
+            )
     outbound = sorted(n for n, f in flows.items() if f.direction == "outbound")
     if flow not in outbound:
         raise InvalidInput(f"flow: one of {', '.join(outbound)}", field="flow")
+    # The purpose is spoken inside the flow's own sentences: check what the callee would hear.
+    for node, language, refusal in spoken_refusals(
+        flows[flow], {"campaign": purpose.strip() or name.strip()}
+    ):
+        raise InvalidInput(
+            f"purpose: a call never asks for a secret, and spoken in the {language!r} message "
+            f"({flow}, node {node}) this text would: it {refusal.describe()}",
+            field="purpose",
+        )
     if starts_at.tzinfo is None or ends_at.tzinfo is None:
         raise InvalidInput("starts_at: give dates with a time zone", field="starts_at")
     if ends_at <= starts_at:

@@ -13,6 +13,7 @@ from flask.cli import AppGroup
 
 from app.flows.definition import FLOWS_DIRECTORY, FlowError, load_flows
 from app.flows.prompts import LANGUAGES
+from app.flows.safety import SafetyRulesError
 
 flows_cli = AppGroup("flows", help="Check call flows and walk through them on the simulator.")
 
@@ -31,7 +32,7 @@ def check_flows(directory: Path | None) -> None:
     folder = directory or Path(current_app.config.get("FLOWS_DIRECTORY") or FLOWS_DIRECTORY)
     try:
         flows = load_flows(folder)
-    except FlowError as exc:
+    except (FlowError, SafetyRulesError) as exc:
         click.echo(str(exc), err=True)
         raise SystemExit(1) from None
     for name, flow in sorted(flows.items()):

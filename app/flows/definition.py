@@ -10,7 +10,8 @@ from typing import Any
 
 import yaml
 
-from app.flows.prompts import LANGUAGES, forbidden_asks
+from app.flows.prompts import LANGUAGES
+from app.flows.safety import Refusal, refusals
 
 FLOWS_DIRECTORY = Path(__file__).resolve().parent.parent.parent / "call_flows"
 COMMON_PROMPTS_FILE = "_prompts.yaml"
@@ -211,6 +212,24 @@ def load_flows(directory: Path = FLOWS_DIRECTORY) -> dict[str, Flow]:
     return flows
 
 
+def spoken_refusals(flow: Flow, values: dict[str, Any]) -> list[tuple[str, str, Refusal]]:
+    """What the flow's prompts that speak these values would ask for: (node, language, refusal)."""
+    from app.flows.variables import render
+
+    found = []
+    for name, node in flow.nodes.items():
+        for key in ("prompt", "reprompt"):
+            if key not in node:
+                continue
+            for language, template in flow.prompt(node[key]).items():
+                used = {field for _, field, _, _ in string.Formatter().parse(template) if field}
+                if not used & set(values):
+                    continue
+                text = render(template, language, values, time_zone=None)
+                found += [(name, language, refusal) for refusal in refusals(text)]
+    return found
+
+
 def _read_yaml(path: Path) -> Any:
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -379,8 +398,10 @@ def _prompt_problems(prompt: Any) -> list[str]:
         if not isinstance(text, str) or not text.strip():
             problems.append(f"missing the {language!r} text")
             continue
-        for secret in forbidden_asks(text):
-            problems.append(f"the {language!r} text mentions a {secret}: never ask for one")
+        for refusal in refusals(text):
+            problems.append(
+                f"the {language!r} text {refusal.describe()}: a call never asks for a secret"
+            )
         for _, name, _, _ in string.Formatter().parse(text):
             if name is not None and name not in VARIABLES:
                 problems.append(f"the {language!r} text uses an unknown variable {{{name}}}")

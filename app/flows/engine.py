@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
 from app.flows.definition import RECORD_DEFAULT_SECONDS, VERIFIED, Flow
-from app.flows.prompts import NEVER_ASK, VOICES
+from app.flows.prompts import NEVER_ASK, SAFE_FALLBACK, VOICES
+from app.flows.safety import refusals
 from app.flows.variables import render
 from app.telephony.models import Call, CallTurn
 
@@ -304,6 +305,21 @@ class FlowRun:
     def _say(self, verb: Any, node: str, prompt: dict[str, str]) -> None:
         locale = self.call.locale if self.call.locale in VOICES else "en"
         text = render(prompt[locale], locale, self.values, time_zone=self.time_zone)
+        refused = refusals(text)
+        if refused:
+            # A value (a campaign's purpose, a number's label, the company) made the prompt ask
+            # for a secret: it is never spoken. The log names what, never the text or the values.
+            log.warning(
+                "a prompt that asked for a secret was replaced by the safe text",
+                extra={
+                    "flow": self.flow.name,
+                    "node": node,
+                    "locale": locale,
+                    "call_id": str(self.call.id),
+                    "secrets": sorted({r.secret for r in refused}),
+                },
+            )
+            text = SAFE_FALLBACK[locale]
         language, voice = VOICES[locale]
         verb.say(text, language=language, voice=voice)
         self._turn(node, "system", text)

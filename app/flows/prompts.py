@@ -1,8 +1,8 @@
-"""What a prompt may never ask, the disclaimer every outbound call speaks, and Twilio voices."""
+"""The never-ask promise, the safe text spoken instead of a refused prompt, and Twilio voices."""
 
 from __future__ import annotations
 
-import re
+from app.flows.safety import refusals
 
 LANGUAGES = ("en", "it", "pl", "zh")
 
@@ -14,8 +14,8 @@ VOICES = {
     "zh": ("cmn-CN", "Polly.Zhiyu"),
 }
 
-# The one vetted text that may name the secrets, because it promises never to ask for them.
-# It lives in code (reviewed), not in call_flows/ (data that the checker forbids them in).
+# The one vetted text that names every secret, because it promises never to ask for them. It
+# lives in reviewed code; the safety check (app/flows/safety.py) reads it as the negation it is.
 NEVER_ASK = {
     "en": (
         "We will never ask you for your password, your PIN, your card details or a code sent "
@@ -32,29 +32,17 @@ NEVER_ASK = {
     "zh": "我们绝不会向您索要密码、PIN码、银行卡信息或短信验证码。如果有人索要，请立即挂断。",
 }
 
-# Asking for any of these is what scam callers do; no prompt in call_flows/ may mention them,
-# in any of the four languages (patterns are applied to every prompt, whatever its language).
-FORBIDDEN = [
-    ("password", re.compile(r"pass\s*word|passcode|parola\s+d[’']ordine", re.I)),
-    ("PIN", re.compile(r"(?<![A-Za-z])P\.?\s?I\.?\s?N(?![A-Za-z])|codice\s+segreto", re.I)),
-    ("card number", re.compile(r"card\s+number|numero\s+(della\s+)?carta|numer\w*\s+kart", re.I)),
-    ("CVV", re.compile(r"(?<![A-Za-z])(CVV2?|CVC2?)(?![A-Za-z])|security\s+code", re.I)),
-    (
-        "SMS code",
-        re.compile(
-            r"(sms|text(\s+message)?)\s*(-\s*)?code|code\s+(we\s+)?(sent|texted)"
-            r"|codice\s+(ricevuto\s+)?(via|per|tramite|nell[’'])\s*sms|codice\s+sms"
-            r"|kod\w*\s+(z\s+)?sms|sms\w*\s+kod",
-            re.I,
-        ),
-    ),
-    ("password (pl)", re.compile(r"\bhas[łl]\w*", re.I)),
-    ("password (zh)", re.compile(r"密码|口令|密碼")),
-    ("card number (zh)", re.compile(r"卡号|卡號|银行卡信息|安全码|验证码.{0,4}短信|短信.{0,6}码")),
-    ("CVV (pl/it)", re.compile(r"kod\w*\s+(bezpiecze\w+|CVV)|codice\s+di\s+sicurezza", re.I)),
-]
+# Spoken instead of a prompt that, once its values were filled in (a campaign's purpose, a
+# number's label, the company's name), would ask for a secret (app/flows/engine.py). Neutral for
+# both directions of call, and it repeats the promise.
+SAFE_FALLBACK = {
+    "en": "Sorry, we cannot read out this message. " + NEVER_ASK["en"],
+    "it": "Spiacenti, non possiamo leggere questo messaggio. " + NEVER_ASK["it"],
+    "pl": "Przepraszamy, nie możemy odczytać tej wiadomości. " + NEVER_ASK["pl"],
+    "zh": "抱歉，我们无法播报这条消息。" + NEVER_ASK["zh"],
+}
 
 
 def forbidden_asks(text: str) -> list[str]:
-    """The names of the secrets a text mentions."""
-    return [name for name, pattern in FORBIDDEN if pattern.search(text)]
+    """What a text asks for that no call of ours may ask, with the words that ask it."""
+    return [refusal.describe() for refusal in refusals(text)]

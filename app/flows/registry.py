@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask, current_app
 
 from app.flows.definition import Flow, load_flows
+from app.flows.safety import rules
 
 _CACHE: dict[tuple[str, tuple[tuple[str, int], ...]], dict[str, Flow]] = {}
 
@@ -19,6 +20,7 @@ def init_flows(app: Flask) -> None:
         str(directory),
         tuple((p.name, p.stat().st_mtime_ns) for p in sorted(directory.glob("*.yaml"))),
     )
+    rules()  # the safety rules (call_flows/safety/): a broken file stops the app here too
     if key not in _CACHE:
         _CACHE[key] = load_flows(directory)
     app.extensions["flows"] = _CACHE[key]

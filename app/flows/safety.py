@@ -60,8 +60,9 @@ _REACH_KEYS = {"negation": 6, "others": 10, "chain": 4, "after": 3}
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _TOKEN = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+")
-# Sentences end at . ! ? ; and their CJK forms, and at line ends; not at "249.90".
-_SENTENCE_END = re.compile(r"[!?;\n。！？；…]+|\.(?!\d)")
+# Sentences end at ! ? ; and their CJK forms, and at a full stop before a space: not at "249.90"
+# nor inside "P.I.N."; a line break is only a space (folded texts, a purpose typed on two lines).
+_SENTENCE_END = re.compile(r"[!?;。！？；…]+|\.(?=\s|$|[^\x00-\x7f])")
 _CLAUSE_MARK = re.compile(r"[,:()\"«»“”„—–]|\s-\s")
 # Letters that Unicode does not decompose into a base letter and an accent.
 # "è" stays apart from "e" (Italian "is" and "and"): it becomes "e'", as Italians type it.
@@ -122,6 +123,7 @@ class LanguageRules:
 # ----- normalizing -----
 
 
+@functools.lru_cache(maxsize=8192)
 def _fold(char: str) -> str:
     text = unicodedata.normalize("NFKC", char).translate(_LETTERS).casefold()
     text = unicodedata.normalize("NFD", text)
@@ -337,9 +339,10 @@ def rules() -> SafetyRules:
     return load_rules()
 
 
-def refusals(text: str) -> list[Refusal]:
-    """Every ask for a secret in a text, by the shipped rules."""
-    return rules().refusals(text)
+@functools.lru_cache(maxsize=4096)
+def refusals(text: str) -> tuple[Refusal, ...]:
+    """Every ask for a secret in a text, by the shipped rules (prompts repeat: kept per text)."""
+    return tuple(rules().refusals(text))
 
 
 def refused_words(text: str) -> str:

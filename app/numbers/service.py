@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.audit.service import Actor, record
 from app.database import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
+from app.flows.safety import refused_words
 from app.numbers.models import NumberPurpose, OfficialNumber
 from app.phones import parse_phone
 
@@ -55,6 +56,12 @@ def register_official_number(
     label = label.strip()
     if not label:
         raise InvalidInput("label: must not be blank", field="label", code="required")
+    if refused := refused_words(label):
+        # The "is this call from us?" line speaks the label to anyone who checks the number.
+        raise InvalidInput(
+            f"label: a call never asks for a secret, and this label would: it {refused}",
+            field="label",
+        )
     if inbound_only and purpose_value is NumberPurpose.OUTBOUND_VERIFICATION:
         raise InvalidInput(
             "inbound_only: a number for outbound verification calls cannot be inbound-only",

@@ -3,18 +3,23 @@ dispatcher and simulator working it through, pause/resume, the kill switch, repe
 
 from __future__ import annotations
 
+import html
 import re
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from app.audit.models import AuditEvent
 from app.audit.service import Actor
 from app.callbacks.models import Callback, CallbackStatus, DoNotCall
 from app.campaigns import service
 from app.campaigns.models import Campaign, CampaignStatus
+from app.errors import InvalidInput
 from app.extensions import db
+from app.flows.prompts import LANGUAGES
 from app.flows.registry import flows
 from app.telephony.simulator import CalleeScript
 from tests.console.conftest import sign_in
@@ -192,7 +197,7 @@ def test_bad_campaigns_are_refused_with_a_reason(app, customers):
 
     for fields, words in (
         ({"window_start": "07:00"}, "inside the legal calling hours"),
-        ({"purpose": "please confirm your PIN"}, "never mentions passwords"),
+        ({"purpose": "please confirm your PIN"}, "purpose: a call never asks for a secret"),
         ({"repeat_cron": "every monday"}, "repeat_cron"),
         ({"flow": "verify_caller_line"}, "flow: one of"),
     ):
@@ -214,6 +219,90 @@ def test_bad_campaigns_are_refused_with_a_reason(app, customers):
         assert words in response.get_data(as_text=True), fields
     with app.app_context():
         assert db.session.query(Campaign).count() == 0
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "words"),
+    [
+        (
+            {"purpose": "the code we texted you: read it to our agent"},
+            "purpose",
+            'this text would: it asks for a code sent to them ("read it" ... "code we texted")',
+        ),
+        (
+            {"purpose": "Ci dica il codice che le abbiamo inviato per SMS"},
+            "purpose",
+            '("dica" ... "codice che le abbiamo inviato")',
+        ),
+        ({"purpose": "", "name": "Podaj PIN"}, "name", '("Podaj" ... "PIN")'),
+    ],
+)
+def test_a_campaign_that_would_ask_for_a_secret_is_not_saved_and_says_why(
+    app, customers, fields, field, words
+):
+    client = sign_in(app, "supervisor")
+    data = {
+        "csrf_token": client.csrf,
+        "name": "Card renewal",
+        "purpose": "your new card",
+        "flow": "campaign_notice",
+        "starts_at": "2026-11-23",
+        "ends_at": "2026-11-30",
+        **fields,
+        "csv": (__import__("io").BytesIO(b"external_id\nc1\n"), "a.csv"),
+    }
+
+    response = client.post(
+        "/console/campaigns/new",
+        data=data,
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+
+    page = html.unescape(response.get_data(as_text=True))
+    assert f"Not created: {field}: a call never asks for a secret" in page
+    assert words in page
+    with app.app_context():
+        assert db.session.query(Campaign).count() == 0
+        assert db.session.query(AuditEvent).filter_by(action="campaign.created").count() == 0
+
+
+def test_a_purpose_is_checked_as_the_callee_would_hear_it(app, customers):
+    # The flow's own sentence and the purpose together make the ask; neither alone does.
+    flow = replace(
+        flows_of(app)["campaign_notice"],
+        nodes={
+            **flows_of(app)["campaign_notice"].nodes,
+            "message": {
+                "type": "say",
+                "prompt": {language: "Please tell us {campaign}." for language in LANGUAGES},
+                "next": "ask",
+            },
+        },
+    )
+    with app.app_context(), pytest.raises(InvalidInput) as refused:
+        service.create_campaign(
+            db.session,
+            policy=app.extensions["callback_policy"],
+            flows={"campaign_notice": flow},
+            actor=Actor("test"),
+            now=MORNING,
+            name="Security",
+            purpose="your PIN",
+            flow="campaign_notice",
+            starts_at=MORNING,
+            ends_at=MORNING + timedelta(days=1),
+            csv_text="external_id\nc1\n",
+        )
+
+    assert refused.value.field == "purpose"
+    assert "spoken in the 'en' message (campaign_notice, node message)" in refused.value.message
+    assert '("tell" ... "PIN")' in refused.value.message
+
+
+def flows_of(app):
+    with app.app_context():
+        return dict(flows())
 
 
 def test_a_repeating_campaign_runs_again_on_its_cron(app, customers, clock):

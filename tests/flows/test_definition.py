@@ -59,6 +59,28 @@ def test_flows_check_command_passes_on_the_shipped_flows(client, app):
 
 
 @pytest.mark.parametrize(
+    ("language", "text", "words"),
+    [
+        ("en", "Please tell us your password.", '("tell" ... "password")'),
+        ("en", "The code we texted you: read it to me.", '("read it" ... "code we texted")'),
+        ("it", "Ci dica il codice che le abbiamo inviato per SMS.", '("dica" ... "codice che'),
+        ("pl", "Podaj kod, który otrzymałeś w wiadomości SMS.", '("Podaj" ... "kod, który'),
+        ("zh", "请告诉我您手机上收到的验证码。", '("告诉" ... "收到的验证码")'),
+    ],
+)
+def test_a_prompt_asking_for_a_secret_is_refused_naming_the_node_language_and_words(
+    alert, prompts, language, text, words
+):
+    alert["nodes"]["explain"]["prompt"][language] = text
+
+    problems = problems_of(alert, prompts)
+
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"node explain: prompt: the '{language}' text asks for ")
+    assert words in problems[0]
+
+
+@pytest.mark.parametrize(
     ("language", "text"),
     [
         ("en", "Please tell us your password."),
@@ -83,16 +105,16 @@ def test_a_prompt_asking_for_a_secret_fails_in_any_language(alert, prompts, lang
 
     problems = problems_of(alert, prompts)
 
-    assert any(f"'{language}' text mentions" in p and "explain" in p for p in problems), problems
+    assert any(f"'{language}' text asks for" in p and "explain" in p for p in problems), problems
 
 
-def test_the_disclaimer_is_the_one_text_that_may_name_the_secrets():
-    # Written into a flow, it would fail the check: it lives in reviewed code instead.
+def test_the_promise_names_every_secret_and_still_passes_the_check():
+    # It names them to say we never ask: the check reads the negation, so it passes.
     for language in LANGUAGES:
-        assert forbidden_asks(NEVER_ASK[language]), language
+        assert forbidden_asks(NEVER_ASK[language]) == [], language
 
 
-def test_ordinary_prompts_are_not_mistaken_for_secrets():
+def test_ordinary_prompts_are_not_mistaken_for_asks():
     for text in [
         "Type the one-time code shown in our app, on your keypad.",
         "Richiamaci al numero indicato sul nostro sito o sulla tua carta.",
@@ -101,6 +123,24 @@ def test_ordinary_prompts_are_not_mistaken_for_secrets():
         "Keep in mind: spinning up a new account takes a minute.",
     ]:
         assert forbidden_asks(text) == [], text
+
+
+def test_flows_check_names_the_file_node_language_and_words(app, tmp_path):
+    for path in FLOWS_DIRECTORY.glob("*.yaml"):
+        (tmp_path / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    alert = yaml.safe_load((tmp_path / "transaction_alert.yaml").read_text(encoding="utf-8"))
+    alert["nodes"]["explain"]["prompt"]["it"] = "Ci dica il codice che le abbiamo inviato per SMS."
+    (tmp_path / "transaction_alert.yaml").write_text(
+        yaml.safe_dump(alert, allow_unicode=True), encoding="utf-8"
+    )
+
+    result = app.test_cli_runner().invoke(args=["flows", "check", "--directory", str(tmp_path)])
+
+    assert result.exit_code == 1
+    assert (
+        "transaction_alert.yaml: node explain: prompt: the 'it' text asks for un codice inviato "
+        'alla persona ("dica" ... "codice che le abbiamo inviato"): a call never asks for a secret'
+    ) in result.output
 
 
 def test_a_prompt_missing_a_language_fails(alert, prompts):
@@ -192,8 +232,8 @@ def test_flows_check_fails_on_a_directory_with_a_bad_flow(tmp_path: Path, app):
 
     assert result.exit_code == 1
     assert (
-        "transaction_alert.yaml: node ask_confirm: prompt: the 'it' text mentions a password"
-        in (result.output)
+        "transaction_alert.yaml: node ask_confirm: prompt: the 'it' text asks for una password "
+        '("Dimmi" ... "password")' in result.output
     )
 
 
