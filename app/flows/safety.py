@@ -316,7 +316,12 @@ class SafetyRules:
                         words=_original(text, where, *span),
                         language=rules.language,
                     )
-                    if refusal not in found:
+                    # One refusal per ask and kind of secret is enough to say what is wrong.
+                    if not any(
+                        (r.secret, r.ask, r.language)
+                        == (refusal.secret, refusal.ask, rules.language)
+                        for r in found
+                    ):
                         found.append(refusal)
                 before = reading
         return found
