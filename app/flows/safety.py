@@ -46,6 +46,7 @@ _RULE_KEYS = {
     "negations",
     "not_negations",
     "negations_after",
+    "negation_exceptions",
     "others",
     "clause_words",
     "fillers",
@@ -109,6 +110,7 @@ class LanguageRules:
     negations: re.Pattern[str] | None
     not_negations: re.Pattern[str] | None
     negations_after: re.Pattern[str] | None
+    negation_exceptions: re.Pattern[str] | None
     others: re.Pattern[str] | None
     clause_words: re.Pattern[str] | None
     fillers: frozenset[str]
@@ -164,6 +166,36 @@ def _entries(path: Path, key: str, value: Any) -> list[str]:
     return value
 
 
+def _alternatives(pattern: str) -> list[str]:
+    """The top-level alternatives of a pattern: "a|b(c|d)" -> ["a", "b(c|d)"]."""
+    parts, depth, start, index, in_class = [], 0, 0, 0, False
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            index += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            parts.append(pattern[start:index])
+            start = index + 1
+        index += 1
+    return [*parts, pattern[start:]]
+
+
+def _whole_words(pattern: str) -> str:
+    # A Latin word matches whole words only: "pin" is not in "spinning".
+    left = r"(?<![a-z0-9])" if re.match(r"[a-z0-9\\(\[]", pattern) else ""
+    right = r"(?![a-z0-9])" if re.search(r"[a-z0-9)?*+\]]$", pattern) else ""
+    return f"{left}(?:{pattern}){right}"
+
+
 def _compile(path: Path, key: str, entries: Iterable[str]) -> re.Pattern[str] | None:
     parts = []
     for entry in entries:
@@ -174,15 +206,12 @@ def _compile(path: Path, key: str, entries: Iterable[str]) -> re.Pattern[str] | 
             raise SafetyRulesError(
                 f"{path.name}: {key}: {entry!r} is not a pattern: {exc}"
             ) from None
-        # A Latin word matches whole words only: "pin" is not in "spinning".
-        left = r"(?<![a-z0-9])" if re.match(r"[a-z0-9\\(\[]", pattern) else ""
-        right = r"(?![a-z0-9])" if re.search(r"[a-z0-9)?*+\]]$", pattern) else ""
-        parts.append(f"{left}(?:{pattern}){right}")
+        parts += _alternatives(pattern)
     if not parts:
         return None
-    # Longer alternatives first, so that "key in" wins over "key" and "不要" over "不".
+    # Longer alternatives first, so that "never, ever" wins over "never" and "不要" over "不".
     parts.sort(key=len, reverse=True)
-    return re.compile("|".join(parts))
+    return re.compile("|".join(_whole_words(part) for part in parts))
 
 
 def load_language(path: Path) -> LanguageRules:
@@ -264,6 +293,7 @@ def load_language(path: Path) -> LanguageRules:
         negations=pattern("negations"),
         not_negations=pattern("not_negations"),
         negations_after=pattern("negations_after"),
+        negation_exceptions=pattern("negation_exceptions"),
         others=pattern("others"),
         clause_words=pattern("clause_words"),
         fillers=frozenset(_fold_pattern(w) for w in _entries(path, "fillers", data.get("fillers"))),
@@ -316,10 +346,12 @@ class SafetyRules:
                         words=_original(text, where, *span),
                         language=rules.language,
                     )
-                    # One refusal per ask and kind of secret is enough to say what is wrong.
+                    # One refusal per ask and kind of secret is enough to say what is wrong,
+                    # and one per words when several languages' rules see the same ("PIN?").
                     if not any(
                         (r.secret, r.ask, r.language)
                         == (refusal.secret, refusal.ask, rules.language)
+                        or (r.ask, r.words) == (refusal.ask, refusal.words)
                         for r in found
                     ):
                         found.append(refusal)
@@ -406,6 +438,9 @@ class _Sentence:
         """How many tokens start before this position."""
         return sum(1 for s, _ in self.tokens if s < position)
 
+    def words_outside(self, span: tuple[int, int]) -> list[str]:
+        return self.words_between(self.start, span[0]) + self.words_between(span[1], self.end)
+
     def words_between(self, left_end: int, right_start: int) -> list[str]:
         return [self.text[s:e] for s, e in self.tokens if s >= left_end and e <= right_start]
 
@@ -458,10 +493,8 @@ class _Reading:
         words += sentence.words_between(ask.end, sentence.end)[:2]
         if any(_fullmatch(rules.pronouns, word) for word in words):
             return True
-        # A bare "Read out." or "报一下。"
-        rest = sentence.words_between(sentence.start, ask.start)
-        rest += sentence.words_between(ask.end, sentence.end)
-        return all(word in rules.fillers for word in rest)
+        # An ask with no object of its own: "Read out.", "…请直接告诉我。", "报一下。"
+        return all(word in rules.fillers for word in sentence.words_between(ask.end, sentence.end))
 
 
 def _fullmatch(pattern: re.Pattern[str] | None, word: str) -> bool:
@@ -485,9 +518,18 @@ def _most_specific(pairs: list[_Pair]) -> list[_Pair]:
 
 def _read_sentence(rules: LanguageRules, text: str, start: int, end: int) -> _Reading:
     sentence = _Sentence(rules, text, start, end)
-    secrets = _find_secrets(rules, sentence)
     asks = _find_asks(rules, sentence)
+    negations = [m.end() for m in _finditer(rules.negations, text, start, end)]
+    secrets = [
+        (secret, span)
+        for secret, span in _find_secrets(rules, sentence)
+        if not _denied(sentence, asks, negations, span)
+    ]
     _apply_negations(rules, sentence, asks)
+    if text[end : end + 1] == "?" and any(
+        all(word in rules.fillers for word in sentence.words_outside(span)) for _, span in secrets
+    ):
+        asks.append(_Ask("weak", end, end + 1))  # "Your PIN?", "And the code we texted?"
     return _Reading(
         rules=rules,
         sentence=sentence,
@@ -499,11 +541,24 @@ def _read_sentence(rules: LanguageRules, text: str, start: int, end: int) -> _Re
     )
 
 
+def _denied(
+    sentence: _Sentence, asks: list[_Ask], negations: list[int], span: tuple[int, int]
+) -> bool:
+    """A secret named to be excluded: "type the code from our app, not a code from a text"."""
+    return any(
+        position <= span[0]
+        and len(sentence.words_between(position, span[0])) <= 2
+        and not any(position <= ask.start < span[0] for ask in asks)
+        for position in negations
+    )
+
+
 def _find_secrets(
     rules: LanguageRules, sentence: _Sentence
 ) -> list[tuple[_Secret, tuple[int, int]]]:
     text, start, end = sentence.text, sentence.start, sentence.end
     excluded = [m.span() for m in _finditer(rules.not_secrets, text, start, end)]
+    negations = [m.start() for m in _finditer(rules.negations, text, start, end)]
     found = []
     for secret in rules.secrets:
         for match in _finditer(secret.words, text, start, end):
@@ -527,6 +582,11 @@ def _find_secrets(
                     if not _overlaps(m.span(), [head.span()])
                     and abs(sentence.token_index(m.start()) - sentence.token_index(head.start()))
                     <= secret.within
+                    # "the code of our app, not the one we texted" pairs nothing across "not"
+                    and not any(
+                        min(head.start(), m.start()) < n < max(head.end(), m.end())
+                        for n in negations
+                    )
                 ]
                 if near:
                     mark = min(near, key=lambda m: abs(m.start() - head.start()))
@@ -569,8 +629,10 @@ def _apply_negations(rules: LanguageRules, sentence: _Sentence, asks: list[_Ask]
         # "We will never, under any circumstances, ask": a negation that ends its clause
         # carries over the parenthesis that follows it.
         clauses = {clause}
-        if not sentence.words_between(position, _clause_end(sentence, position, punctuation_only)):
-            clauses |= {clause + 1, clause + 2}
+        if sentence.words_between(sentence.start, position)[1:] and not sentence.words_between(
+            position, _clause_end(sentence, position, punctuation_only)
+        ):
+            clauses |= {clause + 1, clause + 2}  # but "No, tell me your PIN" is no negation
         first = sentence.token_index(position)
         previous: _Ask | None = None
         for ask in asks:
@@ -604,6 +666,11 @@ def _apply_negations(rules: LanguageRules, sentence: _Sentence, asks: list[_Ask]
                 <= rules.reach["after"]
             ):
                 ask.negated = True
+    # "never give your PIN to anyone but us" asks for it after all.
+    for match in _finditer(rules.negation_exceptions, text, start, end):
+        for ask in asks:
+            if ask.end <= match.start():
+                ask.negated = False
 
 
 def _clause_end(sentence: _Sentence, position: int, punctuation_only: bool) -> int:
