@@ -311,12 +311,17 @@ def _variants(directory: Path) -> dict[str, str]:
     path = directory / "zh-variants.yaml"
     if not path.exists():
         return {}
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise SafetyRulesError(f"{path.name}: cannot be read: {exc}") from None
     pairs = data.get("variants") if isinstance(data, dict) else None
     if not isinstance(pairs, dict) or not all(
         isinstance(k, str) and isinstance(v, str) and len(k) == len(v) for k, v in pairs.items()
     ):
-        raise SafetyRulesError(f"{path.name}: variants must map characters to characters")
+        raise SafetyRulesError(
+            f"{path.name}: variants must map words to simplified words of the same length"
+        )
     return {a: b for k, v in pairs.items() for a, b in zip(k, v, strict=True)}
 
 
