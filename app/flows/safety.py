@@ -48,6 +48,7 @@ _RULE_KEYS = {
     "negations_after",
     "negation_exceptions",
     "others",
+    "others_through",
     "clause_words",
     "fillers",
     "pronouns",
@@ -112,6 +113,7 @@ class LanguageRules:
     negations_after: re.Pattern[str] | None
     negation_exceptions: re.Pattern[str] | None
     others: re.Pattern[str] | None
+    others_through: re.Pattern[str] | None
     clause_words: re.Pattern[str] | None
     fillers: frozenset[str]
     pronouns: re.Pattern[str] | None
@@ -295,6 +297,7 @@ def load_language(path: Path) -> LanguageRules:
         negations_after=pattern("negations_after"),
         negation_exceptions=pattern("negation_exceptions"),
         others=pattern("others"),
+        others_through=pattern("others_through"),
         clause_words=pattern("clause_words"),
         fillers=frozenset(_fold_pattern(w) for w in _entries(path, "fillers", data.get("fillers"))),
         pronouns=pattern("pronouns"),
@@ -435,9 +438,12 @@ class _Sentence:
         self.text, self.start, self.end = text, start, end
         self.tokens = [(m.start(), m.end()) for m in _TOKEN.finditer(text, start, end)]
         marks = [m.start() for m in _CLAUSE_MARK.finditer(text, start, end)]
-        self.punctuation = sorted(marks)
-        words = [m.start() for m in _finditer(rules.clause_words, text, start, end)]
-        self.breaks = sorted(marks + words)
+        words = [m for m in _finditer(rules.clause_words, text, start, end)]
+        self.breaks = sorted(marks + [m.start() for m in words])
+        # A warning runs through "and" ("if anyone calls and asks for your PIN"), not "so".
+        self.punctuation = sorted(
+            marks + [m.start() for m in words if not _fullmatch(rules.others_through, m.group())]
+        )
 
     def token_index(self, position: int) -> int:
         """How many tokens start before this position."""

@@ -124,5 +124,5 @@ def test_rules_missing_a_language_are_refused(rules_copy):
 def test_traditional_forms_must_map_to_simplified_forms_of_the_same_length(rules_copy):
     (rules_copy / "zh-variants.yaml").write_text("variants:\n  密碼: 密\n", "utf-8")
 
-    with pytest.raises(SafetyRulesError, match="zh-variants.yaml: variants must map"):
+    with pytest.raises(SafetyRulesError, match=r"zh-variants\.yaml: variants must map"):
         load_rules(rules_copy)
