@@ -340,12 +340,13 @@ class SafetyRules:
         folded, where = normalize(text, self.variants)
         found: list[Refusal] = []
         for rules in self.languages:
-            before: _Reading | None = None
+            before: _Reading | None = None  # the last sentence naming a secret, if recent
+            since = 0
             for start, end in _sentences(folded):
                 reading = _read_sentence(rules, folded, start, end)
                 pairs = reading.refused()
-                if before is not None and not reading.secrets:
-                    # "We sent you six digits. Read them to me.": an ask pointing back.
+                if before is not None and since <= 2 and not reading.secrets:
+                    # "We sent you six digits. Thanks. Read them to me.": an ask pointing back.
                     pairs += reading.refused_back(before)
                 for ask, secret, span in _most_specific(pairs):
                     refusal = Refusal(
@@ -363,7 +364,9 @@ class SafetyRules:
                         for r in found
                     ):
                         found.append(refusal)
-                before = reading
+                since += 1
+                if reading.secrets:
+                    before, since = reading, 1
         return found
 
 
@@ -501,6 +504,7 @@ class _Reading:
     def _points_back(self, ask: _Ask) -> bool:
         sentence, rules = self.sentence, self.rules
         words = sentence.words_between(sentence.start, ask.start)[-2:]
+        words += sentence.words_between(ask.start, ask.end)  # "read it", "dimmelo"
         words += sentence.words_between(ask.end, sentence.end)[:2]
         if any(_fullmatch(rules.pronouns, word) for word in words):
             return True
