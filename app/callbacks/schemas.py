@@ -5,18 +5,21 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from app.callbacks.models import EventType
+from app.callbacks.models import EVENT_KINDS
+from app.inputs import InputSchema
 
 MAX_BATCH = 1000
 
 
-class EventIn(ma.Schema):
+class EventIn(InputSchema):
     id = ma.fields.String(
         required=True,
         validate=validate.Length(1, 128),
         metadata={"description": "idempotency id: the same id again returns the first answer"},
     )
-    type = ma.fields.String(required=True, validate=validate.OneOf([t.value for t in EventType]))
+    type = ma.fields.String(
+        required=True, validate=validate.OneOf([kind.value for kind in EVENT_KINDS])
+    )
     customer_external_id = ma.fields.String(required=True, validate=validate.Length(1, 128))
     occurred_at = ma.fields.AwareDateTime(required=True)
     data = ma.fields.Dict(
@@ -76,7 +79,7 @@ class CallbackOut(ma.Schema):
     created_at = ma.fields.DateTime()
 
 
-class DoNotCallIn(ma.Schema):
+class DoNotCallIn(InputSchema):
     phone = ma.fields.String(required=True)
     reason = ma.fields.String(load_default="not given", validate=validate.Length(max=200))
 

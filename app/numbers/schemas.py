@@ -5,10 +5,11 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from app.inputs import InputSchema
 from app.numbers.models import NumberPurpose
 
 
-class OfficialNumberCreate(ma.Schema):
+class OfficialNumberCreate(InputSchema):
     phone = ma.fields.String(required=True)
     purpose = ma.fields.String(
         required=True,
@@ -31,7 +32,7 @@ class OfficialNumberCreate(ma.Schema):
     )
 
 
-class OfficialNumberQuery(ma.Schema):
+class OfficialNumberQuery(InputSchema):
     include_retired = ma.fields.Boolean(load_default=False)
 
 
