@@ -347,3 +347,11 @@ def test_a_control_character_in_the_complaint_forms_is_a_clear_error_in_the_page
     assert _unprintable("it", "reference_label") in status.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Complaint)) == 0
+
+
+def test_a_transcription_keeps_its_line_breaks_and_drops_other_controls(app, simulator):
+    ring(app, simulator, "+48601234567", ["1", "2"], transcription="Karta\x00 zablokowana.\nProszę")
+
+    with app.app_context():
+        complaint = db.session.scalars(sa.select(Complaint)).one()
+        assert complaint.transcription == "Karta zablokowana.\nProszę"
