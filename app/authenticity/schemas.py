@@ -8,6 +8,7 @@ from marshmallow import validate
 from app.authenticity.models import ASKED_FOR, ReportChannel, ReportStatus
 from app.inputs import InputSchema, MultilineString
 from app.phones import REGIONS
+from app.telephony.models import CallStatus
 
 
 def _known_country(value: str) -> None:
@@ -142,7 +143,7 @@ class StatsQuery(InputSchema):
 class ActiveCallOut(ma.Schema):
     call_id = ma.fields.UUID(attribute="id")
     reference = ma.fields.String()
-    status = ma.fields.String(attribute="status.value")
+    status = ma.fields.Enum(CallStatus, by_value=True)
     callback_id = ma.fields.UUID(allow_none=True)
     from_number = ma.fields.String(metadata={"description": "the official number calling"})
     started_at = ma.fields.AwareDateTime(attribute="created_at")

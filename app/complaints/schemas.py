@@ -6,7 +6,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from app.authenticity.schemas import REGION
-from app.complaints.models import ComplaintStatus
+from app.complaints.models import ComplaintChannel, ComplaintStatus
 from app.complaints.policy import CATEGORIES
 from app.inputs import InputSchema, MultilineString
 
@@ -76,7 +76,7 @@ class ComplaintStaff(ma.Schema):
     category = ma.fields.String()
     department = ma.fields.String()
     routing_reason = ma.fields.String()
-    channel = ma.fields.String(attribute="channel.value")
+    channel = ma.fields.Enum(ComplaintChannel, by_value=True)
     locale = ma.fields.String()
     phone = ma.fields.String()
     email = ma.fields.String(allow_none=True)

@@ -54,7 +54,11 @@ class CustomerOut(ma.Schema):
     time_zone_overridden = ma.fields.Boolean()
     time_zones = ma.fields.Function(
         lambda customer: list(time_zones_of(customer.phone)),
-        metadata={"description": "every zone the number may ring in"},
+        metadata={
+            "description": "every zone the number may ring in",
+            "type": "array",
+            "items": {"type": "string"},
+        },
     )
     created_at = ma.fields.DateTime()
     updated_at = ma.fields.DateTime()

@@ -38,7 +38,7 @@ class OfficialNumberQuery(InputSchema):
 
 class OfficialNumberOut(ma.Schema):
     phone = ma.fields.String(metadata={"description": "E.164"})
-    purpose = ma.fields.Function(lambda number: number.purpose.value)
+    purpose = ma.fields.Enum(NumberPurpose, by_value=True)
     label = ma.fields.String()
     inbound_only = ma.fields.Boolean()
     flow = ma.fields.String(allow_none=True)
