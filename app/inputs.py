@@ -14,6 +14,7 @@ import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 import flask_smorest
@@ -133,6 +134,18 @@ def _nest(path: list[str], message: str) -> Any:
     return nested
 
 
+class PlausibleMoment(validate.Validator):
+    """Refuses dates no event of ours can have, which arithmetic on them would overflow."""
+
+    FIRST_YEAR, LAST_YEAR = 1970, 2999
+    error = f"a date and time between {FIRST_YEAR} and {LAST_YEAR}"
+
+    def __call__(self, value: datetime) -> datetime:
+        if not self.FIRST_YEAR <= value.year <= self.LAST_YEAR:
+            raise ma.ValidationError(self.error)
+        return value
+
+
 class MultilineString(ma.fields.String):
     """Free text that may span lines: tabs and line breaks are accepted, other controls not."""
 
@@ -149,6 +162,8 @@ def _guard(field: ma.fields.Field) -> None:
         if any(isinstance(v, validate.OneOf | validate.Regexp) for v in field.validators):
             return  # a choice or a stricter shape refuses control characters already
         field.validators.insert(0, PrintableText(multiline=isinstance(field, MultilineString)))
+    elif isinstance(field, ma.fields.DateTime):
+        field.validators.insert(0, PlausibleMoment())
     elif isinstance(field, ma.fields.List):
         _guard(field.inner)
     elif isinstance(field, ma.fields.Dict):

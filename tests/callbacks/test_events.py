@@ -248,6 +248,16 @@ def test_a_phone_change_is_confirmed_by_calling_the_previous_number(api, app):
         ),
         ({**event("x", "registration"), "source": "core"}, 422, "source"),
         (event("x", "campaign"), 422, "type"),
+        (
+            {**event("x", amount="5"), "occurred_at": "0001-01-01T00:00:00+14:00"},
+            422,
+            "occurred_at",
+        ),
+        (
+            {**event("x", amount="5"), "occurred_at": "9999-12-31T23:59:59-12:00"},
+            422,
+            "occurred_at",
+        ),
         (event("x", "bogus"), 422, "type"),
         (event("x", amount="5", merchant="Shop\x00"), 422, "data.merchant"),
         (event("x", amount="5", note={"deep": ["ok", "\x1b[2J"]}), 422, "data.note.deep.1"),
