@@ -14,6 +14,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import marshmallow as ma
 from flask import (
     Blueprint,
     Response,
@@ -41,7 +42,7 @@ from app.errors import DomainError, InvalidInput, RateLimited
 from app.extensions import db
 from app.flows.registry import flows
 from app.fraud.models import FraudCase
-from app.inputs import refuse_control_characters
+from app.inputs import PlausibleMoment, refuse_control_characters
 from app.numbers.models import OfficialNumber
 from app.numbers.service import register_official_number, retire_official_number
 from app.phones import parse_phone
@@ -180,8 +181,9 @@ def campaigns_page():  # type: ignore[no-untyped-def]
 def _moment(text: str | None, field: str) -> datetime:
     try:
         value = datetime.fromisoformat((text or "").strip())
-    except ValueError:
-        raise DomainError(f"{field}: a date", field=field) from None
+        PlausibleMoment()(value)
+    except (ValueError, ma.ValidationError):
+        raise DomainError(f"{field}: a date between 1970 and 2999", field=field) from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 

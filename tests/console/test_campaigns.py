@@ -200,6 +200,8 @@ def test_bad_campaigns_are_refused_with_a_reason(app, customers):
         ({"purpose": "please confirm your PIN"}, "never mentions passwords"),
         ({"repeat_cron": "every monday"}, "repeat_cron"),
         ({"flow": "verify_caller_line"}, "flow: one of"),
+        ({"starts_at": "0001-01-01T00:00:00"}, "starts_at: a date between 1970 and 2999"),
+        ({"calls_per_second": "nan"}, "calls_per_second: 0.1 to 50"),
     ):
         response = client.post(
             "/console/campaigns/new",
