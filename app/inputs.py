@@ -40,7 +40,7 @@ SINGLE_LINE_MESSAGE = "control characters (such as NUL, ESC or a line break) are
 MULTI_LINE_MESSAGE = "control characters other than tabs and line breaks are not accepted"
 CONTROL_CHARACTER = "control_character"
 
-#: Deeper JSON than this is refused before it is read into Python objects.
+#: JSON nested deeper than this is refused before any view reads it.
 MAX_JSON_DEPTH = 32
 
 

@@ -69,9 +69,10 @@ def keypad_digits(reference: str) -> str:
 
 
 class ComplaintReferenceConverter(BaseConverter):
-    """A URL part shaped like a complaint reference (C-7K3Q-2M, any case, dashes optional).
+    """A URL part shaped like a complaint reference however it is typed (as normalize reads it).
 
-    Only that shape matches, so /complaint-queue/recurring is never read as a reference.
+    C-7K3Q-2M, c7k3q2m, 7K3Q 2M: any case, "C" and dashes optional, spaces anywhere. Only that
+    shape matches, so /complaint-queue/recurring is never read as a reference.
     """
 
-    regex = r"[Cc]-?[0-9A-Za-z]{4}-?[0-9A-Za-z]{2}"
+    regex = r" *(?:[Cc] *(?:- *)?)?(?:[0-9A-Za-z] *){4}(?:- *)?(?:[0-9A-Za-z] *){2}"
