@@ -40,6 +40,8 @@ class EventIn(InputSchema):
 
 
 class EventsBatchIn(ma.Schema):
+    # Not an InputSchema: each event is read on its own by EventIn (control characters
+    # included), so one bad event is refused alone and never the whole batch.
     events = ma.fields.List(ma.fields.Dict(), required=True, validate=validate.Length(1, MAX_BATCH))
 
 
