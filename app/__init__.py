@@ -18,6 +18,7 @@ from app.callbacks.policy import load_policy
 from app.errors import InvalidInput, JsonErrorApi, error_body, register_error_handlers
 from app.extensions import db, migrate
 from app.flows.registry import init_flows
+from app.inputs import check_json_body, refuse_control_characters
 from app.logs import configure_logging
 from app.ratelimit import init_rate_limits
 
@@ -72,6 +73,7 @@ def create_app(config: dict[str, Any] | type[settings_module.Config] | None = No
     connect(app)
     connect_complaints(app)
     _register_request_hooks(app)
+    _register_converters(app, api)
     _register_blueprints(app, api)
 
     from app.cli import register_commands
@@ -83,6 +85,28 @@ def create_app(config: dict[str, Any] | type[settings_module.Config] | None = No
 def _instance_path() -> str:
     # The CONTRACT's default database lives under instance/ in the working directory.
     return os.environ.get("INSTANCE_PATH") or str(Path.cwd() / "instance")
+
+
+def _register_converters(app: Flask, api: JsonErrorApi) -> None:
+    """URL converters for references, and what the OpenAPI document says each path part takes."""
+    from werkzeug.routing import BaseConverter, UnicodeConverter
+
+    from app.complaints.references import ComplaintReferenceConverter
+    from app.inputs import PATH_TEXT_PATTERN
+    from app.references import ReferenceConverter
+
+    app.url_map.converters["reference"] = ReferenceConverter
+    app.url_map.converters["complaint_reference"] = ComplaintReferenceConverter
+
+    def text(converter: BaseConverter) -> dict[str, Any]:
+        return {"type": "string", "minLength": 1, "pattern": PATH_TEXT_PATTERN}
+
+    def shaped(converter: BaseConverter) -> dict[str, Any]:
+        return {"type": "string", "pattern": f"^{converter.regex}$"}
+
+    api.register_converter(UnicodeConverter, text)
+    api.register_converter(ReferenceConverter, shaped)
+    api.register_converter(ComplaintReferenceConverter, shaped)
 
 
 def _register_blueprints(app: Flask, api: JsonErrorApi) -> None:
@@ -135,13 +159,17 @@ def _register_request_hooks(app: Flask) -> None:
         incoming = request.headers.get("X-Request-Id", "")
         g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         g.started = time.perf_counter()
-        if (
-            request.path.startswith("/api/")
-            and request.method in {"POST", "PUT", "PATCH"}
-            and request.content_length
-            and not request.is_json
-        ):
-            raise _NotJson()
+        if request.path.startswith("/api/"):
+            # Path parts reach queries before any schema reads them.
+            refuse_control_characters(request.view_args or {})
+            if (
+                request.method in {"POST", "PUT", "PATCH"}
+                and request.content_length
+                and not request.is_json
+            ):
+                raise _NotJson()
+        if request.is_json:
+            check_json_body(request.get_data(cache=True))
         return None
 
     @app.errorhandler(413)

@@ -7,9 +7,11 @@ Every error response has the shape ``{"error": {"code", "message", "field"}}`` w
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 import marshmallow as ma
+from apispec import BasePlugin
 from flask import Flask, jsonify
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -105,8 +107,12 @@ def _first_validation_error(messages: Any, path: tuple[str, ...] = ()) -> tuple[
 
 
 def validation_payload(messages: Any) -> dict[str, Any]:
+    from app.inputs import CONTROL_CHARACTER, MULTI_LINE_MESSAGE, SINGLE_LINE_MESSAGE
+
     field, message = _first_validation_error(messages)
     code = _VALIDATION_CODES.get(message)
+    if message in (SINGLE_LINE_MESSAGE, MULTI_LINE_MESSAGE):
+        code = CONTROL_CHARACTER
     if code is None:
         code = "invalid_type" if message.startswith("Not a valid") else "invalid"
     readable = f"{field}: {message}" if field else message
@@ -117,14 +123,51 @@ def validation_payload(messages: Any) -> dict[str, Any]:
     return error_body(code, readable, field or None)
 
 
+class ErrorResponses(BasePlugin):
+    """Documents on each operation the errors any request to it may get, and no catch-all.
+
+    A key check answers 401; a path parameter may name nothing (404) or hold a control
+    character (422); a body may be malformed JSON (400), too large (413), not JSON (415) or
+    invalid (422). Errors particular to a route (409, 429, ...) are declared on the route.
+    """
+
+    def operation_helper(  # type: ignore[override]
+        self, path: str | None = None, operations: dict[str, Any] | None = None, **kwargs: Any
+    ) -> None:
+        for operation in (operations or {}).values():
+            responses = operation.setdefault("responses", {})
+            statuses = []
+            if operation.get("security"):
+                statuses.append(401)
+            if path and "{" in path:
+                statuses += [404, 422]
+            if "requestBody" in operation:
+                statuses += [400, 413, 415, 422]
+            documented = {str(code) for code in responses}
+            for status in statuses:
+                if str(status) not in documented:
+                    responses[str(status)] = HTTPStatus(status).name
+                    documented.add(str(status))
+
+
 class JsonErrorApi(Api):
     """flask-smorest's Api, answering every HTTP error in the product's error shape."""
 
     ERROR_SCHEMA = ErrorSchema
+    # No "default" response: the document lists each status an operation can answer.
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+    def init_app(self, app: Flask, *, spec_kwargs: dict[str, Any] | None = None) -> None:
+        spec_kwargs = {"extra_plugins": [ErrorResponses()], **(spec_kwargs or {})}
+        super().init_app(app, spec_kwargs=spec_kwargs)
 
     def handle_http_exception(self, error: HTTPException) -> tuple[dict[str, Any], int, dict]:
         data = getattr(error, "data", None) or {}
-        headers = data.get("headers") or {}
+        # Werkzeug's own headers first: a 405 names the methods the URL allows (RFC 9110).
+        headers = {
+            name: value for name, value in error.get_headers() if name.lower() != "content-type"
+        }
+        headers.update(data.get("headers") or {})
         status = error.code or 500
         if "messages" in data or "errors" in data:
             return validation_payload(data.get("errors") or data["messages"]), status, headers

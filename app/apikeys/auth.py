@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 
 from flask import current_app, g, request
-from flask_smorest import Blueprint
 
 from app.apikeys.service import authenticate
 from app.audit.service import Actor
 from app.errors import Unauthorized
 from app.extensions import db
+from app.inputs import Blueprint
 
 BEARER = [{"bearerAuth": []}]
 

@@ -6,12 +6,12 @@ from typing import Any
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import validate
 
 from app.apikeys.auth import BEARER, require_api_key
 from app.audit import service
 from app.extensions import db
+from app.inputs import Blueprint, InputSchema
 
 blp = require_api_key(
     Blueprint(
@@ -23,11 +23,12 @@ blp = require_api_key(
 )
 
 
-class AuditQuery(ma.Schema):
+class AuditQuery(InputSchema):
     subject_type = ma.fields.String()
     subject_id = ma.fields.String()
     action = ma.fields.String()
-    after_id = ma.fields.Integer(validate=validate.Range(min=0))
+    # Entry ids are 64-bit: a larger number could only fail in the database.
+    after_id = ma.fields.Integer(validate=validate.Range(min=0, max=2**63 - 1))
     limit = ma.fields.Integer(load_default=100, validate=validate.Range(1, 1000))
 
 

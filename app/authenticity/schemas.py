@@ -6,7 +6,9 @@ import marshmallow as ma
 from marshmallow import validate
 
 from app.authenticity.models import ASKED_FOR, ReportChannel, ReportStatus
+from app.inputs import InputSchema, MultilineString
 from app.phones import REGIONS
+from app.telephony.models import CallStatus
 
 
 def _known_country(value: str) -> None:
@@ -27,7 +29,7 @@ _REGION_DOC = {
 _LANG = {"description": "en, it, pl or zh (default: Accept-Language, else en)"}
 
 
-class LookupQuery(ma.Schema):
+class LookupQuery(InputSchema):
     number = ma.fields.String(required=True, metadata={"example": "+1 415 555 0100"})
     region = ma.fields.String(
         load_default=None,
@@ -66,7 +68,7 @@ class LookupOut(ma.Schema):
     language = ma.fields.String()
 
 
-class CallCheckIn(ma.Schema):
+class CallCheckIn(InputSchema):
     reference = ma.fields.String(
         required=True, metadata={"description": "the 6 digits the call gave", "example": "482197"}
     )
@@ -84,13 +86,13 @@ class CallCheckOut(ma.Schema):
     advice = ma.fields.String()
 
 
-class ReportIn(ma.Schema):
+class ReportIn(InputSchema):
     number = ma.fields.String(required=True, metadata={"description": "the number the call showed"})
     called_at = ma.fields.AwareDateTime(load_default=None)
     reporter_phone = ma.fields.String(
         load_default=None, metadata={"description": "your own number (422 if unreadable)"}
     )
-    description = ma.fields.String(load_default=None, validate=validate.Length(max=2000))
+    description = MultilineString(load_default=None, validate=validate.Length(max=2000))
     asked_for = ma.fields.List(
         ma.fields.String(validate=validate.OneOf(ASKED_FOR)),
         load_default=list,
@@ -123,25 +125,25 @@ class ReportOut(ma.Schema):
     updated_at = ma.fields.AwareDateTime()
 
 
-class ReportQuery(ma.Schema):
+class ReportQuery(InputSchema):
     status = ma.fields.Enum(ReportStatus, by_value=True, load_default=None)
     number = ma.fields.String(load_default=None)
     limit = ma.fields.Integer(load_default=100, validate=validate.Range(1, 500))
 
 
-class ReportUpdate(ma.Schema):
+class ReportUpdate(InputSchema):
     status = ma.fields.Enum(ReportStatus, by_value=True, required=True)
-    note = ma.fields.String(load_default=None, validate=validate.Length(max=500))
+    note = MultilineString(load_default=None, validate=validate.Length(max=500))
 
 
-class StatsQuery(ma.Schema):
+class StatsQuery(InputSchema):
     days = ma.fields.Integer(load_default=14, validate=validate.Range(1, 365))
 
 
 class ActiveCallOut(ma.Schema):
     call_id = ma.fields.UUID(attribute="id")
     reference = ma.fields.String()
-    status = ma.fields.String(attribute="status.value")
+    status = ma.fields.Enum(CallStatus, by_value=True)
     callback_id = ma.fields.UUID(allow_none=True)
     from_number = ma.fields.String(metadata={"description": "the official number calling"})
     started_at = ma.fields.AwareDateTime(attribute="created_at")

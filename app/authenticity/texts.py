@@ -134,6 +134,8 @@ PAGE = {
         "bad_number": "That does not look like a phone number. Use digits, with the country code "
         "(for example +39 ...).",
         "bad_reference": "The reference has 6 digits.",
+        "bad_characters": "“{label}” contains invisible control characters, often left by "
+        "copying from another program. Please type it again.",
         "too_many": "Too many checks from here. Please try again in a few minutes.",
         "asked": {
             "password": "a password",
@@ -174,6 +176,8 @@ PAGE = {
         "bad_number": "Non sembra un numero di telefono. Usa le cifre, con il prefisso del paese "
         "(per esempio +39 ...).",
         "bad_reference": "Il riferimento ha 6 cifre.",
+        "bad_characters": "«{label}» contiene caratteri di controllo invisibili, spesso lasciati "
+        "copiando da un altro programma. Scrivilo di nuovo.",
         "too_many": "Troppe verifiche da qui. Riprova tra qualche minuto.",
         "asked": {
             "password": "una password",
@@ -214,6 +218,8 @@ PAGE = {
         "bad_number": "To nie wygląda na numer telefonu. Użyj cyfr z numerem kierunkowym kraju "
         "(na przykład +48 ...).",
         "bad_reference": "Numer referencyjny ma 6 cyfr.",
+        "bad_characters": "Pole „{label}” zawiera niewidoczne znaki sterujące, często "
+        "pozostawione przy kopiowaniu z innego programu. Wpisz je ponownie.",
         "too_many": "Zbyt wiele sprawdzeń z tego miejsca. Spróbuj ponownie za kilka minut.",
         "asked": {
             "password": "hasło",
@@ -249,6 +255,7 @@ PAGE = {
         "bad_when": "请检查日期和时间：来电须在过去一年内，且不能是将来的时间。",
         "bad_number": "这看起来不是电话号码。请输入数字，并带上国家区号（例如 +86 ...）。",
         "bad_reference": "参考号为6位数字。",
+        "bad_characters": "“{label}”中含有不可见的控制字符（通常是从其他程序复制时带入的）。请重新输入。",
         "too_many": "此处的核实次数过多，请几分钟后再试。",
         "asked": {
             "password": "密码",

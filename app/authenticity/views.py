@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from app import clock
 from app.apikeys.auth import BEARER, current_actor, require_api_key
@@ -28,6 +27,7 @@ from app.authenticity.schemas import (
     StatsQuery,
 )
 from app.extensions import db
+from app.inputs import Blueprint
 from app.locales import SUPPORTED_LOCALES, normalize_locale, suggested_region
 from app.phones import read_own_number
 from app.ratelimit import enforce
@@ -157,7 +157,7 @@ class ScamReportStats(MethodView):
         return service.report_stats(db.session, days=query["days"], now=clock.now())
 
 
-@staff.route("/scam-reports/<string:reference>")
+@staff.route("/scam-reports/<reference(RPT):reference>")
 class ScamReportByReference(MethodView):
     @staff.doc(security=BEARER)
     @staff.response(200, ReportOut)

@@ -14,6 +14,7 @@ from app.authenticity import service, texts
 from app.authenticity.models import ASKED_FOR, ReportChannel
 from app.errors import InvalidInput, RateLimited
 from app.extensions import db
+from app.inputs import CONTROL_CHARACTER, refuse_control_characters
 from app.locales import (
     SUPPORTED_LOCALES,
     country_choices,
@@ -31,6 +32,13 @@ def _regions(locale: str) -> list[str | None]:
     """Where a number typed without its country code is read first: the picked country, then
     the one the language suggests."""
     return [page_region(locale), suggested_region(locale)]
+
+
+def _unprintable(words: dict[str, Any], error: InvalidInput, labels: dict[str, str]) -> str | None:
+    """The page's words for a field with control characters in it; None for other errors."""
+    if error.code != CONTROL_CHARACTER:
+        return None
+    return str(words["bad_characters"]).format(label=words[labels[error.field or ""]])
 
 
 def _page(locale: str, status: int = 200, **context: Any):  # type: ignore[no-untyped-def]
@@ -59,6 +67,7 @@ def page():  # type: ignore[no-untyped-def]
         return _page(locale)
     typed = number.strip()
     try:
+        refuse_control_characters(request.args, fields=["number"])
         enforce("lookup:address", what="lookups from your address")
         seen = service.read_seen_number(db.session, number, regions=_regions(locale))
         enforce("lookup:number", seen.key, what="lookups of this number")
@@ -67,8 +76,10 @@ def page():  # type: ignore[no-untyped-def]
         )
     except RateLimited:
         return _page(locale, 429, typed_number=typed, number_error=texts.PAGE[locale]["too_many"])
-    except InvalidInput:
-        return _page(locale, 422, typed_number=typed, number_error=texts.PAGE[locale]["bad_number"])
+    except InvalidInput as exc:
+        words = texts.PAGE[locale]
+        bad = _unprintable(words, exc, {"number": "number_label"}) or words["bad_number"]
+        return _page(locale, 422, typed_number=typed, number_error=bad)
     return _page(
         locale,
         typed_number=typed,
@@ -84,6 +95,7 @@ def reference():  # type: ignore[no-untyped-def]
     regions = _regions(locale)
     keep = {key: request.form.get(key, "") for key in ("reference", "phone")}
     try:
+        refuse_control_characters(request.form, fields=["reference", "phone"])
         enforce("reference:address", what="checks from your address")
         service.normalize_reference(request.form.get("reference"))
         phone = read_own_number(
@@ -101,7 +113,12 @@ def reference():  # type: ignore[no-untyped-def]
     except RateLimited:
         return _page(locale, 429, keep_reference=keep, reference_error=words["too_many"])
     except InvalidInput as exc:
-        if exc.field == "reference":
+        unprintable = _unprintable(
+            words, exc, {"reference": "reference_label", "phone": "phone_label"}
+        )
+        if unprintable is not None:
+            error = unprintable
+        elif exc.field == "reference":
             error = words["bad_reference"]
         elif exc.code == "unreadable_phone":
             error = needs_country_code(locale, regions[0])
@@ -109,6 +126,14 @@ def reference():  # type: ignore[no-untyped-def]
             error = words["bad_number"]
         return _page(locale, 422, keep_reference=keep, reference_error=error)
     return _page(locale, keep_reference=keep, reference_answer=answer)
+
+
+_REPORT_LABELS = {
+    "number": "report_number_label",
+    "called_at": "when_label",
+    "asked_for": "asked_label",
+    "description": "description_label",
+}
 
 
 @bp.post("/report")
@@ -124,6 +149,7 @@ def report():  # type: ignore[no-untyped-def]
         "description": request.form.get("description", ""),
     }
     try:
+        refuse_control_characters(request.form, fields=_REPORT_LABELS, multiline=["description"])
         if when:
             try:  # <input type="datetime-local">: the person's wall clock, read as UTC
                 called_at = datetime.fromisoformat(when).replace(tzinfo=UTC)
@@ -147,7 +173,9 @@ def report():  # type: ignore[no-untyped-def]
         return _page(locale, 429, keep_report=keep, report_error=words["too_many"])
     except InvalidInput as exc:
         db.session.rollback()
-        error = words["bad_when"] if exc.field == "called_at" else words["bad_number"]
+        error = _unprintable(words, exc, _REPORT_LABELS)
+        if error is None:
+            error = words["bad_when"] if exc.field == "called_at" else words["bad_number"]
         return _page(locale, 422, keep_report=keep, report_error=error)
     message = texts.pick(texts.REPORTED, locale).format(reference=filed.reference)
     return _page(locale, report_done=message, report_reference=filed.reference)

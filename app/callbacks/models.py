@@ -33,6 +33,10 @@ class EventType(enum.StrEnum):
     CAMPAIGN = "campaign"  # queued by a supervisor's campaign, not by an event
 
 
+#: The kinds of event the core system may send (campaign callbacks come from the console).
+EVENT_KINDS = tuple(kind for kind in EventType if kind is not EventType.CAMPAIGN)
+
+
 class Priority(enum.StrEnum):
     HIGH = "high"
     MEDIUM = "medium"

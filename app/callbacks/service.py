@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from app.audit.service import Actor, record
 from app.callbacks.anomaly import Assessment, Past, assess_transaction, history, past_of
 from app.callbacks.models import (
+    EVENT_KINDS,
     Callback,
     CallbackStatus,
     DoNotCall,
@@ -64,12 +65,7 @@ def ingest_event(
     existing = session.scalar(select(Event).where(Event.event_id == event_id))
     if existing is not None:
         return existing
-    try:
-        kind = EventType(type)
-    except ValueError:
-        raise InvalidInput(
-            f"type: use one of {', '.join(t.value for t in EventType)}", field="type"
-        ) from None
+    kind = _kind(type)
     customer = session.scalar(select(Customer).where(Customer.external_id == customer_external_id))
     if customer is None:
         raise InvalidInput(
@@ -127,6 +123,16 @@ def ingest_event(
             raise
         return raced
     return event
+
+
+def _kind(type: object) -> EventType:
+    """The event's kind; campaign callbacks come from the console, never as an event."""
+    for kind in EVENT_KINDS:
+        if type == kind.value:
+            return kind
+    raise InvalidInput(
+        f"type: use one of {', '.join(kind.value for kind in EVENT_KINDS)}", field="type"
+    )
 
 
 def _checked_data(kind: EventType, data: dict[str, Any]) -> dict[str, Any]:
@@ -368,7 +374,7 @@ def ingest_batch(
             results.append(answers[item["id"]])
             continue
         try:
-            kind = EventType(item["type"])
+            kind = _kind(item["type"])
             customer = customers.get(item["customer_external_id"])
             if customer is None:
                 raise InvalidInput(

@@ -8,7 +8,6 @@ from typing import Any
 import marshmallow as ma
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
 
 from app import clock
@@ -28,6 +27,7 @@ from app.callbacks.schemas import (
 )
 from app.errors import DomainError, validation_payload
 from app.extensions import db
+from app.inputs import Blueprint
 
 events_blp = require_api_key(
     Blueprint(
@@ -58,6 +58,7 @@ class Events(MethodView):
     @events_blp.doc(security=BEARER)
     @events_blp.arguments(EventIn)
     @events_blp.response(202, DecisionOut)
+    @events_blp.alt_response(409, description="a concurrent event changed the callback; retry")
     def post(self, payload: dict[str, Any]):
         """Send an event; answers the decision (the same id again: the first decision)"""
         answer = service.decision(_ingest(payload))

@@ -42,6 +42,7 @@ from app.customers.models import Customer
 from app.errors import Conflict, InvalidInput, NotFound
 from app.flows.definition import Flow, spoken_refusals
 from app.flows.safety import refused_words
+from app.inputs import SINGLE_LINE_MESSAGE, is_printable
 from app.phones import parse_phone, time_zones_of
 
 MAX_ROW_ERRORS = 500
@@ -191,8 +192,14 @@ def load_csv(session: Session, campaign: Campaign, text: str) -> None:
         )
     errors: list[dict[str, Any]] = []
     wanted: list[tuple[int, str | None, str | None]] = []
-    for line, row in enumerate(reader, start=2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+    for line, raw in enumerate(reader, start=2):
+        # Cells past the header's columns come under the key None, as a list: not ours to read.
+        row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if isinstance(k, str)}
+        unprintable = next((v for v in row.values() if not is_printable(v)), None)
+        if unprintable is not None:
+            shown = unprintable.encode("unicode_escape").decode("ascii")[:40]
+            errors.append({"line": line, "value": shown, "error": SINGLE_LINE_MESSAGE})
+            continue
         external_id, raw_phone = row.get("external_id") or None, row.get("phone") or None
         phone = None
         if raw_phone:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import secrets
 
+from werkzeug.routing import BaseConverter
+
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 N = len(ALPHABET)
 _KEYPAD = {
@@ -64,3 +66,13 @@ def normalize(text: object) -> str | None:
 def keypad_digits(reference: str) -> str:
     """What a caller keys for a reference: C-7K3Q-2M -> 753726 (the C- prefix is not keyed)."""
     return "".join(_KEYPAD[ch] for ch in reference.removeprefix("C-") if ch != "-")
+
+
+class ComplaintReferenceConverter(BaseConverter):
+    """A URL part shaped like a complaint reference however it is typed (as normalize reads it).
+
+    C-7K3Q-2M, c7k3q2m, 7K3Q 2M: any case, "C" and dashes optional, spaces anywhere. Only that
+    shape matches, so /complaint-queue/recurring is never read as a reference.
+    """
+
+    regex = r" *(?:[Cc] *(?:- *)?)?(?:[0-9A-Za-z] *){4}(?:- *)?(?:[0-9A-Za-z] *){2}"

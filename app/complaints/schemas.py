@@ -6,8 +6,9 @@ import marshmallow as ma
 from marshmallow import validate
 
 from app.authenticity.schemas import REGION
-from app.complaints.models import ComplaintStatus
+from app.complaints.models import ComplaintChannel, ComplaintStatus
 from app.complaints.policy import CATEGORIES
+from app.inputs import InputSchema, MultilineString
 
 _REGION_DOC = {
     "description": "the complainant's country (ISO 3166, e.g. IT): a phone typed without its "
@@ -16,12 +17,12 @@ _REGION_DOC = {
 }
 
 
-class ComplaintIn(ma.Schema):
+class ComplaintIn(InputSchema):
     phone = ma.fields.String(
         required=True,
         metadata={"description": "the complainant's phone (422 when it cannot be read)"},
     )
-    text = ma.fields.String(required=True, metadata={"description": "what happened (5,000 max)"})
+    text = MultilineString(required=True, metadata={"description": "what happened (5,000 max)"})
     category = ma.fields.String(
         load_default=None,
         validate=validate.OneOf(CATEGORIES),
@@ -48,7 +49,7 @@ class ComplaintCreated(ma.Schema):
     department = ma.fields.String()
 
 
-class StatusQuery(ma.Schema):
+class StatusQuery(InputSchema):
     phone = ma.fields.String(required=True, metadata={"description": "the phone that filed it"})
     region = ma.fields.String(load_default=None, validate=REGION, metadata=_REGION_DOC)
 
@@ -75,7 +76,7 @@ class ComplaintStaff(ma.Schema):
     category = ma.fields.String()
     department = ma.fields.String()
     routing_reason = ma.fields.String()
-    channel = ma.fields.String(attribute="channel.value")
+    channel = ma.fields.Enum(ComplaintChannel, by_value=True)
     locale = ma.fields.String()
     phone = ma.fields.String()
     email = ma.fields.String(allow_none=True)
@@ -109,22 +110,22 @@ class ComplaintDetail(ComplaintStaff):
     notes = ma.fields.List(ma.fields.Nested(NoteOut))
 
 
-class QueueQuery(ma.Schema):
+class QueueQuery(InputSchema):
     status = ma.fields.Enum(ComplaintStatus, by_value=True, load_default=None)
     department = ma.fields.String(load_default=None)
     overdue = ma.fields.Boolean(load_default=False)
     limit = ma.fields.Integer(load_default=100, validate=validate.Range(1, 500))
 
 
-class ComplaintUpdate(ma.Schema):
+class ComplaintUpdate(InputSchema):
     status = ma.fields.Enum(ComplaintStatus, by_value=True, load_default=None)
     assigned_to = ma.fields.String(load_default=None, validate=validate.Length(1, 120))
 
 
-class NoteIn(ma.Schema):
-    text = ma.fields.String(required=True)
+class NoteIn(InputSchema):
+    text = MultilineString(required=True)
     to_customer = ma.fields.Boolean(load_default=False)
 
 
-class RecurringQuery(ma.Schema):
+class RecurringQuery(InputSchema):
     weeks = ma.fields.Integer(load_default=8, validate=validate.Range(1, 104))

@@ -66,7 +66,11 @@ def _clean_text(text: object) -> str:
             f"text: at most {MAX_TEXT} characters ({len(text)} sent)", field="text", code="too_long"
         )
     # Kept as typed (markup is escaped wherever it is shown); control characters are dropped.
-    return "".join(ch for ch in text if ch in "\n\t" or ch.isprintable()).strip()
+    return _without_controls(text).strip()
+
+
+def _without_controls(text: str) -> str:
+    return "".join(ch for ch in text if ch in "\n\t" or ch.isprintable())
 
 
 def file_complaint(
@@ -499,7 +503,8 @@ def notes(session: Session, complaint: Complaint) -> list[ComplaintNote]:
 def attach_transcription(session: Session, call_id: uuid.UUID, text: str) -> Complaint | None:
     complaint = session.scalar(select(Complaint).where(Complaint.call_id == call_id))
     if complaint is not None and text:
-        complaint.transcription = text[:MAX_TEXT]
+        # Twilio's text, signed: what a control character would break is dropped, not refused.
+        complaint.transcription = _without_controls(text)[:MAX_TEXT]
         record(
             session,
             actor=Actor(f"call:{call_id}"),

@@ -109,6 +109,7 @@ PAGE = {
         "status_button": "Check the status",
         "status": "Complaint {reference}: {status}.",
         "not_found": "We found no complaint with this reference and phone number.",
+        "bad_characters": "“{label}” contains invisible control characters, often left by copying from another program. Please type it again.",
         "too_many": "Too many requests from here. Please try again in a few minutes.",
         "country_label": "Your country",
         "errors": {
@@ -143,6 +144,7 @@ PAGE = {
         "status_button": "Verifica lo stato",
         "status": "Reclamo {reference}: {status}.",
         "not_found": "Non troviamo nessun reclamo con questo riferimento e questo numero di telefono.",
+        "bad_characters": "«{label}» contiene caratteri di controllo invisibili, spesso lasciati copiando da un altro programma. Scrivilo di nuovo.",
         "too_many": "Troppe richieste da qui. Riprova tra qualche minuto.",
         "country_label": "Il tuo paese",
         "errors": {
@@ -177,6 +179,7 @@ PAGE = {
         "status_button": "Sprawdź status",
         "status": "Reklamacja {reference}: {status}.",
         "not_found": "Nie znaleźliśmy reklamacji o tym numerze i tym numerze telefonu.",
+        "bad_characters": "Pole „{label}” zawiera niewidoczne znaki sterujące, często pozostawione przy kopiowaniu z innego programu. Wpisz je ponownie.",
         "too_many": "Zbyt wiele zapytań z tego miejsca. Spróbuj ponownie za kilka minut.",
         "country_label": "Twój kraj",
         "errors": {
@@ -211,6 +214,7 @@ PAGE = {
         "status_button": "查询状态",
         "status": "投诉{reference}：{status}。",
         "not_found": "没有找到与此编号和电话号码对应的投诉。",
+        "bad_characters": "“{label}”中含有不可见的控制字符（通常是从其他程序复制时带入的）。请重新输入。",
         "too_many": "此处的请求过多，请几分钟后再试。",
         "country_label": "您所在的国家或地区",
         "errors": {

@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from app import clock
 from app.apikeys.auth import BEARER, current_actor, require_api_key
@@ -28,6 +27,7 @@ from app.complaints.schemas import (
     StatusQuery,
 )
 from app.extensions import db
+from app.inputs import Blueprint
 from app.ratelimit import enforce
 
 public = Blueprint(
@@ -54,6 +54,7 @@ def policy():  # type: ignore[no-untyped-def]
 class Complaints(MethodView):
     @public.arguments(ComplaintIn)
     @public.response(201, ComplaintCreated)
+    @public.alt_response(409, description="no unique reference could be made; try again")
     @public.alt_response(429, description="too many complaints from this address")
     def post(self, payload: dict[str, Any]):
         """File a complaint"""
@@ -84,7 +85,7 @@ class Complaints(MethodView):
         }
 
 
-@public.route("/<string:reference>")
+@public.route("/<complaint_reference:reference>")
 class ComplaintStatus(MethodView):
     @public.arguments(StatusQuery, location="query")
     @public.response(200, ComplaintPublic)
@@ -129,7 +130,7 @@ def _detail(complaint):  # type: ignore[no-untyped-def]
     return SimpleNamespace(**columns, notes=service.notes(db.session, complaint))
 
 
-@staff.route("/<string:reference>")
+@staff.route("/<complaint_reference:reference>")
 class QueueItem(MethodView):
     @staff.doc(security=BEARER)
     @staff.response(200, ComplaintDetail)
@@ -140,6 +141,7 @@ class QueueItem(MethodView):
     @staff.doc(security=BEARER)
     @staff.arguments(ComplaintUpdate)
     @staff.response(200, ComplaintDetail)
+    @staff.alt_response(409, description="the complaint cannot move to that status")
     def patch(self, payload: dict[str, Any], reference: str):
         """Assign it, or move its status (the customer hears of the changes that matter)"""
         complaint = service.update(
@@ -155,7 +157,7 @@ class QueueItem(MethodView):
         return _detail(complaint)
 
 
-@staff.route("/<string:reference>/notes")
+@staff.route("/<complaint_reference:reference>/notes")
 class Notes(MethodView):
     @staff.doc(security=BEARER)
     @staff.arguments(NoteIn)

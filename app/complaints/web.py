@@ -13,6 +13,7 @@ from app.complaints.models import ComplaintChannel
 from app.complaints.policy import CATEGORIES
 from app.errors import InvalidInput, NotFound, RateLimited
 from app.extensions import db
+from app.inputs import CONTROL_CHARACTER, refuse_control_characters
 from app.locales import (
     SUPPORTED_LOCALES,
     country_choices,
@@ -48,12 +49,23 @@ def _page(locale: str, status: int = 200, **context: Any):  # type: ignore[no-un
     )
 
 
+_FILE_FIELDS = ("phone", "email", "category", "text", "call_reference")
+
+
 def _error(exc: InvalidInput, locale: str) -> str:
     """What went wrong, in the page's language."""
+    if exc.code == CONTROL_CHARACTER:
+        return _unprintable(locale, exc.field)
     if exc.code == "unreadable_phone":
         return needs_country_code(locale, page_region(locale))
     errors = texts.PAGE[locale]["errors"]
     return errors.get(exc.field or "", errors["text"])
+
+
+def _unprintable(locale: str, field: str | None) -> str:
+    """The page's words for a field with control characters in it, named by its label."""
+    words = texts.PAGE[locale]
+    return str(words["bad_characters"]).format(label=words[f"{field}_label"])
 
 
 @bp.get("")
@@ -68,6 +80,7 @@ def file():  # type: ignore[no-untyped-def]
     policy = current_app.extensions["complaints_policy"]
     form = request.form
     try:
+        refuse_control_characters(form, fields=_FILE_FIELDS, multiline=["text"])
         enforce("complaint:address", what="complaints from your address")
         complaint = service.file_complaint(
             db.session,
@@ -109,6 +122,7 @@ def status():  # type: ignore[no-untyped-def]
     keep = {"reference": reference, "phone": request.form.get("phone", "")}
     regions = _regions(locale)
     try:
+        refuse_control_characters(request.form, fields=["reference", "phone"])
         enforce("complaint_status:address", what="lookups from your address")
         # A phone that cannot be read is said so, which tells nothing about any complaint.
         try:
@@ -126,6 +140,9 @@ def status():  # type: ignore[no-untyped-def]
         )
     except RateLimited:
         return _page(locale, 429, keep_status=keep, status_error=words["too_many"])
+    except InvalidInput as exc:  # only a control character gets here
+        error = _unprintable(locale, exc.field)
+        return _page(locale, 422, keep_status=keep, status_error=error)
     except NotFound:
         return _page(locale, 404, keep_status=keep, status_error=words["not_found"])
     view = service.public_view(complaint)

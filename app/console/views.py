@@ -7,12 +7,14 @@ the charts. Every form carries the session's CSRF token; roles decide who may do
 from __future__ import annotations
 
 import csv
+import enum
 import io
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import marshmallow as ma
 from flask import (
     Blueprint,
     Response,
@@ -29,17 +31,18 @@ from sqlalchemy import or_, select
 from app import clock
 from app.audit.models import AuditEvent
 from app.authenticity.models import ReportStatus, ScamReport
-from app.callbacks.models import Callback, CallbackAttempt, DoNotCall
+from app.callbacks.models import Callback, CallbackAttempt, CallbackStatus, DoNotCall
 from app.campaigns import service as campaigns
 from app.campaigns.models import Campaign, Segment
 from app.complaints import service as complaints
 from app.complaints.models import ComplaintStatus
 from app.console.dashboard import snapshot
 from app.customers.models import Customer
-from app.errors import DomainError, RateLimited
+from app.errors import DomainError, InvalidInput, RateLimited
 from app.extensions import db
 from app.flows.registry import flows
 from app.fraud.models import FraudCase
+from app.inputs import PlausibleMoment, refuse_control_characters
 from app.numbers.models import OfficialNumber
 from app.numbers.service import register_official_number, retire_official_number
 from app.phones import parse_phone
@@ -69,6 +72,30 @@ def _context() -> dict[str, Any]:
         "csrf_token": csrf_token,
         "staff": current_staff(),
     }
+
+
+@bp.before_request
+def _printable_input() -> None:
+    """Path parts, query and form fields with control characters are refused before any view."""
+    refuse_control_characters(request.view_args or {})
+    refuse_control_characters(request.args)
+    refuse_control_characters(request.form, multiline=["note"])
+
+
+@bp.errorhandler(DomainError)
+def _refused(error: DomainError):  # type: ignore[no-untyped-def]
+    """A refused request gets the console's page saying why, not a bare error."""
+    return render_template("console/refused.html", message=error.message), error.status
+
+
+def _choice(value: str | None, choices: type[enum.Enum], field: str) -> str | None:
+    """A filter or form value that must be one of an enum's values (None when not given)."""
+    if not value:
+        return None
+    allowed = [str(choice.value) for choice in choices]
+    if value not in allowed:
+        raise InvalidInput(f"{field}: one of {', '.join(allowed)}", field=field)
+    return value
 
 
 def _now() -> datetime:
@@ -154,8 +181,9 @@ def campaigns_page():  # type: ignore[no-untyped-def]
 def _moment(text: str | None, field: str) -> datetime:
     try:
         value = datetime.fromisoformat((text or "").strip())
-    except ValueError:
-        raise DomainError(f"{field}: a date", field=field) from None
+        PlausibleMoment()(value)
+    except (ValueError, ma.ValidationError):
+        raise DomainError(f"{field}: a date between 1970 and 2999", field=field) from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
@@ -287,9 +315,9 @@ def callbacks():  # type: ignore[no-untyped-def]
                 Callback.flow == q,
             )
         )
-    status = request.args.get("status")
+    status = _choice(request.args.get("status"), CallbackStatus, "status")
     if status:
-        query = query.where(Callback.status == status)
+        query = query.where(Callback.status == CallbackStatus(status))
     rows = db.session.execute(query.order_by(Callback.created_at.desc()).limit(200)).all()
     return render_template("console/callbacks.html", rows=rows, q=q, status=status)
 
@@ -313,7 +341,7 @@ def callback(callback_id: uuid.UUID):  # type: ignore[no-untyped-def]
 @bp.get("/complaints", endpoint="complaints")
 @require(READ)
 def complaints_page():  # type: ignore[no-untyped-def]
-    status = request.args.get("status") or None
+    status = _choice(request.args.get("status"), ComplaintStatus, "status")
     rows = complaints.queue(
         db.session,
         status=ComplaintStatus(status) if status else None,
@@ -355,8 +383,8 @@ def complaint(reference: str):  # type: ignore[no-untyped-def]
                     now=_now(),
                     company=current_app.config["COMPANY_NAME"],
                     policy=current_app.extensions["complaints_policy"],
-                    status=ComplaintStatus(request.form["status"])
-                    if request.form.get("status")
+                    status=ComplaintStatus(chosen)
+                    if (chosen := _choice(request.form.get("status"), ComplaintStatus, "status"))
                     else None,
                     assigned_to=request.form.get("assigned_to") or None,
                 )
@@ -515,13 +543,14 @@ def staff():  # type: ignore[no-untyped-def]
 
 # ----- audit log -----
 
+_AUDIT_MAX_ROWS = 10_000
+
 
 def _audit_rows() -> list[AuditEvent]:
-    query = (
-        select(AuditEvent)
-        .order_by(AuditEvent.id.desc())
-        .limit(int(request.args.get("limit") or 500))
-    )
+    limit = (request.args.get("limit") or "500").strip()
+    if not limit.isdecimal() or not 1 <= int(limit) <= _AUDIT_MAX_ROWS:
+        raise InvalidInput(f"limit: a whole number, 1 to {_AUDIT_MAX_ROWS}", field="limit")
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(int(limit))
     for key, column in (
         ("action", AuditEvent.action),
         ("subject_type", AuditEvent.subject_type),

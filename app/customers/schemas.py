@@ -5,10 +5,11 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from app.inputs import InputSchema
 from app.phones import time_zones_of
 
 
-class CustomerCreate(ma.Schema):
+class CustomerCreate(InputSchema):
     external_id = ma.fields.String(required=True, validate=validate.Length(1, 128))
     phone = ma.fields.String(
         required=True,
@@ -28,7 +29,7 @@ class CustomerCreate(ma.Schema):
     )
 
 
-class CustomerUpdate(ma.Schema):
+class CustomerUpdate(InputSchema):
     locale = ma.fields.String()
     name = ma.fields.String(allow_none=True, validate=validate.Length(max=200))
     time_zone = ma.fields.String(
@@ -36,7 +37,7 @@ class CustomerUpdate(ma.Schema):
     )
 
 
-class CustomerQuery(ma.Schema):
+class CustomerQuery(InputSchema):
     external_id = ma.fields.String(required=True, validate=validate.Length(1, 128))
 
 
@@ -53,7 +54,11 @@ class CustomerOut(ma.Schema):
     time_zone_overridden = ma.fields.Boolean()
     time_zones = ma.fields.Function(
         lambda customer: list(time_zones_of(customer.phone)),
-        metadata={"description": "every zone the number may ring in"},
+        metadata={
+            "description": "every zone the number may ring in",
+            "type": "array",
+            "items": {"type": "string"},
+        },
     )
     created_at = ma.fields.DateTime()
     updated_at = ma.fields.DateTime()

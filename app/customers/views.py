@@ -6,12 +6,12 @@ import uuid
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from app.apikeys.auth import BEARER, current_actor, require_api_key
 from app.customers import service
 from app.customers.schemas import CustomerCreate, CustomerOut, CustomerQuery, CustomerUpdate
 from app.extensions import db
+from app.inputs import Blueprint
 
 blp = require_api_key(
     Blueprint(
@@ -28,6 +28,7 @@ class Customers(MethodView):
     @blp.doc(security=BEARER)
     @blp.arguments(CustomerCreate)
     @blp.response(201, CustomerOut)
+    @blp.alt_response(409, description="a customer has this external_id already")
     def post(self, payload: dict[str, Any]):
         """Register a customer"""
         customer = service.create_customer(db.session, actor=current_actor(), **payload)
@@ -37,6 +38,7 @@ class Customers(MethodView):
     @blp.doc(security=BEARER)
     @blp.arguments(CustomerQuery, location="query")
     @blp.response(200, CustomerOut)
+    @blp.alt_response(404, description="no customer has this external_id")
     def get(self, query: dict[str, Any]):
         """Find a customer by the core system's id"""
         return service.find_by_external_id(db.session, query["external_id"])

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from app.apikeys.auth import BEARER, require_api_key
 from app.extensions import db
 from app.fraud import service
+from app.inputs import Blueprint
 
 blp = require_api_key(
     Blueprint(
@@ -34,7 +34,7 @@ class FraudCaseOut(ma.Schema):
     receipt_sent_at = ma.fields.AwareDateTime(allow_none=True)
 
 
-@blp.route("/<string:reference>")
+@blp.route("/<reference(FRD):reference>")
 class FraudCaseByReference(MethodView):
     @blp.doc(security=BEARER)
     @blp.response(200, FraudCaseOut)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from app.inputs import InputSchema
 from app.numbers.models import NumberPurpose
 
 
-class OfficialNumberCreate(ma.Schema):
+class OfficialNumberCreate(InputSchema):
     phone = ma.fields.String(required=True)
     purpose = ma.fields.String(
         required=True,
@@ -31,13 +32,13 @@ class OfficialNumberCreate(ma.Schema):
     )
 
 
-class OfficialNumberQuery(ma.Schema):
+class OfficialNumberQuery(InputSchema):
     include_retired = ma.fields.Boolean(load_default=False)
 
 
 class OfficialNumberOut(ma.Schema):
     phone = ma.fields.String(metadata={"description": "E.164"})
-    purpose = ma.fields.Function(lambda number: number.purpose.value)
+    purpose = ma.fields.Enum(NumberPurpose, by_value=True)
     label = ma.fields.String()
     inbound_only = ma.fields.Boolean()
     flow = ma.fields.String(allow_none=True)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from app.apikeys.auth import BEARER, current_actor, require_api_key
 from app.errors import NotFound
 from app.extensions import db
 from app.flows.registry import inbound_flow_names
+from app.inputs import Blueprint
 from app.numbers import service
 from app.numbers.schemas import (
     OfficialNumberCreate,
@@ -35,6 +35,7 @@ class OfficialNumbers(MethodView):
     @blp.doc(security=BEARER)
     @blp.arguments(OfficialNumberCreate)
     @blp.response(201, OfficialNumberOut)
+    @blp.alt_response(409, description="the number is already in service")
     def post(self, payload: dict[str, Any]):
         """Put a number in service"""
         number = service.register_official_number(

@@ -85,7 +85,10 @@ def check_csrf() -> None:
     """Every state-changing console request carries the session's token (form or header)."""
     sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
     expected = session.get("csrf") or ""
-    if not expected or not hmac.compare_digest(sent, expected):
+    # As bytes: compare_digest refuses str with characters outside ASCII (a forged header may).
+    if not expected or not hmac.compare_digest(
+        sent.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    ):
         abort(400, description="the form expired or did not come from this console: reload it")
 
 

@@ -9,12 +9,18 @@ from sqlalchemy import select
 
 from app.errors import InvalidInput
 from app.extensions import db
+from app.inputs import refuse_control_characters
 from app.numbers.models import OfficialNumber
 from app.phones import parse_phone
 from app.telephony.calls import CallUrls
 from app.telephony.softphone import Softphone
 
 bp = Blueprint("softphone", __name__, url_prefix="/simulator/phone")
+
+
+@bp.before_request
+def _printable_path() -> None:
+    refuse_control_characters(request.view_args or {})
 
 
 def _softphone() -> Softphone:

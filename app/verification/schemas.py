@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from app.inputs import InputSchema, MultilineString
 from app.verification.models import CodePurpose
 from app.verification.service import UNLOCKED_BY
 
@@ -19,7 +20,7 @@ class AuthenticatorOut(ma.Schema):
     enrolled_at = ma.fields.AwareDateTime()
 
 
-class AppCodeCreate(ma.Schema):
+class AppCodeCreate(InputSchema):
     purpose = ma.fields.Enum(
         CodePurpose,
         by_value=True,
@@ -38,13 +39,13 @@ class AppCodeOut(ma.Schema):
     callback_id = ma.fields.UUID(allow_none=True)
 
 
-class Unlock(ma.Schema):
+class Unlock(InputSchema):
     cleared_by = ma.fields.String(
         required=True,
         validate=validate.OneOf(UNLOCKED_BY),
         metadata={"description": "app (the customer succeeded in the app) or supervisor"},
     )
-    note = ma.fields.String(load_default=None, validate=validate.Length(max=200))
+    note = MultilineString(load_default=None, validate=validate.Length(max=200))
 
 
 class _Enrolment(ma.Schema):

@@ -10,11 +10,11 @@ from typing import Any
 import segno
 from flask import Response, current_app, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from app import clock
 from app.apikeys.auth import BEARER, current_actor, require_api_key
 from app.extensions import db
+from app.inputs import Blueprint
 from app.verification import service
 from app.verification.checker import keyring_for, limits_for
 from app.verification.schemas import (
@@ -89,8 +89,9 @@ class AuthenticatorQr(MethodView):
 @blp.route("/<uuid:customer_id>/app-codes")
 class AppCodes(MethodView):
     @blp.doc(security=BEARER)
-    @blp.arguments(AppCodeCreate)
+    @blp.arguments(AppCodeCreate, required=False)
     @blp.response(201, AppCodeOut)
+    @blp.alt_response(409, description="the callback named is already over")
     def post(self, payload: dict[str, Any], customer_id: uuid.UUID):
         """Mint a one-time code for the app to show (replaces the live one)"""
         code, app_code = service.issue_app_code(
@@ -130,6 +131,7 @@ class VerificationUnlock(MethodView):
     @blp.doc(security=BEARER)
     @blp.arguments(Unlock)
     @blp.response(200, VerificationStateOut)
+    @blp.alt_response(409, description="the customer is not locked")
     def post(self, payload: dict[str, Any], customer_id: uuid.UUID):
         """Clear the lock after a success in the app or a supervisor's decision"""
         actor = current_actor()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from markupsafe import escape
 
 from app.authenticity import texts
 from app.authenticity.models import ReportChannel, ScamReport
@@ -121,3 +122,37 @@ def test_the_page_answers_each_kind_of_number(client, api, number, status, words
 
     assert f'data-status="{status}"' in page
     assert words in page
+
+
+def _unprintable(lang: str, label: str) -> str:
+    words = texts.PAGE[lang]
+    return str(escape(words["bad_characters"].format(label=words[label])))
+
+
+def test_a_control_character_in_a_form_is_a_clear_error_in_the_pages_language(client, app):
+    number = client.get("/check", query_string={"lang": "it", "number": "+39 06\x00"})
+    reference = client.post(
+        "/check/reference", data={"lang": "zh", "reference": "482197", "phone": "\x1b+39"}
+    )
+    report = client.post(
+        "/check/report",
+        data={"lang": "pl", "number": "+44 20 7946 0000", "description": "Dzwonili\x00"},
+    )
+
+    assert number.status_code == reference.status_code == report.status_code == 422
+    assert _unprintable("it", "number_label") in number.get_data(as_text=True)
+    assert _unprintable("zh", "phone_label") in reference.get_data(as_text=True)
+    assert _unprintable("pl", "description_label") in report.get_data(as_text=True)
+    assert count_rows(app, ScamReport) == 0
+
+
+def test_a_reports_description_keeps_its_line_breaks(client, app):
+    description = "They said they were the bank.\nThey asked for my PIN."
+    response = client.post(
+        "/check/report",
+        data={"lang": "en", "number": "+44 20 7946 0000", "description": description},
+    )
+
+    assert response.status_code == 200
+    with app.app_context():
+        assert db.session.query(ScamReport).one().description == description

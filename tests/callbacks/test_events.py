@@ -247,6 +247,20 @@ def test_a_phone_change_is_confirmed_by_calling_the_previous_number(api, app):
             "data.account_has_open_problems",
         ),
         ({**event("x", "registration"), "source": "core"}, 422, "source"),
+        (event("x", "campaign"), 422, "type"),
+        (
+            {**event("x", amount="5"), "occurred_at": "0001-01-01T00:00:00+14:00"},
+            422,
+            "occurred_at",
+        ),
+        (
+            {**event("x", amount="5"), "occurred_at": "9999-12-31T23:59:59-12:00"},
+            422,
+            "occurred_at",
+        ),
+        (event("x", "bogus"), 422, "type"),
+        (event("x", amount="5", merchant="Shop\x00"), 422, "data.merchant"),
+        (event("x", amount="5", note={"deep": ["ok", "\x1b[2J"]}), 422, "data.note.deep.1"),
         ({k: v for k, v in event("x", "registration").items() if k != "id"}, 422, "id"),
     ],
 )
@@ -282,6 +296,45 @@ def test_a_batch_decides_each_event_on_its_own(api, app):
     assert body["results"][2]["error"]["code"] == "required"
     assert body["results"][3]["callback_id"] == body["results"][0]["callback_id"]
     assert count_rows(app, Event) == 1
+
+
+@pytest.mark.usefixtures("customer")
+def test_an_unsupported_or_unprintable_event_in_a_batch_is_refused_alone(api, app):
+    campaign = event("b-2", "campaign")
+    unprintable = {**event("b-3", "registration"), "id": "b-\x003"}
+    response = api.post(
+        "/api/v1/events:batch",
+        json={"events": [event("b-1", "registration"), campaign, unprintable]},
+    )
+
+    body = response.get_json()
+    assert response.status_code == 202
+    assert (body["accepted"], body["refused"]) == (1, 2)
+    assert body["results"][0]["callback_id"]
+    assert body["results"][1] == {
+        "event_id": "b-2",
+        "error": {
+            "code": "invalid",
+            "message": "type: Must be one of: transaction, registration, "
+            "withdrawal_request, account_change.",
+            "field": "type",
+        },
+    }
+    assert body["results"][2]["error"]["code"] == "control_character"
+    assert body["results"][2]["error"]["field"] == "id"
+    assert count_rows(app, Event) == 1
+
+
+def test_the_document_lists_only_the_event_types_the_core_system_may_send(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+
+    event_type = spec["components"]["schemas"]["EventIn"]["properties"]["type"]
+    assert event_type["enum"] == [
+        "transaction",
+        "registration",
+        "withdrawal_request",
+        "account_change",
+    ]
 
 
 def test_a_batch_over_1000_events_is_refused(api):

@@ -90,11 +90,11 @@ def test_bad_complaints_are_a_422_naming_the_field_and_nothing_is_filed(client, 
 
 
 def test_markup_and_sql_are_kept_as_typed_and_never_run(client, api, app):
-    text = "<script>alert('x')</script> '; DROP TABLE complaints; -- \x00"
+    text = "<script>alert('x')</script>\n'; DROP TABLE complaints; --"
     reference = complain(client, text=text).get_json()["reference"]
 
     stored = api.get(f"/api/v1/complaint-queue/{reference}").get_json()
-    assert stored["text"] == "<script>alert('x')</script> '; DROP TABLE complaints; --"
+    assert stored["text"] == text
     assert count_rows(app, Complaint) == 1
 
 

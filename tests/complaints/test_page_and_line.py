@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from markupsafe import escape
 
 from app.audit.models import AuditEvent
 from app.complaints import references, texts
@@ -321,3 +322,36 @@ def test_a_transcription_twilio_sends_again_changes_nothing(app, client, simulat
 
     assert again.status_code == 204
     assert the_complaint(app).transcription == "Karta zablokowana"
+
+
+def _unprintable(lang: str, label: str) -> str:
+    words = texts.PAGE[lang]
+    return str(escape(words["bad_characters"].format(label=words[label])))
+
+
+def test_a_control_character_in_the_complaint_forms_is_a_clear_error_in_the_pages_language(
+    client, app
+):
+    filed = client.post(
+        "/complaints",
+        data={"lang": "zh", "phone": "+442079460123", "text": "扣款两次", "email": "a\x00@b.cn"},
+    )
+    status = client.post(
+        "/complaints/status", data={"lang": "it", "reference": "C-\x00", "phone": "+39333"}
+    )
+
+    assert filed.status_code == status.status_code == 422
+    page = filed.get_data(as_text=True)
+    assert _unprintable("zh", "email_label") in page
+    assert 'data-field="email"' in page
+    assert _unprintable("it", "reference_label") in status.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Complaint)) == 0
+
+
+def test_a_transcription_keeps_its_line_breaks_and_drops_other_controls(app, simulator):
+    ring(app, simulator, "+48601234567", ["1", "2"], transcription="Karta\x00 zablokowana.\nProszę")
+
+    with app.app_context():
+        complaint = db.session.scalars(sa.select(Complaint)).one()
+        assert complaint.transcription == "Karta zablokowana.\nProszę"

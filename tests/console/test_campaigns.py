@@ -38,7 +38,10 @@ def customers(api):
         )
 
 
-CSV = "external_id,phone\nc1,\nc2,\n,+39 333 100 0003\nnobody,\nc1,\n,not-a-number\n,\nc4,\n"
+CSV = (
+    "external_id,phone\nc1,\nc2,\n,+39 333 100 0003\nnobody,\nc1,\n,not-a-number\n,\nc4,\n"
+    "c\x003,\nc3,,an extra cell\n"
+)
 
 
 def create(client, name="Card renewal", csv=CSV, **fields):
@@ -83,11 +86,13 @@ def test_a_csv_audience_reports_its_bad_rows_and_the_preflight_counts_exclusions
         ("6", "a duplicate of an earlier row"),
         ("7", "phone: a phone number has only digits, spaces and + ( ) - . /"),
         ("8", "no external_id and no phone"),
+        ("10", "control characters (such as NUL, ESC or a line break) are not accepted"),
+        ("11", "a duplicate of an earlier row"),  # read despite its extra cell
     ]
     assert re.search(r'data-testid="audience">4<', page)
     assert re.search(r'data-testid="will-call">3<', page)
     assert re.search(r'data-testid="excluded-do_not_call">1<', page)
-    assert re.search(r'data-testid="excluded-invalid_rows">4<', page)
+    assert re.search(r'data-testid="excluded-invalid_rows">6<', page)
 
 
 def test_a_started_campaign_is_called_through_and_completes(
@@ -200,6 +205,8 @@ def test_bad_campaigns_are_refused_with_a_reason(app, customers):
         ({"purpose": "please confirm your PIN"}, "purpose: a call never asks for a secret"),
         ({"repeat_cron": "every monday"}, "repeat_cron"),
         ({"flow": "verify_caller_line"}, "flow: one of"),
+        ({"starts_at": "0001-01-01T00:00:00"}, "starts_at: a date between 1970 and 2999"),
+        ({"calls_per_second": "nan"}, "calls_per_second: 0.1 to 50"),
     ):
         response = client.post(
             "/console/campaigns/new",

@@ -103,12 +103,14 @@ def test_bad_keys_and_wrong_states_are_refused(client, ringing):
     not_text = post(client, f"/calls/{sid}/keys", {"keys": 12})
     unknown = post(client, "/calls/CA000/answer")
     form = client.post(f"/simulator/phone/calls/{sid}/keys", data={"keys": "1"})
+    unprintable = post(client, "/calls/CA%00/answer")
 
     assert too_early.status_code == 409
     assert letters.status_code == 409 and letters.get_json()["error"]["field"] == "keys"
     assert not_text.status_code == 422
     assert unknown.status_code == 404
     assert form.status_code == 422
+    assert unprintable.status_code == 422 and unprintable.get_json()["error"]["field"] == "sid"
 
 
 def test_a_person_can_ring_one_of_our_lines(client, app):
