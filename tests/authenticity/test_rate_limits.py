@@ -46,6 +46,28 @@ def test_many_addresses_trying_one_phones_references_are_stopped(client):
     assert "checks for this number" in answers[-1].get_json()["error"]["message"]
 
 
+def test_one_phone_spelled_many_ways_is_one_phone_for_the_limit(client):
+    spellings = [
+        ("+393331234567", None),
+        ("0039 333 123 4567", "IT"),
+        ("00393331234567", "PL"),
+        ("011 39 333 123 4567", "US"),
+        ("333 123 4567", "IT"),
+        ("+39 (333) 123-45-67", "GB"),
+    ]
+
+    answers = [
+        client.post(
+            "/api/v1/call-checks",
+            json={"reference": "123456", "phone": phone, **({"region": region} if region else {})},
+            environ_base={"REMOTE_ADDR": f"192.0.2.{i}"},
+        )
+        for i, (phone, region) in enumerate(spellings)
+    ]
+
+    assert [a.status_code for a in answers] == [200] * 5 + [429]
+
+
 def test_reports_are_limited_per_address(client):
     answers = [client.post("/api/v1/reports", json={"number": "+390612345678"}) for _ in range(6)]
 
