@@ -8,7 +8,9 @@ import uuid
 
 import pytest
 
+from app.demo import DEMO_NUMBERS
 from app.extensions import db
+from app.flows.definition import spoken_refusals
 from app.flows.prompts import LANGUAGES, SAFE_FALLBACK
 from app.telephony.calls import CallUrls
 from app.telephony.models import Call, CallDirection, CallTurn
@@ -110,3 +112,33 @@ def test_a_company_name_that_asks_for_a_secret_is_not_spoken(database_url):
 
     assert heard[0] == SAFE_FALLBACK["en"]
     assert not any("Read us" in text for text in heard)
+
+
+@pytest.mark.parametrize("label", [label for _, _, label, _ in DEMO_NUMBERS])
+def test_every_shipped_prompt_passes_as_spoken_with_demo_values(app, label):
+    values = {
+        "company": "Demo Bank",
+        "name": "Alex Morgan",
+        "reference": "482197",
+        "amount": "249.90",
+        "currency": "EUR",
+        "merchant": "Electro Shop",
+        "time": "2026-11-23T10:00:00+00:00",
+        "callback_number": "+14155550101",
+        "checked_number": "+14155550100",
+        "number_label": label,
+        "until": "2026-11-30",
+        "campaign": "your new card is on its way",
+        "complaint_reference": "C-7K3Q-2M",
+        "report_reference": "RPT-7K2M-9QXP",
+    }
+    with app.app_context():
+        every_flow = dict(app.extensions["flows"])
+
+    refused = [
+        (name, node, language, refusal.describe())
+        for name, flow in every_flow.items()
+        for node, language, refusal in spoken_refusals(flow, values)
+    ]
+
+    assert refused == []
