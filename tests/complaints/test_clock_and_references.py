@@ -15,7 +15,9 @@ POLICY = load_complaints_policy()
 def test_references_are_readable_unique_and_carry_a_valid_check_character():
     made = {references.new_reference() for _ in range(2000)}
 
-    assert len(made) == 2000
+    # 30**5 bodies: 2,000 draws collide about once in twelve runs (the database's unique index
+    # and a retry make each stored reference unique), so a few repeats are chance, many a fault.
+    assert len(made) >= 1995
     for reference in made:
         assert references.normalize(reference) == reference
         assert reference[0:2] == "C-" and len(reference) == 9
