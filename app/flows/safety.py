@@ -632,15 +632,16 @@ def _find_asks(rules: LanguageRules, sentence: _Sentence) -> list[_Ask]:
 def _apply_negations(rules: LanguageRules, sentence: _Sentence, asks: list[_Ask]) -> None:
     text, start, end = sentence.text, sentence.start, sentence.end
     cancelled = [m.span() for m in _finditer(rules.not_negations, text, start, end)]
-    scopes: list[tuple[int, int, bool]] = []  # position, reach, ends at "and"/"but" too
+    scopes: list[tuple[int, int, int, bool]] = []  # from, end of the negation, reach, warning
     for match in _finditer(rules.negations, text, start, end):
         if not _overlaps(match.span(), cancelled):
-            scopes.append((match.end(), rules.reach["negation"], False))
+            scopes.append((match.end(), match.end(), rules.reach["negation"], False))
     for match in _finditer(rules.others, text, start, end):
         if not _overlaps(match.span(), cancelled):
-            scopes.append((match.end(), rules.reach["others"], True))
-    for position, reach, punctuation_only in scopes:
-        clause = sentence.clause(position, punctuation_only=punctuation_only)
+            # From its start: "se le chiedono il PIN" holds its own ask.
+            scopes.append((match.start(), match.end(), rules.reach["others"], True))
+    for position, end_of_match, reach, punctuation_only in scopes:
+        clause = sentence.clause(end_of_match, punctuation_only=punctuation_only)
         # "We will never, under any circumstances, ask": a negation that ends its clause
         # carries over the parenthesis that follows it.
         clauses = {clause}
@@ -653,7 +654,10 @@ def _apply_negations(rules: LanguageRules, sentence: _Sentence, asks: list[_Ask]
         for ask in asks:
             if ask.start < position:
                 continue
-            if sentence.clause(ask.start, punctuation_only=punctuation_only) not in clauses:
+            inside = ask.start < end_of_match
+            if not inside and (
+                sentence.clause(ask.start, punctuation_only=punctuation_only) not in clauses
+            ):
                 break
             if previous is None:
                 if sentence.token_index(ask.start) - first > reach:
