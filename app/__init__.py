@@ -119,8 +119,8 @@ def _register_blueprints(app: Flask, api: JsonErrorApi) -> None:
     from app.customers.views import blp as customers_blp
     from app.fraud.views import blp as fraud_blp
     from app.health.views import bp as health_bp
+    from app.ivr.views import bp as twilio_bp
     from app.numbers.views import blp as numbers_blp
-    from app.telephony.views import bp as twilio_bp
     from app.verification.views import blp as verification_blp
 
     app.register_blueprint(health_bp)
@@ -135,7 +135,7 @@ def _register_blueprints(app: Flask, api: JsonErrorApi) -> None:
     app.register_blueprint(twilio_bp)
     # The softphone shows simulated calls' prompts to whoever opens it: never in production.
     if app.config["TELEPHONY"] == "simulator" and app.config["ENV_NAME"] != "production":
-        from app.telephony.softphone_views import bp as softphone_bp
+        from app.softphone.views import bp as softphone_bp
 
         app.register_blueprint(softphone_bp)
     for blueprint in (

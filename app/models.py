@@ -12,13 +12,14 @@ from app.callbacks.models import (
     Event,
     WithdrawalHold,
 )
+from app.calls.models import Call, CallEvent, CallStep, CallTurn
 from app.campaigns.models import Campaign, CampaignRecipient, Segment
+from app.carriers.models import SimulatorCall
 from app.complaints.models import Complaint, ComplaintMessage, ComplaintNote
 from app.customers.models import Customer
 from app.fraud.models import FraudCase
 from app.numbers.models import NumberPurpose, OfficialNumber
 from app.staff.models import StaffSession, StaffUser
-from app.telephony.models import Call, CallEvent, CallStep, CallTurn, SimulatorCall
 from app.verification.models import (
     AppCode,
     Authenticator,

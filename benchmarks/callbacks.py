@@ -235,11 +235,11 @@ def copy_callbacks(url: str, customer_ids: list[uuid.UUID]) -> float:
 def _dispatch_worker(url: str, name: str, start: mp.Event, out: mp.Queue) -> None:
     from app import create_app
     from app.callbacks.dispatch import Dispatcher
+    from app.calls.service import CallUrls
+    from app.carriers.recording import RecordingTelephony
     from app.database import utcnow
     from app.extensions import db
     from app.flows.registry import flows
-    from app.telephony.calls import CallUrls
-    from app.telephony.recording import RecordingTelephony
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "LOG_LEVEL": "WARNING"})
     carrier = RecordingTelephony()

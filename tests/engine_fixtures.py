@@ -15,10 +15,10 @@ from werkzeug.wrappers import Request, Response
 from app.callbacks.core_webhook import deliver_due
 from app.callbacks.dispatch import Dispatcher
 from app.callbacks.models import Callback
+from app.calls.service import CallUrls
+from app.carriers.service import telephony_for
 from app.extensions import db
 from app.flows.registry import flows
-from app.telephony.calls import CallUrls
-from app.telephony.service import telephony_for
 
 # 10:00 UTC: 11:00 in Rome, 11:00 in Warsaw, inside calling hours.
 MORNING = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

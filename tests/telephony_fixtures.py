@@ -8,14 +8,14 @@ from dataclasses import dataclass
 import pytest
 
 from app.audit.service import Actor
+from app.calls.models import Call
+from app.calls.service import CallUrls, start_outbound_call
+from app.carriers.signatures import signing_token
+from app.carriers.simulator import CalleeScript, SimulatorTelephony, WsgiTransport
 from app.customers.service import find_by_external_id
 from app.extensions import db
 from app.flows.registry import flows
-from app.telephony.calls import CallUrls, start_outbound_call
-from app.telephony.models import Call
-from app.telephony.signatures import signing_token
-from app.telephony.simulator import CalleeScript, SimulatorTelephony, WsgiTransport
-from tests.telephony.fake_twilio import FakeTwilio, load_spec
+from tests.carriers.fake_twilio import FakeTwilio, load_spec
 
 VALID_CODE = "908172"
 LINES = [

@@ -22,6 +22,7 @@ from app.audit.service import Actor, record
 from app.authenticity import service
 from app.authenticity.models import ReportChannel
 from app.callbacks.models import AttemptStatus, Callback, CallbackAttempt, CallbackStatus
+from app.calls.models import Call
 from app.customers.models import Customer
 from app.errors import InvalidInput
 from app.flows.actions import ActionResult, action
@@ -29,7 +30,6 @@ from app.flows.definition import VERIFIED
 from app.flows.registry import flows
 from app.locales import LANGUAGE_REGIONS
 from app.phones import parse_phone
-from app.telephony.models import Call
 
 #: What the caller says the scammer asked for (the line's menu) -> the report's categories.
 ASKED = {

@@ -6,9 +6,9 @@ import marshmallow as ma
 from marshmallow import validate
 
 from app.authenticity.models import ASKED_FOR, ReportChannel, ReportStatus
+from app.calls.models import CallStatus
 from app.inputs import InputSchema, MultilineString
 from app.phones import REGIONS
-from app.telephony.models import CallStatus
 
 
 def _known_country(value: str) -> None:

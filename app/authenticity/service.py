@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from app.audit.service import Actor, record
 from app.authenticity import texts
 from app.authenticity.models import ASKED_FOR, ReportChannel, ReportStatus, ScamReport
+from app.calls.models import Call, CallDirection, CallStatus
 from app.errors import InvalidInput, NotFound
 from app.locales import babel_locale
 from app.numbers.models import NumberPurpose, OfficialNumber
@@ -31,7 +32,6 @@ from app.phones import (
     regions_of,
 )
 from app.references import readable_reference
-from app.telephony.models import Call, CallDirection, CallStatus
 
 REFERENCE_WINDOW = timedelta(hours=24)
 

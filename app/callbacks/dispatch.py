@@ -39,19 +39,15 @@ from app.callbacks.models import (
 )
 from app.callbacks.policy import Policy
 from app.callbacks.window import callee_zones, next_day_opening, next_opening
-from app.campaigns.models import PAUSED_UNTIL, Campaign
-from app.customers.models import Customer
-from app.errors import Conflict
-from app.flows.definition import Flow
-from app.fraud.service import open_case
-from app.telephony.calls import (
-    CallerIds,
+from app.calls.models import Call
+from app.calls.service import (
     CallUrls,
     prepare_outbound_call,
     record_carrier_answer,
     record_status,
 )
-from app.telephony.carrier import (
+from app.campaigns.models import PAUSED_UNTIL, Campaign
+from app.carriers.carrier import (
     InvalidNumber,
     OutboundCall,
     OutcomeUnknown,
@@ -59,7 +55,11 @@ from app.telephony.carrier import (
     Telephony,
     TelephonyError,
 )
-from app.telephony.models import Call
+from app.customers.models import Customer
+from app.errors import Conflict
+from app.flows.definition import Flow
+from app.fraud.service import open_case
+from app.numbers.lines import CallerIds
 
 log = logging.getLogger(__name__)
 

@@ -11,12 +11,12 @@ from app import clock
 from app.callbacks.core_webhook import deliver_due
 from app.callbacks.dispatch import Dispatcher, call_ended
 from app.callbacks.notices import send_notices
+from app.calls import service as calls
+from app.calls.models import Call
+from app.carriers.service import telephony_for
 from app.extensions import db
 from app.flows.registry import flows
 from app.fraud.service import send_receipts
-from app.telephony import calls
-from app.telephony.models import Call
-from app.telephony.service import telephony_for
 
 log = logging.getLogger(__name__)
 

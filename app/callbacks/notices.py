@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 from app.audit.service import Actor
 from app.callbacks.messages import UNREACHABLE_NOTICE
 from app.callbacks.models import Callback
+from app.carriers.carrier import Telephony
 from app.customers.models import Customer
-from app.telephony.calls import Text, hotline_number, send_texts, sms_sender
-from app.telephony.carrier import Telephony
+from app.messaging.sms import Text, send_texts
+from app.numbers.lines import hotline_number, sms_sender
 
 
 def send_notices(session: Session, *, telephony: Telephony, company: str, now: datetime) -> int:

@@ -28,10 +28,10 @@ from app.callbacks.models import (
     WithdrawalHold,
 )
 from app.callbacks.policy import Policy
+from app.calls.models import Call
 from app.customers.models import Customer
 from app.errors import Conflict, DomainError, InvalidInput, NotFound
 from app.phones import parse_phone
-from app.telephony.models import Call
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")

@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 
 from app.audit.service import Actor, record
 from app.callbacks.models import DoNotCall
+from app.calls.models import Call
 from app.flows.actions import ActionResult, action
-from app.telephony.models import Call
 
 
 @action("opt_out")

@@ -7,12 +7,12 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.callbacks.engine import tick_job
+from app.calls import service as calls
+from app.calls.models import Call
+from app.carriers.service import telephony_for
 from app.complaints import service
 from app.complaints.notify import send_messages
 from app.extensions import db
-from app.telephony import calls
-from app.telephony.models import Call
-from app.telephony.service import telephony_for
 
 
 def _on_transcription(call: Call, *, session: Session, text: str) -> None:

@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.audit.service import Actor
+from app.calls.models import Call
 from app.complaints import service, texts
 from app.complaints.models import ComplaintChannel
 from app.flows.actions import ActionResult, action
-from app.telephony.models import Call
 
 #: The line's category menu.
 CATEGORY_KEYS = {

@@ -17,9 +17,9 @@ from urllib.parse import unquote, urlparse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.carriers.carrier import Telephony, TelephonyError
 from app.complaints.models import ComplaintMessage
-from app.telephony.calls import sms_sender
-from app.telephony.carrier import Telephony, TelephonyError
+from app.numbers.lines import sms_sender
 
 log = logging.getLogger(__name__)
 

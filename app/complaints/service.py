@@ -18,6 +18,7 @@ from app.audit.service import Actor, record
 from app.authenticity.models import ReportChannel, ScamReport
 from app.authenticity.service import new_report_reference
 from app.callbacks.models import Callback
+from app.calls.models import Call, CallDirection
 from app.complaints import references, texts
 from app.complaints.models import (
     Complaint,
@@ -31,7 +32,6 @@ from app.customers.models import Customer
 from app.errors import Conflict, InvalidInput, NotFound
 from app.locales import babel_locale
 from app.phones import read_own_number, read_typed_number
-from app.telephony.models import Call, CallDirection
 
 MAX_TEXT = 5000
 #: Receipts of complaints that anyone may file, per recipient in 24 hours.

@@ -17,8 +17,8 @@ from app.callbacks.models import (
     CallbackStatus,
     DoNotCall,
 )
+from app.calls.models import Call, CallStatus
 from app.complaints.models import Complaint, ComplaintStatus
-from app.telephony.models import Call, CallStatus
 from app.verification.models import AttemptResult, VerificationAttempt
 
 SATISFACTION_SAMPLE = 5000

@@ -32,6 +32,7 @@ from app import clock
 from app.audit.models import AuditEvent
 from app.authenticity.models import ReportStatus, ScamReport
 from app.callbacks.models import Callback, CallbackAttempt, CallbackStatus, DoNotCall
+from app.calls.models import Call
 from app.campaigns import service as campaigns
 from app.campaigns.models import Campaign, Segment
 from app.complaints import service as complaints
@@ -61,7 +62,6 @@ from app.staff.auth import (
     staff_actor,
 )
 from app.staff.models import Role, StaffUser
-from app.telephony.models import Call
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from app.calls.models import Call
     from app.flows.definition import Flow
-    from app.telephony.models import Call
 
 #: Every action a flow may name, with the results it answers (the node's `cases` keys).
 ACTION_NAMES: dict[str, tuple[str, ...]] = {

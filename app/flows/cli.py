@@ -88,15 +88,15 @@ def walk(
 
     from app import create_app
     from app.audit.service import Actor
+    from app.calls.models import Call
+    from app.calls.service import CallUrls, start_outbound_call
+    from app.carriers.signatures import signing_token
+    from app.carriers.simulator import CalleeScript, SimulatorTelephony, WsgiTransport
     from app.customers.service import find_by_external_id
     from app.database import utcnow
     from app.demo import seed
     from app.extensions import db
     from app.numbers.models import OfficialNumber
-    from app.telephony.calls import CallUrls, start_outbound_call
-    from app.telephony.models import Call
-    from app.telephony.signatures import signing_token
-    from app.telephony.simulator import CalleeScript, SimulatorTelephony, WsgiTransport
 
     flows = current_app.extensions["flows"]
     if flow not in flows:

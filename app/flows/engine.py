@@ -16,11 +16,11 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
+from app.calls.models import Call, CallTurn
 from app.flows.definition import RECORD_DEFAULT_SECONDS, VERIFIED, Flow
 from app.flows.prompts import NEVER_ASK, SAFE_FALLBACK, VOICES
 from app.flows.safety import refusals
 from app.flows.variables import render
-from app.telephony.models import Call, CallTurn
 
 log = logging.getLogger(__name__)
 

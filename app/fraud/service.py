@@ -9,13 +9,14 @@ from sqlalchemy.orm import Session
 
 from app.audit.service import Actor, record
 from app.callbacks.models import Callback, EventType
+from app.carriers.carrier import Telephony
 from app.customers.models import Customer
 from app.errors import NotFound
 from app.fraud.messages import receipt
 from app.fraud.models import FraudCase
+from app.messaging.sms import Text, send_texts
+from app.numbers.lines import hotline_number, sms_sender
 from app.references import readable_reference
-from app.telephony.calls import Text, hotline_number, send_texts, sms_sender
-from app.telephony.carrier import Telephony
 
 #: What the core system is asked to do when the customer says it was not them.
 ACTIONS = {

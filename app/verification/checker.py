@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.audit.service import Actor
+from app.calls.models import Call, CallDirection
 from app.flows.engine import CodeResult
-from app.telephony.models import Call, CallDirection
 from app.verification import service
 from app.verification.keys import Keyring, keyring
 from app.verification.models import AttemptResult, CodePurpose
@@ -36,7 +36,7 @@ def app_code_binding(call: Call) -> tuple[CodePurpose, uuid.UUID | None]:
     """The purpose and callback of an app code that the checker below accepts for this call.
 
     For anything that mints a code for a call on the customer's behalf (the softphone's simulated
-    app); tests/telephony/test_softphone.py holds it to the checker on each kind of call.
+    app); tests/softphone/test_softphone.py holds it to the checker on each kind of call.
     """
     if call.callback_id is not None:
         # A callback taken on our line (the customer rang back) is still that callback.

@@ -8,11 +8,11 @@ import pytest
 
 from app.audit.service import Actor
 from app.authenticity.models import ScamReport
+from app.calls.service import CallUrls, start_outbound_call
+from app.carriers.service import telephony_for
+from app.carriers.simulator import WsgiTransport
 from app.extensions import db
 from app.flows.registry import flows
-from app.telephony.calls import CallUrls, start_outbound_call
-from app.telephony.service import telephony_for
-from app.telephony.simulator import WsgiTransport
 from tests.support import count_rows
 from tests.telephony_fixtures import place
 

@@ -11,10 +11,10 @@ import sqlalchemy as sa
 from app.audit.service import Actor
 from app.authenticity.models import ReportChannel, ScamReport
 from app.callbacks.models import AttemptStatus, Callback, CallbackAttempt, CallbackStatus
+from app.calls.models import Call
+from app.calls.service import CallUrls
+from app.carriers.simulator import CalleeScript, SimulatedCall
 from app.extensions import db
-from app.telephony.calls import CallUrls
-from app.telephony.models import Call
-from app.telephony.simulator import CalleeScript, SimulatedCall
 from tests.engine_fixtures import MORNING, callback_of
 from tests.telephony_fixtures import VALID_CODE, place
 from tests.verification.conftest import enrol
@@ -424,7 +424,7 @@ def test_a_callback_being_dialed_now_is_not_taken_twice(app, api, simulator, cus
 
 def test_the_callback_is_never_taken_by_a_call_that_typed_no_right_code(app, api, customer):
     from app.authenticity.line import continue_callback
-    from app.telephony.models import CallDirection
+    from app.calls.models import CallDirection
 
     callback_id = callback_about(api, "registration")
     with app.app_context():

@@ -15,9 +15,9 @@ from app.callbacks.models import (
     DialPacing,
 )
 from app.callbacks.notices import send_notices
+from app.carriers.service import telephony_for
+from app.carriers.simulator import CalleeScript
 from app.extensions import db
-from app.telephony.service import telephony_for
-from app.telephony.simulator import CalleeScript
 from tests.engine_fixtures import MORNING, callback_of
 from tests.support import count_rows
 from tests.telephony_fixtures import VALID_CODE

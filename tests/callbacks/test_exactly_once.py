@@ -22,12 +22,12 @@ from app.callbacks.models import (
     DialPacing,
     Priority,
 )
+from app.calls.service import CallUrls
+from app.carriers.recording import RecordingTelephony
+from app.carriers.service import telephony_for
 from app.customers.models import Customer
 from app.extensions import db
 from app.flows.registry import flows
-from app.telephony.calls import CallUrls
-from app.telephony.recording import RecordingTelephony
-from app.telephony.service import telephony_for
 from tests.conftest import make_app
 from tests.engine_fixtures import MORNING, Clock
 from tests.support import ApiClient

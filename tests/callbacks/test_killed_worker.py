@@ -17,9 +17,9 @@ import sqlalchemy as sa
 from app.callbacks.models import AttemptStatus, Callback, CallbackAttempt, CallbackStatus
 from app.extensions import db
 from benchmarks.callbacks import daytime_zone
+from tests.carriers.fake_twilio import FakeTwilio, load_spec
 from tests.conftest import make_app
 from tests.support import ApiClient
-from tests.telephony.fake_twilio import FakeTwilio, load_spec
 from tests.telephony_fixtures import register_lines
 
 ROOT = Path(__file__).resolve().parents[2]

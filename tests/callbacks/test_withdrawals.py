@@ -8,8 +8,8 @@ import pytest
 
 from app.callbacks.core_webhook import verify
 from app.callbacks.models import CoreNotification
+from app.carriers.simulator import CalleeScript
 from app.extensions import db
-from app.telephony.simulator import CalleeScript
 from tests.engine_fixtures import MORNING, SECRET, deliver
 from tests.support import count_rows
 from tests.telephony_fixtures import VALID_CODE

@@ -10,12 +10,12 @@ import pytest
 
 from app.audit.models import AuditEvent
 from app.authenticity.models import ScamReport
+from app.carriers.service import telephony_for
 from app.complaints import references
 from app.complaints.models import Complaint, ComplaintMessage
 from app.complaints.notify import send_messages
 from app.complaints.service import watch_deadlines
 from app.extensions import db
-from app.telephony.service import telephony_for
 from tests.support import count_rows
 from tests.telephony_fixtures import place
 

@@ -7,13 +7,13 @@ import sqlalchemy as sa
 from markupsafe import escape
 
 from app.audit.models import AuditEvent
+from app.calls.models import Call
+from app.calls.service import CallUrls
+from app.carriers.signatures import signature_for, signing_token
+from app.carriers.simulator import CalleeScript
 from app.complaints import references, texts
 from app.complaints.models import Complaint, ComplaintChannel, ComplaintMessage, ComplaintNote
 from app.extensions import db
-from app.telephony.calls import CallUrls
-from app.telephony.models import Call
-from app.telephony.signatures import signature_for, signing_token
-from app.telephony.simulator import CalleeScript
 
 pytestmark = pytest.mark.usefixtures("lines", "clock")
 COMPLAINTS_LINE = "+14155550102"

@@ -17,11 +17,11 @@ from app.audit.service import Actor
 from app.callbacks.models import Callback, CallbackStatus, DoNotCall
 from app.campaigns import service
 from app.campaigns.models import Campaign, CampaignStatus
+from app.carriers.simulator import CalleeScript
 from app.errors import InvalidInput
 from app.extensions import db
 from app.flows.prompts import LANGUAGES
 from app.flows.registry import flows
-from app.telephony.simulator import CalleeScript
 from tests.console.conftest import sign_in
 from tests.engine_fixtures import MORNING
 

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from app.callbacks.dispatch import Dispatcher
+from app.calls.service import CallUrls
 from app.campaigns import service as campaigns
+from app.carriers.signatures import signing_token
+from app.carriers.simulator import CalleeScript, SimulatorTelephony, WsgiTransport
 from app.extensions import db
 from app.flows.registry import flows
-from app.telephony.calls import CallUrls
-from app.telephony.signatures import signing_token
-from app.telephony.simulator import CalleeScript, SimulatorTelephony, WsgiTransport
 from tests.console.conftest import PASSWORD
 from tests.engine_fixtures import Clock
 

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from app.calls.models import Call, CallDirection
+from app.calls.service import CallUrls
+from app.carriers.signatures import signature_for, signing_token
+from app.carriers.simulator import CalleeScript, _parse
 from app.extensions import db
 from app.flows.definition import FLOWS_DIRECTORY
 from app.flows.prompts import LANGUAGES, VOICES
 from app.flows.registry import flows
-from app.telephony.calls import CallUrls
-from app.telephony.models import Call, CallDirection
-from app.telephony.signatures import signature_for, signing_token
-from app.telephony.simulator import CalleeScript, _parse
 from tests.conftest import make_app
 from tests.support import ApiClient
 
@@ -117,7 +117,7 @@ nodes:
 def test_a_caller_transferred_to_an_agent_branches_on_how_the_transfer_ended(
     database_url, agent_flows, dial_status, outcome
 ):
-    from app.telephony.simulator import SimulatorTelephony, WsgiTransport
+    from app.carriers.simulator import SimulatorTelephony, WsgiTransport
 
     app = make_app(database_url, FLOWS_DIRECTORY=str(agent_flows))
     line = ApiClient(app.test_client()).post(

@@ -8,14 +8,14 @@ import uuid
 
 import pytest
 
+from app.calls.models import Call, CallDirection, CallTurn
+from app.calls.service import CallUrls
+from app.carriers.signatures import signature_for, signing_token
+from app.carriers.simulator import _parse
 from app.demo import DEMO_NUMBERS
 from app.extensions import db
 from app.flows.definition import spoken_refusals
 from app.flows.prompts import LANGUAGES, SAFE_FALLBACK
-from app.telephony.calls import CallUrls
-from app.telephony.models import Call, CallDirection, CallTurn
-from app.telephony.signatures import signature_for, signing_token
-from app.telephony.simulator import _parse
 from tests.conftest import make_app
 
 

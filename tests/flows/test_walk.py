@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.telephony.models import Call
+from app.calls.models import Call
 from tests.support import count_rows
 
 

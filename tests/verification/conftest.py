@@ -9,9 +9,9 @@ import pyotp
 import pytest
 
 from app.audit.service import Actor
+from app.calls.models import Call, CallDirection
 from app.extensions import db
-from app.telephony.models import Call, CallDirection
-from app.telephony.service import code_checker_for
+from app.ivr.steps import code_checker_for
 from app.verification import service
 from app.verification.checker import keyring_for
 from tests.engine_fixtures import MORNING

@@ -12,11 +12,11 @@ import sqlalchemy as sa
 
 import app.models  # noqa: F401 - every table in the metadata
 from app.callbacks.core_webhook import verify
+from app.carriers.service import telephony_for
+from app.carriers.simulator import CalleeScript
 from app.database import Base
 from app.extensions import db
 from app.fraud.service import send_receipts
-from app.telephony.service import telephony_for
-from app.telephony.simulator import CalleeScript
 from tests.engine_fixtures import MORNING, SECRET, callback_of, deliver
 from tests.verification.conftest import PHONES, enrol, register
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.flows.engine import CodeResult
-from app.telephony.service import code_checker_for
+from app.ivr.steps import code_checker_for
 from app.verification.models import (
     AppCode,
     AttemptResult,

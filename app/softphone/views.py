@@ -7,13 +7,13 @@ from typing import Any
 from flask import Blueprint, current_app, render_template, request
 from sqlalchemy import select
 
+from app.calls.service import CallUrls
+from app.carriers.softphone import Softphone
 from app.errors import InvalidInput
 from app.extensions import db
 from app.inputs import refuse_control_characters
 from app.numbers.models import OfficialNumber
 from app.phones import parse_phone
-from app.telephony.calls import CallUrls
-from app.telephony.softphone import Softphone
 
 bp = Blueprint("softphone", __name__, url_prefix="/simulator/phone")
 
@@ -84,8 +84,8 @@ def app_code(sid: str):  # type: ignore[no-untyped-def]
 
     from app import clock
     from app.audit.service import Actor
+    from app.calls.models import Call
     from app.errors import Conflict
-    from app.telephony.models import Call
     from app.verification.checker import app_code_binding, keyring_for
     from app.verification.service import issue_app_code
 

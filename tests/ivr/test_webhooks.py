@@ -11,12 +11,12 @@ from lxml import etree
 
 from app.audit.models import AuditEvent
 from app.callbacks.models import Callback
+from app.calls.models import Call, CallEvent, CallStep, CallTurn
+from app.calls.service import CallUrls
+from app.carriers.signatures import signature_for, signing_token
+from app.carriers.simulator import CalleeScript, SimulatedCall
 from app.extensions import db
 from app.fraud.models import FraudCase
-from app.telephony.calls import CallUrls
-from app.telephony.models import Call, CallEvent, CallStep, CallTurn
-from app.telephony.signatures import signature_for, signing_token
-from app.telephony.simulator import CalleeScript, SimulatedCall
 from app.verification.models import VerificationAttempt
 from tests.engine_fixtures import MORNING, callback_of
 from tests.support import count_rows

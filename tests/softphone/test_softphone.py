@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from app.audit.service import Actor
+from app.calls.models import Call
+from app.calls.service import CallUrls, start_outbound_call
+from app.carriers.service import telephony_for
+from app.carriers.simulator import WsgiTransport
 from app.customers.service import find_by_external_id
 from app.extensions import db
 from app.flows.registry import flows
-from app.telephony.calls import CallUrls, start_outbound_call
-from app.telephony.models import Call
-from app.telephony.service import telephony_for
-from app.telephony.simulator import WsgiTransport
 from tests.telephony_fixtures import VALID_CODE, accept_valid_code
 
 pytestmark = pytest.mark.usefixtures("lines", "customer")
@@ -144,7 +144,7 @@ def test_the_code_typed_at_the_softphone_is_not_kept(client, app, ringing):
 
     import sqlalchemy as sa
 
-    from app.telephony.models import SimulatorCall
+    from app.carriers.models import SimulatorCall
 
     _, sid = ringing
     post(client, f"/calls/{sid}/answer")
@@ -159,9 +159,9 @@ def test_the_code_typed_at_the_softphone_is_not_kept(client, app, ringing):
 def test_another_worker_can_find_the_simulated_calls_of_one_that_died(app, ringing):
     from datetime import timedelta
 
+    from app.carriers.service import _softphone_ring_lookup
+    from app.carriers.simulator import SimulatorTelephony
     from app.database import utcnow
-    from app.telephony.service import _softphone_ring_lookup
-    from app.telephony.simulator import SimulatorTelephony
 
     _, sid = ringing
     # A new simulator, as in a second worker process: nothing of the first one's memory.
@@ -240,8 +240,8 @@ def test_the_code_minted_for_a_call_is_the_code_its_checker_accepts(
     from datetime import timedelta
 
     from app.audit.service import Actor
+    from app.calls.models import CallDirection
     from app.flows.engine import CodeResult
-    from app.telephony.models import CallDirection
     from app.verification.checker import CallCodeChecker, app_code_binding, keyring_for
     from app.verification.service import issue_app_code
     from tests.engine_fixtures import MORNING

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from app.telephony.carrier import (
+from app.carriers.carrier import (
     CarrierRefused,
     InvalidNumber,
     OutboundCall,
     OutcomeUnknown,
     RetryLater,
 )
-from app.telephony.twilio_carrier import TwilioTelephony
+from app.carriers.twilio_carrier import TwilioTelephony
 
 ACCOUNT = "AC" + "a" * 32
 TOKEN = "twilio-test-auth-token"
@@ -141,18 +141,18 @@ def test_an_unreachable_twilio_leaves_the_outcome_unknown():
 def test_a_whole_call_with_telephony_twilio(database_url, fake):
     """Placed through the real twilio Client, then played by 'Twilio' against our webhooks."""
     from app.audit.service import Actor
-    from app.customers.service import find_by_external_id
-    from app.extensions import db
-    from app.flows.registry import flows
-    from app.telephony.calls import CallUrls, start_outbound_call
-    from app.telephony.models import Call
-    from app.telephony.service import telephony_for
-    from app.telephony.simulator import (
+    from app.calls.models import Call
+    from app.calls.service import CallUrls, start_outbound_call
+    from app.carriers.service import telephony_for
+    from app.carriers.simulator import (
         CalleeScript,
         SimulatedCall,
         SimulatorTelephony,
         WsgiTransport,
     )
+    from app.customers.service import find_by_external_id
+    from app.extensions import db
+    from app.flows.registry import flows
     from tests.conftest import make_app
     from tests.support import ApiClient
     from tests.telephony_fixtures import VALID_CODE, accept_valid_code, register_lines

@@ -6,7 +6,7 @@ import threading
 import uuid
 from datetime import datetime
 
-from app.telephony.carrier import OutboundCall
+from app.carriers.carrier import OutboundCall
 
 
 class RecordingTelephony:

@@ -23,10 +23,10 @@ from urllib.parse import urlsplit
 import requests
 from flask import Flask
 
+from app.carriers.carrier import InvalidNumber, OutboundCall
+from app.carriers.signatures import signature_for
 from app.errors import InvalidInput
 from app.phones import parse_phone
-from app.telephony.carrier import InvalidNumber, OutboundCall
-from app.telephony.signatures import signature_for
 
 log = logging.getLogger(__name__)
 

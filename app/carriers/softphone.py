@@ -13,17 +13,17 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.database import utcnow
-from app.errors import Conflict, NotFound
-from app.telephony.models import SimulatorCall
-from app.telephony.signatures import signing_token
-from app.telephony.simulator import (
+from app.carriers.models import SimulatorCall
+from app.carriers.signatures import signing_token
+from app.carriers.simulator import (
     CalleeScript,
     Line,
     SimulatedCall,
     SimulatorTelephony,
     WsgiTransport,
 )
+from app.database import utcnow
+from app.errors import Conflict, NotFound
 
 # A ring nobody answers becomes "no-answer", as a real phone would after a while.
 RING_SECONDS = 90

@@ -16,15 +16,15 @@ from flask import Blueprint, Response, current_app, request
 from sqlalchemy import select
 from twilio.twiml.voice_response import VoiceResponse
 
+from app.calls import service as calls
+from app.calls.models import Call
+from app.carriers.signatures import twilio_signed
 from app.extensions import db
-from app.flows.engine import UnknownNode
+from app.flows.engine import FlowRun, UnknownNode
 from app.flows.prompts import VOICES
 from app.flows.registry import flows
 from app.flows.variables import render
-from app.telephony import calls
-from app.telephony.models import Call
-from app.telephony.service import code_checker_for
-from app.telephony.signatures import twilio_signed
+from app.ivr.steps import code_checker_for, flow_run, step_key, take_step
 
 bp = Blueprint("twilio", __name__, url_prefix="/twilio/voice")
 log = logging.getLogger(__name__)
@@ -45,8 +45,8 @@ def _goodbye(prompt: str = "not_in_service", locale: str = "en") -> Response:
     return twiml(response)
 
 
-def _run(call: Call, step: int | None = None) -> calls.FlowRun:
-    return calls.flow_run(
+def _run(call: Call, step: int | None = None) -> FlowRun:
+    return flow_run(
         db.session,
         call=call,
         flow=flows()[call.flow],
@@ -58,7 +58,7 @@ def _run(call: Call, step: int | None = None) -> calls.FlowRun:
 
 
 def _answer_once(
-    call: Call, advance: Callable[[calls.FlowRun], VoiceResponse], *, after_end: bool = False
+    call: Call, advance: Callable[[FlowRun], VoiceResponse], *, after_end: bool = False
 ) -> Response:
     """Run one step of the call's flow, unless the call has ended or the step was answered.
 
@@ -70,8 +70,8 @@ def _answer_once(
         db.session.rollback()
         log.warning("a step of a call that has ended was refused", extra={"call_id": str(call_id)})
         return _goodbye("goodbye", locale)
-    key = calls.step_key(current_app.secret_key or "", request.full_path, request.form)
-    step, answered = calls.take_step(db.session, call=call, key=key)
+    key = step_key(current_app.secret_key or "", request.full_path, request.form)
+    step, answered = take_step(db.session, call=call, key=key)
     if answered:
         earlier = step.twiml
         db.session.rollback()
@@ -207,7 +207,7 @@ def call_dialed(call_id: uuid.UUID, node: str) -> Response:
 
 def _step(
     call_id: uuid.UUID,
-    advance: Callable[[calls.FlowRun], VoiceResponse],
+    advance: Callable[[FlowRun], VoiceResponse],
     *,
     after_end: bool = False,
 ) -> Response:

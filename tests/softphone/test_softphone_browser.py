@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from app.calls.models import Call
 from app.extensions import db
-from app.telephony.models import Call
-from tests.telephony.test_softphone import ringing as ringing  # the fixture
+from tests.softphone.test_softphone import ringing as ringing  # the fixture
 from tests.telephony_fixtures import VALID_CODE
 
 pytestmark = [pytest.mark.usefixtures("lines", "customer"), pytest.mark.browser]

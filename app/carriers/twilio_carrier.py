@@ -11,7 +11,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from app.telephony.carrier import (
+from app.carriers.carrier import (
     STATUS_CALLBACK_EVENTS,
     CarrierRefused,
     InvalidNumber,

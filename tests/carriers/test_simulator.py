@@ -6,8 +6,8 @@ import pytest
 from flask import Flask, request
 from twilio.request_validator import RequestValidator
 
-from app.telephony.carrier import InvalidNumber, OutboundCall
-from app.telephony.simulator import (
+from app.carriers.carrier import InvalidNumber, OutboundCall
+from app.carriers.simulator import (
     CalleeScript,
     SimulatorError,
     SimulatorTelephony,

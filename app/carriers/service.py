@@ -1,19 +1,18 @@
-"""The app's carrier and code checker, chosen by configuration."""
+"""The app's carrier, chosen by configuration."""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from app.flows.engine import CodeChecker
-from app.telephony.carrier import Telephony
-from app.telephony.signatures import signing_token
+from app.carriers.carrier import Telephony
+from app.carriers.signatures import signing_token
 
 
 def telephony_for(app: Flask) -> Telephony:
     """The carrier named by TELEPHONY, built once per app."""
     if "telephony" not in app.extensions:
         if app.config["TELEPHONY"] == "twilio":
-            from app.telephony.twilio_carrier import TwilioTelephony
+            from app.carriers.twilio_carrier import TwilioTelephony
 
             app.extensions["telephony"] = TwilioTelephony(
                 account_sid=app.config["TWILIO_ACCOUNT_SID"],
@@ -21,7 +20,7 @@ def telephony_for(app: Flask) -> Telephony:
                 api_base_url=app.config.get("TWILIO_API_BASE_URL"),
             )
         else:
-            from app.telephony.simulator import HttpTransport, SimulatorTelephony
+            from app.carriers.simulator import HttpTransport, SimulatorTelephony
 
             app.extensions["telephony"] = SimulatorTelephony(
                 transport=HttpTransport(),
@@ -36,8 +35,8 @@ def _softphone_ring_store(app: Flask):  # type: ignore[no-untyped-def]
     """Unscripted simulated calls ring on the softphone page (kept in the database)."""
     from sqlalchemy.orm import Session as OrmSession
 
+    from app.carriers.softphone import store_ring
     from app.extensions import db
-    from app.telephony.softphone import store_ring
 
     def store(call):  # type: ignore[no-untyped-def]
         # An outbound call's two ringing reports (sequence 0 and 1) follow from the simulator.
@@ -54,8 +53,8 @@ def _softphone_ring_lookup(app: Flask):  # type: ignore[no-untyped-def]
     from sqlalchemy import select
     from sqlalchemy.orm import Session as OrmSession
 
+    from app.carriers.models import SimulatorCall
     from app.extensions import db
-    from app.telephony.models import SimulatorCall
 
     def lookup(number, since):  # type: ignore[no-untyped-def]
         with app.app_context(), OrmSession(db.engine) as session:
@@ -68,12 +67,3 @@ def _softphone_ring_lookup(app: Flask):  # type: ignore[no-untyped-def]
             )
 
     return lookup
-
-
-def code_checker_for(app: Flask) -> CodeChecker:
-    """The customer's authenticator and app codes (tests may put another checker in place)."""
-    if "code_checker" not in app.extensions:
-        from app.verification.checker import CallCodeChecker
-
-        app.extensions["code_checker"] = CallCodeChecker(app)
-    return app.extensions["code_checker"]

@@ -9,12 +9,12 @@ import sqlalchemy as sa
 
 from app.audit.models import AuditEvent
 from app.audit.service import Actor
+from app.calls.models import Call, CallTurn
+from app.calls.service import CallUrls
 from app.customers.models import Customer
 from app.customers.service import create_customer
 from app.errors import Conflict
 from app.extensions import db
-from app.telephony.calls import CallUrls
-from app.telephony.models import Call, CallTurn
 from tests.telephony_fixtures import VALID_CODE, place
 
 pytestmark = pytest.mark.usefixtures("lines", "customer")
@@ -141,7 +141,7 @@ def test_the_caller_id_is_never_inbound_only_or_retired(app, simulator, api):
 
 
 def test_a_complaint_by_phone_keeps_the_category_and_the_recording(app, simulator):
-    from app.telephony.simulator import CalleeScript
+    from app.carriers.simulator import CalleeScript
 
     with app.app_context():
         urls = CallUrls(app)

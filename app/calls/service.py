@@ -1,14 +1,10 @@
-"""Placing calls, recording what the carrier reports, and running a call's flow."""
+"""Placing calls, recording what the carrier reports, and where a call's webhooks are."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import secrets
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,16 +15,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.audit.service import Actor, record
+from app.calls.models import Call, CallDirection, CallEvent, CallStatus
+from app.carriers.carrier import OutboundCall, Telephony, TelephonyError
 from app.customers.models import Customer
 from app.database import utcnow
-from app.errors import Conflict, InvalidInput
+from app.errors import InvalidInput
 from app.flows.definition import Flow
-from app.flows.engine import CodeChecker, FlowRun, FlowUrls
+from app.flows.engine import FlowUrls
 from app.locales import locale_for_region
-from app.numbers.models import NumberPurpose, OfficialNumber
+from app.numbers.lines import caller_id_for
+from app.numbers.models import OfficialNumber
 from app.phones import parse_phone
-from app.telephony.carrier import OutboundCall, Telephony, TelephonyError
-from app.telephony.models import Call, CallDirection, CallEvent, CallStatus, CallStep
 
 log = logging.getLogger(__name__)
 
@@ -46,63 +43,6 @@ transcription_failed = Namespace().signal("transcription-failed")
 def new_reference() -> str:
     """Six digits a person can read out and check in the app."""
     return f"{secrets.randbelow(1_000_000):06d}"
-
-
-class CallerIds:
-    """The official outbound numbers, loaded once per batch; the callee's country first."""
-
-    def __init__(self, session: Session) -> None:
-        numbers = list(
-            session.scalars(
-                select(OfficialNumber)
-                .where(
-                    OfficialNumber.retired_at.is_(None),
-                    OfficialNumber.inbound_only.is_(False),
-                    OfficialNumber.purpose == NumberPurpose.OUTBOUND_VERIFICATION,
-                )
-                .order_by(OfficialNumber.active_from)
-            )
-        )
-        if not numbers:
-            raise Conflict(
-                "no official outbound_verification number is in service to call from",
-                code="no_caller_id",
-            )
-        self.default = numbers[0]
-        self.by_region: dict[str | None, OfficialNumber] = {}
-        for number in numbers:
-            self.by_region.setdefault(parse_phone(number.phone).region, number)
-
-    def for_callee(self, callee: str) -> OfficialNumber:
-        return self.by_region.get(parse_phone(callee).region, self.default)
-
-
-def caller_id_for(session: Session, callee: str) -> OfficialNumber:
-    """An official outbound number, never an inbound-only or retired one; same country first."""
-    return CallerIds(session).for_callee(callee)
-
-
-def hotline_number(session: Session) -> str | None:
-    """The number people can call back on (spoken in voicemails)."""
-    return session.scalar(
-        select(OfficialNumber.phone)
-        .where(
-            OfficialNumber.retired_at.is_(None),
-            OfficialNumber.purpose == NumberPurpose.INBOUND_HOTLINE,
-        )
-        .order_by(OfficialNumber.active_from)
-        .limit(1)
-    )
-
-
-def sms_sender(session: Session) -> str | None:
-    """The official number our texts come from."""
-    return session.scalar(
-        select(OfficialNumber.phone)
-        .where(OfficialNumber.retired_at.is_(None), OfficialNumber.purpose == NumberPurpose.SMS)
-        .order_by(OfficialNumber.active_from)
-        .limit(1)
-    )
 
 
 def prepare_outbound_call(
@@ -377,107 +317,3 @@ class _FlowUrls:
 
     def dialed(self, node: str) -> str:
         return self.urls._url("twilio.call_dialed", call_id=self.call_id, node=node, **self.after)
-
-
-#: What the caller did at a step, besides its URL: together they tell a replay from a new step.
-STEP_PARAMETERS = ("Digits", "RecordingUrl", "RecordingDuration", "DialCallStatus", "AnsweredBy")
-
-
-def step_key(secret: str, url: str, params: Mapping[str, str]) -> str:
-    """A keyed digest of one webhook step: its URL and what the caller did there."""
-    message = "\n".join([url, *(f"{name}={params.get(name, '')}" for name in STEP_PARAMETERS)])
-    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
-
-
-def take_step(session: Session, *, call: Call, key: str) -> tuple[CallStep, bool]:
-    """The step's row, and whether it was answered before (a retry or a replay).
-
-    A new row is flushed at once: the same step arriving twice at the same moment waits here for
-    the first to commit, then finds its answer.
-    """
-    seen = session.scalar(select(CallStep).where(CallStep.call_id == call.id, CallStep.key == key))
-    if seen is not None:
-        return seen, True
-    step = CallStep(call_id=call.id, key=key)
-    try:
-        with session.begin_nested():
-            session.add(step)
-    except IntegrityError:
-        seen = session.scalars(
-            select(CallStep).where(CallStep.call_id == call.id, CallStep.key == key)
-        ).one()
-        return seen, True
-    return step, False
-
-
-def flow_run(
-    session: Session,
-    *,
-    call: Call,
-    flow: Flow,
-    urls: CallUrls,
-    check_code: CodeChecker,
-    company: str,
-    step: int | None = None,
-) -> FlowRun:
-    """The flow of a call, with the values its prompts speak."""
-    customer = session.get(Customer, call.customer_id) if call.customer_id else None
-    values: dict[str, Any] = {
-        **(call.variables or {}),
-        "company": company,
-        "name": customer.name if customer and customer.name else "",
-        "reference": call.reference or "",
-        "callback_number": hotline_number(session) or "",
-    }
-    return FlowRun(
-        session=session,
-        call=call,
-        flow=flow,
-        urls=urls.for_call(call.id, step=step),
-        check_code=check_code,
-        values=values,
-        time_zone=customer.time_zone if customer else None,
-    )
-
-
-@dataclass(frozen=True)
-class Text:
-    """One text to send, and how to audit it once sent."""
-
-    to: str
-    body: str
-    action: str  # the audit action, e.g. fraud_case.receipt_sent
-    subject_type: str
-    subject_id: object
-
-
-def send_texts(
-    session: Session, *, telephony: Telephony, sender: str, texts: list[Text], actor: Actor
-) -> int:
-    """Send texts already marked sent (and committed), so that none goes out twice; a refused one
-    is logged, not retried. Answers how many the carrier took."""
-    sent = 0
-    for text in texts:
-        try:
-            telephony.send_sms(to=text.to, from_=sender, body=text.body)
-        except TelephonyError as exc:
-            log.warning(
-                "text not sent",
-                extra={
-                    "action": text.action,
-                    "subject": str(text.subject_id),
-                    "error": type(exc).__name__,
-                },
-            )
-            continue
-        record(
-            session,
-            actor=actor,
-            action=text.action,
-            subject_type=text.subject_type,
-            subject_id=text.subject_id,
-            changes={"to": text.to},
-        )
-        sent += 1
-    session.commit()
-    return sent

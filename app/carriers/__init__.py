@@ -1,0 +1,1 @@
+"""Carriers behind the Telephony interface: Twilio, or the built-in simulator."""

@@ -1,0 +1,1 @@
+"""The IVR call layer: Twilio's webhooks, answered by running each call's flow."""

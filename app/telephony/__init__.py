@@ -1,1 +1,0 @@
-"""Calls and the carriers that place them: Twilio, or the built-in simulator."""
