@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import DateTime, Enum, MetaData, event
+from sqlalchemy import CursorResult, DateTime, Enum, MetaData, Result, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -53,6 +53,16 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def rows_matched(result: Result[Any]) -> int:
+    """How many rows the UPDATE or DELETE that gave this result matched.
+
+    Session.execute returns a CursorResult for every INSERT, UPDATE and DELETE, as SQLAlchemy
+    documents, but is typed to return a plain Result, which has no rowcount
+    (sqlalchemy/sqlalchemy#9185).
+    """
+    return cast(CursorResult[Any], result).rowcount
 
 
 def enum_by_value(enum_class: type[enum.Enum], name: str) -> Enum:

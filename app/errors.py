@@ -12,7 +12,7 @@ from typing import Any
 
 import marshmallow as ma
 from apispec import BasePlugin
-from flask import Flask, jsonify
+from flask import Flask, Response, jsonify
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -131,7 +131,7 @@ class ErrorResponses(BasePlugin):
     invalid (422). Errors particular to a route (409, 429, ...) are declared on the route.
     """
 
-    def operation_helper(  # type: ignore[override]
+    def operation_helper(
         self, path: str | None = None, operations: dict[str, Any] | None = None, **kwargs: Any
     ) -> None:
         for operation in (operations or {}).values():
@@ -161,7 +161,9 @@ class JsonErrorApi(Api):
         spec_kwargs = {"extra_plugins": [ErrorResponses()], **(spec_kwargs or {})}
         super().init_app(app, spec_kwargs=spec_kwargs)
 
-    def handle_http_exception(self, error: HTTPException) -> tuple[dict[str, Any], int, dict]:
+    def handle_http_exception(
+        self, error: HTTPException
+    ) -> tuple[dict[str, Any], int, dict[str, str]]:
         data = getattr(error, "data", None) or {}
         # Werkzeug's own headers first: a 405 names the methods the URL allows (RFC 9110).
         headers = {
@@ -188,7 +190,7 @@ def register_error_handlers(app: Flask) -> None:
     """Domain errors become their 4xx answer; the Api handles everything HTTP."""
 
     @app.errorhandler(DomainError)
-    def _domain_error(error: DomainError):  # type: ignore[no-untyped-def]
+    def _domain_error(error: DomainError) -> Response:
         response = jsonify(error_body(error.code, error.message, error.field))
         response.status_code = error.status
         if isinstance(error, Unauthorized):

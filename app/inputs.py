@@ -92,6 +92,7 @@ class PrintableText(validate.Regexp):
             error=MULTI_LINE_MESSAGE if multiline else SINGLE_LINE_MESSAGE,
         )
 
+    # Regexp also takes bytes; the String fields this guards only ever hand it text.
     def __call__(self, value: str) -> str:  # type: ignore[override]
         # Not the regex: Python's `$` also matches before a final line break.
         if not is_printable(value, multiline=self.multiline):
@@ -153,11 +154,11 @@ class MultilineString(ma.fields.String):
 class InputSchema(ma.Schema):
     """The base of every schema that reads a request: its texts refuse control characters."""
 
-    def on_bind_field(self, field_name: str, field_obj: ma.fields.Field) -> None:
+    def on_bind_field(self, field_name: str, field_obj: ma.fields.Field[Any]) -> None:
         _guard(field_obj)
 
 
-def _guard(field: ma.fields.Field) -> None:
+def _guard(field: ma.fields.Field[Any]) -> None:
     if isinstance(field, ma.fields.String):
         if any(isinstance(v, validate.OneOf | validate.Regexp) for v in field.validators):
             return  # a choice or a stricter shape refuses control characters already
@@ -176,9 +177,14 @@ def _guard(field: ma.fields.Field) -> None:
 class Blueprint(flask_smorest.Blueprint):
     """flask-smorest's Blueprint, where a required JSON body is really required."""
 
-    def arguments(  # type: ignore[no-untyped-def, override]
-        self, schema, *, location: str = "json", required: bool = True, **kwargs: Any
-    ):
+    def arguments(
+        self,
+        schema: type[ma.Schema] | ma.Schema,
+        *,
+        location: str = "json",
+        required: bool = True,
+        **kwargs: Any,
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         decorator = super().arguments(schema, location=location, required=required, **kwargs)
         if location != "json" or not required:
             return decorator

@@ -12,7 +12,7 @@ from app.errors import Unauthorized
 from app.extensions import db
 from app.inputs import Blueprint
 
-BEARER = [{"bearerAuth": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 
 def require_api_key(blueprint: Blueprint) -> Blueprint:
@@ -35,7 +35,7 @@ def require_api_key(blueprint: Blueprint) -> Blueprint:
                 code="invalid_api_key",
             )
         label = authenticate(
-            db.session, presented.strip(), configured=current_app.config["API_KEYS"]
+            db.session(), presented.strip(), configured=current_app.config["API_KEYS"]
         )
         if label is None:
             raise Unauthorized(

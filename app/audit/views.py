@@ -10,6 +10,7 @@ from marshmallow import validate
 
 from app.apikeys.auth import BEARER, require_api_key
 from app.audit import service
+from app.audit.models import AuditEvent
 from app.extensions import db
 from app.inputs import Blueprint, InputSchema
 
@@ -48,6 +49,6 @@ class AuditEvents(MethodView):
     @blp.doc(security=BEARER)
     @blp.arguments(AuditQuery, location="query")
     @blp.response(200, AuditEventOut(many=True))
-    def get(self, query: dict[str, Any]):
+    def get(self, query: dict[str, Any]) -> list[AuditEvent]:
         """Audit entries, oldest first; page with after_id"""
-        return service.events(db.session, **query)
+        return service.events(db.session(), **query)

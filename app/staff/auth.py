@@ -66,7 +66,7 @@ def _audit(staff_id: uuid.UUID, action: str, reason: str | None) -> None:
     label = f"staff:{user.email}" if user else f"staff:{staff_id}"
     changes = {"reason": reason} if reason else {}
     record(
-        db.session,
+        db.session(),
         actor=Actor(label, request_id=g.get("request_id")),
         action=action,
         subject_type="staff",

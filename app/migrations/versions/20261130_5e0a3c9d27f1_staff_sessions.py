@@ -17,7 +17,7 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade():
+def upgrade() -> None:
     op.create_table(
         "staff_sessions",
         sa.Column("id", sa.String(length=64), nullable=False),
@@ -38,7 +38,7 @@ def upgrade():
         batch_op.create_index(batch_op.f("ix_staff_sessions_staff_id"), ["staff_id"], unique=False)
 
 
-def downgrade():
+def downgrade() -> None:
     with op.batch_alter_table("staff_sessions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_staff_sessions_staff_id"))
     op.drop_table("staff_sessions")

@@ -15,11 +15,11 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade():
+def upgrade() -> None:
     with op.batch_alter_table("complaints", schema=None) as batch_op:
         batch_op.add_column(sa.Column("call_reference", sa.String(length=12), nullable=True))
 
 
-def downgrade():
+def downgrade() -> None:
     with op.batch_alter_table("complaints", schema=None) as batch_op:
         batch_op.drop_column("call_reference")

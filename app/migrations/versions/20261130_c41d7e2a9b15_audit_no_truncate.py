@@ -14,7 +14,7 @@ branch_labels = None
 depends_on = None
 
 
-def upgrade():
+def upgrade() -> None:
     # A row trigger never sees TRUNCATE; a statement trigger does. Only a superuser who first sets
     # session_replication_role = replica (the test suite's cleanup) gets past it.
     if op.get_bind().dialect.name == "postgresql":
@@ -24,6 +24,6 @@ def upgrade():
         """)
 
 
-def downgrade():
+def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS audit_events_no_truncate ON audit_events")
