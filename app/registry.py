@@ -193,7 +193,8 @@ def new_registry(app: Flask) -> Registry:
 
 
 def registry_of(app: Flask) -> Registry:
-    return app.extensions[_KEY]  # type: ignore[no-any-return]
+    registry: Registry = app.extensions[_KEY]
+    return registry
 
 
 def flow_actions_of(app: Flask) -> Mapping[str, FlowAction]:
