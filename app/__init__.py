@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import re
@@ -14,17 +15,36 @@ from dotenv import load_dotenv
 from flask import Flask, Response, g, request
 
 from app import config as settings_module
-from app.callbacks.policy import load_policy
 from app.errors import InvalidInput, JsonErrorApi, error_body, register_error_handlers
 from app.extensions import db, migrate
 from app.flows.registry import init_flows
 from app.inputs import check_json_body, refuse_control_characters
 from app.logs import configure_logging
 from app.ratelimit import init_rate_limits
+from app.registry import Registry, new_registry
 
 MIGRATIONS_DIRECTORY = str(Path(__file__).parent / "migrations")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 log = logging.getLogger("app.requests")
+
+#: The domains (and faces) that register themselves, in order: each module's init_app(app) fills
+#: the app's registry (blueprints, worker ticks, signal receivers, flow actions). The order is the
+#: order of their routes in the OpenAPI document.
+DOMAINS = (
+    "app.health",
+    "app.customers",
+    "app.verification",
+    "app.numbers",
+    "app.callbacks",
+    "app.fraud",
+    "app.authenticity",
+    "app.complaints",
+    "app.campaigns",
+    "app.audit",
+    "app.console",
+    "app.ivr",
+    "app.softphone",
+)
 
 
 def create_app(config: dict[str, Any] | type[settings_module.Config] | None = None) -> Flask:
@@ -60,26 +80,33 @@ def create_app(config: dict[str, Any] | type[settings_module.Config] | None = No
 
         hops = int(app.config["PROXY_HOPS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops)  # type: ignore[method-assign]
-    init_flows(app)
-    app.extensions["callback_policy"] = load_policy(app.config.get("CALLBACK_POLICY_FILE"))
-    from app.complaints.policy import load_complaints_policy
-
-    app.extensions["complaints_policy"] = load_complaints_policy(
-        app.config.get("COMPLAINTS_POLICY_FILE")
-    )
-    from app.callbacks.engine import connect
-    from app.complaints.engine import connect as connect_complaints
-
-    connect(app)
-    connect_complaints(app)
-    _register_request_hooks(app)
-    _register_converters(app, api)
-    _register_blueprints(app, api)
-
+    registry = new_registry(app)
     from app.cli import register_commands
 
-    register_commands(app)
+    register_commands(registry)
+    for name in DOMAINS:
+        importlib.import_module(name).init_app(app)
+    # The flows are checked against the actions the domains registered: a flow naming any other
+    # action stops the app here, not a live call.
+    init_flows(app)
+    _register_request_hooks(app)
+    _apply(app, api, registry)
+    registry.freeze()
     return app
+
+
+def _apply(app: Flask, api: JsonErrorApi, registry: Registry) -> None:
+    """Everything the domains registered, into the app."""
+    _register_converters(app, api, registry)
+    for blueprint in registry.blueprints:
+        app.register_blueprint(blueprint)
+    for blueprint in registry.api_blueprints:
+        api.register_blueprint(blueprint)
+    # blinker keeps one connection per receiver and signal, so a second app connects nothing new.
+    for receiver in registry.receivers:
+        receiver.signal.connect(receiver.function, weak=False)
+    for command in registry.commands:
+        app.cli.add_command(command)
 
 
 def _instance_path() -> str:
@@ -87,16 +114,15 @@ def _instance_path() -> str:
     return os.environ.get("INSTANCE_PATH") or str(Path.cwd() / "instance")
 
 
-def _register_converters(app: Flask, api: JsonErrorApi) -> None:
+def _register_converters(app: Flask, api: JsonErrorApi, registry: Registry) -> None:
     """URL converters for references, and what the OpenAPI document says each path part takes."""
     from werkzeug.routing import BaseConverter, UnicodeConverter
 
-    from app.complaints.references import ComplaintReferenceConverter
     from app.inputs import PATH_TEXT_PATTERN
     from app.references import ReferenceConverter
 
     app.url_map.converters["reference"] = ReferenceConverter
-    app.url_map.converters["complaint_reference"] = ComplaintReferenceConverter
+    app.url_map.converters.update(registry.converters)
 
     def text(converter: BaseConverter) -> dict[str, Any]:
         return {"type": "string", "minLength": 1, "pattern": PATH_TEXT_PATTERN}
@@ -106,51 +132,8 @@ def _register_converters(app: Flask, api: JsonErrorApi) -> None:
 
     api.register_converter(UnicodeConverter, text)
     api.register_converter(ReferenceConverter, shaped)
-    api.register_converter(ComplaintReferenceConverter, shaped)
-
-
-def _register_blueprints(app: Flask, api: JsonErrorApi) -> None:
-    from app.audit.views import blp as audit_blp
-    from app.authenticity.views import public as authenticity_blp
-    from app.authenticity.views import staff as scam_reports_blp
-    from app.callbacks.views import events_blp
-    from app.complaints.views import public as complaints_blp
-    from app.complaints.views import staff as complaint_queue_blp
-    from app.customers.views import blp as customers_blp
-    from app.fraud.views import blp as fraud_blp
-    from app.health.views import bp as health_bp
-    from app.ivr.views import bp as twilio_bp
-    from app.numbers.views import blp as numbers_blp
-    from app.verification.views import blp as verification_blp
-
-    app.register_blueprint(health_bp)
-    from app.authenticity.web import bp as check_bp
-    from app.complaints.web import bp as complaints_page_bp
-
-    app.register_blueprint(check_bp)
-    app.register_blueprint(complaints_page_bp)
-    from app.console.views import bp as console_bp
-
-    app.register_blueprint(console_bp)
-    app.register_blueprint(twilio_bp)
-    # The softphone shows simulated calls' prompts to whoever opens it: never in production.
-    if app.config["TELEPHONY"] == "simulator" and app.config["ENV_NAME"] != "production":
-        from app.softphone.views import bp as softphone_bp
-
-        app.register_blueprint(softphone_bp)
-    for blueprint in (
-        customers_blp,
-        verification_blp,
-        numbers_blp,
-        events_blp,
-        fraud_blp,
-        authenticity_blp,
-        scam_reports_blp,
-        complaints_blp,
-        complaint_queue_blp,
-        audit_blp,
-    ):
-        api.register_blueprint(blueprint)
+    for converter in registry.converters.values():
+        api.register_converter(converter, shaped)
 
 
 def _register_request_hooks(app: Flask) -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import getpass
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from app.apikeys import service as apikeys
 from app.audit.service import Actor
 from app.errors import DomainError
 from app.extensions import db
+from app.registry import Registry
 
 
 def cli_actor() -> Actor:
@@ -170,12 +171,12 @@ def worker() -> None:
     run(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
-def register_commands(app: Flask) -> None:
+def register_commands(registry: Registry) -> None:
+    """The operators' commands (create_app adds what is registered to `flask`)."""
     from app.flows.cli import flows_cli
+    from app.walk import walk
 
-    app.cli.add_command(flows_cli)
-    app.cli.add_command(api_keys)
-    app.cli.add_command(verification)
-    app.cli.add_command(staff_cli)
-    app.cli.add_command(seed_demo)
-    app.cli.add_command(worker)
+    # The engine's group checks flows; playing one on the simulator needs the domains.
+    flows_cli.add_command(walk)
+    for command in (flows_cli, api_keys, verification, staff_cli, seed_demo, worker):
+        registry.command(command)

@@ -25,11 +25,12 @@ from app.callbacks.models import AttemptStatus, Callback, CallbackAttempt, Callb
 from app.calls.models import Call
 from app.customers.models import Customer
 from app.errors import InvalidInput
-from app.flows.actions import ActionResult, action
+from app.flows.actions import ActionResult
 from app.flows.definition import VERIFIED
 from app.flows.registry import flows
 from app.locales import LANGUAGE_REGIONS
 from app.phones import parse_phone
+from app.registry import Registry
 
 #: What the caller says the scammer asked for (the line's menu) -> the report's categories.
 ASKED = {
@@ -56,7 +57,6 @@ def _keyed(call: Call) -> str:
     return str((call.variables or {}).get("keyed_number") or "")
 
 
-@action("lookup_keyed_number")
 def lookup_keyed_number(session: Session, call: Call, values: dict[str, Any]) -> ActionResult:
     """Read the keyed number as the caller's country writes it, as one of ours, and with its
     country code first; one that reads as several numbers, one of them ours, is unreadable."""
@@ -85,7 +85,6 @@ def _pending_callback(session: Session, number: str) -> Callback | None:
     )
 
 
-@action("recent_call_to_caller")
 def recent_call_to_caller(session: Session, call: Call, values: dict[str, Any]) -> ActionResult:
     """Whether we called the caller's number: no more, since the caller is not verified."""
     if not call.from_number.startswith("+"):  # a withheld number: nothing to match
@@ -110,7 +109,6 @@ def _offered_callback(session: Session, call: Call, name: str) -> Callback | Non
     return callback
 
 
-@action("verify_for_callback")
 def verify_for_callback(session: Session, call: Call, values: dict[str, Any]) -> ActionResult:
     """The caller asks to take their waiting callback: the code to type is that customer's.
 
@@ -124,7 +122,6 @@ def verify_for_callback(session: Session, call: Call, values: dict[str, Any]) ->
     return ActionResult("ready", {"verifying_callback_id": str(callback.id)})
 
 
-@action("continue_callback")
 def continue_callback(session: Session, call: Call, values: dict[str, Any]) -> ActionResult:
     """After a right code, take the waiting callback into this call and go on with its matter.
 
@@ -178,7 +175,6 @@ def continue_callback(session: Session, call: Call, values: dict[str, Any]) -> A
     )
 
 
-@action("report_scam")
 def report_scam(session: Session, call: Call, values: dict[str, Any]) -> ActionResult:
     """File the caller's report: the number they keyed, what was asked, their own number."""
     variables = call.variables or {}
@@ -197,3 +193,35 @@ def report_scam(session: Session, call: Call, values: dict[str, Any]) -> ActionR
         call_id=call.id,
     )
     return ActionResult("filed", {"report_reference": report.reference})
+
+
+def register_actions(registry: Registry) -> None:
+    """The line's actions, as app.authenticity.init_app registers them for the flows."""
+    registry.flow_action(
+        "lookup_keyed_number",
+        lookup_keyed_number,
+        results=("calls_you", "never_calls", "retired", "not_ours", "unreadable"),
+        sets=("checked_number", "number_label", "until"),
+    )
+    registry.flow_action(
+        "recent_call_to_caller",
+        recent_call_to_caller,
+        results=("pending", "called", "none"),
+        sets=("pending_callback_id",),
+    )
+    registry.flow_action(
+        "verify_for_callback",
+        verify_for_callback,
+        results=("ready", "unavailable"),
+        sets=("verifying_callback_id",),
+    )
+    # It takes the caller into a customer's matter: flows check wants a right code before it.
+    # Besides the name it sets the callback's own variables (those its outbound flow speaks).
+    registry.flow_action(
+        "continue_callback",
+        continue_callback,
+        results=("continued", "unavailable"),
+        sets=("name",),
+        after_verify=True,
+    )
+    registry.flow_action("report_scam", report_scam, results=("filed",), sets=("report_reference",))

@@ -1,1 +1,26 @@
 """The callback engine: events become prioritized, compliant, exactly-once verification calls."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app.registry import registry_of
+
+
+def init_app(app: Flask) -> None:
+    """The callback policy, the events API, what happens when a call ends, and the dialer's
+    ticks."""
+    from app.callbacks import engine
+    from app.callbacks.policy import load_policy
+    from app.callbacks.views import events_blp
+    from app.calls.service import call_ended
+
+    app.extensions["callback_policy"] = load_policy(app.config.get("CALLBACK_POLICY_FILE"))
+    registry = registry_of(app)
+    registry.api_blueprint(events_blp)
+    registry.receiver(call_ended, engine.on_call_ended)
+    registry.tick("dispatch", 1.0, engine.dispatch)
+    registry.tick("reap", engine.reap_every, engine.reap)
+    registry.tick("escalate", 60.0, engine.escalate)
+    registry.tick("notices", 30.0, engine.notices)
+    registry.tick("core_webhooks", 5.0, engine.core_webhooks)

@@ -1,8 +1,7 @@
-"""Wiring the callback engine into the app: the call-ended receiver and the worker's ticks."""
+"""The callback engine's moving parts: the call-ended receiver and the worker's ticks, which
+app.callbacks.init_app registers."""
 
 from __future__ import annotations
-
-import logging
 
 from flask import Flask, current_app
 from sqlalchemy.orm import Session
@@ -16,20 +15,12 @@ from app.calls.models import Call
 from app.carriers.service import telephony_for
 from app.extensions import db
 from app.flows.registry import flows
-from app.fraud.service import send_receipts
-
-log = logging.getLogger(__name__)
 
 
-def _on_call_ended(call: Call, *, session: Session) -> None:
+def on_call_ended(call: Call, *, session: Session) -> None:
     call_ended(
         call, session=session, policy=current_app.extensions["callback_policy"], now=clock.now()
     )
-
-
-def connect(app: Flask) -> None:
-    # blinker keeps one connection per receiver, so connecting again is harmless.
-    calls.call_ended.connect(_on_call_ended, weak=False)
 
 
 def dispatcher(app: Flask, worker: str) -> Dispatcher:
@@ -45,69 +36,40 @@ def dispatcher(app: Flask, worker: str) -> Dispatcher:
     )
 
 
-def tick_job(app: Flask, step):  # type: ignore[no-untyped-def]
-    """A worker job: the step in an app context; a failure is logged and rolled back."""
-
-    def job() -> None:
-        with app.app_context():
-            try:
-                step()
-            except Exception:
-                db.session.rollback()
-                log.exception("worker tick failed", extra={"tick": step.__name__})
-            finally:
-                db.session.remove()
-
-    return job
+# ----- the worker's ticks (registered by app.callbacks.init_app) -----
 
 
-def ticks(app: Flask, worker: str) -> dict[str, tuple[float, object]]:
-    """The worker's periodic jobs: (seconds between runs, function)."""
+def dispatch(app: Flask, worker: str) -> None:
+    dispatcher(app, worker).dispatch()
 
-    def run(step):  # type: ignore[no-untyped-def]
-        return tick_job(app, step)
 
-    def dispatch() -> None:
-        dispatcher(app, worker).dispatch()
+def reap(app: Flask, worker: str) -> None:
+    dispatcher(app, worker).reap()
 
-    def reap() -> None:
-        dispatcher(app, worker).reap()
 
-    def escalate() -> None:
-        dispatcher(app, worker).escalate()
+def reap_every(app: Flask) -> float:
+    """Often enough that a lost lease is noticed within half its length."""
+    lease: float = app.extensions["callback_policy"].lease.total_seconds()
+    return max(1.0, min(30.0, lease / 2))
 
-    def core_webhooks() -> None:
-        deliver_due(
-            db.session,
-            url=app.config.get("CORE_WEBHOOK_URL"),
-            secret=app.config.get("CORE_WEBHOOK_SECRET"),
-            now=clock.now(),
-        )
 
-    def notices() -> None:
-        send_notices(
-            db.session,
-            telephony=telephony_for(app),
-            company=app.config["COMPANY_NAME"],
-            now=clock.now(),
-        )
+def escalate(app: Flask, worker: str) -> None:
+    dispatcher(app, worker).escalate()
 
-    def receipts() -> None:
-        send_receipts(
-            db.session,
-            telephony=telephony_for(app),
-            company=app.config["COMPANY_NAME"],
-            now=clock.now(),
-        )
 
-    lease = app.extensions["callback_policy"].lease.total_seconds()
-    return {
-        "dispatch": (1.0, run(dispatch)),
-        # Often enough that a lost lease is noticed within half its length.
-        "reap": (max(1.0, min(30.0, lease / 2)), run(reap)),
-        "escalate": (60.0, run(escalate)),
-        "notices": (30.0, run(notices)),
-        # The receipt after "it was not me" should reach the customer while they still remember.
-        "receipts": (5.0, run(receipts)),
-        "core_webhooks": (5.0, run(core_webhooks)),
-    }
+def core_webhooks(app: Flask, worker: str) -> None:
+    deliver_due(
+        db.session,
+        url=app.config.get("CORE_WEBHOOK_URL"),
+        secret=app.config.get("CORE_WEBHOOK_SECRET"),
+        now=clock.now(),
+    )
+
+
+def notices(app: Flask, worker: str) -> None:
+    send_notices(
+        db.session,
+        telephony=telephony_for(app),
+        company=app.config["COMPANY_NAME"],
+        now=clock.now(),
+    )

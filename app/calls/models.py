@@ -18,7 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from app.database import Base, UTCDateTime, enum_by_value, utcnow
 
@@ -104,6 +104,13 @@ class Call(Base):
     turns: Mapped[list[CallTurn]] = relationship(
         back_populates="call", order_by="CallTurn.id", cascade="all, delete-orphan"
     )
+
+    def add_turn(self, node: str, speaker: str, text: str) -> None:
+        """A line of the call's transcript (the flows engine's call-state port writes here)."""
+        session = object_session(self)
+        if session is None:
+            raise RuntimeError("a call's transcript is written through its session")
+        session.add(CallTurn(call_id=self.id, node=node, speaker=speaker, text=text))
 
 
 class CallEvent(Base):

@@ -9,10 +9,10 @@ from sqlalchemy.orm import Session
 from app.audit.service import Actor, record
 from app.callbacks.models import DoNotCall
 from app.calls.models import Call
-from app.flows.actions import ActionResult, action
+from app.flows.actions import ActionResult
+from app.registry import Registry
 
 
-@action("opt_out")
 def opt_out(session: Session, call: Call, values: dict[str, Any]) -> ActionResult:
     if session.get(DoNotCall, call.to_number) is None:
         session.add(
@@ -29,3 +29,8 @@ def opt_out(session: Session, call: Call, values: dict[str, Any]) -> ActionResul
             changes={"reason": "opted out on a campaign call", "call_id": call.id},
         )
     return ActionResult("done")
+
+
+def register_actions(registry: Registry) -> None:
+    """The campaign flow's action, as app.campaigns.init_app registers it for the flows."""
+    registry.flow_action("opt_out", opt_out, results=("done",))

@@ -13,7 +13,8 @@ from app.audit.service import Actor
 from app.calls.models import Call
 from app.complaints import service, texts
 from app.complaints.models import ComplaintChannel
-from app.flows.actions import ActionResult, action
+from app.flows.actions import ActionResult
+from app.registry import Registry
 
 #: The line's category menu.
 CATEGORY_KEYS = {
@@ -31,7 +32,6 @@ def _in_every_language(function) -> dict[str, str]:  # type: ignore[no-untyped-d
     return {lang: function(lang) for lang in LANGUAGES}
 
 
-@action("file_complaint")
 def file_complaint(session: Session, call: Call, values: dict[str, Any]) -> ActionResult:
     if not call.from_number.startswith("+"):  # a withheld number: no way to reach them back
         return ActionResult("no_number")
@@ -72,7 +72,6 @@ def file_complaint(session: Session, call: Call, values: dict[str, Any]) -> Acti
     )
 
 
-@action("complaint_status")
 def complaint_status(session: Session, call: Call, values: dict[str, Any]) -> ActionResult:
     keyed = str((call.variables or {}).get("keyed_reference") or "")
     complaint = (
@@ -97,4 +96,20 @@ def complaint_status(session: Session, call: Call, values: dict[str, Any]) -> Ac
             if due
             else "",
         },
+    )
+
+
+def register_actions(registry: Registry) -> None:
+    """The line's actions, as app.complaints.init_app registers them for the flows."""
+    registry.flow_action(
+        "file_complaint",
+        file_complaint,
+        results=("filed", "no_message", "no_number"),
+        sets=("complaint_reference", "due"),
+    )
+    registry.flow_action(
+        "complaint_status",
+        complaint_status,
+        results=("found", "not_found"),
+        sets=("complaint_reference", "complaint_status", "reply_by"),
     )

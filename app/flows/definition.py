@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from app.flows.ports import ActionRegistry
 from app.flows.prompts import LANGUAGES
 from app.flows.safety import Refusal, refusals
 
@@ -175,12 +176,15 @@ def load_common_prompts(directory: Path = FLOWS_DIRECTORY) -> dict[str, dict[str
     return prompts
 
 
-def load_flow(path: Path, prompts: dict[str, dict[str, str]] | None = None) -> Flow:
-    """Read and check one flow file; raise FlowError listing every problem found."""
+def load_flow(
+    path: Path, prompts: dict[str, dict[str, str]] | None = None, *, actions: ActionRegistry
+) -> Flow:
+    """Read and check one flow file against the registered actions; raise FlowError listing every
+    problem found."""
     if prompts is None:
         prompts = load_common_prompts(path.parent)
     data = _read_yaml(path)
-    problems = check(data, prompts, expected_name=path.stem)
+    problems = check(data, prompts, expected_name=path.stem, actions=actions)
     if problems:
         raise FlowError("\n".join(f"{path.name}: {problem}" for problem in problems))
     return Flow(
@@ -196,15 +200,18 @@ def load_flow(path: Path, prompts: dict[str, dict[str, str]] | None = None) -> F
     )
 
 
-def load_flows(directory: Path = FLOWS_DIRECTORY) -> dict[str, Flow]:
-    """Every flow in the directory, or FlowError naming all the problems of all the files."""
+def load_flows(directory: Path = FLOWS_DIRECTORY, *, actions: ActionRegistry) -> dict[str, Flow]:
+    """Every flow in the directory, or FlowError naming all the problems of all the files.
+
+    `actions` are the app's registered flow actions: a flow naming any other fails here.
+    """
     prompts = load_common_prompts(directory)
     flows, problems = {}, []
     for path in sorted(directory.glob("*.yaml")):
         if path.name.startswith("_"):
             continue
         try:
-            flows[path.stem] = load_flow(path, prompts)
+            flows[path.stem] = load_flow(path, prompts, actions=actions)
         except FlowError as exc:
             problems.append(str(exc))
     if problems:
@@ -239,8 +246,14 @@ def _read_yaml(path: Path) -> Any:
         raise FlowError(f"{path.name}: cannot be read: {exc.strerror}") from None
 
 
-def check(data: Any, prompts: dict[str, dict[str, str]], *, expected_name: str) -> list[str]:
-    """Every problem of a flow's data; an empty list means it may run."""
+def check(
+    data: Any,
+    prompts: dict[str, dict[str, str]],
+    *,
+    expected_name: str,
+    actions: ActionRegistry,
+) -> list[str]:
+    """Every problem of a flow's data; an empty list means it may run with these actions."""
     if not isinstance(data, dict):
         return ["the file must be a mapping with name, version, direction, start and nodes"]
     problems: list[str] = []
@@ -268,20 +281,20 @@ def check(data: Any, prompts: dict[str, dict[str, str]], *, expected_name: str) 
         problems.append(f"resume_at node {data['resume_at']!r} does not exist")
     edges: dict[str, list[str]] = {}
     for name, node in nodes.items():
-        node_problems, links = _check_node(node, nodes, prompts)
+        node_problems, links = _check_node(node, nodes, prompts, actions)
         problems += [f"node {name}: {p}" for p in node_problems]
         edges[name] = links
     if problems:
         return problems
     problems += _check_graph(data["start"], nodes, edges, outbound=data["direction"] == "outbound")
     problems += _check_unverified(
-        data["start"], nodes, edges, prompts, inbound=data["direction"] == "inbound"
+        data["start"], nodes, edges, prompts, actions, inbound=data["direction"] == "inbound"
     )
     return problems
 
 
 def _check_node(
-    node: Any, nodes: dict[str, Any], prompts: dict[str, dict[str, str]]
+    node: Any, nodes: dict[str, Any], prompts: dict[str, dict[str, str]], actions: ActionRegistry
 ) -> tuple[list[str], list[str]]:
     if not isinstance(node, dict) or node.get("type") not in NODE_TYPES:
         return [f"type must be one of {', '.join(NODE_TYPES)}"], []
@@ -340,12 +353,14 @@ def _check_node(
         else:
             links += [str(v) for v in node["cases"].values()]
     if kind == "action":
-        from app.flows.actions import ACTION_NAMES
-
-        results = ACTION_NAMES.get(node["action"])
-        if results is None:
-            problems.append(f"action must be one of {', '.join(sorted(ACTION_NAMES))}")
+        registered = actions.get(node["action"])
+        if registered is None:
+            problems.append(
+                f"action {node['action']!r} is not registered; the app's actions are "
+                f"{', '.join(sorted(actions)) or 'none'}"
+            )
         else:
+            results = registered.results
             cases = node.get("cases", {})
             if not isinstance(cases, dict):
                 problems.append("cases must map the action's results to nodes")
@@ -453,12 +468,11 @@ def _check_unverified(
     nodes: dict[str, Any],
     edges: dict[str, list[str]],
     prompts: dict[str, dict[str, str]],
+    actions: ActionRegistry,
     *,
     inbound: bool,
 ) -> list[str]:
     """Before a right code: no customer's matter on an inbound line, and no taking a callback."""
-    from app.flows.actions import AFTER_VERIFY
-
     # Every node a caller reaches from the start without a verify node's on_success.
     unverified = _reach(
         start,
@@ -470,7 +484,7 @@ def _check_unverified(
     problems = []
     for name in sorted(unverified):
         node = nodes[name]
-        if node["type"] == "action" and node["action"] in AFTER_VERIFY:
+        if node["type"] == "action" and actions[node["action"]].after_verify:
             problems.append(
                 f"node {name}: {node['action']} can be reached without a right code: "
                 "put a verify node before it"

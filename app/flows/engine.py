@@ -7,34 +7,25 @@ whose action URL brings Twilio back to the flow.
 
 from __future__ import annotations
 
-import enum
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from flask import current_app
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from app.calls.models import Call, CallTurn
+from app.flows.actions import run_action
 from app.flows.definition import RECORD_DEFAULT_SECONDS, VERIFIED, Flow
+from app.flows.ports import ActionRegistry, CallState, CodeChecker, CodeResult
 from app.flows.prompts import NEVER_ASK, SAFE_FALLBACK, VOICES
 from app.flows.safety import refusals
 from app.flows.variables import render
+from app.registry import flow_actions_of
+
+__all__ = ["CodeChecker", "CodeResult", "FlowRun", "FlowUrls", "UnknownNode"]
 
 log = logging.getLogger(__name__)
-
-
-class CodeResult(enum.StrEnum):
-    VERIFIED = "verified"
-    WRONG = "wrong"
-    LOCKED = "locked"  # the customer may not verify with codes now: the call ends politely
-
-
-#: Checks a code the caller typed (app/verification/checker.py; tests may give a simpler one).
-#: True and False stand for VERIFIED and WRONG. A checker may also have a `locked(session, call)`
-#: method, asked before the code is requested at all.
-CodeChecker = Callable[[Session, Call, str], "CodeResult | bool"]
 
 MACHINE_ANSWERS = {
     "machine_start",
@@ -61,12 +52,14 @@ class FlowRun:
     """One webhook's worth of a call's flow."""
 
     session: Session
-    call: Call
+    call: CallState
     flow: Flow
     urls: FlowUrls
     check_code: CodeChecker
     values: dict[str, Any]  # company, name, callback_number, ... as the prompts speak them
     time_zone: str | None = None
+    #: The actions a flow may name: by default, what the current app's domains registered.
+    actions: ActionRegistry = field(default_factory=lambda: flow_actions_of(current_app))
 
     # ----- entry points, one per webhook -----
 
@@ -275,9 +268,7 @@ class FlowRun:
 
     def _act(self, name: str, node: dict[str, Any]) -> str:
         """Run an action node; answers the next node (in another flow, if the action switched)."""
-        from app.flows.actions import run_action
-
-        outcome = run_action(node["action"], self.session, self.call, self.values)
+        outcome = run_action(self.actions, node["action"], self.session, self.call, self.values)
         for key, value in outcome.variables.items():
             if key != VERIFIED:  # only a verify node vouches for the caller
                 self._remember(key, value)
@@ -325,7 +316,7 @@ class FlowRun:
         self._turn(node, "system", text)
 
     def _turn(self, node: str, speaker: str, text: str) -> None:
-        self.session.add(CallTurn(call_id=self.call.id, node=node, speaker=speaker, text=text))
+        self.call.add_turn(node, speaker, text)
 
     def _remember(self, key: str, value: Any) -> None:
         # Reassign, so that the JSON column sees the change.

@@ -6,28 +6,38 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
-from app.flows.definition import Flow, load_flows
+from app.flows.definition import FLOWS_DIRECTORY, Flow, load_flows
 from app.flows.safety import rules
+from app.registry import flow_actions_of
 
-_CACHE: dict[tuple[str, tuple[tuple[str, int], ...]], dict[str, Flow]] = {}
+_CACHE: dict[tuple[object, ...], dict[str, Flow]] = {}
+
+
+def flows_directory(app: Flask) -> Path:
+    return Path(app.config.get("FLOWS_DIRECTORY") or FLOWS_DIRECTORY)
 
 
 def init_flows(app: Flask) -> None:
-    """Load call_flows/; a broken flow stops the app at start rather than in a live call."""
-    directory = Path(app.config.get("FLOWS_DIRECTORY") or Path(__file__).parents[2] / "call_flows")
-    # Files unchanged since the last load (same names, same mtimes) are not parsed again.
+    """Load call_flows/ against the actions the domains registered; a broken flow, or one naming
+    an action nobody registered, stops the app at start rather than in a live call."""
+    directory = flows_directory(app)
+    actions = flow_actions_of(app)
+    # Files unchanged since the last load (same names, same mtimes), checked against the same
+    # actions, are not parsed again.
     key = (
         str(directory),
         tuple((p.name, p.stat().st_mtime_ns) for p in sorted(directory.glob("*.yaml"))),
+        tuple(sorted(actions.items())),
     )
     rules()  # the safety rules (call_flows/safety/): a broken file stops the app here too
     if key not in _CACHE:
-        _CACHE[key] = load_flows(directory)
+        _CACHE[key] = load_flows(directory, actions=actions)
     app.extensions["flows"] = _CACHE[key]
 
 
 def flows() -> dict[str, Flow]:
-    return current_app.extensions["flows"]
+    loaded: dict[str, Flow] = current_app.extensions["flows"]
+    return loaded
 
 
 def inbound_flow_names() -> set[str]:

@@ -11,19 +11,37 @@ import os
 import secrets
 import signal
 import socket
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
 from app.extensions import db
+from app.registry import Tick, registry_of
 from app.worker.service import beat
 
 log = logging.getLogger("app.worker")
 
 
+def tick_job(app: Flask, tick: Tick, worker_id: str) -> Callable[[], None]:
+    """A worker job: the tick in an app context; a failure is logged and rolled back."""
+
+    def job() -> None:
+        with app.app_context():
+            try:
+                tick.run(app, worker_id)
+            except Exception:
+                db.session.rollback()
+                log.exception("worker tick failed", extra={"tick": tick.name})
+            finally:
+                db.session.remove()
+
+    return job
+
+
 def build_scheduler(app: Flask) -> BlockingScheduler:
-    """The worker's scheduler with its ticks registered, not yet started."""
+    """The worker's scheduler with the domains' ticks (and its heartbeat), not yet started."""
     hostname = socket.gethostname()
     pid = os.getpid()
     worker_id = f"{hostname}:{pid}:{secrets.token_hex(3)}"
@@ -40,16 +58,15 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
                 return
             log.info("worker heartbeat", extra={"worker_id": worker_id, "beats": row.beats})
 
-    from app.callbacks.engine import ticks
-    from app.campaigns.engine import ticks as campaign_ticks
-    from app.complaints.engine import ticks as complaint_ticks
-
-    for name, (seconds, job) in {
-        **ticks(app, worker_id),
-        **complaint_ticks(app),
-        **campaign_ticks(app),
-    }.items():
-        scheduler.add_job(job, "interval", seconds=seconds, id=name, max_instances=1, coalesce=True)
+    for name, tick in registry_of(app).ticks.items():
+        scheduler.add_job(
+            tick_job(app, tick, worker_id),
+            "interval",
+            seconds=tick.seconds(app),
+            id=name,
+            max_instances=1,
+            coalesce=True,
+        )
     scheduler.add_job(
         heartbeat,
         "interval",
