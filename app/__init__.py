@@ -67,6 +67,11 @@ def create_app(config: dict[str, Any] | type[settings_module.Config] | None = No
     app.extensions["complaints_policy"] = load_complaints_policy(
         app.config.get("COMPLAINTS_POLICY_FILE")
     )
+    from app.verification.policy import load_verification_policy
+
+    app.extensions["verification_policy"] = load_verification_policy(
+        app.config.get("VERIFICATION_POLICY_FILE")
+    )
     from app.callbacks.engine import connect
     from app.complaints.engine import connect as connect_complaints
 
