@@ -16,16 +16,19 @@ import re
 from collections.abc import Callable, Collection, Iterator, Mapping
 from datetime import time, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 _DURATION = re.compile(r"^(\d+)\s*(s|m|h|d)$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 _KEY = "policy_key"
 _PARSE = "policy_parse"
 
-P = TypeVar("P")
+P = TypeVar("P", bound="DataclassInstance")
 
 
 class PolicyError(ValueError):
@@ -105,7 +108,7 @@ def setting(key: str, parse: Callable[[Any, str], Any]) -> dict[str, Any]:
     return {_KEY: key, _PARSE: parse}
 
 
-def declared_keys(policy_class: type) -> dict[str, str]:
+def declared_keys(policy_class: type[DataclassInstance]) -> dict[str, str]:
     """The schema of a policy class: each dotted key of the file and the field it fills."""
     keys = {"version": "version"}
     for field in dataclasses.fields(policy_class):
@@ -122,7 +125,6 @@ def load(policy_class: type[P], path: Path | str) -> P:
     Cross-field rules live in the class's __post_init__ (raise PolicyError or ValueError there).
     """
     source = Path(path)
-    name = source.name
     try:
         data = yaml.safe_load(source.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
@@ -130,37 +132,43 @@ def load(policy_class: type[P], path: Path | str) -> P:
     if not isinstance(data, Mapping):
         raise PolicyError(f"{source}: expected a mapping of keys at the top, got {data!r}")
     keys = declared_keys(policy_class)
-    for key in _leaves(data, keys):
+    if unknown := list(_undeclared(data, keys)):
         raise PolicyError(
-            f"{name}: unknown key {key!r}: nothing reads it (remove it, or declare it in "
-            f"{policy_class.__name__})"
+            f"{source}: unknown key {', '.join(map(repr, unknown))}: nothing reads it (remove it, "
+            f"or declare it in {policy_class.__name__})"
         )
-    values: dict[str, Any] = {}
+    try:
+        return policy_class(**_values(policy_class, data))
+    except PolicyError as exc:
+        raise PolicyError(f"{source}: {exc}") from None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PolicyError(f"{source}: {exc}") from None
+
+
+def _values(policy_class: type[DataclassInstance], data: Mapping[str, Any]) -> dict[str, Any]:
     version = _lookup(data, "version")
     if version is _MISSING:
-        raise PolicyError(f"{name}: version: missing (raise it with every change)")
-    try:
-        values["version"] = whole_number(1)(version, "version")
-        for field in dataclasses.fields(policy_class):  # type: ignore[arg-type]
-            if _KEY not in field.metadata:
-                continue
-            key = field.metadata[_KEY]
-            value = _lookup(data, key)
-            if value is _MISSING:
-                if field.default is dataclasses.MISSING:
-                    raise PolicyError(f"{key}: missing")
-                continue
-            try:
-                values[field.name] = field.metadata[_PARSE](value, key)
-            except (KeyError, TypeError, ValueError) as exc:
-                if isinstance(exc, PolicyError):
-                    raise
-                raise PolicyError(f"{key}: {value!r} is not valid: {exc}") from None
-        return policy_class(**values)
-    except PolicyError as exc:
-        raise PolicyError(f"{name}: {exc}") from None
-    except (KeyError, TypeError, ValueError) as exc:
-        raise PolicyError(f"{name}: {exc}") from None
+        raise PolicyError("version: missing (raise it with every change)")
+    values = {"version": whole_number(1)(version, "version")}
+    for field in dataclasses.fields(policy_class):
+        if _KEY not in field.metadata:
+            continue
+        key = field.metadata[_KEY]
+        value = _lookup(data, key)
+        if value is _MISSING:
+            if (
+                field.default is dataclasses.MISSING
+                and field.default_factory is dataclasses.MISSING
+            ):
+                raise PolicyError(f"{key}: missing")
+            continue
+        try:
+            values[field.name] = field.metadata[_PARSE](value, key)
+        except PolicyError:
+            raise
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PolicyError(f"{key}: {value!r} is not valid: {exc}") from None
+    return values
 
 
 class _Missing:
@@ -179,13 +187,15 @@ def _lookup(data: Mapping[str, Any], key: str) -> Any:
     return node
 
 
-def _leaves(data: Mapping[str, Any], keys: Mapping[str, str], prefix: str = "") -> Iterator[str]:
+def _undeclared(
+    data: Mapping[str, Any], keys: Mapping[str, str], prefix: str = ""
+) -> Iterator[str]:
     """The dotted keys of `data` that no declared key covers (a declared key covers its subtree)."""
     for raw, value in data.items():
         key = f"{prefix}{raw}"
         if key in keys:
             continue
         if isinstance(value, Mapping) and any(k.startswith(key + ".") for k in keys):
-            yield from _leaves(value, keys, key + ".")
+            yield from _undeclared(value, keys, key + ".")
         else:
             yield key
