@@ -132,12 +132,12 @@ def load(policy_class: type[P], path: Path | str) -> P:
     if not isinstance(data, Mapping):
         raise PolicyError(f"{source}: expected a mapping of keys at the top, got {data!r}")
     keys = declared_keys(policy_class)
-    if unknown := list(_undeclared(data, keys)):
-        raise PolicyError(
-            f"{source}: unknown key {', '.join(map(repr, unknown))}: nothing reads it (remove it, "
-            f"or declare it in {policy_class.__name__})"
-        )
     try:
+        if unknown := list(_undeclared(data, keys)):
+            raise PolicyError(
+                f"unknown key {', '.join(map(repr, unknown))}: nothing reads it (remove it, or "
+                f"declare it in {policy_class.__name__})"
+            )
         return policy_class(**_values(policy_class, data))
     except PolicyError as exc:
         raise PolicyError(f"{source}: {exc}") from None
@@ -195,7 +195,10 @@ def _undeclared(
         key = f"{prefix}{raw}"
         if key in keys:
             continue
-        if isinstance(value, Mapping) and any(k.startswith(key + ".") for k in keys):
+        inside = sorted(k.removeprefix(key + ".") for k in keys if k.startswith(key + "."))
+        if not inside:
+            yield key
+        elif isinstance(value, Mapping):
             yield from _undeclared(value, keys, key + ".")
         else:
-            yield key
+            raise PolicyError(f"{key}: expected a mapping of {', '.join(inside)}, got {value!r}")
