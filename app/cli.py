@@ -74,11 +74,11 @@ def _customer_id(external_id: str):  # type: ignore[no-untyped-def]
 def verification_status(external_id: str) -> None:
     """Show what the customer EXTERNAL_ID has enrolled and whether they are locked."""
     from app import clock
-    from app.verification.checker import limits_for
+    from app.verification.checker import policy_for
     from app.verification.service import state
 
     info = state(
-        db.session, _customer_id(external_id), now=clock.now(), limits=limits_for(current_app)
+        db.session, _customer_id(external_id), now=clock.now(), policy=policy_for(current_app)
     )
     click.echo(f"authenticator: {'enrolled' if info['authenticator'] else 'none'}")
     click.echo(f"app code: {'live' if info['app_code'] else 'none'}")

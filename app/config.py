@@ -29,6 +29,7 @@ ENVIRONMENT_VARIABLES = (
     "RATELIMIT_STORAGE_URI",
     "PROXY_HOPS",
     "COMPLAINTS_POLICY_FILE",
+    "VERIFICATION_POLICY_FILE",
     "SMTP_URL",
     "MAIL_FROM",
 )
@@ -71,9 +72,7 @@ class Config:
     VERIFICATION_KEYS: tuple[str, ...] = ()
     APP_CODE_TTL_SECONDS = APP_CODE_MAX_TTL_SECONDS  # configurable down, never up
     APP_CODE_DIGITS = 6  # 6 to 8
-    # Per customer, across calls: this many failed codes in the window lock code verification.
-    VERIFICATION_MAX_FAILURES = 10
-    VERIFICATION_FAILURE_WINDOW_HOURS = 24
+    VERIFICATION_POLICY_FILE: str | None = None  # config/verification.yaml unless set
     # Where the public routes' rate limits are counted: memory:// (one process) or redis://...
     RATELIMIT_STORAGE_URI = "memory://"
     RATE_LIMITS: dict[str, str] = {}  # overrides of app.ratelimit.DEFAULT_LIMITS
@@ -165,7 +164,7 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
                 settings[key] = int(env[key])
             except ValueError:
                 raise ConfigurationError(f"{key} must be a whole number") from None
-    for key in ("COMPLAINTS_POLICY_FILE", "SMTP_URL", "MAIL_FROM"):
+    for key in ("COMPLAINTS_POLICY_FILE", "VERIFICATION_POLICY_FILE", "SMTP_URL", "MAIL_FROM"):
         if text(key):
             settings[key] = text(key)
     if text("CALLBACK_POLICY_FILE"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import time, timedelta
 from pathlib import Path
@@ -10,28 +9,9 @@ from typing import Any
 
 import yaml
 
+from app.policy import PolicyError, clock, duration
+
 POLICY_FILE = Path(__file__).resolve().parents[2] / "config" / "callback_policy.yaml"
-_DURATION = re.compile(r"^(\d+)\s*(s|m|h|d)$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-
-
-class PolicyError(ValueError):
-    """The policy file is missing something or holds a wrong value; the message names it."""
-
-
-def duration(value: Any, where: str) -> timedelta:
-    match = _DURATION.match(str(value).strip())
-    if not match:
-        raise PolicyError(f"{where}: {value!r} is not a duration like 10m, 2h or 3d")
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
-
-
-def clock(value: Any, where: str) -> time:
-    try:
-        hours, minutes = str(value).split(":")
-        return time(int(hours), int(minutes))
-    except ValueError:
-        raise PolicyError(f"{where}: {value!r} is not a time like 08:00") from None
 
 
 @dataclass(frozen=True)

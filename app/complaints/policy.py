@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-
-from app.callbacks.policy import PolicyError, duration
+from app.policy import (
+    PolicyError,
+    clock,
+    duration,
+    load,
+    mapping,
+    only_keys,
+    setting,
+    whole_number,
+)
 
 DEFAULT_FILE = Path(__file__).resolve().parent.parent.parent / "config" / "complaints.yaml"
 CATEGORIES = ("payments", "cards", "account_access", "verification_calls", "fraud_scam", "other")
@@ -31,18 +38,89 @@ class Routing:
     reason: str
 
 
+def _names(value: Any, where: str) -> dict[str, str]:
+    return {key: str(name) for key, name in mapping(value, where).items()}
+
+
+def _categories(value: Any, where: str) -> dict[str, str]:
+    categories = _names(value, where)
+    if set(categories) != set(CATEGORIES):
+        raise PolicyError(f"{where}: must be exactly {', '.join(CATEGORIES)}")
+    return categories
+
+
+def _keyword_rules(value: Any, where: str) -> tuple[KeywordRule, ...]:
+    rules = []
+    for index, item in enumerate(value or []):
+        rule = only_keys(item, f"{where}[{index}]", {"department", "words"}, {"override"})
+        words = tuple(str(w).lower() for w in rule["words"])
+        # Latin words match at a word start ("card" in "cards", not in "discard"); CJK anywhere.
+        alternatives = "|".join(
+            (re.escape(w) if not w.isascii() else r"(?<![a-z])" + re.escape(w))
+            for w in sorted(words, key=len, reverse=True)
+        )
+        rules.append(
+            KeywordRule(
+                str(rule["department"]),
+                words,
+                bool(rule.get("override")),
+                re.compile(alternatives, re.IGNORECASE),
+            )
+        )
+    return tuple(rules)
+
+
+def _zone(value: Any, where: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(str(value))
+    except (ValueError, ZoneInfoNotFoundError):
+        raise PolicyError(f"{where}: {value!r} is not a time zone like Europe/London") from None
+
+
+def _holidays(value: Any, where: str) -> frozenset[date]:
+    return frozenset(date.fromisoformat(str(day)) for day in value or [])
+
+
+def _weeks(value: Any, where: str) -> timedelta:
+    return timedelta(weeks=whole_number(1)(value, where))
+
+
 @dataclass(frozen=True)
 class ComplaintsPolicy:
     version: int
-    departments: dict[str, str]
-    categories: dict[str, str]
-    rules: tuple[KeywordRule, ...]
-    zone: ZoneInfo
-    close_of_business: time
-    holidays: frozenset[date]
-    first_response_days: int
-    final_response: timedelta
-    escalate_before: timedelta
+    #: Each department's name for staff, by its key.
+    departments: dict[str, str] = field(metadata=setting("departments", _names))
+    #: The department of each category a complainant can choose.
+    categories: dict[str, str] = field(metadata=setting("categories", _categories))
+    zone: ZoneInfo = field(metadata=setting("calendar.time_zone", _zone))
+    close_of_business: time = field(metadata=setting("calendar.close_of_business", clock))
+    #: The first response is due at close of business this many business days after receipt.
+    first_response_days: int = field(
+        metadata=setting("clocks.first_response_business_days", whole_number(1))
+    )
+    #: The final response is due this long after receipt.
+    final_response: timedelta = field(metadata=setting("clocks.final_response_weeks", _weeks))
+    #: A supervisor is alerted this long before a deadline.
+    escalate_before: timedelta = field(metadata=setting("clocks.escalate_before", duration))
+    #: Words in the text that route a complaint, tried in order.
+    rules: tuple[KeywordRule, ...] = field(
+        default=(), metadata=setting("keyword_rules", _keyword_rules)
+    )
+    holidays: frozenset[date] = field(
+        default=frozenset(), metadata=setting("calendar.holidays", _holidays)
+    )
+
+    def __post_init__(self) -> None:
+        for category, department in self.categories.items():
+            if department not in self.departments:
+                raise PolicyError(
+                    f"categories.{category}: department {department!r} is not in departments"
+                )
+        for index, rule in enumerate(self.rules):
+            if rule.department not in self.departments:
+                raise PolicyError(
+                    f"keyword_rules[{index}].department: {rule.department!r} is not in departments"
+                )
 
     # ----- routing -----
 
@@ -100,50 +178,4 @@ class ComplaintsPolicy:
 
 
 def load_complaints_policy(path: Path | str | None = None) -> ComplaintsPolicy:
-    source = Path(path) if path else DEFAULT_FILE
-    try:
-        data: dict[str, Any] = yaml.safe_load(source.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise PolicyError(f"{source}: cannot be read: {exc}") from None
-    try:
-        departments = {str(k): str(v) for k, v in data["departments"].items()}
-        categories = {str(k): str(v) for k, v in data["categories"].items()}
-        if set(categories) != set(CATEGORIES):
-            raise PolicyError(f"categories must be exactly {', '.join(CATEGORIES)}")
-        for department in [*categories.values()]:
-            if department not in departments:
-                raise PolicyError(f"department {department!r} is not in departments")
-        rules = []
-        for index, rule in enumerate(data.get("keyword_rules") or []):
-            if rule["department"] not in departments:
-                raise PolicyError(f"keyword_rules[{index}]: unknown department")
-            words = tuple(str(w).lower() for w in rule["words"])
-            # Latin words match at a word start ("card" in "cards", not in "discard"); CJK anywhere.
-            alternatives = "|".join(
-                (re.escape(w) if not w.isascii() else r"(?<![a-z])" + re.escape(w))
-                for w in sorted(words, key=len, reverse=True)
-            )
-            rules.append(
-                KeywordRule(
-                    rule["department"],
-                    words,
-                    bool(rule.get("override")),
-                    re.compile(alternatives, re.IGNORECASE),
-                )
-            )
-        calendar, clocks = data["calendar"], data["clocks"]
-        hours, minutes = str(calendar["close_of_business"]).split(":")
-        return ComplaintsPolicy(
-            version=int(data["version"]),
-            departments=departments,
-            categories=categories,
-            rules=tuple(rules),
-            zone=ZoneInfo(calendar["time_zone"]),
-            close_of_business=time(int(hours), int(minutes)),
-            holidays=frozenset(date.fromisoformat(str(d)) for d in calendar.get("holidays") or []),
-            first_response_days=int(clocks["first_response_business_days"]),
-            final_response=timedelta(weeks=int(clocks["final_response_weeks"])),
-            escalate_before=duration(clocks["escalate_before"], "clocks.escalate_before"),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise PolicyError(f"{source}: {exc}") from None
+    return load(ComplaintsPolicy, path or DEFAULT_FILE)

@@ -95,7 +95,7 @@ def pick(texts: dict[str, str], locale: str) -> str:
 PAGE = {
     "en": {
         "title": "Complaints",
-        "intro": "Tell us what went wrong. You get a reference at once, and a reply within 3 business days.",
+        "intro": "Tell us what went wrong. You get a reference at once, and a reply within {days} business days.",
         "file_title": "Make a complaint",
         "phone_label": "Your phone number",
         "email_label": "Your email (optional)",
@@ -130,7 +130,7 @@ PAGE = {
     },
     "it": {
         "title": "Reclami",
-        "intro": "Raccontaci che cosa non è andato. Ricevi subito un riferimento e una risposta entro 3 giorni lavorativi.",
+        "intro": "Raccontaci che cosa non è andato. Ricevi subito un riferimento e una risposta entro {days} giorni lavorativi.",
         "file_title": "Fai un reclamo",
         "phone_label": "Il tuo numero di telefono",
         "email_label": "La tua email (facoltativa)",
@@ -165,7 +165,7 @@ PAGE = {
     },
     "pl": {
         "title": "Reklamacje",
-        "intro": "Opisz, co poszło nie tak. Od razu otrzymasz numer reklamacji, a odpowiedź w ciągu 3 dni roboczych.",
+        "intro": "Opisz, co poszło nie tak. Od razu otrzymasz numer reklamacji, a odpowiedź w ciągu {days} dni roboczych.",
         "file_title": "Złóż reklamację",
         "phone_label": "Twój numer telefonu",
         "email_label": "Twój e-mail (opcjonalnie)",
@@ -200,7 +200,7 @@ PAGE = {
     },
     "zh": {
         "title": "投诉",
-        "intro": "请告诉我们出了什么问题。您会立即获得投诉编号，并在3个工作日内得到答复。",
+        "intro": "请告诉我们出了什么问题。您会立即获得投诉编号，并在{days}个工作日内得到答复。",
         "file_title": "提交投诉",
         "phone_label": "您的电话号码",
         "email_label": "您的电子邮箱（可选）",

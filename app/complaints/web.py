@@ -40,6 +40,10 @@ def _page(locale: str, status: int = 200, **context: Any):  # type: ignore[no-un
             lang=locale,
             languages=SUPPORTED_LOCALES,
             words=texts.PAGE[locale],
+            # The promise on the page is the policy's first-response deadline, not a copy of it.
+            intro=texts.PAGE[locale]["intro"].format(
+                days=current_app.extensions["complaints_policy"].first_response_days
+            ),
             categories=CATEGORIES,
             countries=country_choices(locale),
             region=page_region(locale),

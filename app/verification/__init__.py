@@ -8,6 +8,11 @@ from app.registry import registry_of
 
 
 def init_app(app: Flask) -> None:
+    """The verification policy and the verification API."""
+    from app.verification.policy import load_verification_policy
     from app.verification.views import blp
 
+    app.extensions["verification_policy"] = load_verification_policy(
+        app.config.get("VERIFICATION_POLICY_FILE")
+    )
     registry_of(app).api_blueprint(blp)

@@ -1,9 +1,8 @@
-"""The code checker the IVR's verify nodes use, and the app's keyring and limits."""
+"""The code checker the IVR's verify nodes use, and the app's keyring and policy."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 
 from flask import Flask
 from sqlalchemy.orm import Session
@@ -15,6 +14,7 @@ from app.flows.engine import CodeResult
 from app.verification import service
 from app.verification.keys import Keyring, keyring
 from app.verification.models import AttemptResult, CodePurpose
+from app.verification.policy import VerificationPolicy
 
 
 def keyring_for(app: Flask) -> Keyring:
@@ -25,11 +25,9 @@ def keyring_for(app: Flask) -> Keyring:
     return app.extensions["verification_keyring"]
 
 
-def limits_for(app: Flask) -> service.Limits:
-    return service.Limits(
-        max_failures=int(app.config["VERIFICATION_MAX_FAILURES"]),
-        window=timedelta(hours=float(app.config["VERIFICATION_FAILURE_WINDOW_HOURS"])),
-    )
+def policy_for(app: Flask) -> VerificationPolicy:
+    """The verification policy loaded at start-up (config/verification.yaml)."""
+    return app.extensions["verification_policy"]
 
 
 def app_code_binding(call: Call) -> tuple[CodePurpose, uuid.UUID | None]:
@@ -62,7 +60,7 @@ class CallCodeChecker:
             keyring=keyring_for(self.app),
             now=clock.now(),
             actor=Actor(f"call:{call.id}"),
-            limits=limits_for(self.app),
+            policy=policy_for(self.app),
             call_id=call.id,
             callback_id=call.callback_id or _callback_to_take(call),
             inbound=call.direction is CallDirection.INBOUND,

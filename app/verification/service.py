@@ -35,18 +35,11 @@ from app.verification.models import (
     VerificationAttempt,
     VerificationLock,
 )
+from app.verification.policy import VerificationPolicy
 
 log = logging.getLogger(__name__)
 
 SECRET_BYTES = 20  # 160 bits, RFC 4226's recommendation for HOTP/TOTP secrets
-#: The QR code of a new authenticator can be fetched this long, and only until it is first used.
-QR_WINDOW = timedelta(minutes=10)
-
-
-@dataclass(frozen=True)
-class Limits:
-    max_failures: int = 10
-    window: timedelta = timedelta(hours=24)
 
 
 # ----- authenticators -----
@@ -114,17 +107,25 @@ def provisioning_uri(
     )
 
 
+def qr_available_until(authenticator: Authenticator, *, policy: VerificationPolicy) -> datetime:
+    """Until when the new authenticator's QR code can be fetched (if it is not used before)."""
+    return authenticator.enrolled_at + policy.qr_shown_for
+
+
 def authenticator_for_qr(
-    session: Session, customer_id: uuid.UUID, *, now: datetime
+    session: Session, customer_id: uuid.UUID, *, now: datetime, policy: VerificationPolicy
 ) -> Authenticator:
     """The new authenticator whose QR code may still be shown (briefly, and before first use)."""
     authenticator = session.get(Authenticator, _customer(session, customer_id).id)
     if authenticator is None:
         raise NotFound("the customer has no authenticator", code="not_enrolled")
-    if authenticator.first_used_at is not None or now > authenticator.enrolled_at + QR_WINDOW:
+    if authenticator.first_used_at is not None or now > qr_available_until(
+        authenticator, policy=policy
+    ):
+        minutes = round(policy.qr_shown_for.total_seconds() / 60)
         raise Gone(
-            "the QR code is shown only in the 10 minutes after enrolment and before first use: "
-            "enrol again to show a new one"
+            f"the QR code is shown only in the {minutes} minutes after enrolment and before "
+            "first use: enrol again to show a new one"
         )
     return authenticator
 
@@ -233,7 +234,7 @@ def check_code(
     keyring: Keyring,
     now: datetime,
     actor: Actor,
-    limits: Limits,
+    policy: VerificationPolicy,
     call_id: uuid.UUID | None = None,
     callback_id: uuid.UUID | None = None,
     inbound: bool = False,
@@ -266,7 +267,9 @@ def check_code(
             ),
         )
         if check is None or check.result is not AttemptResult.VERIFIED:
-            by_totp = _authenticator(session, customer_id, code, keyring=keyring, now=now)
+            by_totp = _authenticator(
+                session, customer_id, code, keyring=keyring, now=now, policy=policy
+            )
             if by_totp is not None and (check is None or by_totp.result is AttemptResult.VERIFIED):
                 check = by_totp
         if check is None:
@@ -297,7 +300,7 @@ def check_code(
     if check.result in (AttemptResult.VERIFIED, AttemptResult.LOCKED):
         return check
     session.flush()
-    if _lock_if_too_many(session, customer_id, now=now, actor=actor, limits=limits):
+    if _lock_if_too_many(session, customer_id, now=now, actor=actor, policy=policy):
         return Check(check.result, check.method, locked_now=True)
     return check
 
@@ -375,7 +378,13 @@ def _app_code(
 
 
 def _authenticator(
-    session: Session, customer_id: uuid.UUID, code: str, *, keyring: Keyring, now: datetime
+    session: Session,
+    customer_id: uuid.UUID,
+    code: str,
+    *,
+    keyring: Keyring,
+    now: datetime,
+    policy: VerificationPolicy,
 ) -> Check | None:
     authenticator = session.get(Authenticator, customer_id)
     if authenticator is None:
@@ -387,7 +396,8 @@ def _authenticator(
         return Check(AttemptResult.WRONG, "authenticator")
     current = int(now.timestamp()) // authenticator.period
     matched_step = None
-    for step in (current - 1, current, current + 1):  # all three, whichever matches
+    drift = policy.totp_steps_either_side
+    for step in range(current - drift, current + drift + 1):  # all of them, whichever matches
         expected = totp.generate_otp(step)
         if hmac.compare_digest(expected.encode(), code.encode()) and matched_step is None:
             matched_step = step
@@ -417,10 +427,10 @@ def _authenticator(
 
 
 def failures_counted(
-    session: Session, customer_id: uuid.UUID, *, now: datetime, limits: Limits
+    session: Session, customer_id: uuid.UUID, *, now: datetime, policy: VerificationPolicy
 ) -> int:
     """Failed tries in the window, since the last lock was cleared."""
-    since = now - limits.window
+    since = now - policy.lock_window
     cleared = session.scalar(
         select(func.max(VerificationLock.cleared_at)).where(
             VerificationLock.customer_id == customer_id
@@ -443,10 +453,15 @@ def failures_counted(
 
 
 def _lock_if_too_many(
-    session: Session, customer_id: uuid.UUID, *, now: datetime, actor: Actor, limits: Limits
+    session: Session,
+    customer_id: uuid.UUID,
+    *,
+    now: datetime,
+    actor: Actor,
+    policy: VerificationPolicy,
 ) -> bool:
-    failures = failures_counted(session, customer_id, now=now, limits=limits)
-    if failures < limits.max_failures or active_lock(session, customer_id) is not None:
+    failures = failures_counted(session, customer_id, now=now, policy=policy)
+    if failures < policy.lock_after_failures or active_lock(session, customer_id) is not None:
         return False
     try:
         with session.begin_nested():
@@ -459,7 +474,7 @@ def _lock_if_too_many(
         action="verification.locked",
         subject_type="customer",
         subject_id=customer_id,
-        changes={"failures": failures, "window_hours": limits.window.total_seconds() / 3600},
+        changes={"failures": failures, "window_hours": policy.lock_window.total_seconds() / 3600},
     )
     log.warning("customer locked after failed codes", extra={"customer_id": str(customer_id)})
     return True
@@ -497,7 +512,7 @@ def clear_lock(
 
 
 def state(
-    session: Session, customer_id: uuid.UUID, *, now: datetime, limits: Limits
+    session: Session, customer_id: uuid.UUID, *, now: datetime, policy: VerificationPolicy
 ) -> dict[str, Any]:
     """What a supervisor or the app may know: enrolments, the lock, the failure count. No codes."""
     customer = _customer(session, customer_id)
@@ -528,8 +543,8 @@ def state(
         },
         "locked": lock is not None,
         "locked_at": lock.locked_at if lock else None,
-        "failures": failures_counted(session, customer.id, now=now, limits=limits),
-        "max_failures": limits.max_failures,
+        "failures": failures_counted(session, customer.id, now=now, policy=policy),
+        "max_failures": policy.lock_after_failures,
     }
 
 

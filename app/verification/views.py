@@ -16,7 +16,7 @@ from app.apikeys.auth import BEARER, current_actor, require_api_key
 from app.extensions import db
 from app.inputs import Blueprint
 from app.verification import service
-from app.verification.checker import keyring_for, limits_for
+from app.verification.checker import keyring_for, policy_for
 from app.verification.schemas import (
     AppCodeCreate,
     AppCodeOut,
@@ -55,7 +55,9 @@ class AuthenticatorEnrolment(MethodView):
             "otpauth_uri": uri,
             "qr_svg_url": url_for(".qr", customer_id=customer_id, fmt="svg"),
             "qr_png_url": url_for(".qr", customer_id=customer_id, fmt="png"),
-            "qr_available_until": authenticator.enrolled_at + service.QR_WINDOW,
+            "qr_available_until": service.qr_available_until(
+                authenticator, policy=policy_for(current_app)
+            ),
             "enrolled_at": authenticator.enrolled_at,
         }
         return body, 201, NO_STORE
@@ -70,13 +72,18 @@ class AuthenticatorQr(MethodView):
                 "description": "the otpauth URI as a QR code",
                 "content": {"image/svg+xml": {}, "image/png": {}},
             },
-            "410": {"description": "only shown for 10 minutes after enrolment, before first use"},
+            "410": {
+                "description": "only shown for a short while after enrolment (the "
+                "verification policy's authenticator.qr_shown_for), before first use"
+            },
         },
     )
     def get(self, customer_id: uuid.UUID, fmt: str):
         """The new authenticator's QR code, for the app to scan"""
         keyring = keyring_for(current_app)
-        authenticator = service.authenticator_for_qr(db.session, customer_id, now=clock.now())
+        authenticator = service.authenticator_for_qr(
+            db.session, customer_id, now=clock.now(), policy=policy_for(current_app)
+        )
         uri = service.provisioning_uri(
             db.session, authenticator, keyring=keyring, issuer=current_app.config["COMPANY_NAME"]
         )
@@ -122,7 +129,7 @@ class VerificationState(MethodView):
     def get(self, customer_id: uuid.UUID):
         """What the customer has enrolled, whether they are locked, how many codes failed"""
         return service.state(
-            db.session, customer_id, now=clock.now(), limits=limits_for(current_app)
+            db.session, customer_id, now=clock.now(), policy=policy_for(current_app)
         )
 
 
@@ -145,5 +152,5 @@ class VerificationUnlock(MethodView):
         )
         db.session.commit()
         return service.state(
-            db.session, customer_id, now=clock.now(), limits=limits_for(current_app)
+            db.session, customer_id, now=clock.now(), policy=policy_for(current_app)
         )

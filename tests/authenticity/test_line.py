@@ -310,7 +310,7 @@ def test_wrong_codes_on_the_line_lock_the_customer_but_never_end_our_callback(
 def test_a_locked_customer_hears_the_same_words_whatever_became_of_the_callback(
     app, api, simulator, customer, state
 ):
-    from app.verification.checker import keyring_for, limits_for
+    from app.verification.checker import keyring_for, policy_for
     from app.verification.service import check_code
 
     callback_id = callback_about(api, "transaction")
@@ -323,7 +323,7 @@ def test_a_locked_customer_hears_the_same_words_whatever_became_of_the_callback(
                 keyring=keyring_for(app),
                 now=MORNING,
                 actor=Actor("test"),
-                limits=limits_for(app),
+                policy=policy_for(app),
             )
         db.session.commit()
 
