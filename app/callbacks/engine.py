@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
-from flask import Flask, current_app
+from flask import Config, Flask, current_app
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.callbacks.core_webhook import deliver_due
 from app.callbacks.dispatch import Dispatcher, call_ended
-from app.callbacks.notices import send_notices
+from app.callbacks.notices import queue_notices
 from app.calls import service as calls
 from app.calls.models import Call
 from app.carriers.service import telephony_for
 from app.extensions import db
 from app.flows.registry import flows
-from app.fraud.service import send_receipts
+from app.fraud.service import queue_receipts
+from app.messaging.engine import collecting
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,13 @@ def _on_call_ended(call: Call, *, session: Session) -> None:
 def connect(app: Flask) -> None:
     # blinker keeps one connection per receiver, so connecting again is harmless.
     calls.call_ended.connect(_on_call_ended, weak=False)
+    collecting.connect(_queue_texts, weak=False)
+
+
+def _queue_texts(_: object, *, session: Session, now: datetime, config: Config) -> None:
+    """The outbox asks: the notices of callbacks we gave up on, and fraud cases' receipts."""
+    queue_notices(session, company=config["COMPANY_NAME"], now=now)
+    queue_receipts(session, company=config["COMPANY_NAME"], now=now)
 
 
 def dispatcher(app: Flask, worker: str) -> Dispatcher:
@@ -76,38 +84,10 @@ def ticks(app: Flask, worker: str) -> dict[str, tuple[float, object]]:
     def escalate() -> None:
         dispatcher(app, worker).escalate()
 
-    def core_webhooks() -> None:
-        deliver_due(
-            db.session,
-            url=app.config.get("CORE_WEBHOOK_URL"),
-            secret=app.config.get("CORE_WEBHOOK_SECRET"),
-            now=clock.now(),
-        )
-
-    def notices() -> None:
-        send_notices(
-            db.session,
-            telephony=telephony_for(app),
-            company=app.config["COMPANY_NAME"],
-            now=clock.now(),
-        )
-
-    def receipts() -> None:
-        send_receipts(
-            db.session,
-            telephony=telephony_for(app),
-            company=app.config["COMPANY_NAME"],
-            now=clock.now(),
-        )
-
     lease = app.extensions["callback_policy"].lease.total_seconds()
     return {
         "dispatch": (1.0, run(dispatch)),
         # Often enough that a lost lease is noticed within half its length.
         "reap": (max(1.0, min(30.0, lease / 2)), run(reap)),
         "escalate": (60.0, run(escalate)),
-        "notices": (30.0, run(notices)),
-        # The receipt after "it was not me" should reach the customer while they still remember.
-        "receipts": (5.0, run(receipts)),
-        "core_webhooks": (5.0, run(core_webhooks)),
     }

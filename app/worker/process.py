@@ -43,11 +43,13 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
     from app.callbacks.engine import ticks
     from app.campaigns.engine import ticks as campaign_ticks
     from app.complaints.engine import ticks as complaint_ticks
+    from app.messaging.engine import ticks as outbox_ticks
 
     for name, (seconds, job) in {
         **ticks(app, worker_id),
         **complaint_ticks(app),
         **campaign_ticks(app),
+        **outbox_ticks(app, worker_id),
     }.items():
         scheduler.add_job(job, "interval", seconds=seconds, id=name, max_instances=1, coalesce=True)
     scheduler.add_job(
