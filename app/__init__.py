@@ -43,6 +43,7 @@ DOMAINS = (
     "app.audit",
     "app.console",
     "app.ivr",
+    "app.messaging",
     "app.softphone",
 )
 

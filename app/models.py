@@ -6,7 +6,6 @@ from app.authenticity.models import ScamReport
 from app.callbacks.models import (
     Callback,
     CallbackAttempt,
-    CoreNotification,
     DialPacing,
     DoNotCall,
     Event,
@@ -18,6 +17,7 @@ from app.carriers.models import SimulatorCall
 from app.complaints.models import Complaint, ComplaintMessage, ComplaintNote
 from app.customers.models import Customer
 from app.fraud.models import FraudCase
+from app.messaging.models import OutboxMessage
 from app.numbers.models import NumberPurpose, OfficialNumber
 from app.staff.models import StaffSession, StaffUser
 from app.verification.models import (
@@ -44,7 +44,6 @@ __all__ = [
     "Complaint",
     "ComplaintMessage",
     "ComplaintNote",
-    "CoreNotification",
     "Customer",
     "DialPacing",
     "DoNotCall",
@@ -52,6 +51,7 @@ __all__ = [
     "FraudCase",
     "NumberPurpose",
     "OfficialNumber",
+    "OutboxMessage",
     "ScamReport",
     "Segment",
     "SimulatorCall",

@@ -12,13 +12,14 @@ import pytest
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from app.callbacks.core_webhook import deliver_due
 from app.callbacks.dispatch import Dispatcher
 from app.callbacks.models import Callback
 from app.calls.service import CallUrls
 from app.carriers.service import telephony_for
 from app.extensions import db
 from app.flows.registry import flows
+from app.messaging.engine import run_outbox
+from app.messaging.models import MessageKind
 
 # 10:00 UTC: 11:00 in Rome, 11:00 in Warsaw, inside calling hours.
 MORNING = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -104,10 +105,12 @@ def core(app):
 
 
 def deliver(app, clock) -> int:
+    """The core system's webhooks that are due, delivered by the outbox."""
     with app.app_context():
-        return deliver_due(
-            db.session,
-            url=app.config["CORE_WEBHOOK_URL"],
-            secret=app.config["CORE_WEBHOOK_SECRET"],
-            now=clock(),
-        )
+        return run_outbox(app, db.session, worker="test", now=clock(), kinds={MessageKind.WEBHOOK})
+
+
+def send_outbox(app, clock) -> int:
+    """One outbox tick, as the worker runs it: domains queue what is due, then all of it goes."""
+    with app.app_context():
+        return run_outbox(app, db.session, worker="test", now=clock())

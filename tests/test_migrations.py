@@ -88,3 +88,46 @@ def test_upgrading_a_database_with_calls_keeps_every_call_and_its_history(empty_
         db.engine.dispose()
 
     assert (calls, events) == (1, 1)
+
+
+def test_core_notifications_move_into_the_outbox_keeping_their_ids(empty_database):
+    """The core system drops a repeated webhook by its id: a pending one keeps it in the outbox."""
+    app = make_app(empty_database)
+    with app.app_context():
+        upgrade(revision="7a6d669a0215")
+        with db.engine.begin() as connection:
+            for id, delivered in ((7, "2026-11-01 10:01:00"), (9, None)):
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO core_notifications (id, type, payload, attempts,"
+                        " next_attempt_at, delivered_at, created_at) VALUES (:id,"
+                        " 'callback.denied', '{\"callback_id\": \"c1\"}', 1,"
+                        " '2026-11-01 10:00:00', :delivered, '2026-11-01 10:00:00')"
+                    ),
+                    {"id": id, "delivered": delivered},
+                )
+        upgrade()
+        with db.engine.connect() as connection:
+            moved = connection.execute(
+                sa.text(
+                    "SELECT id, kind, subject, body, state, attempts FROM outbox_messages"
+                    " ORDER BY id"
+                )
+            ).all()
+        with app.test_request_context():
+            from datetime import UTC, datetime
+
+            from app.messaging.outbox import notify_core
+
+            now = datetime(2026, 11, 2, tzinfo=UTC)
+            notify_core(db.session, type="callback.confirmed", payload={}, now=now)
+            db.session.commit()
+            newest = db.session.scalar(sa.text("SELECT max(id) FROM outbox_messages"))
+        db.engine.dispose()
+
+    body = '{"callback_id":"c1"}'
+    assert [tuple(row) for row in moved] == [
+        (7, "webhook", "callback.denied", body, "sent", 1),
+        (9, "webhook", "callback.denied", body, "pending", 1),
+    ]
+    assert newest == 10  # the next message continues after the moved ids

@@ -14,6 +14,7 @@ def init_app(app: Flask) -> None:
     from app.callbacks.policy import load_policy
     from app.callbacks.views import events_blp
     from app.calls.service import call_ended
+    from app.messaging.engine import collecting
 
     app.extensions["callback_policy"] = load_policy(app.config.get("CALLBACK_POLICY_FILE"))
     registry = registry_of(app)
@@ -22,5 +23,5 @@ def init_app(app: Flask) -> None:
     registry.tick("dispatch", 1.0, engine.dispatch)
     registry.tick("reap", engine.reap_every, engine.reap)
     registry.tick("escalate", 60.0, engine.escalate)
-    registry.tick("notices", 30.0, engine.notices)
-    registry.tick("core_webhooks", 5.0, engine.core_webhooks)
+    # The outbox asks each round for the notices of callbacks we gave up on.
+    registry.receiver(collecting, engine.queue_notices_due)

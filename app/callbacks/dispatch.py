@@ -22,7 +22,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.audit.service import Actor, record
-from app.callbacks.core_webhook import notify as notify_core
 from app.callbacks.models import (
     AttemptStatus,
     Callback,
@@ -59,6 +58,7 @@ from app.customers.models import Customer
 from app.errors import Conflict
 from app.flows.definition import Flow
 from app.fraud.service import open_case
+from app.messaging.outbox import notify_core
 from app.numbers.lines import CallerIds
 
 log = logging.getLogger(__name__)

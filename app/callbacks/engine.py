@@ -3,13 +3,14 @@ app.callbacks.init_app registers."""
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from datetime import datetime
+
+from flask import Config, Flask, current_app
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.callbacks.core_webhook import deliver_due
 from app.callbacks.dispatch import Dispatcher, call_ended
-from app.callbacks.notices import send_notices
+from app.callbacks.notices import queue_notices
 from app.calls import service as calls
 from app.calls.models import Call
 from app.carriers.service import telephony_for
@@ -21,6 +22,11 @@ def on_call_ended(call: Call, *, session: Session) -> None:
     call_ended(
         call, session=session, policy=current_app.extensions["callback_policy"], now=clock.now()
     )
+
+
+def queue_notices_due(_: object, *, session: Session, now: datetime, config: Config) -> None:
+    """The outbox asks: the notices of callbacks we gave up on."""
+    queue_notices(session, company=config["COMPANY_NAME"], now=now)
 
 
 def dispatcher(app: Flask, worker: str) -> Dispatcher:
@@ -55,21 +61,3 @@ def reap_every(app: Flask) -> float:
 
 def escalate(app: Flask, worker: str) -> None:
     dispatcher(app, worker).escalate()
-
-
-def core_webhooks(app: Flask, worker: str) -> None:
-    deliver_due(
-        db.session,
-        url=app.config.get("CORE_WEBHOOK_URL"),
-        secret=app.config.get("CORE_WEBHOOK_SECRET"),
-        now=clock.now(),
-    )
-
-
-def notices(app: Flask, worker: str) -> None:
-    send_notices(
-        db.session,
-        telephony=telephony_for(app),
-        company=app.config["COMPANY_NAME"],
-        now=clock.now(),
-    )

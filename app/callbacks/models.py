@@ -228,22 +228,3 @@ class WithdrawalHold(Base):
     reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class CoreNotification(Base):
-    """A message to the core system, kept until its signed webhook is delivered (an outbox)."""
-
-    __tablename__ = "core_notifications"
-    __table_args__ = (Index("ix_core_notifications_due", "delivered_at", "next_attempt_at"),)
-
-    id: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    )
-    type: Mapped[str] = mapped_column(String(64))  # e.g. withdrawal.authorized
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    given_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_error: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -7,17 +7,19 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.audit.service import Actor
 from app.callbacks.messages import UNREACHABLE_NOTICE
 from app.callbacks.models import Callback
-from app.carriers.carrier import Telephony
 from app.customers.models import Customer
-from app.messaging.sms import Text, send_texts
+from app.messaging.models import MessageKind
+from app.messaging.outbox import AuditOnSend, enqueue
 from app.numbers.lines import hotline_number, sms_sender
 
 
-def send_notices(session: Session, *, telephony: Telephony, company: str, now: datetime) -> int:
-    """Send each due notice at most once (it is marked sent before the carrier is asked)."""
+def queue_notices(session: Session, *, company: str, now: datetime) -> int:
+    """Queue each due notice in the outbox, once; answers how many were queued.
+
+    Without an official SMS number or a hotline to call back on, notices wait.
+    """
     sender = sms_sender(session)
     callback_number = hotline_number(session)
     if sender is None or callback_number is None:
@@ -31,17 +33,20 @@ def send_notices(session: Session, *, telephony: Telephony, company: str, now: d
         )
     )
     for callback in due:
-        callback.notice_sent_at = now
-    session.commit()
-    texts = []
-    for callback in due:
         customer = session.get_one(Customer, callback.customer_id)
         body = UNREACHABLE_NOTICE.get(customer.locale, UNREACHABLE_NOTICE["en"]).format(
             company=company, number=callback_number
         )
-        texts.append(
-            Text(callback.to_number, body, "callback.notice_sent", "callback", callback.id)
+        enqueue(
+            session,
+            kind=MessageKind.SMS,
+            recipient=callback.to_number,
+            sender=sender,
+            body=body,
+            now=now,
+            dedupe_key=f"callback.notice:{callback.id}",
+            audit=AuditOnSend("worker:notices", "callback.notice_sent", "callback", callback.id),
         )
-    return send_texts(
-        session, telephony=telephony, sender=sender, texts=texts, actor=Actor("worker:notices")
-    )
+        callback.notice_sent_at = now  # handed to the outbox
+    session.commit()
+    return len(due)

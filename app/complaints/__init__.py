@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
     from app.complaints.references import ComplaintReferenceConverter
     from app.complaints.views import public, staff
     from app.complaints.web import bp
+    from app.messaging.engine import collecting
 
     app.extensions["complaints_policy"] = load_complaints_policy(
         app.config.get("COMPLAINTS_POLICY_FILE")
@@ -28,5 +29,6 @@ def init_app(app: Flask) -> None:
     registry.receiver(transcription_received, engine.on_transcription)
     registry.receiver(transcription_failed, engine.on_transcription_failed)
     registry.tick("complaint_deadlines", 60.0, engine.complaint_deadlines)
-    registry.tick("complaint_messages", 10.0, engine.complaint_messages)
+    # The outbox asks each round for the complaints' texts and e-mails that are due.
+    registry.receiver(collecting, engine.queue_messages_due)
     line.register_actions(registry)

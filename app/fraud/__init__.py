@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from datetime import datetime
+
+from flask import Config, Flask
+from sqlalchemy.orm import Session
 
 from app.registry import registry_of
 
 
 def init_app(app: Flask) -> None:
+    """The fraud-case API; the outbox asks each round for the receipts that are due."""
     from app.fraud.views import blp
+    from app.messaging.engine import collecting
 
     registry = registry_of(app)
     registry.api_blueprint(blp)
-    # The receipt after "it was not me" should reach the customer while they still remember.
-    registry.tick("receipts", 5.0, _receipts)
+    registry.receiver(collecting, queue_receipts_due)
 
 
-def _receipts(app: Flask, worker: str) -> None:
-    from app import clock
-    from app.carriers.service import telephony_for
-    from app.extensions import db
-    from app.fraud.service import send_receipts
+def queue_receipts_due(_: object, *, session: Session, now: datetime, config: Config) -> None:
+    from app.fraud.service import queue_receipts
 
-    send_receipts(
-        db.session,
-        telephony=telephony_for(app),
-        company=app.config["COMPANY_NAME"],
-        now=clock.now(),
-    )
+    queue_receipts(session, company=config["COMPANY_NAME"], now=now)

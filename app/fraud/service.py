@@ -9,12 +9,12 @@ from sqlalchemy.orm import Session
 
 from app.audit.service import Actor, record
 from app.callbacks.models import Callback, EventType
-from app.carriers.carrier import Telephony
 from app.customers.models import Customer
 from app.errors import NotFound
 from app.fraud.messages import receipt
 from app.fraud.models import FraudCase
-from app.messaging.sms import Text, send_texts
+from app.messaging.models import MessageKind
+from app.messaging.outbox import AuditOnSend, enqueue
 from app.numbers.lines import hotline_number, sms_sender
 from app.references import readable_reference
 
@@ -69,8 +69,11 @@ def get_case(session: Session, reference: str) -> FraudCase:
     return case
 
 
-def send_receipts(session: Session, *, telephony: Telephony, company: str, now: datetime) -> int:
-    """Text each new case's receipt at most once (marked sent before the carrier is asked)."""
+def queue_receipts(session: Session, *, company: str, now: datetime) -> int:
+    """Queue each new case's receipt in the outbox, once; answers how many were queued.
+
+    Without an official SMS number or a hotline to call back on, receipts wait.
+    """
     sender = sms_sender(session)
     callback_number = hotline_number(session)
     if sender is None or callback_number is None:
@@ -85,10 +88,6 @@ def send_receipts(session: Session, *, telephony: Telephony, company: str, now: 
         )
     )
     for case in due:
-        case.receipt_sent_at = now
-    session.commit()
-    texts = []
-    for case in due:
         customer = session.get_one(Customer, case.customer_id)
         body = receipt(
             customer.locale,
@@ -97,9 +96,18 @@ def send_receipts(session: Session, *, telephony: Telephony, company: str, now: 
             reference=case.reference,
             number=callback_number,
         )
-        texts.append(
-            Text(case.receipt_to, body, "fraud_case.receipt_sent", "fraud_case", case.reference)
+        enqueue(
+            session,
+            kind=MessageKind.SMS,
+            recipient=case.receipt_to,
+            sender=sender,
+            body=body,
+            now=now,
+            dedupe_key=f"fraud_case.receipt:{case.reference}",
+            audit=AuditOnSend(
+                "worker:receipts", "fraud_case.receipt_sent", "fraud_case", case.reference
+            ),
         )
-    return send_texts(
-        session, telephony=telephony, sender=sender, texts=texts, actor=Actor("worker:receipts")
-    )
+        case.receipt_sent_at = now  # handed to the outbox
+    session.commit()
+    return len(due)

@@ -14,11 +14,9 @@ from app.callbacks.models import (
     CallbackStatus,
     DialPacing,
 )
-from app.callbacks.notices import send_notices
-from app.carriers.service import telephony_for
 from app.carriers.simulator import CalleeScript
 from app.extensions import db
-from tests.engine_fixtures import MORNING, callback_of
+from tests.engine_fixtures import MORNING, callback_of, send_outbox
 from tests.support import count_rows
 from tests.telephony_fixtures import VALID_CODE
 
@@ -238,13 +236,8 @@ def test_unanswered_calls_climb_the_retry_ladder_then_end_with_a_text(
         4,
         True,
     )
-    with app.app_context():
-        sent = send_notices(
-            db.session, telephony=telephony_for(app), company="Demo Bank", now=clock()
-        )
-        again = send_notices(
-            db.session, telephony=telephony_for(app), company="Demo Bank", now=clock()
-        )
+    sent = send_outbox(app, clock)
+    again = send_outbox(app, clock)
     assert (sent, again) == (1, 0)
     text = simulator.messages[0]["body"]
     assert simulator.messages[0]["to"] == "+393331234567"

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from app.callbacks.core_webhook import verify
-from app.callbacks.models import CoreNotification
 from app.carriers.simulator import CalleeScript
 from app.extensions import db
+from app.messaging.models import OutboxMessage
+from app.messaging.webhooks import verify
 from tests.engine_fixtures import MORNING, SECRET, deliver
 from tests.support import count_rows
 from tests.telephony_fixtures import VALID_CODE
@@ -99,8 +99,8 @@ def test_a_failing_core_system_gets_the_notification_again_later(
     assert (first, too_soon, later) == (0, 0, 2)
     assert len(core.received) == 2
     with app.app_context():
-        notifications = db.session.query(CoreNotification).all()
-        assert [(n.attempts, n.delivered_at is not None) for n in notifications] == [(2, True)] * 2
+        notifications = db.session.query(OutboxMessage).filter_by(kind="webhook").all()
+        assert [(n.attempts, n.sent_at is not None) for n in notifications] == [(2, True)] * 2
 
 
 def test_without_a_webhook_url_notifications_wait(api, app, clock, dispatcher, simulator):
@@ -110,7 +110,7 @@ def test_without_a_webhook_url_notifications_wait(api, app, clock, dispatcher, s
         dispatcher().dispatch()
 
     assert deliver(app, clock) == 0
-    assert count_rows(app, CoreNotification) == 2
+    assert count_rows(app, OutboxMessage) == 2
 
 
 def test_an_unknown_withdrawal_is_not_found(api):

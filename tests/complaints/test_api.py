@@ -10,12 +10,12 @@ import pytest
 
 from app.audit.models import AuditEvent
 from app.authenticity.models import ScamReport
-from app.carriers.service import telephony_for
 from app.complaints import references
 from app.complaints.models import Complaint, ComplaintMessage
-from app.complaints.notify import send_messages
 from app.complaints.service import watch_deadlines
 from app.extensions import db
+from app.messaging.models import OutboxMessage
+from tests.engine_fixtures import send_outbox
 from tests.support import count_rows
 from tests.telephony_fixtures import place
 
@@ -39,10 +39,7 @@ def test_a_complaint_gets_a_readable_reference_a_deadline_and_a_text_receipt(
     # Monday 23 November 2026, 10:00 UTC: due Thursday at 17:00 in London.
     assert body["due_by"] == "2026-11-26T17:00:00+00:00"
     assert body["department"] == "payments"
-    with app.app_context():
-        sent = send_messages(
-            db.session, telephony=telephony_for(app), smtp_url=None, mail_from="x@y.z", now=clock()
-        )
+    sent = send_outbox(app, clock)
     assert sent == 2  # a text, and the email (written to the log without SMTP_URL)
     (text,) = simulator.messages
     assert text["to"] == "+393331234567" and body["reference"] in text["body"]
@@ -350,13 +347,10 @@ def test_a_rate_limit_stops_a_flood_of_complaints(client):
 
 
 def test_emails_without_smtp_are_written_to_the_log(client, app, clock, simulator, caplog):
-    caplog.set_level(logging.INFO, logger="app.complaints.notify")
+    caplog.set_level(logging.INFO, logger="app.messaging.email")
     complain(client, email="someone@example.com")
 
-    with app.app_context():
-        send_messages(
-            db.session, telephony=telephony_for(app), smtp_url=None, mail_from="x@y.z", now=clock()
-        )
+    send_outbox(app, clock)
 
     info = [r for r in caplog.records if r.levelno >= logging.INFO]
     assert any(getattr(r, "to", None) == "s***@example.com" for r in info)
@@ -390,16 +384,10 @@ def test_emails_go_through_smtp_when_it_is_configured(client, app, clock, simula
     controller.start()
     try:
         reference = complain(client, email="giulia@example.com").get_json()["reference"]
+        app.config.update(SMTP_URL=f"smtp://127.0.0.1:{port}", MAIL_FROM="complaints@bank.example")
+        sent = send_outbox(app, clock)
         with app.app_context():
-            sent = send_messages(
-                db.session,
-                telephony=telephony_for(app),
-                smtp_url=f"smtp://127.0.0.1:{port}",
-                mail_from="complaints@bank.example",
-                now=clock(),
-            )
-        with app.app_context():
-            errors = [m.error for m in db.session.query(ComplaintMessage)]
+            errors = [m.last_error for m in db.session.query(OutboxMessage)]
     finally:
         controller.stop()
 

@@ -11,13 +11,11 @@ import pytest
 import sqlalchemy as sa
 
 import app.models  # noqa: F401 - every table in the metadata
-from app.callbacks.core_webhook import verify
-from app.carriers.service import telephony_for
 from app.carriers.simulator import CalleeScript
 from app.database import Base
 from app.extensions import db
-from app.fraud.service import send_receipts
-from tests.engine_fixtures import MORNING, SECRET, callback_of, deliver
+from app.messaging.webhooks import verify
+from tests.engine_fixtures import MORNING, SECRET, callback_of, deliver, send_outbox
 from tests.verification.conftest import PHONES, enrol, register
 
 pytestmark = pytest.mark.usefixtures("lines", "real_codes", "clock")
@@ -96,13 +94,8 @@ def test_it_was_not_me_in_every_language_ends_denied_tells_the_core_and_texts_a_
     reference = message["data"]["fraud_case"]
     assert re.fullmatch(r"FRD-[2-9A-Z]{4}-[2-9A-Z]{4}", reference)
 
-    with app.app_context():
-        sent = send_receipts(
-            db.session, telephony=telephony_for(app), company="Demo Bank", now=clock()
-        )
-        again = send_receipts(
-            db.session, telephony=telephony_for(app), company="Demo Bank", now=clock()
-        )
+    sent = send_outbox(app, clock)
+    again = send_outbox(app, clock)
     assert (sent, again) == (1, 0)  # one receipt, never two
     (text,) = simulator.messages
     assert text["to"] == customer["phone"] and text["from"] == "+14155550103"

@@ -22,11 +22,8 @@ def test_the_worker_schedules_every_tick_the_domains_registered_at_its_interval(
         "dispatch": 1,
         "reap": max(1.0, min(30.0, lease / 2)),
         "escalate": 60,
-        "notices": 30,
-        "receipts": 5,
-        "core_webhooks": 5,
+        "outbox": 5,
         "complaint_deadlines": 60,
-        "complaint_messages": 10,
         "campaigns": 15,
     }
 
