@@ -13,8 +13,9 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from app.callbacks.core_webhook import deliver_due
-from app.callbacks.dispatch import Dispatcher
+from app.callbacks.dialer import Dispatcher
 from app.callbacks.models import Callback
+from app.callbacks.reaper import Reaper
 from app.extensions import db
 from app.flows.registry import flows
 from app.telephony.calls import CallUrls
@@ -60,6 +61,22 @@ def dispatcher(app, clock, simulator):
             worker=worker,
             now=clock,
             sleep=clock.advance,
+        )
+
+    return make
+
+
+@pytest.fixture
+def reaper(app, clock, simulator):
+    """The reaper and escalation jobs of one worker."""
+
+    def make(worker: str = "w1") -> Reaper:
+        return Reaper(
+            session=db.session,
+            policy=app.extensions["callback_policy"],
+            telephony=telephony_for(app),
+            worker=worker,
+            now=clock,
         )
 
     return make

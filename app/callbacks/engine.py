@@ -8,9 +8,11 @@ from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.callbacks.after_call import call_ended
 from app.callbacks.core_webhook import deliver_due
-from app.callbacks.dispatch import Dispatcher, call_ended
+from app.callbacks.dialer import Dispatcher
 from app.callbacks.notices import send_notices
+from app.callbacks.reaper import Reaper
 from app.extensions import db
 from app.flows.registry import flows
 from app.fraud.service import send_receipts
@@ -45,6 +47,17 @@ def dispatcher(app: Flask, worker: str) -> Dispatcher:
     )
 
 
+def reaper(app: Flask, worker: str) -> Reaper:
+    """A reaper for this app's session, carrier and policy (in an app context)."""
+    return Reaper(
+        session=db.session,
+        policy=app.extensions["callback_policy"],
+        telephony=telephony_for(app),
+        worker=worker,
+        now=clock.now,
+    )
+
+
 def tick_job(app: Flask, step):  # type: ignore[no-untyped-def]
     """A worker job: the step in an app context; a failure is logged and rolled back."""
 
@@ -71,10 +84,10 @@ def ticks(app: Flask, worker: str) -> dict[str, tuple[float, object]]:
         dispatcher(app, worker).dispatch()
 
     def reap() -> None:
-        dispatcher(app, worker).reap()
+        reaper(app, worker).reap()
 
     def escalate() -> None:
-        dispatcher(app, worker).escalate()
+        reaper(app, worker).escalate()
 
     def core_webhooks() -> None:
         deliver_due(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app.callbacks.dispatch import Dispatcher
+from app.callbacks.dialer import Dispatcher
 from app.campaigns import service as campaigns
 from app.extensions import db
 from app.flows.registry import flows
