@@ -17,7 +17,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import Update, select, update
+from sqlalchemy import CursorResult, Update, select, update
 from sqlalchemy.orm import Session
 
 from app.audit.service import Actor, record
@@ -253,7 +253,8 @@ def take_over_inbound(session: Session, callback: Callback, *, call_id: uuid.UUI
     One conditional UPDATE, so neither our dialer nor another call on the line can take it at
     the same time; answers whether it was taken.
     """
-    claimed = session.execute(
+    claimed = _rows(
+        session,
         update(Callback)
         .where(Callback.id == callback.id, Callback.status == CallbackStatus.QUEUED)
         .values(
@@ -263,9 +264,9 @@ def take_over_inbound(session: Session, callback: Callback, *, call_id: uuid.UUI
             lease_owner=None,
             lease_expires_at=None,
         )
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
-    if claimed.rowcount != 1:  # a worker is dialing it right now, or it just ended
+    if claimed != 1:  # a worker is dialing it right now, or it just ended
         return False
     session.refresh(callback)
     session.add(
@@ -292,6 +293,13 @@ def take_over_inbound(session: Session, callback: Callback, *, call_id: uuid.UUI
 # ----- a campaign's callbacks, together -----
 
 
+def _rows(session: Session, statement: Update) -> int:
+    """Run an UPDATE; answers how many rows it changed."""
+    result = session.execute(statement)
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount)
+
+
 def _open_of_campaign(campaign_id: uuid.UUID, *statuses: CallbackStatus) -> Update:
     return update(Callback).where(
         Callback.campaign_id == campaign_id, Callback.status.in_(statuses or OPEN)
@@ -301,24 +309,22 @@ def _open_of_campaign(campaign_id: uuid.UUID, *statuses: CallbackStatus) -> Upda
 def hold_campaign(session: Session, campaign_id: uuid.UUID, *, why: str) -> int:
     """Hold a campaign's open callbacks; answers how many queued ones now wait for its release."""
     session.execute(_open_of_campaign(campaign_id).values(dial_hold=DialHold.PAUSED))
-    return int(
-        session.execute(
-            _open_of_campaign(campaign_id, CallbackStatus.QUEUED).values(
-                next_attempt_at=PAUSED_UNTIL, waiting_for=why
-            )
-        ).rowcount
+    return _rows(
+        session,
+        _open_of_campaign(campaign_id, CallbackStatus.QUEUED).values(
+            next_attempt_at=PAUSED_UNTIL, waiting_for=why
+        ),
     )
 
 
 def release_campaign(session: Session, campaign_id: uuid.UUID, *, now: datetime) -> int:
     """Release a held campaign's callbacks; answers how many queued ones are due again now."""
     session.execute(_open_of_campaign(campaign_id).values(dial_hold=None))
-    return int(
-        session.execute(
-            _open_of_campaign(campaign_id, CallbackStatus.QUEUED).values(
-                next_attempt_at=now, waiting_for=None
-            )
-        ).rowcount
+    return _rows(
+        session,
+        _open_of_campaign(campaign_id, CallbackStatus.QUEUED).values(
+            next_attempt_at=now, waiting_for=None
+        ),
     )
 
 
