@@ -234,7 +234,7 @@ def copy_callbacks(url: str, customer_ids: list[uuid.UUID]) -> float:
 
 def _dispatch_worker(url: str, name: str, start: mp.Event, out: mp.Queue) -> None:
     from app import create_app
-    from app.callbacks.dispatch import Dispatcher
+    from app.callbacks.dialer import Dispatcher
     from app.calls.service import CallUrls
     from app.carriers.recording import RecordingTelephony
     from app.database import utcnow
@@ -681,7 +681,7 @@ def bench_ingest_http(events: int, customers: int, clients: int = 2) -> dict:
 def bench_expand_and_claim(count: int, claims: int) -> tuple[dict, dict]:
     from app import create_app
     from app.callbacks.bulk import expand_callbacks
-    from app.callbacks.dispatch import claim_statement
+    from app.callbacks.lifecycle import claim_statement
     from app.callbacks.models import EventType, Priority
     from app.customers.models import Customer
     from app.database import utcnow

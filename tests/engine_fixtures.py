@@ -12,8 +12,9 @@ import pytest
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from app.callbacks.dispatch import Dispatcher
+from app.callbacks.dialer import Dispatcher
 from app.callbacks.models import Callback
+from app.callbacks.reaper import Reaper
 from app.calls.service import CallUrls
 from app.carriers.service import telephony_for
 from app.extensions import db
@@ -61,6 +62,22 @@ def dispatcher(app, clock, simulator):
             worker=worker,
             now=clock,
             sleep=clock.advance,
+        )
+
+    return make
+
+
+@pytest.fixture
+def reaper(app, clock, simulator):
+    """The reaper and escalation jobs of one worker."""
+
+    def make(worker: str = "w1") -> Reaper:
+        return Reaper(
+            session=db.session,
+            policy=app.extensions["callback_policy"],
+            telephony=telephony_for(app),
+            worker=worker,
+            now=clock,
         )
 
     return make

@@ -14,14 +14,15 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.audit.service import Actor, record
+from app.audit.service import Actor
 from app.authenticity import service
 from app.authenticity.models import ReportChannel
-from app.callbacks.models import AttemptStatus, Callback, CallbackAttempt, CallbackStatus
+from app.callbacks import lifecycle
+from app.callbacks.models import Callback, CallbackStatus
 from app.calls.models import Call
 from app.customers.models import Customer
 from app.errors import InvalidInput
@@ -125,48 +126,16 @@ def verify_for_callback(session: Session, call: Call, values: dict[str, Any]) ->
 def continue_callback(session: Session, call: Call, values: dict[str, Any]) -> ActionResult:
     """After a right code, take the waiting callback into this call and go on with its matter.
 
-    It is claimed in one conditional UPDATE, so neither our dialer nor another call on this line
-    can take it at the same time.
+    The callback's life decides whether it can be taken (lifecycle.take_over_inbound).
     """
     callback = _offered_callback(session, call, "verifying_callback_id")
     verified = (call.variables or {}).get(VERIFIED) is True
     if callback is None or not verified or call.customer_id != callback.customer_id:
         return ActionResult("unavailable")
-    claimed = session.execute(
-        update(Callback)
-        .where(Callback.id == callback.id, Callback.status == CallbackStatus.QUEUED)
-        .values(
-            status=CallbackStatus.IN_CALL,
-            attempts=Callback.attempts + 1,
-            waiting_for=None,
-            lease_owner=None,
-            lease_expires_at=None,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if claimed.rowcount != 1:  # a worker is dialing it right now, or it just ended
-        return ActionResult("unavailable")
-    session.refresh(callback)
-    session.add(
-        CallbackAttempt(
-            callback_id=callback.id,
-            customer_id=callback.customer_id,
-            number=callback.attempts,
-            status=AttemptStatus.PLACED,
-            call_id=call.id,
-            worker="inbound-line",
-        )
-    )
+    if not lifecycle.take_over_inbound(session, callback, call_id=call.id):
+        return ActionResult("unavailable")  # a worker is dialing it right now, or it just ended
     customer = session.get_one(Customer, callback.customer_id)
     call.callback_id = callback.id
-    record(
-        session,
-        actor=Actor(f"call:{call.id}"),
-        action="callback.continued_inbound",
-        subject_type="callback",
-        subject_id=callback.id,
-        changes={"call_id": call.id, "attempt": callback.attempts},
-    )
     flow = flows()[callback.flow]
     return ActionResult(
         "continued",

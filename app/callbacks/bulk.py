@@ -5,11 +5,22 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Select, and_, exists, func, insert, literal, literal_column, select, text
+from sqlalchemy import (
+    Select,
+    and_,
+    exists,
+    func,
+    insert,
+    literal,
+    literal_column,
+    null,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session, aliased
 
 from app.callbacks.models import Callback, CallbackStatus, DoNotCall, EventType, Priority
-from app.callbacks.policy import Policy
+from app.callbacks.policy import DialProfile, Policy
 from app.customers.models import Customer
 
 # A UUIDv7 (RFC 9562: milliseconds first, then random bits): time-ordered ids land at the right
@@ -36,10 +47,12 @@ def expand_callbacks(
     campaign_id: uuid.UUID | None = None,
     skip_do_not_call: bool = False,
     variables: dict | None = None,  # type: ignore[type-arg]
+    profile: DialProfile | None = None,
 ) -> int:
     """Queue one callback per selected customer, skipping those with an open one for the flow.
 
-    `customers` selects customer ids (e.g. a campaign's audience). Answers how many were queued.
+    `customers` selects customer ids (e.g. a campaign's audience); `profile` is how they are
+    dialed (the policy's defaults when none). Answers how many were queued.
     """
     chosen = customers.subquery()
     open_ = aliased(Callback)
@@ -73,6 +86,7 @@ def expand_callbacks(
             literal(now, Callback.created_at.type),
             literal(now, Callback.updated_at.type),
             literal(campaign_id, Callback.campaign_id.type),
+            literal(profile.to_json(), Callback.dial_profile.type) if profile else null(),
         )
         .where(Customer.id.in_(select(chosen.c[0])), ~already_open)
         .order_by(Customer.id)
@@ -100,6 +114,7 @@ def expand_callbacks(
         "created_at",
         "updated_at",
         "campaign_id",
+        "dial_profile",
     ]
     statement = insert(Callback).from_select(columns, rows)
     if postgres:

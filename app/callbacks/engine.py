@@ -9,8 +9,10 @@ from flask import Config, Flask, current_app
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.callbacks.dispatch import Dispatcher, call_ended
+from app.callbacks.after_call import call_ended
+from app.callbacks.dialer import Dispatcher
 from app.callbacks.notices import queue_notices
+from app.callbacks.reaper import Reaper
 from app.calls import service as calls
 from app.calls.models import Call
 from app.carriers.service import telephony_for
@@ -42,6 +44,17 @@ def dispatcher(app: Flask, worker: str) -> Dispatcher:
     )
 
 
+def reaper(app: Flask, worker: str) -> Reaper:
+    """A reaper for this app's session, carrier and policy (in an app context)."""
+    return Reaper(
+        session=db.session,
+        policy=app.extensions["callback_policy"],
+        telephony=telephony_for(app),
+        worker=worker,
+        now=clock.now,
+    )
+
+
 # ----- the worker's ticks (registered by app.callbacks.init_app) -----
 
 
@@ -50,7 +63,7 @@ def dispatch(app: Flask, worker: str) -> None:
 
 
 def reap(app: Flask, worker: str) -> None:
-    dispatcher(app, worker).reap()
+    reaper(app, worker).reap()
 
 
 def reap_every(app: Flask) -> float:
@@ -60,4 +73,4 @@ def reap_every(app: Flask) -> float:
 
 
 def escalate(app: Flask, worker: str) -> None:
-    dispatcher(app, worker).escalate()
+    reaper(app, worker).escalate()

@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.database import Base, UTCDateTime, enum_by_value, utcnow
+from app.outcomes import Outcome
 
 
 class EventType(enum.StrEnum):
@@ -54,13 +55,11 @@ class CallbackStatus(enum.StrEnum):
     DONE = "done"  # outcome set
 
 
-class Outcome(enum.StrEnum):
-    CONFIRMED = "confirmed"
-    DENIED = "denied"
-    VERIFICATION_FAILED = "verification_failed"
-    LOCKED = "locked"
-    UNREACHABLE = "unreachable"
-    CANCELLED = "cancelled"
+class DialHold(enum.StrEnum):
+    """Why its campaign holds a callback back (stored here: callbacks import no campaign)."""
+
+    PAUSED = "paused"  # waits until its campaign resumes
+    CANCELLED = "cancelled"  # ends, cancelled, the next time it would be dialed
 
 
 class AttemptStatus(enum.StrEnum):
@@ -156,10 +155,14 @@ class Callback(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # The campaign that queued it (its window, pacing, attempts and status apply), if any.
+    # The campaign that queued it (its pacing and concurrency group), if any.
     campaign_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("campaigns.id", ondelete="SET NULL"), index=True
     )
+    # How it is dialed (window, retry ladder, attempts, pacing, concurrency: see
+    # policy.DialProfile); none: the policy's defaults.
+    dial_profile: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    dial_hold: Mapped[DialHold | None] = mapped_column(enum_by_value(DialHold, "dial_hold"))
 
 
 class CallbackAttempt(Base):

@@ -10,10 +10,10 @@ from app.callbacks.models import (
     CallbackStatus,
     EventType,
     HoldStatus,
-    Outcome,
     Priority,
 )
 from app.inputs import InputSchema
+from app.outcomes import CALLBACK_OUTCOMES
 
 MAX_BATCH = 1000
 
@@ -82,7 +82,7 @@ class CallbackOut(ma.Schema):
     reasons = ma.fields.List(ma.fields.String())
     score = ma.fields.Float()
     attempts = ma.fields.Integer()
-    outcome = ma.fields.Enum(Outcome, by_value=True, allow_none=True)
+    outcome = ma.fields.String(allow_none=True, validate=validate.OneOf(sorted(CALLBACK_OUTCOMES)))
     reference = ma.fields.String(allow_none=True)
     waiting_for = ma.fields.String(allow_none=True)
     created_at = ma.fields.DateTime()

@@ -25,6 +25,7 @@ from app.flows.engine import FlowUrls
 from app.locales import locale_for_region
 from app.numbers.lines import caller_id_for
 from app.numbers.models import OfficialNumber
+from app.outcomes import Outcome
 from app.phones import parse_phone
 
 log = logging.getLogger(__name__)
@@ -251,7 +252,7 @@ def record_status(
             if (duration or "").isdigit():
                 call.duration_seconds = int(duration or 0)
             if reported is not CallStatus.COMPLETED and call.outcome is None:
-                call.outcome = "unreachable"
+                call.outcome = Outcome.UNREACHABLE.value
             call_ended.send(call, session=session)
     return True
 

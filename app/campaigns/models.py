@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.database import Base, UTCDateTime, enum_by_value, utcnow
-
-#: A paused campaign's queued callbacks wait until this moment (until it resumes).
-PAUSED_UNTIL = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 class CampaignStatus(enum.StrEnum):
@@ -58,10 +55,11 @@ class Campaign(Base):
     repeat_cron: Mapped[str | None] = mapped_column(String(120))  # "0 10 * * MON"
     next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     runs: Mapped[int] = mapped_column(default=0)
-    calls_per_second: Mapped[float] = mapped_column(default=1.0)
-    max_concurrent: Mapped[int] = mapped_column(default=5)
-    max_attempts: Mapped[int] = mapped_column(default=3)
-    retry_minutes: Mapped[list[int]] = mapped_column(JSON, default=lambda: [30, 120])
+    # Its dial profile (defaults: config/callback_policy.yaml, campaign_defaults).
+    calls_per_second: Mapped[float]
+    max_concurrent: Mapped[int]
+    max_attempts: Mapped[int]
+    retry_minutes: Mapped[list[int]] = mapped_column(JSON)
     queued: Mapped[int] = mapped_column(default=0)  # callbacks queued by its runs
     created_by: Mapped[str] = mapped_column(String(160))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -14,25 +14,17 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import Select, and_, case, exists, func, insert, or_, select, update
+from sqlalchemy import Select, and_, case, exists, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from app.audit.service import Actor, record
+from app.callbacks import lifecycle
 from app.callbacks.bulk import expand_callbacks
-from app.callbacks.models import (
-    AttemptStatus,
-    Callback,
-    CallbackAttempt,
-    CallbackStatus,
-    DoNotCall,
-    EventType,
-    Outcome,
-    Priority,
-)
-from app.callbacks.policy import Policy
+from app.callbacks.caps import FrequencyCap
+from app.callbacks.models import Callback, CallbackStatus, DoNotCall, EventType, Priority
+from app.callbacks.policy import DialProfile, Policy
 from app.callbacks.window import next_opening
 from app.campaigns.models import (
-    PAUSED_UNTIL,
     Campaign,
     CampaignRecipient,
     CampaignStatus,
@@ -57,11 +49,23 @@ def _clock(text: str, field: str) -> time:
         raise InvalidInput(f"{field}: a time like 10:00", field=field) from None
 
 
+def profile_of(campaign: Campaign) -> DialProfile:
+    """How the campaign's callbacks are dialed: stored on each callback it queues."""
+    return DialProfile(
+        window=(
+            _clock(campaign.window_start, "window_start"),
+            _clock(campaign.window_end, "window_end"),
+        ),
+        retry_ladder=tuple(timedelta(minutes=m) for m in campaign.retry_minutes),
+        max_attempts=campaign.max_attempts,
+        calls_per_second=campaign.calls_per_second,
+        max_concurrent=campaign.max_concurrent,
+    )
+
+
 def window_of(campaign: Campaign, policy: Policy) -> tuple[time, time]:
     """The campaign's daily window, never outside the legal one."""
-    start = max(_clock(campaign.window_start, "window_start"), policy.window_start)
-    end = min(_clock(campaign.window_end, "window_end"), policy.window_end)
-    return start, end
+    return policy.profile(profile_of(campaign).to_json()).window
 
 
 def create_campaign(
@@ -76,12 +80,12 @@ def create_campaign(
     flow: str,
     starts_at: datetime,
     ends_at: datetime,
-    window_start: str = "09:00",
-    window_end: str = "19:00",
+    window_start: str | None = None,
+    window_end: str | None = None,
     repeat_cron: str | None = None,
-    calls_per_second: float = 1.0,
-    max_concurrent: int = 5,
-    max_attempts: int = 3,
+    calls_per_second: float | None = None,
+    max_concurrent: int | None = None,
+    max_attempts: int | None = None,
     retry_minutes: list[int] | None = None,
     segment_id: uuid.UUID | None = None,
     csv_text: str | None = None,
@@ -111,13 +115,23 @@ def create_campaign(
         raise InvalidInput("starts_at: give dates with a time zone", field="starts_at")
     if ends_at <= starts_at:
         raise InvalidInput("ends_at: must be after starts_at", field="ends_at")
-    start, end = _clock(window_start, "window_start"), _clock(window_end, "window_end")
+    # What the supervisor leaves out comes from the policy file (campaign_defaults).
+    defaults = policy.campaign_defaults
+    start = _clock(window_start, "window_start") if window_start else defaults.window[0]
+    end = _clock(window_end, "window_end") if window_end else defaults.window[1]
+    if calls_per_second is None:
+        calls_per_second = defaults.calls_per_second or 1.0
+    if max_concurrent is None:
+        max_concurrent = defaults.max_concurrent or 1
+    if max_attempts is None:
+        max_attempts = defaults.max_attempts
     if start >= end:
         raise InvalidInput("window_end: must be after window_start", field="window_end")
-    if start < policy.window_start or end > policy.window_end:
+    legal_start, legal_end = policy.calling_window
+    if start < legal_start or end > legal_end:
         raise InvalidInput(
             f"window_start: the daily window must lie inside the legal calling hours "
-            f"({policy.window_start:%H:%M}-{policy.window_end:%H:%M}, callee's time)",
+            f"({legal_start:%H:%M}-{legal_end:%H:%M}, callee's time)",
             field="window_start",
         )
     if not 0.1 <= calls_per_second <= 50:
@@ -126,7 +140,11 @@ def create_campaign(
         raise InvalidInput("max_concurrent: 1 to 500", field="max_concurrent")
     if not 1 <= max_attempts <= 10:
         raise InvalidInput("max_attempts: 1 to 10", field="max_attempts")
-    ladder = retry_minutes if retry_minutes is not None else [30, 120]
+    ladder = (
+        retry_minutes
+        if retry_minutes is not None
+        else [int(step.total_seconds() // 60) for step in defaults.retry_ladder]
+    )
     if any(not isinstance(m, int) or not 1 <= m <= 7 * 24 * 60 for m in ladder):
         raise InvalidInput(
             "retry_minutes: minutes between tries, 1 to 10080", field="retry_minutes"
@@ -293,24 +311,8 @@ def preflight(
             or_(Callback.campaign_id.is_(None), Callback.campaign_id != campaign.id),
         )
     )
-    called_today = (
-        select(func.count())
-        .select_from(CallbackAttempt)
-        .where(
-            CallbackAttempt.customer_id == members.c.id,
-            CallbackAttempt.status.in_(
-                [
-                    AttemptStatus.PLACED,
-                    AttemptStatus.ENDED,
-                    AttemptStatus.DIALING,
-                    AttemptStatus.UNKNOWN,
-                ]
-            ),
-            CallbackAttempt.started_at > now - timedelta(days=1),
-        )
-        .scalar_subquery()
-    )
-    capped = called_today >= policy.cap_per_day
+    # The same caps as when dialing: per day and per 7 days.
+    capped = FrequencyCap.of(policy).reached(members.c.id, now)
     # Time zones are few: decide once per zone whether its window opens before the end date.
     start, end = window_of(campaign, policy)
     begin = max(now, campaign.starts_at)
@@ -404,6 +406,7 @@ def run(session: Session, campaign: Campaign, *, policy: Policy, now: datetime) 
         campaign_id=campaign.id,
         skip_do_not_call=True,
         variables={"campaign": campaign.purpose or campaign.name},
+        profile=profile_of(campaign),
     )
     campaign.queued += queued
     campaign.runs += 1
@@ -425,27 +428,17 @@ def run(session: Session, campaign: Campaign, *, policy: Policy, now: datetime) 
     return queued
 
 
-def _queued_of(campaign: Campaign):  # type: ignore[no-untyped-def]
-    return update(Callback).where(
-        Callback.campaign_id == campaign.id, Callback.status == CallbackStatus.QUEUED
-    )
-
-
 def pause(session: Session, campaign: Campaign, *, actor: Actor, now: datetime) -> None:
     if campaign.status not in (CampaignStatus.RUNNING, CampaignStatus.SCHEDULED):
         raise Conflict(f"a {campaign.status.value} campaign cannot be paused", field="status")
-    held = session.execute(
-        _queued_of(campaign).values(next_attempt_at=PAUSED_UNTIL, waiting_for="campaign paused")
-    ).rowcount
+    held = lifecycle.hold_campaign(session, campaign.id, why="campaign paused")
     _change(session, campaign, CampaignStatus.PAUSED, actor, held=held)
 
 
 def resume(session: Session, campaign: Campaign, *, actor: Actor, now: datetime) -> None:
     if campaign.status is not CampaignStatus.PAUSED:
         raise Conflict(f"a {campaign.status.value} campaign cannot be resumed", field="status")
-    released = session.execute(
-        _queued_of(campaign).values(next_attempt_at=now, waiting_for=None)
-    ).rowcount
+    released = lifecycle.release_campaign(session, campaign.id, now=now)
     status = CampaignStatus.RUNNING if campaign.runs else CampaignStatus.SCHEDULED
     _change(session, campaign, status, actor, released=released)
 
@@ -454,15 +447,9 @@ def cancel(session: Session, campaign: Campaign, *, actor: Actor, now: datetime)
     """The kill switch: nothing queued is dialed any more, at once (calls under way finish)."""
     if campaign.status in (CampaignStatus.CANCELLED, CampaignStatus.COMPLETED):
         raise Conflict(f"the campaign is already {campaign.status.value}", field="status")
-    stopped = session.execute(
-        _queued_of(campaign).values(
-            status=CallbackStatus.DONE,
-            outcome=Outcome.CANCELLED,
-            closed_at=now,
-            waiting_for=None,
-            updated_at=now,
-        )
-    ).rowcount
+    stopped = lifecycle.cancel_campaign(
+        session, campaign.id, actor=actor, now=now, why="campaign cancelled"
+    )
     campaign.finished_at = now
     campaign.next_run_at = None
     _change(session, campaign, CampaignStatus.CANCELLED, actor, stopped=stopped)

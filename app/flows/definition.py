@@ -13,6 +13,7 @@ import yaml
 from app.flows.ports import ActionRegistry
 from app.flows.prompts import LANGUAGES
 from app.flows.safety import Refusal, refusals
+from app.outcomes import Outcome
 
 FLOWS_DIRECTORY = Path(__file__).resolve().parent.parent.parent / "call_flows"
 COMMON_PROMPTS_FILE = "_prompts.yaml"
@@ -48,22 +49,6 @@ NODE_TYPES: dict[str, dict[str, tuple[str, ...]]] = {
 }
 # Nodes that run without waiting for the caller: a loop made only of these never ends.
 IMMEDIATE = {"say", "never_ask", "branch", "outcome", "action"}
-OUTCOMES = {
-    "confirmed",
-    "denied",
-    "verification_failed",
-    "locked",
-    "unreachable",
-    "cancelled",
-    "voicemail",
-    "no_input",
-    "transferred",
-    "recorded",
-    "no_message",  # a complaint filed without a recorded message: we call the caller back
-    "informed",
-    "reported",
-    "opted_out",
-}
 VARIABLES = {
     "name",
     "company",
@@ -371,8 +356,8 @@ def _check_node(
                         f"{node['action']} answers only {', '.join(results)}, not {bad}"
                     )
                 links += [str(v) for v in cases.values()]
-    if kind == "outcome" and node["value"] not in OUTCOMES:
-        problems.append(f"value must be one of {', '.join(sorted(OUTCOMES))}")
+    if kind == "outcome" and node["value"] not in set(Outcome):
+        problems.append(f"value must be one of {', '.join(sorted(Outcome))}")
     for key in ("prompt", "reprompt"):
         if key in node:
             prompt = node[key]

@@ -21,6 +21,7 @@ from app.flows.ports import ActionRegistry, CallState, CodeChecker, CodeResult
 from app.flows.prompts import NEVER_ASK, SAFE_FALLBACK, VOICES
 from app.flows.safety import refusals
 from app.flows.variables import render
+from app.outcomes import Outcome
 from app.registry import flow_actions_of
 
 __all__ = ["CodeChecker", "CodeResult", "FlowRun", "FlowUrls", "UnknownNode"]
@@ -68,7 +69,7 @@ class FlowRun:
         response = VoiceResponse()
         if answered_by in MACHINE_ANSWERS:
             self._say(response, "voicemail", self.flow.prompts["voicemail"])
-            self.call.outcome = self.call.outcome or "voicemail"
+            self.call.outcome = self.call.outcome or Outcome.VOICEMAIL.value
             response.hangup()
             return response
         return self._render(response, self.flow.start)
@@ -286,7 +287,7 @@ class FlowRun:
 
     def _end_locked(self, response: VoiceResponse, name: str) -> VoiceResponse:
         """Too many wrong codes for this customer: no more tries, by phone, until it is cleared."""
-        self.call.outcome = "locked"
+        self.call.outcome = Outcome.LOCKED.value
         self._say(response, name, self.flow.prompts["locked"])
         response.hangup()
         return response

@@ -283,7 +283,7 @@ def test_a_retry_never_goes_past_the_deadline(api, app, clock, dispatcher, simul
 
 
 def test_escalation_raises_callbacks_near_their_deadline_and_counts_the_missed(
-    api, app, clock, dispatcher
+    api, app, clock, reaper
 ):
     register(api, "ny", "+1 212 555 1234")
     clock.set(datetime(2026, 11, 23, 3, 0, tzinfo=UTC))  # 22:00 in New York: must wait
@@ -291,10 +291,10 @@ def test_escalation_raises_callbacks_near_their_deadline_and_counts_the_missed(
 
     clock.advance(timedelta(hours=23, minutes=50).total_seconds())
     with app.app_context():
-        soon = dispatcher().escalate()
+        soon = reaper().escalate()
     clock.advance(timedelta(minutes=15).total_seconds())
     with app.app_context():
-        missed = dispatcher().escalate()
+        missed = reaper().escalate()
 
     assert soon == (1, 0)
     assert missed == (0, 1)

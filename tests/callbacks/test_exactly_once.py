@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from app.callbacks.dispatch import Dispatcher
+from app.callbacks.dialer import Dispatcher
 from app.callbacks.models import (
     AttemptStatus,
     Callback,
@@ -22,6 +22,7 @@ from app.callbacks.models import (
     DialPacing,
     Priority,
 )
+from app.callbacks.reaper import Reaper
 from app.calls.service import CallUrls
 from app.carriers.recording import RecordingTelephony
 from app.carriers.service import telephony_for
@@ -80,6 +81,16 @@ def dispatcher(app, clock, worker="w1") -> Dispatcher:
     )
 
 
+def reaper(app, clock, worker="w1") -> Reaper:
+    return Reaper(
+        session=db.session,
+        policy=app.extensions["callback_policy"],
+        telephony=telephony_for(app),
+        worker=worker,
+        now=clock,
+    )
+
+
 def state(app):
     with app.app_context():
         callback = db.session.get_one(Callback, app.callback_id)
@@ -131,7 +142,7 @@ def test_a_lost_answer_is_reconciled_with_twilio_and_never_dialed_twice(center, 
     with app.app_context():
         assert dispatcher(app, clock, "w2").dispatch() == 0  # nothing to claim: it is in a call
         clock.advance(180)
-        dispatcher(app, clock, "w2").reap()
+        reaper(app, clock, "w2").reap()
 
     callback, attempts = state(app)
     assert len(fake.calls_to("+393331234567")) == 1
@@ -160,7 +171,7 @@ def test_an_attempt_that_never_reached_twilio_is_dialed_again_once(center, fake)
         )
         db.session.commit()
         clock.advance(180)
-        dispatcher(app, clock).reap()
+        reaper(app, clock).reap()
         assert dispatcher(app, clock).dispatch() == 1
 
     _, attempts = state(app)
@@ -177,11 +188,11 @@ def test_a_call_whose_end_was_never_reported_is_asked_about_and_moves_on(center,
 
     with app.app_context():
         clock.advance(30 * 60)
-        dispatcher(app, clock).reap()
+        reaper(app, clock).reap()
     too_early, _ = state(app)
     with app.app_context():
         clock.advance(31 * 60)
-        dispatcher(app, clock).reap()
+        reaper(app, clock).reap()
     callback, attempts = state(app)
 
     assert too_early.status is CallbackStatus.IN_CALL

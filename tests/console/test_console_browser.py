@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app.callbacks.dispatch import Dispatcher
+from app.callbacks.dialer import Dispatcher
 from app.calls.service import CallUrls
 from app.campaigns import service as campaigns
 from app.carriers.signatures import signing_token

@@ -1,0 +1,390 @@
+"""The dialer: claim due callbacks atomically, check them at dial time, place each once.
+
+The database is the schedule. A claim takes due callbacks under a short lock on the shared
+pacing row (so the calls-per-second and concurrent-call limits hold across workers) with
+FOR UPDATE SKIP LOCKED on PostgreSQL, and commits before any call is placed. Each attempt is
+committed as `dialing` before the carrier is asked; an attempt whose answer was lost is
+reconciled with the carrier by the reaper, never re-dialed blindly. Whether a claimed callback
+may be dialed is decided by `rules.at_dial_time`; every change of its status is `lifecycle`'s.
+"""
+
+from __future__ import annotations
+
+import logging
+import time as clock
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.audit.service import Actor
+from app.callbacks import lifecycle
+from app.callbacks.caps import COUNTED, FrequencyCap
+from app.callbacks.models import (
+    Callback,
+    CallbackAttempt,
+    CallbackStatus,
+    DialPacing,
+    DoNotCall,
+)
+from app.callbacks.policy import DialProfile, Policy
+from app.callbacks.rules import DialFacts, Finish, PutOff, at_dial_time
+from app.callbacks.window import callee_zones
+from app.calls.models import Call
+from app.calls.service import CallUrls, prepare_outbound_call, record_carrier_answer
+from app.carriers.carrier import (
+    InvalidNumber,
+    OutboundCall,
+    OutcomeUnknown,
+    RetryLater,
+    Telephony,
+    TelephonyError,
+)
+from app.customers.models import Customer
+from app.errors import Conflict
+from app.flows.definition import Flow
+from app.numbers.lines import CallerIds
+from app.outcomes import Outcome
+
+log = logging.getLogger(__name__)
+
+PACING = "outbound"
+RATE_LIMIT_BACKOFF = timedelta(seconds=30)
+REFUSED_RETRY = timedelta(minutes=15)
+
+
+@dataclass
+class Prepared:
+    """A callback of the batch, ready to dial: its attempt and call rows are committed."""
+
+    callback_id: uuid.UUID
+    attempt: CallbackAttempt
+    call_id: uuid.UUID
+    request: OutboundCall
+    attempt_id: int = 0
+
+
+def group_pacing_name(campaign_id: uuid.UUID) -> str:
+    """The pacing row of a campaign's calls (its own calls per second)."""
+    return f"c:{campaign_id.hex[:24]}"
+
+
+@dataclass
+class Dispatcher:
+    """One worker's dialing job: claim, check, dial, record."""
+
+    session: Session
+    policy: Policy
+    telephony: Telephony
+    urls: CallUrls
+    flows: dict[str, Flow]
+    worker: str
+    now: Callable[[], datetime]
+    sleep: Callable[[float], None] = clock.sleep
+    batch: int = 50
+    placed: list[str] = field(default_factory=list)
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(f"worker:{self.worker}")
+
+    # ----- claiming -----
+
+    def claim(self) -> list[tuple[str, datetime]]:
+        """Lease due callbacks to this worker; each comes with the moment it may be dialed."""
+        now = self.now()
+        session = self.session
+        pacing = self._lock_pacing(now)
+        in_flight = (
+            session.scalar(
+                select(func.count())
+                .select_from(Callback)
+                .where(Callback.status.in_([CallbackStatus.CLAIMED, CallbackStatus.IN_CALL]))
+            )
+            or 0
+        )
+        start = max(pacing.next_slot_at, now)
+        interval = 1.0 / self.policy.calls_per_second
+        # Slots that start within the next second; later ones are the next tick's.
+        paced = int((now + timedelta(seconds=1) - start).total_seconds() // interval) + 1
+        budget = max(0, min(self.batch, self.policy.max_concurrent_calls - in_flight, paced))
+        if budget == 0:
+            session.commit()
+            return []
+        claimed = list(
+            session.scalars(
+                lifecycle.claim_statement(
+                    worker=self.worker, now=now, lease=self.policy.lease, limit=budget
+                )
+            )
+        )
+        slots = [start + timedelta(seconds=i * interval) for i in range(len(claimed))]
+        if claimed:
+            pacing.next_slot_at = start + timedelta(seconds=len(claimed) * interval)
+        session.commit()  # the claim is durable before any call is placed
+        return [(str(callback_id), slot) for callback_id, slot in zip(claimed, slots, strict=True)]
+
+    def _lock_pacing(self, now: datetime) -> DialPacing:
+        """Take the shared pacing row for this transaction (a write, so SQLite locks too)."""
+        session = self.session
+        lock = text("UPDATE dial_pacing SET name = name WHERE name = :name")
+        if not session.execute(lock, {"name": PACING}).rowcount:
+            try:  # the migration seeds the row; this only covers a database emptied by hand
+                with session.begin_nested():
+                    session.add(DialPacing(name=PACING, next_slot_at=now))
+            except IntegrityError:
+                pass  # another worker created it first
+            session.execute(lock, {"name": PACING})
+        return session.get_one(DialPacing, PACING, populate_existing=True)
+
+    # ----- dialing -----
+
+    def dispatch(self) -> int:
+        """One tick: claim what is due, check it, dial it; answers how many calls were placed.
+
+        The whole batch's attempts and call rows are committed before the carrier is asked for
+        any of them, and one more commit records what the carrier answered.
+        """
+        claimed = self.claim()
+        if not claimed:
+            return 0
+        slots = {callback_id: slot for callback_id, slot in claimed}
+        answers: list[tuple[Prepared, str | None, TelephonyError | None]] = []
+        for item in self._prepare([uuid.UUID(callback_id) for callback_id in slots]):
+            wait = (slots[str(item.callback_id)] - self.now()).total_seconds()
+            if wait > 0:
+                self.sleep(wait)
+            try:
+                answers.append((item, self.telephony.place_call(item.request), None))
+            except TelephonyError as exc:
+                answers.append((item, None, exc))
+        return self._record(answers)
+
+    def _prepare(self, ids: list[uuid.UUID]) -> list[Prepared]:
+        """Dial-time checks for the claimed batch; attempts and call rows for those that pass."""
+        session, now = self.session, self.now()
+        callbacks = [
+            callback
+            for callback in session.scalars(
+                select(Callback)
+                .where(Callback.id.in_(ids))
+                .order_by(Callback.due_by)
+                .execution_options(populate_existing=True)
+            )
+            if callback.status is CallbackStatus.CLAIMED and callback.lease_owner == self.worker
+        ]
+        if not callbacks:
+            session.commit()
+            return []
+        customers = {
+            c.id: c
+            for c in session.scalars(
+                select(Customer).where(Customer.id.in_({cb.customer_id for cb in callbacks}))
+            )
+        }
+        scopes = {
+            phone: scope
+            for phone, scope in session.execute(
+                select(DoNotCall.phone, DoNotCall.scope).where(
+                    DoNotCall.phone.in_({cb.to_number for cb in callbacks})
+                )
+            )
+        }
+        recent: dict[uuid.UUID, list[datetime]] = defaultdict(list)
+        for customer_id, started_at in session.execute(
+            select(CallbackAttempt.customer_id, CallbackAttempt.started_at).where(
+                CallbackAttempt.customer_id.in_(customers),
+                CallbackAttempt.status.in_(COUNTED),
+                CallbackAttempt.started_at > now - FrequencyCap.of(self.policy).longest,
+            )
+        ):
+            recent[customer_id].append(started_at)
+        numbers = dict(
+            session.execute(
+                select(CallbackAttempt.callback_id, func.max(CallbackAttempt.number))
+                .where(CallbackAttempt.callback_id.in_(ids))
+                .group_by(CallbackAttempt.callback_id)
+            ).all()
+        )
+        try:
+            callers = CallerIds(session)
+        except Conflict as exc:
+            for callback in callbacks:
+                lifecycle.put_off(
+                    session,
+                    callback,
+                    now + REFUSED_RETRY,
+                    "an official outbound number",
+                    now=now,
+                    actor=self.actor,
+                )
+            session.commit()
+            log.error("nothing can be dialed", extra={"error": exc.message})
+            return []
+        prepared = []
+        for callback in callbacks:
+            customer = customers[callback.customer_id]
+            facts = self._facts(callback, customer, scopes, recent[customer.id], now)
+            decision = at_dial_time(facts, self.policy, now)
+            if isinstance(decision, PutOff | Finish):
+                lifecycle.decide(session, callback, decision, now=now, actor=self.actor)
+                continue
+            if callback.campaign_id is not None and facts.profile.calls_per_second:
+                self._take_group_slot(callback.campaign_id, facts.profile, now)
+            call, request = prepare_outbound_call(
+                session,
+                urls=self.urls,
+                customer=customer,
+                flow=self.flows[callback.flow],
+                variables=callback.variables,
+                actor=self.actor,
+                to_number=callback.to_number,
+                callback_id=callback.id,
+                caller=callers.for_callee(callback.to_number),
+            )
+            attempt = lifecycle.start_attempt(
+                callback,
+                number=(numbers.get(callback.id) or 0) + 1,
+                worker=self.worker,
+                now=now,
+                call_id=call.id,
+            )
+            recent[customer.id].append(now)  # a second callback of the customer sees this one
+            prepared.append(Prepared(callback.id, attempt, call.id, request))
+        session.flush()  # the call rows first: attempts refer to them
+        session.add_all(item.attempt for item in prepared)
+        session.flush()
+        for item in prepared:
+            item.attempt_id = item.attempt.id
+        session.commit()  # every attempt is durable as dialing before the carrier is asked
+        return prepared
+
+    def _facts(
+        self,
+        callback: Callback,
+        customer: Customer,
+        scopes: dict[str, str],
+        recent: list[datetime],
+        now: datetime,
+    ) -> DialFacts:
+        """What the dial-time rules need to know about one claimed callback."""
+        profile = self.policy.profile(callback.dial_profile)
+        in_flight, slot_at = 0, None
+        if callback.campaign_id is not None:
+            if profile.max_concurrent is not None:
+                in_flight = (
+                    self.session.scalar(
+                        select(func.count())
+                        .select_from(Callback)
+                        .where(
+                            Callback.campaign_id == callback.campaign_id,
+                            Callback.status == CallbackStatus.IN_CALL,
+                        )
+                    )
+                    or 0
+                )
+            if profile.calls_per_second:
+                slot_at = self._group_slot(callback.campaign_id, now).next_slot_at
+        return DialFacts(
+            profile=profile,
+            zones=callee_zones(customer, callback.to_number),
+            in_campaign=callback.campaign_id is not None,
+            hold=callback.dial_hold,
+            do_not_call=scopes.get(callback.to_number),
+            recent_starts=recent,
+            group_in_flight=in_flight,
+            group_slot_at=slot_at,
+        )
+
+    def _group_slot(self, campaign_id: uuid.UUID, now: datetime) -> DialPacing:
+        """A campaign's pacing row, locked for this transaction (created on first use)."""
+        name = group_pacing_name(campaign_id)
+        pacing = self.session.get(DialPacing, name, with_for_update=True)
+        if pacing is None:
+            try:
+                with self.session.begin_nested():
+                    pacing = DialPacing(name=name, next_slot_at=now)
+                    self.session.add(pacing)
+            except IntegrityError:
+                pacing = self.session.get_one(DialPacing, name, with_for_update=True)
+        return pacing
+
+    def _take_group_slot(self, campaign_id: uuid.UUID, profile: DialProfile, now: datetime) -> None:
+        """Take the campaign's next dialing slot (its calls per second), shared by every worker."""
+        pacing = self._group_slot(campaign_id, now)
+        pacing.next_slot_at = now + timedelta(seconds=1.0 / (profile.calls_per_second or 1.0))
+
+    def _record(self, answers: list[tuple[Prepared, str | None, TelephonyError | None]]) -> int:
+        """Record the carrier's answers in one transaction; answers how many calls were placed."""
+        if not answers:
+            return 0
+        session, now = self.session, self.now()
+        # As they are now: a quick carrier's webhooks may have moved them on meanwhile.
+        attempts = _fresh(session, CallbackAttempt, [item.attempt_id for item, _, _ in answers])
+        callbacks = _fresh(session, Callback, [item.callback_id for item, _, _ in answers])
+        calls = _fresh(session, Call, [item.call_id for item, _, _ in answers])
+        placed, slow_down = 0, False
+        for item, sid, error in answers:
+            attempt, callback = attempts[item.attempt_id], callbacks[item.callback_id]
+            record_carrier_answer(
+                session, call=calls[item.call_id], sid=sid, error=error, actor=self.actor
+            )
+            if error is None:
+                placed += 1
+                self.placed.append(str(callback.id))
+                lifecycle.call_placed(callback, attempt)
+                continue
+            if isinstance(error, OutcomeUnknown):
+                lifecycle.outcome_unknown(callback, attempt, error)
+                log.warning(
+                    "call outcome unknown: the reaper will reconcile",
+                    extra={"callback_id": str(callback.id)},
+                )
+                continue
+            lifecycle.call_refused(callback, attempt, error, now)
+            if isinstance(error, InvalidNumber):
+                lifecycle.finish(
+                    session,
+                    callback,
+                    Outcome.UNREACHABLE,
+                    now,
+                    actor=self.actor,
+                    why="the carrier says the number cannot be called",
+                )
+            elif isinstance(error, RetryLater):
+                lifecycle.put_off(
+                    session,
+                    callback,
+                    now + RATE_LIMIT_BACKOFF,
+                    "the carrier asked to wait",
+                    now=now,
+                    actor=self.actor,
+                )
+                slow_down = True
+            else:
+                lifecycle.put_off(
+                    session,
+                    callback,
+                    now + REFUSED_RETRY,
+                    "the carrier refused the call",
+                    now=now,
+                    actor=self.actor,
+                )
+        if slow_down:  # every worker waits: the pacing clock moves forward for all of them
+            pacing = self._lock_pacing(now)
+            pacing.next_slot_at = max(pacing.next_slot_at, now + RATE_LIMIT_BACKOFF)
+        session.commit()
+        return placed
+
+
+def _fresh(session: Session, model: type, ids: list) -> dict:  # type: ignore[type-arg]
+    """Rows by id, read again from the database (not from the session's memory)."""
+    rows = session.scalars(
+        select(model).where(model.id.in_(ids)).execution_options(populate_existing=True)
+    )
+    return {row.id: row for row in rows}

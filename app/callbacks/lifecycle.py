@@ -1,0 +1,474 @@
+"""A callback's life: every change of its status, with its audit entry, happens here.
+
+    queued --claim--> claimed --call placed / outcome unknown--> in_call --call ended--> done
+       ^                 |                                          |
+       +----put off------+-------------- retry --------------------+
+    queued --taken over by the hotline (a verified caller)--> in_call
+    any open --finish (an outcome) / cancel (its campaign)--> done
+
+Everything else asks this module (tests/callbacks/test_lifecycle.py checks that no other module
+sets a callback's status). Scheduling changes that only move a claim along (claim, attempt
+started, call placed, put off) are recorded on the callback and its attempt rows; the changes a
+supervisor or an auditor asks about (finished, retried, reconciled, taken over) get an audit entry.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import CursorResult, Update, select, update
+from sqlalchemy.orm import Session
+
+from app.audit.service import Actor, record
+from app.callbacks.models import (
+    AttemptStatus,
+    Callback,
+    CallbackAttempt,
+    CallbackStatus,
+    DialHold,
+    Event,
+    EventType,
+    HoldStatus,
+    WithdrawalHold,
+)
+from app.callbacks.rules import PAUSED_UNTIL, Finish, PutOff, gives_up
+from app.customers.models import Customer
+from app.fraud.service import open_case
+from app.messaging.outbox import notify_core
+from app.outcomes import CALLBACK_OUTCOMES, Outcome
+
+OPEN = (CallbackStatus.QUEUED, CallbackStatus.CLAIMED, CallbackStatus.IN_CALL)
+
+# ----- claiming and dialing -----
+
+
+def claim_statement(*, worker: str, now: datetime, lease: timedelta, limit: int) -> Update:
+    """Lease up to `limit` due callbacks, most urgent deadline first; answers their ids.
+
+    On PostgreSQL the inner SELECT takes FOR UPDATE SKIP LOCKED, so workers never wait on or
+    take each other's rows; SQLite ignores it (a single worker dispatches there).
+    """
+    due = (
+        select(Callback.id)
+        .where(Callback.status == CallbackStatus.QUEUED, Callback.next_attempt_at <= now)
+        .order_by(Callback.due_by)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return (
+        update(Callback)
+        .where(Callback.id.in_(due.scalar_subquery()))
+        .values(status=CallbackStatus.CLAIMED, lease_owner=worker, lease_expires_at=now + lease)
+        .returning(Callback.id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def start_attempt(
+    callback: Callback, *, number: int, worker: str, now: datetime, call_id: uuid.UUID
+) -> CallbackAttempt:
+    """A claimed callback is about to be dialed: its attempt, as dialing (the caller adds it)."""
+    callback.attempts += 1
+    return CallbackAttempt(
+        callback_id=callback.id,
+        customer_id=callback.customer_id,
+        number=number,
+        status=AttemptStatus.DIALING,
+        worker=worker,
+        started_at=now,
+        call_id=call_id,
+    )
+
+
+def call_placed(callback: Callback, attempt: CallbackAttempt) -> None:
+    """The carrier took the call (a quick carrier may already have ended it meanwhile)."""
+    if attempt.status is AttemptStatus.DIALING:
+        attempt.status = AttemptStatus.PLACED
+    if callback.status is CallbackStatus.CLAIMED:
+        callback.status = CallbackStatus.IN_CALL
+        callback.lease_owner = callback.lease_expires_at = None
+        callback.waiting_for = None
+
+
+def outcome_unknown(callback: Callback, attempt: CallbackAttempt, error: Exception) -> None:
+    """The carrier's answer was lost: the call may exist, so the reaper reconciles it."""
+    callback.last_error = str(error)[:200]
+    attempt.status, attempt.error = AttemptStatus.UNKNOWN, str(error)[:500]
+    if callback.status is CallbackStatus.CLAIMED:
+        callback.status = CallbackStatus.IN_CALL
+
+
+def call_refused(
+    callback: Callback, attempt: CallbackAttempt, error: Exception, now: datetime
+) -> None:
+    """The carrier refused: nothing was placed, so the attempt does not count."""
+    callback.last_error = str(error)[:200]
+    attempt.status, attempt.error, attempt.ended_at = AttemptStatus.FAILED, str(error)[:500], now
+    callback.attempts -= 1
+
+
+def decide(
+    session: Session, callback: Callback, decision: PutOff | Finish, *, now: datetime, actor: Actor
+) -> None:
+    """Carry out a rule's decision to put a callback off or to end it."""
+    if isinstance(decision, Finish):
+        finish(
+            session,
+            callback,
+            decision.outcome,
+            now,
+            actor=actor,
+            why=decision.reason,
+            notify=decision.notify,
+        )
+    else:
+        put_off(
+            session,
+            callback,
+            decision.until,
+            decision.reason,
+            now=now,
+            actor=actor,
+            may_give_up=decision.may_give_up,
+        )
+
+
+def put_off(
+    session: Session,
+    callback: Callback,
+    until: datetime,
+    why: str,
+    *,
+    now: datetime,
+    actor: Actor,
+    may_give_up: bool = True,
+) -> None:
+    """Queue it again for later, saying why; a retry past its deadline gives up instead."""
+    if may_give_up and gives_up(callback.attempts, callback.due_by, until):
+        finish(
+            session,
+            callback,
+            Outcome.UNREACHABLE,
+            now,
+            actor=actor,
+            why=f"the deadline passed while waiting for {why}",
+            notify=True,
+        )
+        return
+    callback.status, callback.next_attempt_at, callback.waiting_for = (
+        CallbackStatus.QUEUED,
+        until,
+        why,
+    )
+    callback.lease_owner = callback.lease_expires_at = None
+
+
+# ----- after a call -----
+
+
+def attempt_ended(attempt: CallbackAttempt, *, result: str, now: datetime) -> None:
+    attempt.status, attempt.ended_at = AttemptStatus.ENDED, now
+    attempt.result = result
+
+
+def retry(
+    session: Session,
+    callback: Callback,
+    until: datetime,
+    *,
+    actor: Actor,
+    after: str | None,
+    machine_retry: bool = False,
+) -> None:
+    """A call that decided nothing: queue the next try."""
+    if machine_retry:
+        callback.machine_retries += 1
+    callback.status, callback.next_attempt_at = CallbackStatus.QUEUED, until
+    callback.waiting_for = "the next retry"
+    record(
+        session,
+        actor=actor,
+        action="callback.retry",
+        subject_type="callback",
+        subject_id=callback.id,
+        changes={"next_attempt_at": until, "after": after},
+    )
+
+
+# ----- the reaper -----
+
+
+def adopt_found_call(
+    session: Session,
+    callback: Callback,
+    attempt: CallbackAttempt,
+    *,
+    call_id: uuid.UUID | None,
+    sid: str,
+    actor: Actor,
+) -> None:
+    """The carrier has the attempt's call after all: the callback is in that call."""
+    attempt.status = AttemptStatus.PLACED
+    if call_id is not None:
+        attempt.call_id = call_id
+    callback.status = CallbackStatus.IN_CALL
+    callback.attempts = max(callback.attempts, attempt.number)
+    callback.lease_owner = callback.lease_expires_at = None
+    record(
+        session,
+        actor=actor,
+        action="callback.reconciled",
+        subject_type="callback",
+        subject_id=callback.id,
+        changes={"attempt": attempt.number, "found": sid},
+    )
+
+
+def attempt_never_placed(
+    session: Session, callback: Callback, attempt: CallbackAttempt, *, now: datetime, actor: Actor
+) -> None:
+    """No call reached the carrier: the attempt failed and the callback is dialed again."""
+    attempt.status, attempt.ended_at = AttemptStatus.FAILED, now
+    attempt.error = "no call reached the carrier"
+    put_off(
+        session, callback, now, "its last attempt never reached the carrier", now=now, actor=actor
+    )
+    record(
+        session,
+        actor=actor,
+        action="callback.reconciled",
+        subject_type="callback",
+        subject_id=callback.id,
+        changes={"attempt": attempt.number, "found": None},
+    )
+
+
+# ----- the "is this call really from us?" line -----
+
+
+def take_over_inbound(session: Session, callback: Callback, *, call_id: uuid.UUID) -> bool:
+    """A verified customer on our line takes their queued callback into that call.
+
+    One conditional UPDATE, so neither our dialer nor another call on the line can take it at
+    the same time; answers whether it was taken.
+    """
+    claimed = _rows(
+        session,
+        update(Callback)
+        .where(Callback.id == callback.id, Callback.status == CallbackStatus.QUEUED)
+        .values(
+            status=CallbackStatus.IN_CALL,
+            attempts=Callback.attempts + 1,
+            waiting_for=None,
+            lease_owner=None,
+            lease_expires_at=None,
+        )
+        .execution_options(synchronize_session=False),
+    )
+    if claimed != 1:  # a worker is dialing it right now, or it just ended
+        return False
+    session.refresh(callback)
+    session.add(
+        CallbackAttempt(
+            callback_id=callback.id,
+            customer_id=callback.customer_id,
+            number=callback.attempts,
+            status=AttemptStatus.PLACED,
+            call_id=call_id,
+            worker="inbound-line",
+        )
+    )
+    record(
+        session,
+        actor=Actor(f"call:{call_id}"),
+        action="callback.continued_inbound",
+        subject_type="callback",
+        subject_id=callback.id,
+        changes={"call_id": call_id, "attempt": callback.attempts},
+    )
+    return True
+
+
+# ----- a campaign's callbacks, together -----
+
+
+def _rows(session: Session, statement: Update) -> int:
+    """Run an UPDATE; answers how many rows it changed."""
+    result = session.execute(statement)
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount)
+
+
+def _open_of_campaign(campaign_id: uuid.UUID, *statuses: CallbackStatus) -> Update:
+    return update(Callback).where(
+        Callback.campaign_id == campaign_id, Callback.status.in_(statuses or OPEN)
+    )
+
+
+def hold_campaign(session: Session, campaign_id: uuid.UUID, *, why: str) -> int:
+    """Hold a campaign's open callbacks; answers how many queued ones now wait for its release."""
+    session.execute(_open_of_campaign(campaign_id).values(dial_hold=DialHold.PAUSED))
+    return _rows(
+        session,
+        _open_of_campaign(campaign_id, CallbackStatus.QUEUED).values(
+            next_attempt_at=PAUSED_UNTIL, waiting_for=why
+        ),
+    )
+
+
+def release_campaign(session: Session, campaign_id: uuid.UUID, *, now: datetime) -> int:
+    """Release a held campaign's callbacks; answers how many queued ones are due again now."""
+    session.execute(_open_of_campaign(campaign_id).values(dial_hold=None))
+    return _rows(
+        session,
+        _open_of_campaign(campaign_id, CallbackStatus.QUEUED).values(
+            next_attempt_at=now, waiting_for=None
+        ),
+    )
+
+
+def cancel_campaign(
+    session: Session, campaign_id: uuid.UUID, *, actor: Actor, now: datetime, why: str
+) -> int:
+    """The kill switch: queued callbacks end cancelled at once, each with its audit entry; one
+    being dialed or in a call ends cancelled the next time it would be dialed. Answers how many
+    ended now."""
+    session.execute(_open_of_campaign(campaign_id).values(dial_hold=DialHold.CANCELLED))
+    stopped = list(
+        session.scalars(
+            _open_of_campaign(campaign_id, CallbackStatus.QUEUED)
+            .values(
+                status=CallbackStatus.DONE,
+                outcome=Outcome.CANCELLED,
+                closed_at=now,
+                waiting_for=None,
+                updated_at=now,
+            )
+            .returning(Callback.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    for callback_id in stopped:
+        # As a cancelled callback's own finish says it (a campaign's tells the core nothing).
+        record(
+            session,
+            actor=actor,
+            action="callback.done",
+            subject_type="callback",
+            subject_id=callback_id,
+            changes={"outcome": Outcome.CANCELLED.value, "why": why},
+        )
+    return len(stopped)
+
+
+# ----- the end -----
+
+
+def finish(
+    session: Session,
+    callback: Callback,
+    outcome: Outcome,
+    now: datetime,
+    *,
+    actor: Actor,
+    why: str,
+    notify: bool = False,
+    call_id: uuid.UUID | None = None,
+) -> None:
+    """End a callback: its audit entry, a fraud case when denied, and the core system is told."""
+    if outcome not in CALLBACK_OUTCOMES:
+        raise ValueError(f"a callback cannot end {outcome}")
+    callback.status, callback.outcome, callback.closed_at = CallbackStatus.DONE, outcome, now
+    callback.lease_owner = callback.lease_expires_at = None
+    callback.waiting_for = None
+    callback.notice_due = notify
+    record(
+        session,
+        actor=actor,
+        action="callback.done",
+        subject_type="callback",
+        subject_id=callback.id,
+        changes={"outcome": outcome.value, "why": why},
+    )
+    case = None
+    if outcome is Outcome.DENIED:
+        case = open_case(session, callback, call_id=call_id, now=now, actor=actor)
+    if callback.trigger is EventType.CAMPAIGN:
+        return  # a campaign's calls decide nothing the core system must act on
+    customer = session.get_one(Customer, callback.customer_id)
+    event_ids = list(
+        session.scalars(
+            select(Event.event_id).where(Event.callback_id == callback.id).order_by(Event.id)
+        )
+    )
+    notify_core(
+        session,
+        type=f"callback.{outcome.value}",
+        now=now,
+        payload={
+            "callback_id": str(callback.id),
+            "customer_external_id": customer.external_id,
+            "trigger": callback.trigger.value,
+            "event_ids": event_ids,
+            "outcome": outcome.value,
+            # What the core system should do now: freeze the card, block the change, ...
+            "action": case.action if case is not None else None,
+            "fraud_case": case.reference if case is not None else None,
+        },
+    )
+    if callback.trigger is EventType.WITHDRAWAL_REQUEST:
+        _decide_withdrawals(
+            session,
+            callback,
+            outcome,
+            now,
+            actor=actor,
+            why=why,
+            fraud_case=case.reference if case is not None else None,
+        )
+
+
+def _decide_withdrawals(
+    session: Session,
+    callback: Callback,
+    outcome: Outcome,
+    now: datetime,
+    *,
+    actor: Actor,
+    why: str,
+    fraud_case: str | None = None,
+) -> None:
+    """Held withdrawals follow their call: authorized when confirmed, rejected otherwise."""
+    holds = session.scalars(
+        select(WithdrawalHold).where(
+            WithdrawalHold.callback_id == callback.id, WithdrawalHold.status == HoldStatus.VERIFYING
+        )
+    )
+    customer = session.get_one(Customer, callback.customer_id)
+    for hold in holds:
+        authorized = outcome is Outcome.CONFIRMED
+        hold.status = HoldStatus.AUTHORIZED if authorized else HoldStatus.REJECTED
+        hold.decided_at, hold.reason = now, f"call {outcome.value}: {why}"[:200]
+        record(
+            session,
+            actor=actor,
+            action=f"withdrawal.{hold.status.value}",
+            subject_type="withdrawal",
+            subject_id=hold.event_id,
+            changes={"callback_id": str(callback.id), "outcome": outcome.value},
+        )
+        notify_core(
+            session,
+            type=f"withdrawal.{hold.status.value}",
+            now=now,
+            payload={
+                "event_id": hold.event_id,
+                "customer_external_id": customer.external_id,
+                "amount": hold.amount,
+                "currency": hold.currency,
+                "callback_id": str(callback.id),
+                "outcome": outcome.value,
+                "fraud_case": fraud_case,
+            },
+        )

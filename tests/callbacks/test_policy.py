@@ -1,0 +1,56 @@
+"""The callback policy file: every key is read, and a value nothing could honour is refused."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+from pathlib import Path
+
+import pytest
+
+from app.callbacks.policy import POLICY_FILE, PolicyError, load_policy
+
+
+def policy_with(tmp_path: Path, old: str, new: str) -> Path:
+    text = POLICY_FILE.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "callback_policy.yaml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return path
+
+
+def test_the_shipped_policy_loads_with_its_machine_retries_and_campaign_defaults():
+    policy = load_policy()
+
+    assert policy.retry_machine == ("next_window", "next_window")
+    assert policy.campaign_defaults.window == (time(9), time(19))
+    assert policy.campaign_defaults.retry_ladder == (timedelta(minutes=30), timedelta(hours=2))
+    assert policy.frequency_caps == ((timedelta(days=1), 3), (timedelta(days=7), 7))
+
+
+def test_a_machine_retry_other_than_next_window_is_refused(tmp_path):
+    path = policy_with(
+        tmp_path, "machine: [next_window, next_window]", "machine: [next_window, 2h]"
+    )
+
+    with pytest.raises(PolicyError, match=r"retries.machine: '2h' is not supported"):
+        load_policy(path)
+
+
+def test_fewer_machine_retries_are_honoured(tmp_path):
+    path = policy_with(tmp_path, "machine: [next_window, next_window]", "machine: [next_window]")
+
+    assert load_policy(path).retry_machine == ("next_window",)
+
+
+def test_retries_for_an_unknown_outcome_are_refused_it_is_reconciled_never_redialed(tmp_path):
+    path = policy_with(tmp_path, "unknown: []", "unknown: [10m]")
+
+    with pytest.raises(PolicyError, match=r"retries.unknown: must be \[\]"):
+        load_policy(path)
+
+
+def test_a_campaign_default_window_outside_the_calling_hours_is_refused(tmp_path):
+    path = policy_with(tmp_path, 'window: {start: "09:00"', 'window: {start: "07:00"')
+
+    with pytest.raises(PolicyError, match=r"campaign_defaults\.window"):
+        load_policy(path)
