@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import Select, and_, exists, func, insert, literal, literal_column, select, text
 from sqlalchemy.orm import Session, aliased
 
-from app.callbacks.models import Callback, CallbackStatus, DoNotCall, EventType, Priority
+from app.callbacks import do_not_call
+from app.callbacks.models import Callback, CallbackStatus, EventType, Priority
 from app.callbacks.policy import Policy
 from app.customers.models import Customer
 
@@ -78,7 +79,7 @@ def expand_callbacks(
         .order_by(Customer.id)
     )
     if skip_do_not_call:
-        rows = rows.where(~exists().where(DoNotCall.phone == Customer.phone))
+        rows = rows.where(~do_not_call.listed(Customer.phone, campaign=True))
     # In customer order, the indexes on customer_id are written in order, not at random.
     columns = [
         "id",
