@@ -77,6 +77,12 @@ def now() -> datetime:
 
 
 def back(message: str, endpoint: str, **values: Any) -> Response:
-    """Back to a screen, which shows the message (what was saved, or why not)."""
+    """Back to a screen, which shows the message (what was done)."""
     flash(message)
+    return redirect(url_for(endpoint, **values))
+
+
+def refused(message: str, endpoint: str, **values: Any) -> Response:
+    """Back to a screen, which shows why the form was not accepted, as an error."""
+    flash(message, "error")
     return redirect(url_for(endpoint, **values))

@@ -7,13 +7,13 @@ import uuid
 from datetime import timedelta
 
 import marshmallow as ma
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.campaigns import service as campaigns
 from app.campaigns.models import Campaign, Segment
-from app.console.blueprint import back, bp, now, requires_role
+from app.console.blueprint import back, bp, now, refused, requires_role
 from app.console.forms import Form, Minutes, Moment, Number, Text, WholeNumber, read
 from app.errors import DomainError
 from app.extensions import db
@@ -101,8 +101,7 @@ def campaign_create() -> Response:
         )
     except DomainError as exc:
         db.session.rollback()
-        flash(f"Not created: {exc.message}")
-        return redirect(url_for("console.campaigns"))
+        return refused(f"Not created: {exc.message}", "console.campaigns")
     db.session.commit()
     return redirect(url_for("console.campaign", campaign_id=campaign.id))
 
@@ -121,7 +120,7 @@ def segment_create() -> Response:
         )
     except DomainError as exc:
         db.session.rollback()
-        return back(f"Not created: {exc.message}", "console.campaigns")
+        return refused(f"Not created: {exc.message}", "console.campaigns")
     db.session.commit()
     return back("Segment saved.", "console.campaigns")
 
@@ -172,6 +171,6 @@ def campaign_action(campaign_id: uuid.UUID, action: str) -> Response:
             message = DONE[action]
     except DomainError as exc:
         db.session.rollback()
-        return back(exc.message, "console.campaign", campaign_id=campaign_id)
+        return refused(exc.message, "console.campaign", campaign_id=campaign_id)
     db.session.commit()
     return back(message, "console.campaign", campaign_id=campaign_id)

@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from app.complaints import service as complaints
 from app.complaints.models import ComplaintStatus
-from app.console.blueprint import back, bp, now, requires_role
+from app.console.blueprint import back, bp, now, refused, requires_role
 from app.console.forms import Choice, Flag, Form, Text, read
 from app.errors import DomainError
 from app.extensions import db
@@ -86,6 +86,6 @@ def complaint_save(reference: str) -> Response:
             )
     except DomainError as exc:
         db.session.rollback()
-        return back(exc.message, "console.complaint", reference=reference)
+        return refused(exc.message, "console.complaint", reference=reference)
     db.session.commit()
     return back("Saved.", "console.complaint", reference=reference)

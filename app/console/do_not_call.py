@@ -10,7 +10,7 @@ from flask import render_template, request
 from werkzeug.wrappers import Response
 
 from app.callbacks import do_not_call as listing
-from app.console.blueprint import back, bp, requires_role
+from app.console.blueprint import back, bp, refused, requires_role
 from app.console.forms import Flag, Form, read
 from app.errors import DomainError
 from app.extensions import db
@@ -44,6 +44,6 @@ def do_not_call_save() -> Response:
             listing.add(db.session, actor=staff_actor(), phone=form["phone"], reason=form["reason"])
     except DomainError as exc:
         db.session.rollback()
-        return back(f"Not saved: {exc.message}", "console.do_not_call")
+        return refused(f"Not saved: {exc.message}", "console.do_not_call")
     db.session.commit()
     return back("Saved.", "console.do_not_call")

@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from app.authenticity.models import ReportStatus, ScamReport
 from app.authenticity.service import update_report
-from app.console.blueprint import back, bp, now, requires_role
+from app.console.blueprint import back, bp, now, refused, requires_role
 from app.console.forms import Choice, Form, Text, read
 from app.errors import DomainError
 from app.extensions import db
@@ -52,6 +52,6 @@ def fraud_save() -> Response:
         )
     except DomainError as exc:
         db.session.rollback()
-        return back(f"Not saved: {exc.message}", "console.fraud")
+        return refused(f"Not saved: {exc.message}", "console.fraud")
     db.session.commit()
     return back("Saved.", "console.fraud")

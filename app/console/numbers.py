@@ -7,7 +7,7 @@ from flask import render_template, request
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from app.console.blueprint import back, bp, requires_role
+from app.console.blueprint import back, bp, refused, requires_role
 from app.console.forms import Flag, Form, Text, read
 from app.errors import DomainError
 from app.extensions import db
@@ -55,6 +55,6 @@ def numbers_save() -> Response:
             )
     except DomainError as exc:
         db.session.rollback()
-        return back(f"Not saved: {exc.message}", "console.numbers")
+        return refused(f"Not saved: {exc.message}", "console.numbers")
     db.session.commit()
     return back("Saved.", "console.numbers")

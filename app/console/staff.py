@@ -7,7 +7,7 @@ from flask import render_template, request
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from app.console.blueprint import back, bp, requires_role
+from app.console.blueprint import back, bp, refused, requires_role
 from app.console.forms import Choice, Form, Text, read
 from app.errors import DomainError
 from app.extensions import db
@@ -45,6 +45,6 @@ def staff_create() -> Response:
         )
     except DomainError as exc:
         db.session.rollback()
-        return back(f"Not created: {exc.message}", "console.staff")
+        return refused(f"Not created: {exc.message}", "console.staff")
     db.session.commit()
     return back("Account created.", "console.staff")

@@ -145,6 +145,6 @@ def test_a_form_error_is_shown_on_the_screen(browser, served):
     page.get_by_label("Number").fill("call me maybe")
     page.get_by_role("button", name="Add").click()
 
-    page.get_by_role("status").filter(has_text="Not saved: phone:").wait_for()
+    page.get_by_role("alert").filter(has_text="Not saved: phone:").wait_for()
     assert page.url.endswith("/console/do-not-call")
     page.screenshot(path=str(ARTIFACTS / "do-not-call-error.png"), full_page=True)
