@@ -19,7 +19,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from app.callbacks.models import Callback, CallbackStatus, DoNotCall, EventType, Priority
+from app.callbacks import do_not_call
+from app.callbacks.models import Callback, CallbackStatus, EventType, Priority
 from app.callbacks.policy import DialProfile, Policy
 from app.customers.models import Customer
 
@@ -92,7 +93,7 @@ def expand_callbacks(
         .order_by(Customer.id)
     )
     if skip_do_not_call:
-        rows = rows.where(~exists().where(DoNotCall.phone == Customer.phone))
+        rows = rows.where(~do_not_call.listed(Customer.phone, campaign=True))
     # In customer order, the indexes on customer_id are written in order, not at random.
     columns = [
         "id",

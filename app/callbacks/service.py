@@ -20,7 +20,6 @@ from app.callbacks.models import (
     EVENT_KINDS,
     Callback,
     CallbackStatus,
-    DoNotCall,
     Event,
     EventType,
     HoldStatus,
@@ -575,37 +574,4 @@ def latest_reference(session: Session, callback_id: uuid.UUID) -> str | None:
         .where(Call.callback_id == callback_id)
         .order_by(Call.created_at.desc())
         .limit(1)
-    )
-
-
-def add_to_do_not_call(session: Session, *, actor: Actor, phone: str, reason: str) -> DoNotCall:
-    e164 = parse_phone(phone).e164
-    entry = session.get(DoNotCall, e164)
-    if entry is None:
-        entry = DoNotCall(phone=e164, reason=reason.strip() or "not given")
-        session.add(entry)
-        record(
-            session,
-            actor=actor,
-            action="do_not_call.added",
-            subject_type="phone",
-            subject_id=e164,
-            changes={"reason": entry.reason},
-        )
-    return entry
-
-
-def remove_from_do_not_call(session: Session, *, actor: Actor, phone: str) -> None:
-    e164 = parse_phone(phone).e164
-    entry = session.get(DoNotCall, e164)
-    if entry is None:
-        raise NotFound(f"phone: {e164} is not on the do-not-call list", field="phone")
-    session.delete(entry)
-    record(
-        session,
-        actor=actor,
-        action="do_not_call.removed",
-        subject_type="phone",
-        subject_id=e164,
-        changes={},
     )

@@ -12,8 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app import clock
 from app.apikeys.auth import BEARER, current_actor, require_api_key
-from app.callbacks import service
-from app.callbacks.models import DoNotCall
+from app.callbacks import do_not_call, service
 from app.callbacks.schemas import (
     BatchOut,
     CallbackOut,
@@ -156,7 +155,7 @@ class DoNotCallList(MethodView):
     @events_blp.response(201, DoNotCallOut)
     def post(self, payload: dict[str, Any]):
         """Never call this number"""
-        entry = service.add_to_do_not_call(db.session, actor=current_actor(), **payload)
+        entry = do_not_call.add(db.session, actor=current_actor(), **payload)
         db.session.commit()
         return entry
 
@@ -164,7 +163,7 @@ class DoNotCallList(MethodView):
     @events_blp.response(200, DoNotCallOut(many=True))
     def get(self):
         """The do-not-call list"""
-        return db.session.query(DoNotCall).order_by(DoNotCall.created_at).all()
+        return do_not_call.entries(db.session)
 
 
 @events_blp.route("/do-not-call/<string:phone>")
@@ -173,5 +172,5 @@ class DoNotCallEntry(MethodView):
     @events_blp.response(204)
     def delete(self, phone: str):
         """Allow calls to this number again"""
-        service.remove_from_do_not_call(db.session, actor=current_actor(), phone=phone)
+        do_not_call.remove(db.session, actor=current_actor(), phone=phone)
         db.session.commit()

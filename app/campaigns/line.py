@@ -6,28 +6,22 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.audit.service import Actor, record
-from app.callbacks.models import DoNotCall
+from app.audit.service import Actor
+from app.callbacks import do_not_call
 from app.calls.models import Call
 from app.flows.actions import ActionResult
 from app.registry import Registry
 
 
 def opt_out(session: Session, call: Call, values: dict[str, Any]) -> ActionResult:
-    if session.get(DoNotCall, call.to_number) is None:
-        session.add(
-            DoNotCall(
-                phone=call.to_number, reason="opted out on a campaign call", scope="campaigns"
-            )
-        )
-        record(
-            session,
-            actor=Actor(f"call:{call.id}"),
-            action="do_not_call.added",
-            subject_type="phone",
-            subject_id=call.to_number,
-            changes={"reason": "opted out on a campaign call", "call_id": call.id},
-        )
+    do_not_call.add(
+        session,
+        actor=Actor(f"call:{call.id}"),
+        phone=call.to_number,
+        reason="opted out on a campaign call",
+        scope=do_not_call.CAMPAIGNS,
+        context={"call_id": call.id},
+    )
     return ActionResult("done")
 
 

@@ -18,10 +18,10 @@ from sqlalchemy import Select, and_, case, exists, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from app.audit.service import Actor, record
-from app.callbacks import lifecycle
+from app.callbacks import do_not_call, lifecycle
 from app.callbacks.bulk import expand_callbacks
 from app.callbacks.caps import FrequencyCap
-from app.callbacks.models import Callback, CallbackStatus, DoNotCall, EventType, Priority
+from app.callbacks.models import Callback, CallbackStatus, EventType, Priority
 from app.callbacks.policy import DialProfile, Policy
 from app.callbacks.window import next_opening
 from app.campaigns.models import (
@@ -302,7 +302,7 @@ def preflight(
     """Before the start: how many will be called, and how many are left out and why."""
     ids = audience(campaign, session).subquery()
     members = select(Customer).where(Customer.id.in_(select(ids.c[0]))).subquery()
-    blocked = exists().where(DoNotCall.phone == members.c.phone)
+    blocked = do_not_call.listed(members.c.phone, campaign=True)
     open_ = exists().where(
         and_(
             Callback.customer_id == members.c.id,

@@ -1,4 +1,5 @@
-"""The numbers the supervisors' dashboard shows, read straight from the database."""
+"""The dashboard screen: the numbers supervisors watch, read straight from the database,
+and the live part the page polls every few seconds."""
 
 from __future__ import annotations
 
@@ -6,22 +7,33 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import render_template
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.authenticity.service import report_stats
-from app.callbacks.models import (
-    AttemptStatus,
-    Callback,
-    CallbackAttempt,
-    CallbackStatus,
-    DoNotCall,
-)
+from app.callbacks import do_not_call
+from app.callbacks.models import AttemptStatus, Callback, CallbackAttempt, CallbackStatus
 from app.calls.models import Call, CallStatus
 from app.complaints.models import Complaint, ComplaintStatus
+from app.console.blueprint import bp, now, requires_role
+from app.extensions import db
+from app.staff.auth import READ
 from app.verification.models import AttemptResult, VerificationAttempt
 
 SATISFACTION_SAMPLE = 5000
+
+
+@bp.get("/")
+@requires_role(READ)
+def dashboard() -> str:
+    return render_template("console/dashboard.html", data=snapshot(db.session, now=now()))
+
+
+@bp.get("/live")
+@requires_role(READ, background=True)
+def live() -> str:
+    return render_template("console/_live.html", data=snapshot(db.session, now=now()))
 
 
 def snapshot(session: Session, *, now: datetime) -> dict[str, Any]:
@@ -114,7 +126,7 @@ def snapshot(session: Session, *, now: datetime) -> dict[str, Any]:
         if tries
         else None,
         "answer_rate": round(100 * attempts.get("completed", 0) / ended) if ended else None,
-        "opt_outs": session.scalar(select(func.count()).where(DoNotCall.created_at >= day)) or 0,
+        "opt_outs": do_not_call.added_since(session, day),
         "satisfaction": round(sum(scores) / len(scores), 1) if scores else None,
         "satisfaction_answers": len(scores),
         "spoofed": report_stats(session, days=7, now=now)["by_number"][:8],

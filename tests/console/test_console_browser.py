@@ -130,3 +130,21 @@ def test_a_supervisor_runs_a_campaign_and_watches_the_dashboard(browser, served,
     before = page.evaluate("() => Chart.getChart('outcomes').id")
     page.wait_for_function(f"() => Chart.getChart('outcomes').id !== {before}", timeout=10_000)
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+
+
+def test_a_form_error_is_shown_on_the_screen(browser, served):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 700})
+    page.goto(f"{served}/console/")
+    page.get_by_label("Email").fill("supervisor@bank.example")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Dashboard").wait_for()
+
+    page.get_by_role("link", name="Do not call").click()
+    page.get_by_label("Number").fill("call me maybe")
+    page.get_by_role("button", name="Add").click()
+
+    page.get_by_role("alert").filter(has_text="Not saved: phone:").wait_for()
+    assert page.url.endswith("/console/do-not-call")
+    page.screenshot(path=str(ARTIFACTS / "do-not-call-error.png"), full_page=True)

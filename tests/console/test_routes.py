@@ -1,0 +1,96 @@
+"""Every console route declares who may use it, and refuses everyone else.
+
+The test walks the URL map, so a screen added later is checked without being listed here.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from flask import Flask
+
+from app.console.blueprint import ROLES_ATTRIBUTE
+from app.staff.models import Role
+from tests.console.conftest import sign_in
+
+pytestmark = pytest.mark.usefixtures("accounts")
+PUBLIC = {"console.login", "console.logout"}  # signing in and out
+SAMPLE = {"uuid": uuid.uuid4(), "default": "C-7K3Q-2M", "any": "start"}
+
+
+def console_routes(app: Flask) -> list[tuple[str, str, str]]:
+    """(endpoint, method, a URL) for every console route."""
+    routes = []
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("console."):
+            continue
+        converters = {name: type(c).__name__ for name, c in rule._converters.items()}
+        values = {
+            name: SAMPLE[{"UUIDConverter": "uuid", "AnyConverter": "any"}.get(kind, "default")]
+            for name, kind in converters.items()
+        }
+        with app.test_request_context():
+            path = app.url_for(rule.endpoint, **values)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            routes.append((rule.endpoint, method, path))
+    return routes
+
+
+def test_every_console_route_declares_its_roles(app):
+    routes = console_routes(app)
+
+    assert len(routes) > 20
+    for endpoint, _, _ in routes:
+        roles = getattr(app.view_functions[endpoint], ROLES_ATTRIBUTE, None)
+        assert roles is not None, f"{endpoint} declares no roles"
+        assert (roles == ()) == (endpoint in PUBLIC), endpoint
+
+
+def test_every_console_route_refuses_who_it_does_not_name(app):
+    clients = {role: sign_in(app, role.value) for role in Role}
+    anonymous = app.test_client()
+    checked = 0
+
+    for endpoint, method, path in console_routes(app):
+        roles = getattr(app.view_functions[endpoint], ROLES_ATTRIBUTE)
+        if not roles:
+            continue
+        answer = anonymous.open(path, method=method)
+        assert answer.status_code == 302, (endpoint, method)
+        assert "/console/login" in answer.headers["Location"], (endpoint, method)
+        for role, client in clients.items():
+            if role in roles:
+                continue
+            refused = client.open(path, method=method, data={"csrf_token": client.csrf})
+            assert refused.status_code == 403, (endpoint, method, role)
+            checked += 1
+
+    assert checked >= 14  # 6 routes only supervisors use, 2 agents too
+
+
+def test_the_roles_are_the_products(app):
+    """Auditors read, agents also work complaints and fraud reports, supervisors run the rest."""
+    roles = {
+        (endpoint, method): {
+            r.value for r in getattr(app.view_functions[endpoint], ROLES_ATTRIBUTE)
+        }
+        for endpoint, method, _ in console_routes(app)
+    }
+    writers = {key: value for key, value in roles.items() if key[1] == "POST" and value}
+
+    assert all(
+        value == {"supervisor", "agent", "auditor"}
+        for (_, m), value in roles.items()
+        if m == "GET" and value
+    )
+    assert writers == {
+        ("console.campaign_action", "POST"): {"supervisor"},
+        ("console.campaign_create", "POST"): {"supervisor"},
+        ("console.segment_create", "POST"): {"supervisor"},
+        ("console.numbers_save", "POST"): {"supervisor"},
+        ("console.do_not_call_save", "POST"): {"supervisor"},
+        ("console.staff_create", "POST"): {"supervisor"},
+        ("console.complaint_save", "POST"): {"supervisor", "agent"},
+        ("console.fraud_save", "POST"): {"supervisor", "agent"},
+    }
