@@ -40,7 +40,7 @@ DOMAINS = (
     "app.authenticity",
     "app.complaints",
     "app.campaigns",
-    "app.audit",
+    "app.audit_api",
     "app.console",
     "app.ivr",
     "app.messaging",

@@ -16,6 +16,12 @@ from flask import Flask, Response, jsonify
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+#: What a text with control characters is told (app.inputs refuses them; the code is the same
+#: whether a schema or a path part refused it).
+SINGLE_LINE_MESSAGE = "control characters (such as NUL, ESC or a line break) are not accepted"
+MULTI_LINE_MESSAGE = "control characters other than tabs and line breaks are not accepted"
+CONTROL_CHARACTER = "control_character"
+
 log = logging.getLogger(__name__)
 
 
@@ -107,8 +113,6 @@ def _first_validation_error(messages: Any, path: tuple[str, ...] = ()) -> tuple[
 
 
 def validation_payload(messages: Any) -> dict[str, Any]:
-    from app.inputs import CONTROL_CHARACTER, MULTI_LINE_MESSAGE, SINGLE_LINE_MESSAGE
-
     field, message = _first_validation_error(messages)
     code = _VALIDATION_CODES.get(message)
     if message in (SINGLE_LINE_MESSAGE, MULTI_LINE_MESSAGE):

@@ -22,7 +22,13 @@ import marshmallow as ma
 from flask import request
 from marshmallow import validate
 
-from app.errors import DomainError, InvalidInput
+from app.errors import (
+    CONTROL_CHARACTER,
+    MULTI_LINE_MESSAGE,
+    SINGLE_LINE_MESSAGE,
+    DomainError,
+    InvalidInput,
+)
 
 #: The OpenAPI `pattern` of single-line text: no C0 or C1 control character, no DEL, U+FFFE or
 #: U+FFFF. Written so that ECMA-262 (JSON Schema's dialect), Python and Rust read it alike.
@@ -36,9 +42,6 @@ _SINGLE_LINE_REFUSED = re.compile(r"[\u0000-\u001f\u007f-\u009f\ud800-\udfff\uff
 _MULTI_LINE_REFUSED = re.compile(
     r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\ud800-\udfff\ufffe\uffff]"
 )
-SINGLE_LINE_MESSAGE = "control characters (such as NUL, ESC or a line break) are not accepted"
-MULTI_LINE_MESSAGE = "control characters other than tabs and line breaks are not accepted"
-CONTROL_CHARACTER = "control_character"
 
 #: JSON nested deeper than this is refused before any view reads it.
 MAX_JSON_DEPTH = 32

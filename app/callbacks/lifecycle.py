@@ -393,7 +393,16 @@ def finish(
     )
     case = None
     if outcome is Outcome.DENIED:
-        case = open_case(session, callback, call_id=call_id, now=now, actor=actor)
+        case = open_case(
+            session,
+            callback_id=callback.id,
+            customer_id=callback.customer_id,
+            trigger=callback.trigger.value,
+            to_number=callback.to_number,
+            call_id=call_id,
+            now=now,
+            actor=actor,
+        )
     if callback.trigger is EventType.CAMPAIGN:
         return  # a campaign's calls decide nothing the core system must act on
     customer = session.get_one(Customer, callback.customer_id)

@@ -30,14 +30,15 @@ class CampaignForm(Form):
     flow = Text(64, load_default="")
     starts_at = Moment(required=True, error_messages={"required": "a date between 1970 and 2999"})
     ends_at = Moment(required=True, error_messages={"required": "a date between 1970 and 2999"})
-    window_start = Text(5, load_default="09:00")
-    window_end = Text(5, load_default="19:00")
+    # Left out, these take the policy's campaign defaults (config/callback_policy.yaml).
+    window_start = Text(5, load_default=None)
+    window_end = Text(5, load_default=None)
     repeat_cron = Text(120, load_default=None)
-    calls_per_second = Number(load_default=1.0)
+    calls_per_second = Number(load_default=None)
     # The service names the ranges it accepts.
-    max_concurrent = WholeNumber(load_default=5)
-    max_attempts = WholeNumber(load_default=3)
-    retry_minutes = Minutes(load_default=lambda: [30, 120])
+    max_concurrent = WholeNumber(load_default=None)
+    max_attempts = WholeNumber(load_default=None)
+    retry_minutes = Minutes(load_default=None)
     segment_id = ma.fields.UUID(
         load_default=None, error_messages={"invalid_uuid": "no such segment"}
     )
@@ -58,6 +59,7 @@ def campaigns_page() -> str:
     segments = db.session.scalars(select(Segment).order_by(Segment.name)).all()
     outbound = sorted(n for n, f in flows().items() if f.direction == "outbound")
     today = now().date()
+    defaults = current_app.extensions["callback_policy"].campaign_defaults
     return render_template(
         "console/campaigns.html",
         campaigns=rows,
@@ -65,6 +67,10 @@ def campaigns_page() -> str:
         flows=outbound,
         today=today.isoformat(),
         later=(today + timedelta(days=7)).isoformat(),
+        defaults=defaults,
+        default_retry_minutes=",".join(
+            str(int(step.total_seconds() // 60)) for step in defaults.retry_ladder
+        ),
         progress={c.id: campaigns.progress(db.session, c) for c in rows},
     )
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit.service import Actor, record
-from app.callbacks.models import Callback, EventType
 from app.customers.models import Customer
 from app.errors import NotFound
 from app.fraud.messages import receipt
@@ -19,30 +19,40 @@ from app.numbers.lines import hotline_number, sms_sender
 from app.references import readable_reference
 
 #: What the core system is asked to do when the customer says it was not them.
+#: Keyed by the callback's trigger (its event type's value): fraud sits below callbacks and
+#: imports nothing of theirs.
 ACTIONS = {
-    EventType.TRANSACTION: "freeze_card",
-    EventType.WITHDRAWAL_REQUEST: "reject_withdrawal",
-    EventType.REGISTRATION: "block_registration",
-    EventType.ACCOUNT_CHANGE: "block_account_change",
-    EventType.CAMPAIGN: "review",
+    "transaction": "freeze_card",
+    "withdrawal_request": "reject_withdrawal",
+    "registration": "block_registration",
+    "account_change": "block_account_change",
+    "campaign": "review",
 }
 
 
 def open_case(
-    session: Session, callback: Callback, *, call_id: object, now: datetime, actor: Actor
+    session: Session,
+    *,
+    callback_id: uuid.UUID,
+    customer_id: uuid.UUID,
+    trigger: str,
+    to_number: str,
+    call_id: object,
+    now: datetime,
+    actor: Actor,
 ) -> FraudCase:
     """The case for a denied callback (one per callback); its receipt goes out from the worker."""
-    existing = session.scalar(select(FraudCase).where(FraudCase.callback_id == callback.id))
+    existing = session.scalar(select(FraudCase).where(FraudCase.callback_id == callback_id))
     if existing is not None:
         return existing
     case = FraudCase(
         reference=readable_reference("FRD"),
-        customer_id=callback.customer_id,
-        callback_id=callback.id,
+        customer_id=customer_id,
+        callback_id=callback_id,
         call_id=call_id,
-        trigger=callback.trigger.value,
-        action=ACTIONS[callback.trigger],
-        receipt_to=callback.to_number,
+        trigger=trigger,
+        action=ACTIONS[trigger],
+        receipt_to=to_number,
         created_at=now,
     )
     session.add(case)
@@ -53,8 +63,8 @@ def open_case(
         subject_type="fraud_case",
         subject_id=case.reference,
         changes={
-            "callback_id": callback.id,
-            "customer_id": callback.customer_id,
+            "callback_id": callback_id,
+            "customer_id": customer_id,
             "trigger": case.trigger,
             "action": case.action,
         },

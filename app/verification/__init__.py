@@ -8,8 +8,15 @@ from app.registry import registry_of
 
 
 def init_app(app: Flask) -> None:
-    """The verification policy and the verification API."""
+    """The verification keys and policy, and the verification API."""
+    from app.config import ConfigurationError
+    from app.verification.keys import BadKey, keyring
     from app.verification.policy import load_verification_policy
+
+    try:
+        keyring(app.config.get("VERIFICATION_KEYS") or (), fallback=app.config.get("SECRET_KEY"))
+    except BadKey as exc:
+        raise ConfigurationError(f"VERIFICATION_KEYS: {exc}") from None
     from app.verification.views import blp
 
     app.extensions["verification_policy"] = load_verification_policy(

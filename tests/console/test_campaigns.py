@@ -7,7 +7,7 @@ import html
 import re
 import uuid
 from dataclasses import replace
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -345,3 +345,25 @@ def test_a_repeating_campaign_runs_again_on_its_cron(app, customers, clock):
         db.session.refresh(campaign)
         assert (first, ticked["started"], campaign.runs, campaign.queued) == (3, 1, 2, 6)
         assert campaign.status is CampaignStatus.RUNNING
+
+
+def test_the_new_campaign_form_offers_the_policy_files_defaults(app, accounts):
+    """The defaults live in config/callback_policy.yaml only: the form shows what the file says."""
+    policy = app.extensions["callback_policy"]
+    app.extensions["callback_policy"] = replace(
+        policy,
+        campaign_defaults=replace(
+            policy.campaign_defaults,
+            window=(time(10, 0), time(18, 30)),
+            retry_ladder=(timedelta(minutes=15), timedelta(hours=1)),
+            max_attempts=2,
+        ),
+    )
+    client = sign_in(app, "supervisor")
+
+    page = client.get("/console/campaigns").get_data(as_text=True)
+
+    assert 'name="window_start" value="10:00"' in page
+    assert 'name="window_end" value="18:30"' in page
+    assert 'name="retry_minutes" value="15,60"' in page
+    assert 'name="max_attempts" value="2"' in page
