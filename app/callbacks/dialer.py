@@ -15,10 +15,10 @@ import time as clock
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, text
+from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -33,9 +33,9 @@ from app.callbacks.models import (
     DoNotCall,
 )
 from app.callbacks.policy import DialProfile, Policy
-from app.callbacks.rules import DialFacts, Finish, PutOff, at_dial_time
+from app.callbacks.rules import LIVE_CALL_LIMIT, DialFacts, Finish, Line, PutOff, at_dial_time
 from app.callbacks.window import callee_zones
-from app.calls.models import Call
+from app.calls.models import Call, CallDirection, CallStatus
 from app.calls.service import CallUrls, prepare_outbound_call, record_carrier_answer
 from app.carriers.carrier import (
     InvalidNumber,
@@ -56,6 +56,30 @@ log = logging.getLogger(__name__)
 PACING = "outbound"
 RATE_LIMIT_BACKOFF = timedelta(seconds=30)
 REFUSED_RETRY = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Calls:
+    """The calls on one number the dialer has seen: one live, or the last one's end and callback."""
+
+    live: bool = False
+    last_ended_at: datetime | None = None
+    last_of: uuid.UUID | None = None
+
+    def seen(self, ended_at: datetime | None, callback_id: uuid.UUID | None) -> Calls:
+        if ended_at is None:
+            return replace(self, live=True)
+        if self.last_ended_at is None or ended_at > self.last_ended_at:
+            return replace(self, last_ended_at=ended_at, last_of=callback_id)
+        return self
+
+    def line(self, callback_id: uuid.UUID) -> Line:
+        """What the rules see for this callback: the last call asked for it if it was its own."""
+        return Line(
+            in_call=self.live,
+            last_ended_at=self.last_ended_at,
+            asked_by_last_call=self.last_of is not None and self.last_of == callback_id,
+        )
 
 
 @dataclass
@@ -116,13 +140,20 @@ class Dispatcher:
         if budget == 0:
             session.commit()
             return []
-        claimed = list(
-            session.scalars(
-                lifecycle.claim_statement(
-                    worker=self.worker, now=now, lease=self.policy.lease, limit=budget
+        try:
+            claimed = list(
+                session.scalars(
+                    lifecycle.claim_statement(
+                        worker=self.worker, now=now, lease=self.policy.lease, limit=budget
+                    )
                 )
             )
-        )
+        except IntegrityError:
+            # Another worker's claim took a callback of the same number at the same moment
+            # (uq_callbacks_live_number): this claim takes nothing; the next tick sees theirs.
+            session.rollback()
+            log.info("claim lost a race for a number to another worker")
+            return []
         slots = [start + timedelta(seconds=i * interval) for i in range(len(claimed))]
         if claimed:
             pacing.next_slot_at = start + timedelta(seconds=len(claimed) * interval)
@@ -226,10 +257,12 @@ class Dispatcher:
             session.commit()
             log.error("nothing can be dialed", extra={"error": exc.message})
             return []
+        lines = self._lines(callbacks, now)
         prepared = []
         for callback in callbacks:
             customer = customers[callback.customer_id]
             facts = self._facts(callback, customer, scopes, recent[customer.id], now)
+            facts = replace(facts, line=lines.get(callback.to_number, Calls()).line(callback.id))
             decision = at_dial_time(facts, self.policy, now)
             if isinstance(decision, PutOff | Finish):
                 lifecycle.decide(session, callback, decision, now=now, actor=self.actor)
@@ -255,6 +288,7 @@ class Dispatcher:
                 call_id=call.id,
             )
             recent[customer.id].append(now)  # a second callback of the customer sees this one
+            lines[callback.to_number] = Calls(live=True)  # and one of its number waits for it
             prepared.append(Prepared(callback.id, attempt, call.id, request))
         session.flush()  # the call rows first: attempts refer to them
         session.add_all(item.attempt for item in prepared)
@@ -300,6 +334,31 @@ class Dispatcher:
             group_in_flight=in_flight,
             group_slot_at=slot_at,
         )
+
+    def _lines(self, callbacks: list[Callback], now: datetime) -> dict[str, Calls]:
+        """The calls on each callback's number, either way: live now, or the last one's end."""
+        numbers = {callback.to_number for callback in callbacks}
+        live = and_(
+            Call.status.in_(lifecycle.LIVE_CALL),
+            Call.sid.is_not(None),
+            Call.created_at > now - LIVE_CALL_LIMIT,
+        )
+        # The quiet period follows a call we placed that reached the network (a call the person
+        # made to us, or one a caller ID faked, never holds back our calls to them).
+        ended = and_(
+            Call.direction == CallDirection.OUTBOUND,
+            Call.ended_at > now - self.policy.quiet_after_call,
+            Call.status != CallStatus.FAILED,
+        )
+        lines: dict[str, Calls] = {}
+        for side in (Call.to_number, Call.from_number):
+            for number, ended_at, callback_id in self.session.execute(
+                select(side, Call.ended_at, Call.callback_id).where(
+                    side.in_(numbers), or_(live, ended)
+                )
+            ):
+                lines[number] = lines.get(number, Calls()).seen(ended_at, callback_id)
+        return lines
 
     def _group_slot(self, campaign_id: uuid.UUID, now: datetime) -> DialPacing:
         """A campaign's pacing row, locked for this transaction (created on first use)."""

@@ -6,6 +6,9 @@
     queued --taken over by the hotline (a verified caller)--> in_call
     any open --finish (an outcome) / cancel (its campaign)--> done
 
+At most one callback per number is claimed or in a call (uq_callbacks_live_number): a person is
+rung about one matter at a time; their other matters wait in the queue.
+
 Everything else asks this module (tests/callbacks/test_lifecycle.py checks that no other module
 sets a callback's status). Scheduling changes that only move a claim along (claim, attempt
 started, call placed, put off) are recorded on the callback and its attempt rows; the changes a
@@ -17,8 +20,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import CursorResult, Update, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, CursorResult, Exists, Update, exists, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased
 
 from app.audit.service import Actor, record
 from app.callbacks.models import (
@@ -32,13 +36,19 @@ from app.callbacks.models import (
     HoldStatus,
     WithdrawalHold,
 )
-from app.callbacks.rules import PAUSED_UNTIL, Finish, PutOff, gives_up
+from app.callbacks.rules import LIVE_CALL_LIMIT, PAUSED_UNTIL, Finish, PutOff, gives_up
+from app.calls.models import Call, CallStatus
 from app.customers.models import Customer
 from app.fraud.service import open_case
 from app.messaging.outbox import notify_core
 from app.outcomes import CALLBACK_OUTCOMES, Outcome
 
 OPEN = (CallbackStatus.QUEUED, CallbackStatus.CLAIMED, CallbackStatus.IN_CALL)
+#: A callback on its way to a person or with them: at most one per number.
+LIVE = (CallbackStatus.CLAIMED, CallbackStatus.IN_CALL)
+#: A call that has not ended (a call without a carrier id reached nobody, unless its callback
+#: is still live: that one is covered by LIVE).
+LIVE_CALL = tuple(status for status in CallStatus if not status.is_final)
 
 # ----- claiming and dialing -----
 
@@ -46,22 +56,53 @@ OPEN = (CallbackStatus.QUEUED, CallbackStatus.CLAIMED, CallbackStatus.IN_CALL)
 def claim_statement(*, worker: str, now: datetime, lease: timedelta, limit: int) -> Update:
     """Lease up to `limit` due callbacks, most urgent deadline first; answers their ids.
 
-    On PostgreSQL the inner SELECT takes FOR UPDATE SKIP LOCKED, so workers never wait on or
-    take each other's rows; SQLite ignores it (a single worker dispatches there).
+    One person, one call: it takes at most one callback per number, and none for a number that
+    already has a live callback (claimed or in a call) or a live call with us, either way. On
+    PostgreSQL the inner SELECT takes FOR UPDATE SKIP LOCKED, so workers never wait on or take
+    each other's rows; SQLite ignores it (a single worker dispatches there). Two claims in flight
+    at once that each pick a different callback of one number are stopped by the database
+    (uq_callbacks_live_number): the later one fails whole and claims nothing.
     """
+    live = aliased(Callback)
     due = (
-        select(Callback.id)
-        .where(Callback.status == CallbackStatus.QUEUED, Callback.next_attempt_at <= now)
+        select(Callback.id, Callback.to_number, Callback.due_by)
+        .where(
+            Callback.status == CallbackStatus.QUEUED,
+            Callback.next_attempt_at <= now,
+            ~exists().where(live.to_number == Callback.to_number, live.status.in_(LIVE)),
+            ~_live_call(Call.to_number == Callback.to_number, now),
+            ~_live_call(Call.from_number == Callback.to_number, now),
+        )
         .order_by(Callback.due_by)
-        .limit(limit)
+        # Room for a person's other matters, which wait: one callback per number is taken.
+        .limit(limit * 3)
         .with_for_update(skip_locked=True)
+        .subquery()
     )
+    ranked = select(
+        due.c.id,
+        due.c.due_by,
+        func.row_number()
+        .over(partition_by=due.c.to_number, order_by=(due.c.due_by, due.c.id))
+        .label("rank"),
+    ).subquery()
+    chosen = select(ranked.c.id).where(ranked.c.rank == 1).order_by(ranked.c.due_by).limit(limit)
     return (
         update(Callback)
-        .where(Callback.id.in_(due.scalar_subquery()))
+        .where(Callback.id.in_(chosen.scalar_subquery()))
         .values(status=CallbackStatus.CLAIMED, lease_owner=worker, lease_expires_at=now + lease)
         .returning(Callback.id)
         .execution_options(synchronize_session=False)
+    )
+
+
+def _live_call(on_number: ColumnElement[bool], now: datetime) -> Exists:
+    """SQL: a call on the number is live (the carrier has it and it has not reported its end)."""
+    return exists().where(
+        on_number,
+        Call.status.in_(LIVE_CALL),
+        Call.sid.is_not(None),
+        Call.created_at > now - LIVE_CALL_LIMIT,
     )
 
 
@@ -251,21 +292,26 @@ def take_over_inbound(session: Session, callback: Callback, *, call_id: uuid.UUI
     """A verified customer on our line takes their queued callback into that call.
 
     One conditional UPDATE, so neither our dialer nor another call on the line can take it at
-    the same time; answers whether it was taken.
+    the same time; answers whether it was taken. Another callback of the number already live (a
+    worker dialing them about another matter) leaves it queued: one live callback per number.
     """
-    claimed = _rows(
-        session,
-        update(Callback)
-        .where(Callback.id == callback.id, Callback.status == CallbackStatus.QUEUED)
-        .values(
-            status=CallbackStatus.IN_CALL,
-            attempts=Callback.attempts + 1,
-            waiting_for=None,
-            lease_owner=None,
-            lease_expires_at=None,
-        )
-        .execution_options(synchronize_session=False),
-    )
+    try:
+        with session.begin_nested():
+            claimed = _rows(
+                session,
+                update(Callback)
+                .where(Callback.id == callback.id, Callback.status == CallbackStatus.QUEUED)
+                .values(
+                    status=CallbackStatus.IN_CALL,
+                    attempts=Callback.attempts + 1,
+                    waiting_for=None,
+                    lease_owner=None,
+                    lease_expires_at=None,
+                )
+                .execution_options(synchronize_session=False),
+            )
+    except IntegrityError:  # uq_callbacks_live_number
+        return False
     if claimed != 1:  # a worker is dialing it right now, or it just ended
         return False
     session.refresh(callback)

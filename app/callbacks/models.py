@@ -121,6 +121,15 @@ class Callback(Base):
             sqlite_where=text("status != 'done'"),
             postgresql_where=text("status != 'done'"),
         ),
+        # One live callback per number: two workers never both dial one person (the claim
+        # skips a number with a live callback; this is the database's own guard on that).
+        Index(
+            "uq_callbacks_live_number",
+            "to_number",
+            unique=True,
+            sqlite_where=text("status IN ('claimed', 'in_call')"),
+            postgresql_where=text("status IN ('claimed', 'in_call')"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)

@@ -70,6 +70,9 @@ class Policy:
     lease: timedelta
     velocity_window: timedelta
     campaign_defaults: DialProfile
+    #: After a call we placed ends, nobody rings that number again for this long, unless the
+    #: call itself asked for the next one (its own retry); read as `Policy.quiet_after_call`.
+    quiet_after_call: timedelta
 
     def rule(self, name: str) -> dict[str, Any]:
         return self.anomaly["rules"].get(name) or {}
@@ -184,6 +187,7 @@ def load_policy(path: Path | str | None = None) -> Policy:
                 rules.get("velocity", {}).get("window", "10m"), "anomaly.rules.velocity.window"
             ),
             campaign_defaults=_campaign_defaults(data["campaign_defaults"], window),
+            quiet_after_call=duration(data["quiet_after_call"], "quiet_after_call"),
         )
     except (KeyError, TypeError) as exc:
         raise PolicyError(f"{path.name}: missing or malformed {exc}") from None

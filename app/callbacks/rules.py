@@ -21,6 +21,12 @@ from app.outcomes import Outcome
 PAUSED_UNTIL = datetime(9999, 1, 1, tzinfo=UTC)
 #: A campaign at its concurrent-call limit is asked again this much later.
 GROUP_FULL_RETRY = timedelta(seconds=5)
+#: A number in a call with us is asked about again at least this much later (or after the quiet
+#: period, whichever is longer): the call must end first.
+IN_CALL_RETRY = timedelta(minutes=1)
+#: A call that has not reported its end after this long is no longer taken as live (the reaper
+#: asks the carrier about it after an hour): a lost status report never blocks a number for good.
+LIVE_CALL_LIMIT = timedelta(hours=2)
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,28 @@ class DialFacts:
     recent_starts: Sequence[datetime] = ()  # the customer's counted attempts (frequency cap)
     group_in_flight: int = 0  # its campaign's calls under way
     group_slot_at: datetime | None = None  # when its campaign's pacing allows the next call
+    line: Line | None = None  # the number's calls with us: live now, or the last one's end
+
+
+@dataclass(frozen=True)
+class Line:
+    """What we know of the calls on the callback's number (either way, any matter)."""
+
+    in_call: bool = False  # a call with us is live on it now
+    last_ended_at: datetime | None = None  # when the last call we placed to it ended
+    asked_by_last_call: bool = False  # that call was this callback's own: it asked for the next
+
+
+def on_the_line(line: Line, quiet: timedelta, now: datetime) -> PutOff | None:
+    """One call at a time per person: none while the number is in a call with us, and none
+    within the quiet period after one, unless that call asked for this one (its own retry)."""
+    if line.in_call:
+        return PutOff(now + max(quiet, IN_CALL_RETRY), "the number is in a call with us")
+    if line.last_ended_at is not None and not line.asked_by_last_call:
+        quiet_until = line.last_ended_at + quiet
+        if quiet_until > now:
+            return PutOff(quiet_until, "the quiet period after a call")
+    return None
 
 
 def at_dial_time(facts: DialFacts, policy: Policy, now: datetime) -> Decision:
@@ -80,6 +108,8 @@ def at_dial_time(facts: DialFacts, policy: Policy, now: datetime) -> Decision:
         return PutOff(facts.group_slot_at, "the campaign's pacing")
     if facts.do_not_call == "all" or (facts.do_not_call is not None and facts.in_campaign):
         return Finish(Outcome.CANCELLED, "the number is on the do-not-call list")
+    if facts.line is not None and (busy := on_the_line(facts.line, policy.quiet_after_call, now)):
+        return busy
     start, end = profile.window
     opening = next_opening(now, facts.zones, start, end)
     if opening is None:

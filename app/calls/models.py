@@ -66,6 +66,11 @@ _RANKS = {
 
 class Call(Base):
     __tablename__ = "calls"
+    __table_args__ = (
+        # The calls on a person's number, either way (one live call per person; quiet after).
+        Index("ix_calls_to_number", "to_number"),
+        Index("ix_calls_from_number", "from_number"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     sid: Mapped[str | None] = mapped_column(String(64), unique=True)  # Twilio's CallSid

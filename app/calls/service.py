@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.audit.service import Actor, record
 from app.calls.models import Call, CallDirection, CallEvent, CallStatus
 from app.carriers.carrier import OutboundCall, Telephony, TelephonyError
@@ -243,7 +244,7 @@ def record_status(
         return False
     if reported.rank > call.status.rank:
         call.status = reported
-        now = utcnow()
+        now = clock.now()  # the app's clock, as the callback engine's (the quiet after a call)
         if reported is CallStatus.IN_PROGRESS:
             call.answered_at = call.answered_at or now
             call.answered_by = answered_by or call.answered_by

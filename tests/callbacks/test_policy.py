@@ -25,6 +25,15 @@ def test_the_shipped_policy_loads_with_its_machine_retries_and_campaign_defaults
     assert policy.campaign_defaults.window == (time(9), time(19))
     assert policy.campaign_defaults.retry_ladder == (timedelta(minutes=30), timedelta(hours=2))
     assert policy.frequency_caps == ((timedelta(days=1), 3), (timedelta(days=7), 7))
+    assert policy.quiet_after_call == timedelta(minutes=10)
+
+
+def test_the_quiet_period_after_a_call_is_read_from_the_file(tmp_path):
+    path = policy_with(tmp_path, "quiet_after_call: 10m", "quiet_after_call: 30m")
+    assert load_policy(path).quiet_after_call == timedelta(minutes=30)
+
+    with pytest.raises(PolicyError, match="quiet_after_call: 'soon' is not a duration"):
+        load_policy(policy_with(tmp_path, "quiet_after_call: 10m", "quiet_after_call: soon"))
 
 
 def test_a_machine_retry_other_than_next_window_is_refused(tmp_path):

@@ -14,6 +14,7 @@ from app.callbacks.rules import (
     Dial,
     DialFacts,
     Finish,
+    Line,
     PutOff,
     after_unanswered_call,
     at_dial_time,
@@ -176,3 +177,50 @@ def test_a_paused_campaigns_retry_waits_within_the_deadline():
 )
 def test_which_call_outcomes_decide_a_callback(outcome, decides):
     assert outcome.decides_callback is decides
+
+
+# ----- one call at a time per person -----
+
+QUIET = POLICY.quiet_after_call
+
+
+def test_a_number_in_a_call_with_us_waits_for_the_call_and_its_quiet_period():
+    decision = at_dial_time(facts(line=Line(in_call=True)), POLICY, MORNING)
+
+    assert decision == PutOff(MORNING + QUIET, "the number is in a call with us")
+
+
+def test_after_a_call_on_the_number_another_matter_waits_for_the_quiet_period():
+    ended = MORNING - timedelta(minutes=4)
+
+    decision = at_dial_time(facts(line=Line(last_ended_at=ended)), POLICY, MORNING)
+
+    assert decision == PutOff(ended + QUIET, "the quiet period after a call")
+
+
+def test_the_quiet_period_over_the_number_is_rung():
+    ended = MORNING - QUIET
+
+    assert at_dial_time(facts(line=Line(last_ended_at=ended)), POLICY, MORNING) == Dial()
+
+
+def test_a_call_that_asked_for_this_callback_needs_no_quiet_period():
+    """Its own retry (the flow or the retry ladder scheduled it): the person expects it."""
+    line = Line(last_ended_at=MORNING - timedelta(minutes=1), asked_by_last_call=True)
+
+    assert at_dial_time(facts(line=line), POLICY, MORNING) == Dial()
+
+
+def test_without_a_quiet_period_a_number_in_a_call_is_still_asked_again_later():
+    no_quiet = dataclasses.replace(POLICY, quiet_after_call=timedelta(0))
+
+    decision = at_dial_time(facts(line=Line(in_call=True)), no_quiet, MORNING)
+
+    assert isinstance(decision, PutOff) and decision.until > MORNING
+    assert at_dial_time(facts(line=Line(last_ended_at=MORNING)), no_quiet, MORNING) == Dial()
+
+
+def test_do_not_call_still_ends_a_callback_whose_number_is_in_a_call():
+    decision = at_dial_time(facts(line=Line(in_call=True), do_not_call="all"), POLICY, MORNING)
+
+    assert isinstance(decision, Finish) and decision.outcome is Outcome.CANCELLED
