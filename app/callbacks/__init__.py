@@ -11,6 +11,7 @@ def init_app(app: Flask) -> None:
     """The callback policy, the events API, what happens when a call ends, and the dialer's
     ticks."""
     from app.callbacks import engine
+    from app.callbacks.line import register_actions
     from app.callbacks.policy import load_policy
     from app.callbacks.views import events_blp
     from app.calls.service import call_ended
@@ -20,6 +21,7 @@ def init_app(app: Flask) -> None:
     registry = registry_of(app)
     registry.api_blueprint(events_blp)
     registry.receiver(call_ended, engine.on_call_ended)
+    register_actions(registry)  # one call carries a customer's several matters
     registry.tick("dispatch", 1.0, engine.dispatch)
     registry.tick("reap", engine.reap_every, engine.reap)
     registry.tick("escalate", 60.0, engine.escalate)

@@ -23,7 +23,13 @@ def call_ended(call: Call, *, session: Session, policy: Policy, now: datetime) -
     if call.callback_id is None:
         return
     callback = session.get(Callback, call.callback_id)
-    attempt = session.scalar(select(CallbackAttempt).where(CallbackAttempt.call_id == call.id))
+    attempt = session.scalar(
+        select(CallbackAttempt).where(
+            CallbackAttempt.call_id == call.id,
+            # A call that carried several matters has an attempt of each: this callback's.
+            CallbackAttempt.callback_id == call.callback_id,
+        )
+    )
     if attempt is None:  # the call ended before its attempt learnt the call's id
         attempt = session.scalar(
             select(CallbackAttempt)

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from app.audit.service import Actor
 from app.callbacks import lifecycle
 from app.callbacks.caps import COUNTED, FrequencyCap
+from app.callbacks.matters import CARRIED, MATTERS
 from app.callbacks.models import (
     Callback,
     CallbackAttempt,
@@ -258,6 +259,7 @@ class Dispatcher:
             log.error("nothing can be dialed", extra={"error": exc.message})
             return []
         lines = self._lines(callbacks, now)
+        carried = self._carried(callbacks, now)
         prepared = []
         for callback in callbacks:
             customer = customers[callback.customer_id]
@@ -269,12 +271,16 @@ class Dispatcher:
                 continue
             if callback.campaign_id is not None and facts.profile.calls_per_second:
                 self._take_group_slot(callback.campaign_id, facts.profile, now)
+            variables = dict(callback.variables or {})
+            if others := [str(other) for other in carried.get(callback.id, [])]:
+                # One call for the person's matters: this one first, then the others in turn.
+                variables.update({CARRIED: others, MATTERS: "several"})
             call, request = prepare_outbound_call(
                 session,
                 urls=self.urls,
                 customer=customer,
                 flow=self.flows[callback.flow],
-                variables=callback.variables,
+                variables=variables,
                 actor=self.actor,
                 to_number=callback.to_number,
                 callback_id=callback.id,
@@ -334,6 +340,42 @@ class Dispatcher:
             group_in_flight=in_flight,
             group_slot_at=slot_at,
         )
+
+    def _carried(
+        self, callbacks: list[Callback], now: datetime
+    ) -> dict[uuid.UUID, list[uuid.UUID]]:
+        """The customer's other due matters on each callback's number, which its call carries.
+
+        Only event callbacks whose flow can be joined after the verify node (`resume_at`); a
+        campaign's call carries nothing and is carried by none. They stay queued: the flow takes
+        each into the call in turn (app/callbacks/line.py), or they wait for their own call.
+        """
+        leads = {
+            (callback.to_number, callback.customer_id): callback
+            for callback in callbacks
+            if callback.campaign_id is None
+        }
+        if not leads:
+            return {}
+        joinable = [name for name, flow in self.flows.items() if flow.resume_at]
+        carried: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+        for other in self.session.scalars(
+            select(Callback)
+            .where(
+                Callback.to_number.in_({number for number, _ in leads}),
+                Callback.status == CallbackStatus.QUEUED,
+                Callback.next_attempt_at <= now,
+                Callback.campaign_id.is_(None),
+                Callback.dial_hold.is_(None),
+                Callback.flow.in_(joinable),
+                Callback.id.not_in([callback.id for callback in callbacks]),
+            )
+            .order_by(Callback.due_by)
+        ):
+            lead = leads.get((other.to_number, other.customer_id))
+            if lead is not None and lead.flow in joinable:
+                carried[lead.id].append(other.id)
+        return carried
 
     def _lines(self, callbacks: list[Callback], now: datetime) -> dict[str, Calls]:
         """The calls on each callback's number, either way: live now, or the last one's end."""

@@ -295,6 +295,56 @@ def take_over_inbound(session: Session, callback: Callback, *, call_id: uuid.UUI
     the same time; answers whether it was taken. Another callback of the number already live (a
     worker dialing them about another matter) leaves it queued: one live callback per number.
     """
+    return _take_into_call(
+        session,
+        callback,
+        call_id=call_id,
+        worker="inbound-line",
+        action="callback.continued_inbound",
+    )
+
+
+def matter_decided(
+    session: Session,
+    callback: Callback,
+    outcome: Outcome,
+    now: datetime,
+    *,
+    call_id: uuid.UUID,
+    actor: Actor,
+) -> None:
+    """One matter of a call that carries several is decided: its attempt ends and it is done,
+    while the call goes on with the next matter."""
+    attempt = session.scalar(
+        select(CallbackAttempt).where(
+            CallbackAttempt.callback_id == callback.id, CallbackAttempt.call_id == call_id
+        )
+    )
+    if attempt is not None:
+        attempt_ended(attempt, result="completed", now=now)
+    finish(
+        session,
+        callback,
+        outcome,
+        now,
+        actor=actor,
+        why=f"the call decided {outcome} and went on with the next matter",
+        call_id=call_id,
+    )
+
+
+def carry_on_in_call(session: Session, callback: Callback, *, call_id: uuid.UUID) -> bool:
+    """A queued matter the call carries is taken into it (the customer is verified already);
+    answers whether it was taken (it may have ended, or be live elsewhere, meanwhile)."""
+    return _take_into_call(
+        session, callback, call_id=call_id, worker="carried", action="callback.carried_in_call"
+    )
+
+
+def _take_into_call(
+    session: Session, callback: Callback, *, call_id: uuid.UUID, worker: str, action: str
+) -> bool:
+    """A queued callback joins a call under way: in_call, with an attempt on that call."""
     try:
         with session.begin_nested():
             claimed = _rows(
@@ -322,13 +372,13 @@ def take_over_inbound(session: Session, callback: Callback, *, call_id: uuid.UUI
             number=callback.attempts,
             status=AttemptStatus.PLACED,
             call_id=call_id,
-            worker="inbound-line",
+            worker=worker,
         )
     )
     record(
         session,
         actor=Actor(f"call:{call_id}"),
-        action="callback.continued_inbound",
+        action=action,
         subject_type="callback",
         subject_id=callback.id,
         changes={"call_id": call_id, "attempt": callback.attempts},

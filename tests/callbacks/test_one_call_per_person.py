@@ -282,3 +282,88 @@ def test_a_number_on_the_line_with_us_is_not_rung(center):
     with app.app_context():
         assert dispatcher(app, clock, carrier, "w1").dispatch() == 1
     assert carrier.placed == [PHONE]
+
+
+# ----- one call, several matters -----
+
+
+@pytest.fixture
+def two_matters_on_the_simulator(app, api, lines, clock, simulator):
+    """The customer's two matters, and the simulator's callee who verifies and answers them."""
+    registration, payment = two_matters(api)
+    return registration, payment
+
+
+def audit_actions(app, callback_id: str) -> list[str]:
+    from app.audit.models import AuditEvent
+
+    with app.app_context():
+        return list(
+            db.session.scalars(
+                sa.select(AuditEvent.action)
+                .where(AuditEvent.subject_id == callback_id)
+                .order_by(AuditEvent.id)
+            )
+        )
+
+
+def test_one_call_asks_about_both_matters_in_turn_each_keeping_its_own_outcome(
+    app, api, dispatcher, simulator, two_matters_on_the_simulator
+):
+    from app.callbacks.models import CallbackAttempt
+    from app.carriers.simulator import CalleeScript
+    from tests.engine_fixtures import callback_of
+    from tests.telephony_fixtures import VALID_CODE
+
+    registration, payment = two_matters_on_the_simulator
+    # One code, then "1" for the payment, then "1" for the registration: no second code.
+    simulator.expect(PHONE, CalleeScript(keys=[VALID_CODE, "1", "1"]))
+
+    with app.app_context():
+        placed = dispatcher().dispatch()
+
+    assert placed == 1 and len(simulator.calls) == 1
+    heard = [line.text for line in next(iter(simulator.calls.values())).lines]
+    several = [i for i, text in enumerate(heard) if "più di una questione" in text]
+    payment_at = [i for i, text in enumerate(heard) if "900,00 €" in text]
+    account_at = [i for i, text in enumerate(heard) if "nuovo conto" in text]
+    assert several and payment_at and account_at, heard[5:]
+    assert several[0] < payment_at[0] < account_at[0]  # said first, then each matter in turn
+    assert sum("codice temporaneo" in text for text in heard) == 1  # verified once
+    for callback_id in (payment, registration):
+        callback = callback_of(app, callback_id)
+        assert (callback.status, callback.outcome.value) == (CallbackStatus.DONE, "confirmed")
+        assert callback.attempts == 1
+    with app.app_context():
+        attempts = db.session.scalars(sa.select(CallbackAttempt)).all()
+        assert len(attempts) == 2 and len({a.call_id for a in attempts}) == 1
+        assert {a.result for a in attempts} == {"completed"}
+    assert audit_actions(app, payment)[-1] == "callback.done"
+    assert audit_actions(app, registration)[-2:] == ["callback.carried_in_call", "callback.done"]
+
+
+def test_a_matter_the_call_could_not_reach_waits_for_its_own_call(
+    app, api, dispatcher, simulator, clock, two_matters_on_the_simulator
+):
+    """The first matter denied: the call ends with its own closing words; the other waits."""
+    from app.carriers.simulator import CalleeScript
+    from tests.engine_fixtures import callback_of
+    from tests.telephony_fixtures import VALID_CODE
+
+    registration, payment = two_matters_on_the_simulator
+    simulator.expect(PHONE, CalleeScript(keys=[VALID_CODE, "2"]))
+
+    with app.app_context():
+        assert dispatcher().dispatch() == 1
+
+    assert callback_of(app, payment).outcome.value == "denied"
+    waiting = callback_of(app, registration)
+    assert (waiting.status, waiting.attempts) == (CallbackStatus.QUEUED, 0)
+    quiet = app.extensions["callback_policy"].quiet_after_call
+    simulator.expect(PHONE, CalleeScript(keys=[VALID_CODE, "1"]))
+    with app.app_context():
+        assert dispatcher().dispatch() == 0  # the quiet period after the call
+    clock.advance(quiet.total_seconds())
+    with app.app_context():
+        assert dispatcher().dispatch() == 1
+    assert callback_of(app, registration).outcome.value == "confirmed"

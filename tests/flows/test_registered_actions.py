@@ -68,10 +68,12 @@ def test_the_domains_register_each_action_with_its_results_and_variables():
     )
     assert actions["file_complaint"].sets == ("complaint_reference", "due")
     assert actions["opt_out"].run.__module__ == "app.campaigns.line"
-    # Only taking a callback needs a right code first.
+    # Only taking a callback (on our line, or the next matter of a call) needs a right code first.
     assert {name for name, action in actions.items() if action.after_verify} == {
-        "continue_callback"
+        "continue_callback",
+        "next_matter",
     }
+    assert actions["next_matter"].run.__module__ == "app.callbacks.line"
 
 
 def test_flows_check_fails_on_a_flow_naming_an_action_nobody_registered(tmp_path):

@@ -1,0 +1,86 @@
+"""The callback's phone-line action: one call carries a customer's several matters in turn.
+
+When a number has several due callbacks, the dialer places one call for the most urgent and
+carries the others (the call's `carried_callbacks`). The flow says so, verifies once, and after
+each matter is confirmed asks `next_matter`: that matter is decided on its own (its outcome, its
+attempt, its audit entry), the next carried one is taken into the call, and the call goes on in
+that matter's flow at its `resume_at` node (its verify node, already passed, is not asked again).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.audit.service import Actor
+from app.callbacks import lifecycle
+from app.callbacks.matters import CARRIED
+from app.callbacks.models import Callback, CallbackStatus
+from app.calls.models import Call
+from app.customers.models import Customer
+from app.flows.actions import ActionResult
+from app.flows.definition import VERIFIED
+from app.flows.registry import flows
+from app.outcomes import Outcome
+from app.registry import Registry
+
+
+def next_matter(session: Session, call: Call, values: dict[str, Any]) -> ActionResult:
+    """The current matter is decided: decide its callback, and go on with the next carried one."""
+    variables = call.variables or {}
+    carried = [str(item) for item in variables.get(CARRIED) or []]
+    current = session.get(Callback, call.callback_id) if call.callback_id else None
+    if (
+        not carried
+        or current is None
+        # Claimed still when a quick carrier's webhooks come before the dialer's own record.
+        or current.status not in (CallbackStatus.CLAIMED, CallbackStatus.IN_CALL)
+        or variables.get(VERIFIED) is not True
+        or call.outcome not in {o.value for o in Outcome}
+        or Outcome(call.outcome).decides_callback is None
+    ):
+        return ActionResult("none")
+    decided = Outcome(call.outcome).decides_callback
+    assert decided is not None
+    now, actor = clock.now(), Actor(f"call:{call.id}")
+    lifecycle.matter_decided(session, current, decided, now, call_id=call.id, actor=actor)
+    known = flows()
+    while carried:
+        candidate = session.get(Callback, uuid.UUID(carried.pop(0)))
+        if (
+            candidate is None
+            or candidate.customer_id != current.customer_id
+            or candidate.flow not in known
+            or not lifecycle.carry_on_in_call(session, candidate, call_id=call.id)
+        ):
+            continue
+        flow = known[candidate.flow]
+        customer = session.get_one(Customer, candidate.customer_id)
+        call.callback_id, call.outcome = candidate.id, None
+        return ActionResult(
+            "continued",
+            {
+                **(candidate.variables or {}),
+                "name": customer.name or "",
+                CARRIED: carried,
+            },
+            switch_to=(flow, flow.resume_at or flow.start),
+        )
+    # Nothing left to ask: the call ends on this matter's own closing words.
+    call.variables = {**variables, CARRIED: []}
+    return ActionResult("none")
+
+
+def register_actions(registry: Registry) -> None:
+    """The callback engine's phone-line action, as app.callbacks.init_app registers it."""
+    # It takes the caller into another of the customer's matters: after a right code only.
+    registry.flow_action(
+        "next_matter",
+        next_matter,
+        results=("continued", "none"),
+        sets=("name", CARRIED),
+        after_verify=True,
+    )

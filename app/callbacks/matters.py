@@ -1,0 +1,13 @@
+"""One call, several matters: the call variables that carry a person's other open callbacks.
+
+The dialer writes them when it places a call for a number with several due callbacks; the flows
+branch on `matters` to say so, and the `next_matter` action (app/callbacks/line.py) takes the
+carried callbacks into the call in turn.
+"""
+
+from __future__ import annotations
+
+#: The callbacks a call carries besides its own, in the order they are asked (ids as text).
+CARRIED = "carried_callbacks"
+#: "several" when the call carries other matters: the flows say so before the first one.
+MATTERS = "matters"
