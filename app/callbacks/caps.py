@@ -12,13 +12,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, false, func, or_, select
 
+from app.callbacks.matters import CARRIED_WORKER
 from app.callbacks.models import AttemptStatus, CallbackAttempt
 from app.callbacks.policy import Policy
 
 # Attempts that count towards the caps (a refused one placed nothing).
 COUNTED = (AttemptStatus.DIALING, AttemptStatus.PLACED, AttemptStatus.UNKNOWN, AttemptStatus.ENDED)
+
+
+def counted() -> ColumnElement[bool]:
+    """SQL: an attempt that counts towards the caps (a matter carried by another's call rang
+    nobody again: that call is counted once)."""
+    return and_(CallbackAttempt.status.in_(COUNTED), CallbackAttempt.worker != CARRIED_WORKER)
 
 
 @dataclass(frozen=True)
@@ -55,7 +62,7 @@ class FrequencyCap:
                 .select_from(CallbackAttempt)
                 .where(
                     CallbackAttempt.customer_id == customer_id,
-                    CallbackAttempt.status.in_(COUNTED),
+                    counted(),
                     CallbackAttempt.started_at > now - period,
                 )
                 .scalar_subquery()

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from app.audit.service import Actor
 from app.callbacks import lifecycle
-from app.callbacks.caps import COUNTED, FrequencyCap
+from app.callbacks.caps import FrequencyCap, counted
 from app.callbacks.matters import CARRIED, MATTERS
 from app.callbacks.models import (
     Callback,
@@ -231,7 +231,7 @@ class Dispatcher:
         for customer_id, started_at in session.execute(
             select(CallbackAttempt.customer_id, CallbackAttempt.started_at).where(
                 CallbackAttempt.customer_id.in_(customers),
-                CallbackAttempt.status.in_(COUNTED),
+                counted(),
                 CallbackAttempt.started_at > now - FrequencyCap.of(self.policy).longest,
             )
         ):

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from app.audit.service import Actor, record
+from app.callbacks.matters import CARRIED_WORKER
 from app.callbacks.models import (
     AttemptStatus,
     Callback,
@@ -337,7 +338,11 @@ def carry_on_in_call(session: Session, callback: Callback, *, call_id: uuid.UUID
     """A queued matter the call carries is taken into it (the customer is verified already);
     answers whether it was taken (it may have ended, or be live elsewhere, meanwhile)."""
     return _take_into_call(
-        session, callback, call_id=call_id, worker="carried", action="callback.carried_in_call"
+        session,
+        callback,
+        call_id=call_id,
+        worker=CARRIED_WORKER,
+        action="callback.carried_in_call",
     )
 
 

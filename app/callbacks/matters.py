@@ -11,3 +11,6 @@ from __future__ import annotations
 CARRIED = "carried_callbacks"
 #: "several" when the call carries other matters: the flows say so before the first one.
 MATTERS = "matters"
+#: The worker named on the attempt of a matter a call carried: it rang nobody again, so the
+#: frequency caps do not count it (the call is counted once, by its own callback's attempt).
+CARRIED_WORKER = "carried"

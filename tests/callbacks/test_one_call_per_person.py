@@ -367,3 +367,32 @@ def test_a_matter_the_call_could_not_reach_waits_for_its_own_call(
     with app.app_context():
         assert dispatcher().dispatch() == 1
     assert callback_of(app, registration).outcome.value == "confirmed"
+
+
+def test_a_call_that_carried_two_matters_counts_once_towards_the_frequency_cap(
+    app, api, dispatcher, simulator, clock, two_matters_on_the_simulator
+):
+    from app.carriers.simulator import CalleeScript
+    from tests.engine_fixtures import callback_of
+    from tests.telephony_fixtures import VALID_CODE
+
+    simulator.expect(PHONE, CalleeScript(keys=[VALID_CODE, "1", "1"]))
+    with app.app_context():
+        assert dispatcher(cap_per_day=2).dispatch() == 1
+    clock.advance(app.extensions["callback_policy"].quiet_after_call.total_seconds())
+    withdrawal = api.post(
+        "/api/v1/events",
+        json={
+            "id": "w-1",
+            "type": "withdrawal_request",
+            "customer_external_id": "it",
+            "occurred_at": clock().isoformat(),
+            "data": {"amount": "2500", "currency": "EUR", "account_has_open_problems": True},
+        },
+    ).get_json()
+    simulator.expect(PHONE, CalleeScript(keys=[VALID_CODE, "1"]))
+
+    with app.app_context():  # one call so far today: a second one is within a cap of two
+        assert dispatcher(cap_per_day=2).dispatch() == 1
+
+    assert callback_of(app, withdrawal["callback_id"]).outcome.value == "confirmed"
