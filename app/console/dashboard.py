@@ -27,13 +27,13 @@ SATISFACTION_SAMPLE = 5000
 @bp.get("/")
 @requires_role(READ)
 def dashboard() -> str:
-    return render_template("console/dashboard.html", data=snapshot(db.session, now=now()))
+    return render_template("console/dashboard.html", data=snapshot(db.session(), now=now()))
 
 
 @bp.get("/live")
 @requires_role(READ, background=True)
 def live() -> str:
-    return render_template("console/_live.html", data=snapshot(db.session, now=now()))
+    return render_template("console/_live.html", data=snapshot(db.session(), now=now()))
 
 
 def snapshot(session: Session, *, now: datetime) -> dict[str, Any]:
@@ -60,7 +60,7 @@ def snapshot(session: Session, *, now: datetime) -> dict[str, Any]:
     for closed_at, outcome in session.execute(
         select(Callback.closed_at, Callback.outcome).where(Callback.closed_at >= day)
     ):
-        if outcome is not None:
+        if outcome is not None and closed_at is not None:  # closed_at >= day: never NULL here
             hourly[closed_at.strftime("%H:00")][outcome.value] += 1
     verification = dict(
         session.execute(
