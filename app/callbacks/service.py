@@ -340,7 +340,7 @@ def ingest_batch(
     histories: dict[uuid.UUID, list[Past]] = defaultdict(list)
     times = [i["occurred_at"] for i in items if i["type"] == EventType.TRANSACTION.value]
     if times and customer_ids:
-        since = min(times) - timedelta(days=int(policy.anomaly["history_days"]))
+        since = min(times) - timedelta(days=policy.history_days)
         for customer_id, occurred_at, data in session.execute(
             select(Event.customer_id, Event.occurred_at, Event.data).where(
                 Event.customer_id.in_(customer_ids),
@@ -359,10 +359,10 @@ def ingest_batch(
     }
 
     def past(customer_id: uuid.UUID, before: datetime) -> list[Past]:
-        oldest = before - timedelta(days=int(policy.anomaly["history_days"]))
+        oldest = before - timedelta(days=policy.history_days)
         recent = [p for p in histories[customer_id] if oldest <= p.occurred_at <= before]
         recent.sort(key=lambda p: p.occurred_at, reverse=True)
-        return recent[: int(policy.anomaly["history_max"])]
+        return recent[: policy.history_max]
 
     answers = {event_id: decision(event) for event_id, event in known.items()}
     results: list[dict[str, Any] | DomainError] = []
