@@ -14,9 +14,10 @@ import logging
 import time as clock
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
@@ -46,6 +47,7 @@ from app.carriers.carrier import (
     TelephonyError,
 )
 from app.customers.models import Customer
+from app.database import rows_matched
 from app.errors import Conflict
 from app.flows.definition import Flow
 from app.numbers.lines import CallerIds
@@ -133,7 +135,7 @@ class Dispatcher:
         """Take the shared pacing row for this transaction (a write, so SQLite locks too)."""
         session = self.session
         lock = text("UPDATE dial_pacing SET name = name WHERE name = :name")
-        if not session.execute(lock, {"name": PACING}).rowcount:
+        if not rows_matched(session.execute(lock, {"name": PACING})):
             try:  # the migration seeds the row; this only covers a database emptied by hand
                 with session.begin_nested():
                     session.add(DialPacing(name=PACING, next_slot_at=now))
@@ -382,7 +384,12 @@ class Dispatcher:
         return placed
 
 
-def _fresh(session: Session, model: type, ids: list) -> dict:  # type: ignore[type-arg]
+_Row = TypeVar("_Row", Callback, CallbackAttempt, Call)
+
+
+def _fresh(
+    session: Session, model: type[_Row], ids: Sequence[uuid.UUID | int]
+) -> dict[uuid.UUID | int, _Row]:
     """Rows by id, read again from the database (not from the session's memory)."""
     rows = session.scalars(
         select(model).where(model.id.in_(ids)).execution_options(populate_existing=True)

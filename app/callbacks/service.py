@@ -8,11 +8,12 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, with_expression
 
 from app.audit.service import Actor, record
 from app.callbacks.anomaly import Assessment, Past, assess_transaction, history, past_of
@@ -220,7 +221,9 @@ def _decide(
 
 
 def _spoken(data: dict[str, Any], occurred_at: datetime) -> dict[str, Any]:
-    spoken = {k: data[k] for k in ("amount", "currency", "merchant", "country") if k in data}
+    spoken: dict[str, Any] = {
+        k: data[k] for k in ("amount", "currency", "merchant", "country") if k in data
+    }
     spoken["time"] = occurred_at.isoformat()
     return spoken
 
@@ -340,7 +343,7 @@ def ingest_batch(
     histories: dict[uuid.UUID, list[Past]] = defaultdict(list)
     times = [i["occurred_at"] for i in items if i["type"] == EventType.TRANSACTION.value]
     if times and customer_ids:
-        since = min(times) - timedelta(days=int(policy.anomaly["history_days"]))
+        since = min(times) - timedelta(days=policy.history_days)
         for customer_id, occurred_at, data in session.execute(
             select(Event.customer_id, Event.occurred_at, Event.data).where(
                 Event.customer_id.in_(customer_ids),
@@ -359,10 +362,10 @@ def ingest_batch(
     }
 
     def past(customer_id: uuid.UUID, before: datetime) -> list[Past]:
-        oldest = before - timedelta(days=int(policy.anomaly["history_days"]))
+        oldest = before - timedelta(days=policy.history_days)
         recent = [p for p in histories[customer_id] if oldest <= p.occurred_at <= before]
         recent.sort(key=lambda p: p.occurred_at, reverse=True)
-        return recent[: int(policy.anomaly["history_max"])]
+        return recent[: policy.history_max]
 
     answers = {event_id: decision(event) for event_id, event in known.items()}
     results: list[dict[str, Any] | DomainError] = []
@@ -383,7 +386,7 @@ def ingest_batch(
                 )
             occurred_at, data = item["occurred_at"], _checked_data(kind, item["data"])
             assessment, to_number = _decide(
-                lambda customer=customer, at=occurred_at: past(customer.id, at),
+                partial(past, customer.id, occurred_at),
                 policy,
                 kind,
                 customer,
@@ -529,13 +532,15 @@ def callback_stats(session: Session) -> dict[str, Any]:
     by_status = dict(
         session.execute(select(Callback.status, func.count()).group_by(Callback.status)).all()
     )
-    by_outcome = dict(
-        session.execute(
+    by_outcome = {
+        outcome: count
+        for outcome, count in session.execute(
             select(Callback.outcome, func.count())
             .where(Callback.outcome.is_not(None))
             .group_by(Callback.outcome)
-        ).all()
-    )
+        )
+        if outcome is not None
+    }
     escalated = (
         session.scalar(
             select(func.count())
@@ -561,17 +566,20 @@ def callback_stats(session: Session) -> dict[str, Any]:
 
 
 def get_callback(session: Session, callback_id: uuid.UUID) -> Callback:
-    callback = session.get(Callback, callback_id)
+    """A callback, with the reference of its latest call (what the app shows while we call)."""
+    latest = (
+        select(Call.reference)
+        .where(Call.callback_id == Callback.id)
+        .order_by(Call.created_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    callback = session.scalar(
+        select(Callback)
+        .where(Callback.id == callback_id)
+        .options(with_expression(Callback.reference, latest))
+        .execution_options(populate_existing=True)
+    )
     if callback is None:
         raise NotFound("no callback has this id", field="id")
     return callback
-
-
-def latest_reference(session: Session, callback_id: uuid.UUID) -> str | None:
-    """The reference of the callback's latest call (what the app shows while we call)."""
-    return session.scalar(
-        select(Call.reference)
-        .where(Call.callback_id == callback_id)
-        .order_by(Call.created_at.desc())
-        .limit(1)
-    )

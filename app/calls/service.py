@@ -233,7 +233,9 @@ def record_status(
     event = CallEvent(
         call_id=call.id,
         status=reported,
-        sequence_number=int(sequence_number) if (sequence_number or "").isdigit() else None,
+        sequence_number=(
+            int(sequence_number) if sequence_number and sequence_number.isdigit() else None
+        ),
         reported_at=_parse_timestamp(timestamp),
     )
     try:

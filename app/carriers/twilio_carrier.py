@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
 from twilio.rest import Client
 
 from app.carriers.carrier import (
@@ -42,6 +44,9 @@ INVALID_NUMBER_CODES = {
 REST_TIMEOUT_SECONDS = 10
 
 
+T = TypeVar("T")
+
+
 class BaseUrlHttpClient(TwilioHttpClient):
     """Twilio's own HTTP client, sending every request to another origin (a test double, a proxy).
 
@@ -55,7 +60,7 @@ class BaseUrlHttpClient(TwilioHttpClient):
         super().__init__(timeout=timeout, **kwargs)
         self.base_url = base_url.rstrip("/") if base_url else None
 
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
         if self.base_url:
             parts = urlsplit(url)
             url = self.base_url + parts.path + (f"?{parts.query}" if parts.query else "")
@@ -111,7 +116,7 @@ class TwilioTelephony:
         self._do(lambda: self.client.calls(sid).update(status="completed"))
 
     @staticmethod
-    def _do(request):  # type: ignore[no-untyped-def]
+    def _do(request: Callable[[], T]) -> T:
         try:
             return request()
         except TwilioRestException as exc:

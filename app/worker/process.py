@@ -50,7 +50,7 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
     def heartbeat() -> None:
         with app.app_context():
             try:
-                row = beat(db.session, worker_id=worker_id, hostname=hostname, pid=pid)
+                row = beat(db.session(), worker_id=worker_id, hostname=hostname, pid=pid)
                 db.session.commit()
             except Exception:
                 db.session.rollback()
