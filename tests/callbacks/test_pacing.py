@@ -65,6 +65,47 @@ def test_busiest_second_counts_a_sliding_window():
     assert busiest_second([]) == 0
 
 
+def worker_environment(database_url: str, settings: dict[str, str]) -> dict[str, str]:
+    return {
+        **os.environ,
+        **settings,
+        "DATABASE_URL": database_url,
+        "APP_ENV": "production",
+        "SECRET_KEY": "pacing-test-secret-key-pacing-test-secret",
+        "VERIFICATION_KEYS": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+        "API_KEYS": "k",
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        "WORKER_HEARTBEAT_SECONDS": "1",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        ["flask", "--app", "app", "worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def stop(workers: list[subprocess.Popen[bytes]]) -> None:
+    for worker in workers:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGTERM)
+    for worker in workers:
+        worker.wait(timeout=30)
+
+
+def count(app, model) -> int:  # type: ignore[no-untyped-def]
+    with app.app_context():
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(model)) or 0
+        db.session.remove()
+        return total
+
+
 def wait_for(check, timeout: float):  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -104,38 +145,10 @@ def test_two_worker_processes_from_a_backlog_never_exceed_the_rate_in_any_second
     }
     app = make_app(database_url, **settings)
     register_lines(ApiClient(app.test_client()))
-    env = {
-        **os.environ,
-        **settings,
-        "DATABASE_URL": database_url,
-        "APP_ENV": "production",
-        "SECRET_KEY": "pacing-test-secret-key-pacing-test-secret",
-        "VERIFICATION_KEYS": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
-        "API_KEYS": "k",
-        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-        "WORKER_HEARTBEAT_SECONDS": "1",
-        "LOG_LEVEL": "WARNING",
-    }
-    workers = [
-        subprocess.Popen(
-            ["flask", "--app", "app", "worker"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        for _ in range(2)
-    ]
-
-    def count(model) -> int:  # type: ignore[no-untyped-def]
-        with app.app_context():
-            total = db.session.scalar(sa.select(sa.func.count()).select_from(model)) or 0
-            db.session.remove()
-            return total
-
+    env = worker_environment(database_url, settings)
+    workers = [start_worker(env) for _ in range(2)]
     try:
-        wait_for(lambda: count(WorkerHeartbeat) == 2, timeout=60)  # both workers are up
+        wait_for(lambda: count(app, WorkerHeartbeat) == 2, timeout=60)  # both workers are up
         with app.app_context():  # then the backlog arrives at once
             now, zone = datetime.now(UTC), daytime_zone()
             policy_version = app.extensions["callback_policy"].version
@@ -167,19 +180,64 @@ def test_two_worker_processes_from_a_backlog_never_exceed_the_rate_in_any_second
         wait_for(lambda: len(fake.created) >= backlog, timeout=120)
         time.sleep(1)  # nothing more comes
     finally:
-        for worker in workers:
-            if worker.poll() is None:
-                os.killpg(worker.pid, signal.SIGTERM)
-        for worker in workers:
-            worker.wait(timeout=30)
+        stop(workers)
         fake.close()
 
     moments = [call["created"] for call in fake.created]
     numbers = [call["to"] for call in fake.created]
     assert sorted(numbers) == sorted(f"+3933314{i:05d}" for i in range(backlog))  # each once
-    assert count(CallbackAttempt) == backlog
+    assert count(app, CallbackAttempt) == backlog
     assert busiest_second(moments) <= rate + 1, sorted(m - min(moments) for m in moments)
     assert fake.violations == []
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.mark.processes
+def test_an_urgent_callback_wakes_the_dialer_without_waiting_for_its_tick(database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the wake-up hint is a PostgreSQL NOTIFY (SQLite: the tick only)")
+    fake = FakeTwilio(load_spec())
+    settings = {
+        "TELEPHONY": "twilio",
+        "TWILIO_ACCOUNT_SID": ACCOUNT,
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "TWILIO_API_BASE_URL": fake.url,
+    }
+    app = make_app(database_url, **settings)
+    api = ApiClient(app.test_client())
+    register_lines(api)
+    api.post(
+        "/api/v1/customers",
+        json={"external_id": "u", "phone": "+39 333 123 4567", "time_zone": daytime_zone()},
+    )
+    # The dialer's tick is an hour: only the hint can make this call within the test.
+    workers = [
+        start_worker(
+            worker_environment(database_url, {**settings, "DISPATCH_TICK_SECONDS": "3600"})
+        )
+    ]
+    try:
+        wait_for(lambda: count(app, WorkerHeartbeat) == 1, timeout=60)  # it listens once it beats
+        decision = api.post(
+            "/api/v1/events",
+            json={
+                "id": "acct-u",
+                "type": "account_change",
+                "customer_external_id": "u",
+                "occurred_at": datetime.now(UTC).isoformat(),
+                "data": {"field": "email"},
+            },
+        ).get_json()
+        assert decision["priority"] == "high", decision
+        wait_for(lambda: fake.created, timeout=60)
+    finally:
+        stop(workers)
+        fake.close()
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+    assert [call["to"] for call in fake.created] == ["+393331234567"]
+    assert fake.violations == []
