@@ -62,6 +62,10 @@ def dispatch(app: Flask, worker: str) -> None:
     dispatcher(app, worker).dispatch()
 
 
+def dispatch_every(app: Flask) -> float:
+    return float(app.config["DISPATCH_TICK_SECONDS"])
+
+
 def reap(app: Flask, worker: str) -> None:
     reaper(app, worker).reap()
 

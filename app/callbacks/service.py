@@ -15,6 +15,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, with_expression
 
+from app import wakeup
 from app.audit.service import Actor, record
 from app.callbacks.anomaly import Assessment, Past, assess_transaction, history, past_of
 from app.callbacks.models import (
@@ -301,6 +302,8 @@ def _join(
         and (callback.priority != before[0])
     ):
         callback.next_attempt_at = now  # a raised priority is dialed again at once
+    if callback.priority is Priority.HIGH and before[0] is not Priority.HIGH:
+        wakeup.hint(session, "dispatch")
     record(
         session,
         actor=actor,
@@ -516,6 +519,8 @@ def _new_callback(
         policy_version=policy.version,
     )
     session.add(callback)
+    if priority is Priority.HIGH:
+        wakeup.hint(session, "dispatch")  # once committed: a fraud alert that waits succeeds
     record(
         session,
         actor=actor,
