@@ -11,10 +11,12 @@ may be dialed is decided by `rules.at_dial_time`; every change of its status is 
 from __future__ import annotations
 
 import logging
+import threading
 import time as clock
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -26,6 +28,7 @@ from app.audit.service import Actor
 from app.callbacks import lifecycle
 from app.callbacks.caps import COUNTED, FrequencyCap
 from app.callbacks.models import (
+    AttemptStatus,
     Callback,
     CallbackAttempt,
     CallbackStatus,
@@ -67,6 +70,36 @@ class Prepared:
     call_id: uuid.UUID
     request: OutboundCall
     attempt_id: int = 0
+
+
+class Holding:
+    """The callbacks each dispatcher of this process is dialing right now, by worker name.
+
+    The reaper runs in a parallel thread of the same worker: it never takes one of these, even
+    when its lease has run out, because the batch holding it is still at work.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: dict[str, set[str]] = defaultdict(set)
+
+    @contextmanager
+    def hold(self, worker: str, ids: Iterable[str]) -> Iterator[None]:
+        ids = set(ids)
+        with self._lock:
+            self._held[worker] |= ids
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._held[worker] -= ids
+
+    def of(self, worker: str) -> frozenset[str]:
+        with self._lock:
+            return frozenset(self._held[worker])
+
+
+HOLDING = Holding()
 
 
 def group_pacing_name(campaign_id: uuid.UUID) -> str:
@@ -153,17 +186,35 @@ class Dispatcher:
         claimed = self.claim()
         if not claimed:
             return 0
+        leased_until = self.now() + self.policy.lease
         slots = {callback_id: slot for callback_id, slot in claimed}
         answers: list[tuple[Prepared, str | None, TelephonyError | None]] = []
-        for item in self._prepare([uuid.UUID(callback_id) for callback_id in slots]):
-            wait = (slots[str(item.callback_id)] - self.now()).total_seconds()
-            if wait > 0:
-                self.sleep(wait)
-            try:
-                answers.append((item, self.telephony.place_call(item.request), None))
-            except TelephonyError as exc:
-                answers.append((item, None, exc))
-        return self._record(answers)
+        with HOLDING.hold(self.worker, slots):  # this process's reaper leaves them alone
+            prepared = self._prepare([uuid.UUID(callback_id) for callback_id in slots])
+            for index, item in enumerate(prepared):
+                wait = (slots[str(item.callback_id)] - self.now()).total_seconds()
+                if wait > 0:
+                    self.sleep(wait)
+                if self.now() >= leased_until - self.policy.lease / 2:
+                    # A batch that outlives half its lease renews it for what is left to dial,
+                    # so that no other worker's reaper takes them back meanwhile.
+                    leased_until = self._renew([p.callback_id for p in prepared[index:]])
+                try:
+                    answers.append((item, self.telephony.place_call(item.request), None))
+                except TelephonyError as exc:
+                    answers.append((item, None, exc))
+            return self._record(answers)
+
+    def _renew(self, ids: list[uuid.UUID]) -> datetime:
+        """Renew the lease of the batch's callbacks not dialed yet; answers its new end."""
+        now = self.now()
+        self.session.execute(
+            lifecycle.renew_lease_statement(
+                ids, worker=self.worker, now=now, lease=self.policy.lease
+            )
+        )
+        self.session.commit()
+        return now + self.policy.lease
 
     def _prepare(self, ids: list[uuid.UUID]) -> list[Prepared]:
         """Dial-time checks for the claimed batch; attempts and call rows for those that pass."""
@@ -338,6 +389,10 @@ class Dispatcher:
                 placed += 1
                 self.placed.append(str(callback.id))
                 lifecycle.call_placed(callback, attempt)
+                continue
+            if attempt.status is AttemptStatus.ENDED:
+                # The call's end came before the carrier's answer, and its after-call decision
+                # is made: a late error does not overwrite the attempt.
                 continue
             if isinstance(error, OutcomeUnknown):
                 lifecycle.outcome_unknown(callback, attempt, error)

@@ -49,21 +49,21 @@ def _softphone_ring_store(app: Flask):  # type: ignore[no-untyped-def]
 
 
 def _softphone_ring_lookup(app: Flask):  # type: ignore[no-untyped-def]
-    """The simulated calls to a number since a moment, from the database (any process's)."""
+    """The simulated call to a number since a moment whose status callback carries a key, from
+    the database (any process's)."""
     from sqlalchemy import select
     from sqlalchemy.orm import Session as OrmSession
 
     from app.carriers.models import SimulatorCall
     from app.extensions import db
 
-    def lookup(number, since):  # type: ignore[no-untyped-def]
+    def lookup(number, since, key):  # type: ignore[no-untyped-def]
         with app.app_context(), OrmSession(db.engine) as session:
-            return list(
-                session.scalars(
-                    select(SimulatorCall.sid).where(
-                        SimulatorCall.to_number == number, SimulatorCall.created_at >= since
-                    )
+            rows = session.execute(
+                select(SimulatorCall.sid, SimulatorCall.status_callback).where(
+                    SimulatorCall.to_number == number, SimulatorCall.created_at >= since
                 )
             )
+            return next((sid for sid, url in rows if key in (url or "")), None)
 
     return lookup
