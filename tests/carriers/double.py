@@ -155,10 +155,6 @@ class CarrierDouble:
         found = [call for call in self.calls if call.sid == sid]
         return found[0].statuses[-1] if found and found[0].statuses else "queued"
 
-    def calls_to(self, number: str, since: datetime) -> list[str]:
-        """As Twilio lists them: every call to the number since the moment, newest first."""
-        return [c.sid for c in reversed(self.calls) if c.to == number and c.placed_at >= since]
-
     def find_call(self, *, to: str, since: datetime, key: str) -> str | None:
         """As Twilio's call Events tell it: the call whose status callback carries our key."""
         for call in self.calls:
