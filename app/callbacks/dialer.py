@@ -17,10 +17,12 @@ callback may be dialed is decided by `rules.at_dial_time`; every change of its s
 from __future__ import annotations
 
 import logging
+import threading
 import time as clock
 import uuid
 from collections import defaultdict, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -33,6 +35,7 @@ from app.audit.service import Actor
 from app.callbacks import lifecycle
 from app.callbacks.caps import COUNTED, FrequencyCap
 from app.callbacks.models import (
+    AttemptStatus,
     Callback,
     CallbackAttempt,
     CallbackStatus,
@@ -77,6 +80,36 @@ class Prepared:
     attempt_id: int = 0
     #: Its campaign's own pacing: the campaign, its interval, and the slot it was given.
     group: tuple[uuid.UUID, timedelta, datetime] | None = None
+
+
+class Holding:
+    """The callbacks each dispatcher of this process is dialing right now, by worker name.
+
+    The reaper runs in a parallel thread of the same worker: it never takes one of these, even
+    when its lease has run out, because the batch holding it is still at work.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: dict[str, set[str]] = defaultdict(set)
+
+    @contextmanager
+    def hold(self, worker: str, ids: Iterable[str]) -> Iterator[None]:
+        ids = set(ids)
+        with self._lock:
+            self._held[worker] |= ids
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._held[worker] -= ids
+
+    def of(self, worker: str) -> frozenset[str]:
+        with self._lock:
+            return frozenset(self._held[worker])
+
+
+HOLDING = Holding()
 
 
 def group_pacing_name(campaign_id: uuid.UUID) -> str:
@@ -164,26 +197,44 @@ class Dispatcher:
         claimed = self.claim()
         if not claimed:
             return 0
+        leased_until = self.now() + self.policy.lease
+        ids = [callback_id for callback_id, _ in claimed]
         plan = deque(sorted(slot for _, slot in claimed))
-        prepared = self._prepare([uuid.UUID(callback_id) for callback_id, _ in claimed], plan)
         answers: list[tuple[Prepared, str | None, TelephonyError | None]] = []
         backed_off: RetryLater | None = None
-        for index, item in enumerate(prepared):
-            if backed_off is not None:  # the carrier asked to wait: the rest wait too
-                answers.append((item, None, RetryLater(str(backed_off), code=backed_off.code)))
-                continue
-            slot = self._slot(item, plan, later=len(prepared) - index)
-            wait = (slot - self.now()).total_seconds()
-            if wait > 0:
-                self.sleep(wait)
-            try:
-                answers.append((item, self.telephony.place_call(item.request), None))
-            except RetryLater as exc:
-                answers.append((item, None, exc))
-                backed_off = exc
-            except TelephonyError as exc:
-                answers.append((item, None, exc))
-        return self._record(answers)
+        with HOLDING.hold(self.worker, ids):  # this process's reaper leaves them alone
+            prepared = self._prepare([uuid.UUID(callback_id) for callback_id in ids], plan)
+            for index, item in enumerate(prepared):
+                if backed_off is not None:  # the carrier asked to wait: the rest wait too
+                    answers.append((item, None, RetryLater(str(backed_off), code=backed_off.code)))
+                    continue
+                slot = self._slot(item, plan, later=len(prepared) - index)
+                wait = (slot - self.now()).total_seconds()
+                if wait > 0:
+                    self.sleep(wait)
+                if self.now() >= leased_until - self.policy.lease / 2:
+                    # A batch that outlives half its lease renews it for what is left to dial,
+                    # so that no other worker's reaper takes them back meanwhile.
+                    leased_until = self._renew([p.callback_id for p in prepared[index:]])
+                try:
+                    answers.append((item, self.telephony.place_call(item.request), None))
+                except RetryLater as exc:
+                    answers.append((item, None, exc))
+                    backed_off = exc
+                except TelephonyError as exc:
+                    answers.append((item, None, exc))
+            return self._record(answers)
+
+    def _renew(self, ids: list[uuid.UUID]) -> datetime:
+        """Renew the lease of the batch's callbacks not dialed yet; answers its new end."""
+        now = self.now()
+        self.session.execute(
+            lifecycle.renew_lease_statement(
+                ids, worker=self.worker, now=now, lease=self.policy.lease
+            )
+        )
+        self.session.commit()
+        return now + self.policy.lease
 
     @property
     def _interval(self) -> timedelta:
@@ -422,6 +473,10 @@ class Dispatcher:
                 placed += 1
                 self.placed.append(str(callback.id))
                 lifecycle.call_placed(callback, attempt)
+                continue
+            if attempt.status is AttemptStatus.ENDED:
+                # The call's end came before the carrier's answer, and its after-call decision
+                # is made: a late error does not overwrite the attempt.
                 continue
             if isinstance(error, OutcomeUnknown):
                 lifecycle.outcome_unknown(callback, attempt, error)

@@ -102,7 +102,10 @@ def record_carrier_answer(
             call.sid = sid
         return
     # An unknown outcome stays queued: the call may exist, so it must not be blindly re-dialed.
-    call.status = CallStatus.FAILED if error.outcome_known else CallStatus.QUEUED
+    # A call whose final status came first (a quick carrier, a slow reply) keeps it: a call's
+    # status never moves back.
+    if not call.status.is_final:
+        call.status = CallStatus.FAILED if error.outcome_known else CallStatus.QUEUED
     call.error = f"{type(error).__name__}: {error}"[:200]
     record(
         session,

@@ -55,22 +55,22 @@ def _softphone_ring_store(app: Flask) -> Callable[[SimulatedCall], None]:
     return store
 
 
-def _softphone_ring_lookup(app: Flask) -> Callable[[str, datetime], list[str]]:
-    """The simulated calls to a number since a moment, from the database (any process's)."""
+def _softphone_ring_lookup(app: Flask) -> Callable[[str, datetime, str], str | None]:
+    """The simulated call to a number since a moment whose status callback carries a key, from
+    the database (any process's)."""
     from sqlalchemy import select
     from sqlalchemy.orm import Session as OrmSession
 
     from app.carriers.models import SimulatorCall
     from app.extensions import db
 
-    def lookup(number: str, since: datetime) -> list[str]:
+    def lookup(number: str, since: datetime, key: str) -> str | None:
         with app.app_context(), OrmSession(db.engine) as session:
-            return list(
-                session.scalars(
-                    select(SimulatorCall.sid).where(
-                        SimulatorCall.to_number == number, SimulatorCall.created_at >= since
-                    )
+            rows = session.execute(
+                select(SimulatorCall.sid, SimulatorCall.status_callback).where(
+                    SimulatorCall.to_number == number, SimulatorCall.created_at >= since
                 )
             )
+            return next((sid for sid, url in rows if key in (url or "")), None)
 
     return lookup

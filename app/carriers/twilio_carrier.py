@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -102,11 +103,25 @@ class TwilioTelephony:
         message = self._do(lambda: self.client.messages.create(to=to, from_=from_, body=body))
         return str(message.sid)
 
-    def calls_to(self, number: str, since: datetime) -> list[str]:
-        calls = self._do(
-            lambda: self.client.calls.list(to=number, start_time_after=since, limit=20)
-        )
-        return [str(call.sid) for call in calls]
+    def _events_of(self, sid: str) -> list[Any]:
+        return list(self.client.calls(sid).events.list(limit=50))
+
+    def find_call(self, *, to: str, since: datetime, key: str) -> str | None:
+        """Twilio keeps the requests it made for a call (its Events): ours carry our call's id
+        in the status callback URL. A call whose requests are not listed yet (Twilio lists them
+        once it has made them) leaves the answer open: OutcomeUnknown, ask again later."""
+        calls = self._do(lambda: self.client.calls.list(to=to, start_time_after=since, limit=20))
+        unknown = False
+        for call in calls:
+            sid = str(call.sid)
+            events = self._do(partial(self._events_of, sid))
+            if not events:
+                unknown = True
+            elif any(key in str((event.request or {}).get("url", "")) for event in events):
+                return sid
+        if unknown:
+            raise OutcomeUnknown("Twilio has not listed a call's requests yet")
+        return None
 
     def call_status(self, sid: str) -> str | None:
         return str(self._do(lambda: self.client.calls(sid).fetch()).status)
