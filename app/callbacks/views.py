@@ -8,12 +8,11 @@ from typing import Any
 import marshmallow as ma
 from flask import current_app
 from flask.views import MethodView
-from sqlalchemy.exc import IntegrityError
 
 from app import clock
 from app.apikeys.auth import BEARER, current_actor, require_api_key
 from app.callbacks import do_not_call, service
-from app.callbacks.models import Callback, DoNotCall, Event, WithdrawalHold
+from app.callbacks.models import Callback, DoNotCall, WithdrawalHold
 from app.callbacks.schemas import (
     BatchOut,
     CallbackOut,
@@ -29,6 +28,11 @@ from app.errors import DomainError, validation_payload
 from app.extensions import db
 from app.inputs import Blueprint
 
+BUSY = (
+    "concurrent requests kept changing the same customers; nothing was written: send the same "
+    "request again after Retry-After seconds"
+)
+
 events_blp = require_api_key(
     Blueprint(
         "events",
@@ -39,31 +43,22 @@ events_blp = require_api_key(
 )
 
 
-def _ingest(payload: dict[str, Any]) -> Event:
-    return service.ingest_event(
-        db.session(),
-        policy=current_app.extensions["callback_policy"],
-        actor=current_actor(),
-        now=clock.now(),
-        event_id=payload["id"],
-        type=payload["type"],
-        customer_external_id=payload["customer_external_id"],
-        occurred_at=payload["occurred_at"],
-        data=payload["data"],
-    )
-
-
 @events_blp.route("/events")
 class Events(MethodView):
     @events_blp.doc(security=BEARER)
     @events_blp.arguments(EventIn)
     @events_blp.response(202, DecisionOut)
     @events_blp.alt_response(409, description="a concurrent event changed the callback; retry")
+    @events_blp.alt_response(503, description=BUSY)
     def post(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Send an event; answers the decision (the same id again: the first decision)"""
-        answer = service.decision(_ingest(payload))
-        db.session.commit()
-        return answer
+        return service.decide_event(
+            db.session(),
+            policy=current_app.extensions["callback_policy"],
+            actor=current_actor(),
+            now=clock.now(),
+            payload=payload,
+        )
 
 
 @events_blp.route("/events:batch")
@@ -71,6 +66,7 @@ class EventsBatch(MethodView):
     @events_blp.doc(security=BEARER)
     @events_blp.arguments(EventsBatchIn)
     @events_blp.response(202, BatchOut)
+    @events_blp.alt_response(503, description=BUSY)
     def post(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Send up to 1,000 events; each is decided (or refused) on its own"""
         schema = EventIn()
@@ -85,24 +81,13 @@ class EventsBatch(MethodView):
                 loaded.append(None)
                 results.append({"event_id": event_id, **validation_payload(exc.messages)})
         valid = [(index, item) for index, item in enumerate(loaded) if item is not None]
-        items = [item for _, item in valid]
-        try:
-            outcomes = service.ingest_batch(
-                db.session(),
-                policy=current_app.extensions["callback_policy"],
-                actor=current_actor(),
-                now=clock.now(),
-                items=items,
-            )
-        except IntegrityError:  # a concurrent request got in first: decide one by one
-            db.session.rollback()
-            outcomes = []
-            for item in items:
-                try:
-                    with db.session.begin_nested():
-                        outcomes.append(service.decision(_ingest(item)))
-                except DomainError as exc:
-                    outcomes.append(exc)
+        outcomes = service.decide_batch(
+            db.session(),
+            policy=current_app.extensions["callback_policy"],
+            actor=current_actor(),
+            now=clock.now(),
+            items=[item for _, item in valid],
+        )
         for (index, item), outcome in zip(valid, outcomes, strict=True):
             if isinstance(outcome, DomainError):
                 results[index] = {
@@ -115,7 +100,6 @@ class EventsBatch(MethodView):
                 }
             else:
                 results[index] = outcome
-        db.session.commit()  # after reading the answers: a commit expires every event
         refused = sum(1 for r in results if "error" in r)
         return {"accepted": len(results) - refused, "refused": refused, "results": results}
 
