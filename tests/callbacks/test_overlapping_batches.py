@@ -212,7 +212,7 @@ def test_overlapping_and_retried_batches_get_no_5xx_lose_nothing_and_decide_once
     events = register(api)
     clients = 4
     plan = overlapping_batches(events, clients)
-    start = threading.Barrier(clients)
+    start = threading.Barrier(clients + 1)
     statuses: list[tuple[int, object]] = []
     answers: dict[str, set] = {}
     lock = threading.Lock()
@@ -235,12 +235,34 @@ def test_overlapping_and_retried_batches_get_no_5xx_lose_nothing_and_decide_once
                     for result in body["results"]:
                         answers.setdefault(result["event_id"], set()).add(answer_of(result))
 
+    def send_one_by_one(singles: list[dict]) -> None:  # the single-event route, racing too
+        client = ApiClient(app.test_client())
+        start.wait()
+        for single in singles:
+            try:
+                response = client.post("/api/v1/events", json=single)
+            except Exception as exc:  # the test app re-raises what a server answers with a 500
+                with lock:
+                    statuses.append((500, repr(exc)[:300]))
+                continue
+            with lock:
+                statuses.append(
+                    (
+                        response.status_code,
+                        "" if response.status_code == 202 else response.get_json(),
+                    )
+                )
+                if response.status_code == 202:
+                    answers.setdefault(single["id"], set()).add(answer_of(response.get_json()))
+
+    singles = random.Random(15).sample(events, 40)  # noqa: S311 (a repeatable test plan)
     threads = [threading.Thread(target=send, args=(batches,)) for batches in plan]
+    threads.append(threading.Thread(target=send_one_by_one, args=(singles,)))
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
 
     assert [s for s in statuses if s != (202, "")] == []
-    assert len(statuses) == sum(len(batches) for batches in plan)
+    assert len(statuses) == sum(len(batches) for batches in plan) + len(singles)
     assert_each_event_stored_and_decided_once(app, events, answers)
