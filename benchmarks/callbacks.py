@@ -42,7 +42,7 @@ ADMIN_URL = os.environ.get(
     "DATABASE_URL_TEST", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 ROOT = Path(__file__).resolve().parents[1]
-BENCHMARKS = ("dispatch", "ingest", "expand", "claim", "campaign", "pacing", "ring")
+BENCHMARKS = ("dispatch", "ingest", "expand", "claim", "campaign", "pacing", "ring", "overlap")
 DATABASE_TIMEOUT_SECONDS = 5
 WEB_START_SECONDS = 30.0  # the web process must answer /healthz within this
 WORKERS_SECONDS = 900.0  # dispatch workers that have not finished by then have hung
@@ -54,6 +54,7 @@ TARGETS = {
     "campaign": "a 1,000,000-recipient campaign expands in seconds, not minutes",
     "pacing": "the most calls in any one second <= rate + 1; every 10 s window within 5 %",
     "ring": "event to ring p99 <= 2 s, with and without ingest load",
+    "overlap": "8 clients, overlapping and retried batches: 0 errors, 0 lost, 0 decided twice",
 }
 
 
@@ -849,6 +850,10 @@ def main(argv: list[str] | None = None) -> int:
         "--pacing-rates", default="1,5,50", help="calls per second to measure, comma-separated"
     )
     parser.add_argument("--ring-seconds", type=float, default=60.0, help="per load (none, ingest)")
+    parser.add_argument(
+        "--overlap-seconds", type=float, default=60.0, help="per phase (one client, then many)"
+    )
+    parser.add_argument("--overlap-clients", type=int, default=8)
     args = parser.parse_args(argv)
     chosen = {name.strip() for name in args.only.split(",") if name.strip()}
     if not chosen or chosen - set(BENCHMARKS):
@@ -892,6 +897,12 @@ def main(argv: list[str] | None = None) -> int:
             current = "pacing and event to ring"
             rates = tuple(float(rate) for rate in args.pacing_rates.split(","))
             results.update(pacing.run(chosen, args.pacing_seconds, args.ring_seconds, rates))
+        if "overlap" in chosen:
+            from benchmarks.overlap import bench_overlap
+
+            current = "overlap"
+            results["overlap"] = bench_overlap(args.overlap_seconds, args.overlap_clients)
+            progress("overlapping batches measured; their checks passed")
     except BenchmarkFailed as exc:
         print(f"bench: {current} FAILED: {exc}", file=sys.stderr, flush=True)
         print("bench: no figures: a failed run measures nothing", file=sys.stderr, flush=True)

@@ -59,8 +59,8 @@ def test_an_unknown_benchmark_is_refused_rather_than_skipped():
 
     assert run.returncode == 2
     assert (
-        "--only: ingset is not one of dispatch, ingest, expand, claim, campaign, pacing, ring"
-        in run.stderr
+        "--only: ingset is not one of dispatch, ingest, expand, claim, campaign, pacing, ring, "
+        "overlap" in run.stderr
     )
 
 
