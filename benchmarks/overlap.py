@@ -199,7 +199,9 @@ def bench_overlap(
     web_workers = clients  # one gunicorn worker per client: every batch is in the database at once
     web = WebProcess(url, workers=web_workers)
     try:
-        web.start()  # a web process that cannot start fails the run before anything is done
+        # A web process that cannot start fails the run before anything is done (its workers
+        # boot one per client, so it gets longer than the usual two).
+        web.start(timeout=120)
         fresh_database(url)
         web.healthy()
         ids = seed_customers(url, customers)
