@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import uuid
 
 import click
 from flask import current_app
@@ -27,7 +28,7 @@ api_keys = AppGroup("api-keys", help="Create, list and revoke integrator API key
 def create_key(name: str) -> None:
     """Create a key named NAME and print it (it is shown only this once)."""
     try:
-        key, plaintext = apikeys.create_api_key(db.session, actor=cli_actor(), name=name)
+        key, plaintext = apikeys.create_api_key(db.session(), actor=cli_actor(), name=name)
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
     db.session.commit()
@@ -40,7 +41,7 @@ def create_key(name: str) -> None:
 @api_keys.command("list")
 def list_keys() -> None:
     """List keys by name and prefix."""
-    for key in apikeys.list_api_keys(db.session):
+    for key in apikeys.list_api_keys(db.session()):
         state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
         click.echo(f"{key.prefix}...  {key.name}  created {key.created_at:%Y-%m-%d}  {state}")
 
@@ -50,7 +51,7 @@ def list_keys() -> None:
 def revoke_key(prefix: str) -> None:
     """Revoke the key whose printed prefix is PREFIX."""
     try:
-        key = apikeys.revoke_api_key(db.session, actor=cli_actor(), prefix=prefix)
+        key = apikeys.revoke_api_key(db.session(), actor=cli_actor(), prefix=prefix)
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
     db.session.commit()
@@ -60,11 +61,11 @@ def revoke_key(prefix: str) -> None:
 verification = AppGroup("verification", help="A customer's code verification: state and lock.")
 
 
-def _customer_id(external_id: str):  # type: ignore[no-untyped-def]
+def _customer_id(external_id: str) -> uuid.UUID:
     from app.customers.service import find_by_external_id
 
     try:
-        return find_by_external_id(db.session, external_id).id
+        return find_by_external_id(db.session(), external_id).id
     except DomainError:
         raise click.ClickException(f"no customer with external_id {external_id!r}") from None
 
@@ -78,7 +79,7 @@ def verification_status(external_id: str) -> None:
     from app.verification.service import state
 
     info = state(
-        db.session, _customer_id(external_id), now=clock.now(), policy=policy_for(current_app)
+        db.session(), _customer_id(external_id), now=clock.now(), policy=policy_for(current_app)
     )
     click.echo(f"authenticator: {'enrolled' if info['authenticator'] else 'none'}")
     click.echo(f"app code: {'live' if info['app_code'] else 'none'}")
@@ -97,7 +98,7 @@ def verification_unlock(external_id: str, note: str) -> None:
     actor = cli_actor()
     try:
         clear_lock(
-            db.session,
+            db.session(),
             _customer_id(external_id),
             cleared_by=f"supervisor:{actor.label}",
             note=note,
@@ -135,7 +136,7 @@ def create_staff_account(email: str, name: str, role: str, password_stdin: bool)
         )
     try:
         user = create_staff(
-            db.session,
+            db.session(),
             email=email,
             name=name,
             role=Role(role),
@@ -154,7 +155,7 @@ def seed_demo() -> None:
     """Add demo official numbers and customers (safe to run again)."""
     from app.demo import seed
 
-    created = seed(db.session, actor=cli_actor())
+    created = seed(db.session(), actor=cli_actor())
     db.session.commit()
     click.echo(
         f"demo data: {created['numbers']} official numbers and "
@@ -168,6 +169,7 @@ def worker() -> None:
     """Run the worker process (APScheduler) until SIGTERM or Ctrl-C."""
     from app.worker.process import run
 
+    # Flask types current_app as the Flask it stands for, not as the proxy it is.
     run(current_app._get_current_object())  # type: ignore[attr-defined]
 
 

@@ -19,6 +19,7 @@ ENVIRONMENT_VARIABLES = (
     "API_KEYS",
     "LOG_LEVEL",
     "WORKER_HEARTBEAT_SECONDS",
+    "DISPATCH_TICK_SECONDS",
     "COMPANY_NAME",
     "CALLBACK_POLICY_FILE",
     "CORE_WEBHOOK_URL",
@@ -61,6 +62,8 @@ class Config:
     API_KEYS: tuple[str, ...] = ()
     LOG_LEVEL = "INFO"
     WORKER_HEARTBEAT_SECONDS = 30.0
+    # Seconds between the dialer's ticks; an urgent callback wakes it at once on PostgreSQL.
+    DISPATCH_TICK_SECONDS = 1.0
     COMPANY_NAME = "Demo Bank"  # spoken in every call: "Hello, this is Demo Bank"
     FLOWS_DIRECTORY: str | None = None  # call_flows/ of the checkout unless set
     CALLBACK_POLICY_FILE: str | None = None  # config/callback_policy.yaml unless set
@@ -173,13 +176,12 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
         settings["COMPANY_NAME"] = text("COMPANY_NAME")
     if text("LOG_LEVEL"):
         settings["LOG_LEVEL"] = text("LOG_LEVEL")
-    if text("WORKER_HEARTBEAT_SECONDS"):
-        try:
-            settings["WORKER_HEARTBEAT_SECONDS"] = float(env["WORKER_HEARTBEAT_SECONDS"])
-        except ValueError:
-            raise ConfigurationError(
-                "WORKER_HEARTBEAT_SECONDS must be a number of seconds"
-            ) from None
+    for key in ("WORKER_HEARTBEAT_SECONDS", "DISPATCH_TICK_SECONDS"):
+        if text(key):
+            try:
+                settings[key] = float(env[key])
+            except ValueError:
+                raise ConfigurationError(f"{key} must be a number of seconds") from None
     return settings
 
 

@@ -8,6 +8,7 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, DateTime, Enum, MetaData, Result, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -63,6 +64,30 @@ def rows_matched(result: Result[Any]) -> int:
     (sqlalchemy/sqlalchemy#9185).
     """
     return cast(CursorResult[Any], result).rowcount
+
+
+# PostgreSQL's SQLSTATEs for a transaction that lost a race and may simply be run again.
+SERIALIZATION_FAILURE = "40001"
+DEADLOCK_DETECTED = "40P01"
+UNIQUE_VIOLATION = "23505"
+
+
+def sqlstate(error: DBAPIError) -> str | None:
+    """The SQLSTATE of a driver error (psycopg), or None (SQLite has none)."""
+    return getattr(error.orig, "sqlstate", None)
+
+
+def lost_a_race(error: DBAPIError) -> bool:
+    """The transaction failed only because of concurrent ones, and may be run again whole:
+    a deadlock or serialization failure on PostgreSQL, a busy database on SQLite."""
+    if sqlstate(error) in (SERIALIZATION_FAILURE, DEADLOCK_DETECTED):
+        return True
+    return "database is locked" in str(error.orig)
+
+
+def unique_violation(error: DBAPIError) -> bool:
+    """A unique constraint refused the row (on SQLite too)."""
+    return sqlstate(error) == UNIQUE_VIOLATION or "UNIQUE constraint failed" in str(error.orig)
 
 
 def enum_by_value(enum_class: type[enum.Enum], name: str) -> Enum:

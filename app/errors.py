@@ -70,6 +70,18 @@ class RateLimited(DomainError):
         self.retry_after = max(1, retry_after)
 
 
+class Unavailable(DomainError):
+    """We could not do it now (e.g. the database kept refusing it under contention); nothing was
+    written: send the same request again after a while."""
+
+    status = 503
+    code = "unavailable"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)
+
+
 class ErrorDetail(ma.Schema):
     code = ma.fields.String(metadata={"description": "machine-readable error code"})
     message = ma.fields.String(metadata={"description": "what went wrong, for a person"})
@@ -199,6 +211,6 @@ def register_error_handlers(app: Flask) -> None:
         response.status_code = error.status
         if isinstance(error, Unauthorized):
             response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
-        if isinstance(error, RateLimited):
+        if isinstance(error, RateLimited | Unavailable):
             response.headers["Retry-After"] = str(error.retry_after)
         return response

@@ -40,6 +40,8 @@ class Tick:
     every: float | Callable[[Flask], float]
     #: The work: called with the app and the worker's id, inside an app context.
     run: Callable[[Flask, str], None]
+    #: Run it at once, between its intervals, on a wake-up hint (`app.wakeup.hint`).
+    wake: bool = False
 
     def seconds(self, app: Flask) -> float:
         return float(self.every(app) if callable(self.every) else self.every)
@@ -98,10 +100,15 @@ class Registry:
         self._api_blueprints.append(blueprint)
 
     def tick(
-        self, name: str, every: float | Callable[[Flask], float], run: Callable[[Flask, str], None]
+        self,
+        name: str,
+        every: float | Callable[[Flask], float],
+        run: Callable[[Flask, str], None],
+        *,
+        wake: bool = False,
     ) -> None:
         self._check_open()
-        self._add(self._ticks, name, Tick(name, every, run), "worker tick")
+        self._add(self._ticks, name, Tick(name, every, run, wake), "worker tick")
 
     def receiver(self, signal: Signal, function: Callable[..., Any]) -> None:
         """Connect `function` to `signal` when the app is built."""

@@ -110,15 +110,15 @@ def walk(
         with walk_app.app_context():
             upgrade()
             actor = Actor("cli:flows-walk")
-            seed(db.session, actor=actor)
+            seed(db.session(), actor=actor)
             db.session.commit()
-            customer = find_by_external_id(db.session, f"demo-{language}-1")
+            customer = find_by_external_id(db.session(), f"demo-{language}-1")
             script = CalleeScript(answer=answer, keys=keys)
             urls = CallUrls(walk_app)
             if flows[flow].direction == "outbound":
                 simulator.expect(customer.phone, script)
                 call_id = start_outbound_call(
-                    db.session,
+                    db.session(),
                     telephony=simulator,
                     urls=urls,
                     customer=customer,

@@ -58,7 +58,10 @@ def test_an_unknown_benchmark_is_refused_rather_than_skipped():
     run = bench("--only", "dispatch,ingset")
 
     assert run.returncode == 2
-    assert "--only: ingset is not one of dispatch, ingest, expand, claim, campaign" in run.stderr
+    assert (
+        "--only: ingset is not one of dispatch, ingest, expand, claim, campaign, pacing, ring, "
+        "overlap" in run.stderr
+    )
 
 
 @pytest.mark.parametrize(

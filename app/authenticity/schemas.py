@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import marshmallow as ma
 from marshmallow import validate
 
@@ -17,7 +20,7 @@ def _known_country(value: str) -> None:
 
 
 #: A country a phone number can be from (its ISO 3166 code, in either case).
-REGION = [validate.Regexp(r"^[A-Za-z]{2}$"), _known_country]
+REGION: list[Callable[[Any], Any]] = [validate.Regexp(r"^[A-Za-z]{2}$"), _known_country]
 
 
 _REGION_DOC = {

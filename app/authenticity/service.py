@@ -346,6 +346,7 @@ def report_stats(session: Session, *, days: int, now: datetime) -> dict[str, Any
     per_day: dict[str, int] = defaultdict(int)
     per_number_day: dict[tuple[str, str], int] = defaultdict(int)
     for number, official, created_at in rows:
+        assert number is not None  # the query keeps the reports that read as a number
         day = created_at.date().isoformat()
         entry = per_number.setdefault(
             number, {"number": number, "official": official, "reports": 0, "last_at": created_at}

@@ -5,6 +5,8 @@ In reviewed code, not in call_flows/: the advice names the secrets we never ask 
 
 from __future__ import annotations
 
+from typing import Any
+
 ADVICE = {
     "en": "We will never ask for your password, PIN or a code sent by SMS. If in doubt, hang up "
     "and call the number on our website or on your card.",
@@ -105,7 +107,7 @@ def pick(texts: dict[str, str], locale: str) -> str:
 
 
 #: The public page's own words. Keys are the same in every language (a test checks).
-PAGE = {
+PAGE: dict[str, dict[str, Any]] = {
     "en": {
         "title": "Is this call really from {company}?",
         "intro": "Scammers can make any number appear on your phone. Check here whether a number "

@@ -12,7 +12,7 @@ from flask.views import MethodView
 from app import clock
 from app.apikeys.auth import BEARER, current_actor, require_api_key
 from app.authenticity import service, texts
-from app.authenticity.models import ReportChannel
+from app.authenticity.models import ReportChannel, ScamReport
 from app.authenticity.schemas import (
     ActiveCallOut,
     CallCheckIn,
@@ -26,6 +26,7 @@ from app.authenticity.schemas import (
     ReportUpdate,
     StatsQuery,
 )
+from app.calls.models import Call
 from app.extensions import db
 from app.inputs import Blueprint
 from app.locales import SUPPORTED_LOCALES, normalize_locale, suggested_region
@@ -65,16 +66,16 @@ class Lookup(MethodView):
     @public.arguments(LookupQuery, location="query")
     @public.response(200, LookupOut)
     @public.alt_response(429, description="too many lookups")
-    def get(self, query: dict[str, Any]):
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Is this number one of ours? The same answer shape for every number"""
         enforce("lookup:address", what="lookups from your address")
         locale = request_locale(query["lang"])
         seen = service.read_seen_number(
-            db.session, query["number"], regions=person_regions(query["region"], locale)
+            db.session(), query["number"], regions=person_regions(query["region"], locale)
         )
         enforce("lookup:number", seen.key, what="lookups of this number")
         return service.lookup(
-            db.session, seen, locale=locale, company=current_app.config["COMPANY_NAME"]
+            db.session(), seen, locale=locale, company=current_app.config["COMPANY_NAME"]
         )
 
 
@@ -83,7 +84,7 @@ class CallChecks(MethodView):
     @public.arguments(CallCheckIn)
     @public.response(200, CallCheckOut)
     @public.alt_response(429, description="too many checks")
-    def post(self, payload: dict[str, Any]):
+    def post(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Did you call my number with this reference in the last 24 hours?"""
         enforce("reference:address", what="checks from your address")
         locale = request_locale(payload["lang"])
@@ -92,7 +93,7 @@ class CallChecks(MethodView):
         phone = read_own_number(payload["phone"], regions=regions, field="phone", locale=locale)
         enforce("reference:phone", phone.e164, what="checks for this number")
         return service.check_reference(
-            db.session,
+            db.session(),
             reference=payload["reference"],
             phone=phone.e164,
             regions=regions,
@@ -106,13 +107,13 @@ class Reports(MethodView):
     @public.arguments(ReportIn)
     @public.response(201, ReportCreated)
     @public.alt_response(429, description="too many reports")
-    def post(self, payload: dict[str, Any]):
+    def post(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Report a call that pretended to be us"""
         enforce("report:address", what="reports from your address")
         locale = request_locale(payload.pop("lang"))
         regions = person_regions(payload.pop("region"), locale)
         report = service.file_report(
-            db.session,
+            db.session(),
             channel=ReportChannel.API,
             now=clock.now(),
             actor=current_actor(),
@@ -132,9 +133,9 @@ class Reports(MethodView):
 class ActiveCall(MethodView):
     @staff.doc(security=BEARER)
     @staff.response(200, ActiveCallOut)
-    def get(self, customer_id: uuid.UUID):
+    def get(self, customer_id: uuid.UUID) -> Call:
         """The call we are placing to the customer now (404 when none), for the app to show"""
-        return service.active_call(db.session, customer_id, now=clock.now())
+        return service.active_call(db.session(), customer_id, now=clock.now())
 
 
 @staff.route("/scam-reports")
@@ -142,9 +143,9 @@ class ScamReports(MethodView):
     @staff.doc(security=BEARER)
     @staff.arguments(ReportQuery, location="query")
     @staff.response(200, ReportOut(many=True))
-    def get(self, query: dict[str, Any]):
+    def get(self, query: dict[str, Any]) -> list[ScamReport]:
         """The fraud team's queue, newest first"""
-        return service.list_reports(db.session, **query)
+        return service.list_reports(db.session(), **query)
 
 
 @staff.route("/scam-reports/stats")
@@ -152,26 +153,26 @@ class ScamReportStats(MethodView):
     @staff.doc(security=BEARER)
     @staff.arguments(StatsQuery, location="query")
     @staff.response(200)
-    def get(self, query: dict[str, Any]):
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Reports per reported number and per day"""
-        return service.report_stats(db.session, days=query["days"], now=clock.now())
+        return service.report_stats(db.session(), days=query["days"], now=clock.now())
 
 
 @staff.route("/scam-reports/<reference(RPT):reference>")
 class ScamReportByReference(MethodView):
     @staff.doc(security=BEARER)
     @staff.response(200, ReportOut)
-    def get(self, reference: str):
+    def get(self, reference: str) -> ScamReport:
         """One report"""
-        return service.get_report(db.session, reference)
+        return service.get_report(db.session(), reference)
 
     @staff.doc(security=BEARER)
     @staff.arguments(ReportUpdate)
     @staff.response(200, ReportOut)
-    def patch(self, payload: dict[str, Any], reference: str):
+    def patch(self, payload: dict[str, Any], reference: str) -> ScamReport:
         """Move a report along the queue, with a note"""
         report = service.update_report(
-            db.session,
+            db.session(),
             reference,
             status=payload["status"],
             note=payload["note"],

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, current_app, g, render_template, request
+from flask.typing import ResponseReturnValue
 
 from app import clock
 from app.audit.service import Actor
@@ -41,7 +42,7 @@ def _unprintable(words: dict[str, Any], error: InvalidInput, labels: dict[str, s
     return str(words["bad_characters"]).format(label=words[labels[error.field or ""]])
 
 
-def _page(locale: str, status: int = 200, **context: Any):  # type: ignore[no-untyped-def]
+def _page(locale: str, status: int = 200, **context: Any) -> tuple[str, int]:
     words = texts.PAGE[locale]
     company = current_app.config["COMPANY_NAME"]
     html = render_template(
@@ -60,7 +61,7 @@ def _page(locale: str, status: int = 200, **context: Any):  # type: ignore[no-un
 
 
 @bp.get("")
-def page():  # type: ignore[no-untyped-def]
+def page() -> ResponseReturnValue:
     locale = page_locale()
     number = request.args.get("number")
     if number is None:
@@ -69,10 +70,10 @@ def page():  # type: ignore[no-untyped-def]
     try:
         refuse_control_characters(request.args, fields=["number"])
         enforce("lookup:address", what="lookups from your address")
-        seen = service.read_seen_number(db.session, number, regions=_regions(locale))
+        seen = service.read_seen_number(db.session(), number, regions=_regions(locale))
         enforce("lookup:number", seen.key, what="lookups of this number")
         answer = service.lookup(
-            db.session, seen, locale=locale, company=current_app.config["COMPANY_NAME"]
+            db.session(), seen, locale=locale, company=current_app.config["COMPANY_NAME"]
         )
     except RateLimited:
         return _page(locale, 429, typed_number=typed, number_error=texts.PAGE[locale]["too_many"])
@@ -89,7 +90,7 @@ def page():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/reference")
-def reference():  # type: ignore[no-untyped-def]
+def reference() -> ResponseReturnValue:
     locale = page_locale()
     words = texts.PAGE[locale]
     regions = _regions(locale)
@@ -103,7 +104,7 @@ def reference():  # type: ignore[no-untyped-def]
         )
         enforce("reference:phone", phone.e164, what="checks")
         answer = service.check_reference(
-            db.session,
+            db.session(),
             reference=request.form.get("reference"),
             phone=phone.e164,
             regions=regions,
@@ -137,7 +138,7 @@ _REPORT_LABELS = {
 
 
 @bp.post("/report")
-def report():  # type: ignore[no-untyped-def]
+def report() -> ResponseReturnValue:
     locale = page_locale()
     words = texts.PAGE[locale]
     called_at = None
@@ -157,7 +158,7 @@ def report():  # type: ignore[no-untyped-def]
                 raise InvalidInput("called_at: not a date and time", field="called_at") from None
         enforce("report:address", what="reports from your address")
         filed = service.file_report(
-            db.session,
+            db.session(),
             number=request.form.get("number"),
             channel=ReportChannel.WEB,
             now=clock.now(),

@@ -22,7 +22,8 @@ def init_app(app: Flask) -> None:
     registry.api_blueprint(events_blp)
     registry.receiver(call_ended, engine.on_call_ended)
     register_actions(registry)  # one call carries a customer's several matters
-    registry.tick("dispatch", 1.0, engine.dispatch)
+    # Every DISPATCH_TICK_SECONDS, and at once when an urgent callback is queued (a hint).
+    registry.tick("dispatch", engine.dispatch_every, engine.dispatch, wake=True)
     registry.tick("reap", engine.reap_every, engine.reap)
     registry.tick("escalate", 60.0, engine.escalate)
     # The outbox asks each round for the notices of callbacks we gave up on.

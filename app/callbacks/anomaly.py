@@ -49,8 +49,7 @@ def history(
     session: Session, policy: Policy, customer_id: uuid.UUID, before: datetime
 ) -> list[Past]:
     """The customer's recent transactions, newest first."""
-    anomaly = policy.anomaly
-    since = before - timedelta(days=int(anomaly["history_days"]))
+    since = before - timedelta(days=policy.history_days)
     rows = session.execute(
         select(Event.occurred_at, Event.data)
         .where(
@@ -60,7 +59,7 @@ def history(
             Event.occurred_at <= before,
         )
         .order_by(Event.occurred_at.desc())
-        .limit(int(anomaly["history_max"]))
+        .limit(policy.history_max)
     ).all()
     return [past_of(occurred_at, data) for occurred_at, data in rows]
 
@@ -87,9 +86,8 @@ def assess_transaction(
 ) -> Assessment:
     """Score one transaction against the customer's own history."""
     result = Assessment()
-    anomaly = policy.anomaly
     amount = _amount(data.get("amount"))
-    enough = len(past) >= int(anomaly["min_history"])
+    enough = len(past) >= policy.min_history
     amounts = [p.amount for p in past if p.amount is not None]
     if amount is not None and enough and amounts:
         median = statistics.median(amounts)
@@ -123,14 +121,14 @@ def assess_transaction(
             value = data.get(key)
             if rule and value and value not in {getattr(p, key) for p in past}:
                 result.add(rule["weight"], reason.format(value))
-    result.anomalous = result.score >= float(anomaly["call_at"])
+    result.anomalous = result.score >= policy.call_at
     if result.anomalous:
-        bands = anomaly["priority_bands"]
+        bands = policy.priority_bands
         result.priority = (
             Priority.HIGH
-            if result.score >= float(bands["high"])
+            if result.score >= bands["high"]
             else Priority.MEDIUM
-            if result.score >= float(bands["medium"])
+            if result.score >= bands["medium"]
             else Priority.LOW
         )
     return result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     Select,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import ColumnClause
 
 from app.callbacks import do_not_call
 from app.callbacks.models import Callback, CallbackStatus, EventType, Priority
@@ -26,7 +28,7 @@ from app.customers.models import Customer
 
 # A UUIDv7 (RFC 9562: milliseconds first, then random bits): time-ordered ids land at the right
 # edge of the primary key's index instead of at random pages, which a million inserts feel.
-UUID7 = literal_column(
+UUID7: ColumnClause[uuid.UUID] = literal_column(
     "encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) placing "
     "substring(int8send(floor(extract(epoch from clock_timestamp()) * 1000)::bigint) from 3) "
     "from 1 for 6), 52, 1), 53, 1), 'hex')::uuid"
@@ -36,7 +38,7 @@ UUID7 = literal_column(
 def expand_callbacks(
     session: Session,
     *,
-    customers: Select,
+    customers: Select[uuid.UUID],
     policy: Policy,
     trigger: EventType,
     flow: str,
@@ -47,7 +49,7 @@ def expand_callbacks(
     due_by: datetime | None = None,
     campaign_id: uuid.UUID | None = None,
     skip_do_not_call: bool = False,
-    variables: dict | None = None,  # type: ignore[type-arg]
+    variables: dict[str, Any] | None = None,
     profile: DialProfile | None = None,
 ) -> int:
     """Queue one callback per selected customer, skipping those with an open one for the flow.

@@ -2,21 +2,30 @@
 
 The database is the schedule. A claim takes due callbacks under a short lock on the shared
 pacing row (so the calls-per-second and concurrent-call limits hold across workers) with
-FOR UPDATE SKIP LOCKED on PostgreSQL, and commits before any call is placed. Each attempt is
-committed as `dialing` before the carrier is asked; an attempt whose answer was lost is
-reconciled with the carrier by the reaper, never re-dialed blindly. Whether a claimed callback
-may be dialed is decided by `rules.at_dial_time`; every change of its status is `lifecycle`'s.
+FOR UPDATE SKIP LOCKED on PostgreSQL, and commits before any call is placed. The pacing row
+hands out dialing moments (slots) one interval apart, at most a second ahead and never behind:
+a slot whose moment has passed (a late carrier answer, a slow batch) is dropped, never spent
+late, and a worker short of slots takes new ones from the row, so that no second holds more
+than its calls per second, whatever the backlog, the number of workers or the pauses.
+
+Each attempt is committed as `dialing` before the carrier is asked; an attempt whose answer was
+lost is reconciled with the carrier by the reaper, never re-dialed blindly. Whether a claimed
+callback may be dialed is decided by `rules.at_dial_time`; every change of its status is
+`lifecycle`'s.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time as clock
 import uuid
-from collections import defaultdict
-from collections.abc import Callable
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +36,7 @@ from app.callbacks import lifecycle
 from app.callbacks.caps import FrequencyCap, counted
 from app.callbacks.matters import CARRIED, MATTERS
 from app.callbacks.models import (
+    AttemptStatus,
     Callback,
     CallbackAttempt,
     CallbackStatus,
@@ -47,6 +57,7 @@ from app.carriers.carrier import (
     TelephonyError,
 )
 from app.customers.models import Customer
+from app.database import rows_matched
 from app.errors import Conflict
 from app.flows.definition import Flow
 from app.numbers.lines import CallerIds
@@ -92,6 +103,38 @@ class Prepared:
     call_id: uuid.UUID
     request: OutboundCall
     attempt_id: int = 0
+    #: Its campaign's own pacing: the campaign, its interval, and the slot it was given.
+    group: tuple[uuid.UUID, timedelta, datetime] | None = None
+
+
+class Holding:
+    """The callbacks each dispatcher of this process is dialing right now, by worker name.
+
+    The reaper runs in a parallel thread of the same worker: it never takes one of these, even
+    when its lease has run out, because the batch holding it is still at work.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: dict[str, set[str]] = defaultdict(set)
+
+    @contextmanager
+    def hold(self, worker: str, ids: Iterable[str]) -> Iterator[None]:
+        ids = set(ids)
+        with self._lock:
+            self._held[worker] |= ids
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._held[worker] -= ids
+
+    def of(self, worker: str) -> frozenset[str]:
+        with self._lock:
+            return frozenset(self._held[worker])
+
+
+HOLDING = Holding()
 
 
 def group_pacing_name(campaign_id: uuid.UUID) -> str:
@@ -165,7 +208,7 @@ class Dispatcher:
         """Take the shared pacing row for this transaction (a write, so SQLite locks too)."""
         session = self.session
         lock = text("UPDATE dial_pacing SET name = name WHERE name = :name")
-        if not session.execute(lock, {"name": PACING}).rowcount:
+        if not rows_matched(session.execute(lock, {"name": PACING})):
             try:  # the migration seeds the row; this only covers a database emptied by hand
                 with session.begin_nested():
                     session.add(DialPacing(name=PACING, next_slot_at=now))
@@ -180,25 +223,107 @@ class Dispatcher:
         """One tick: claim what is due, check it, dial it; answers how many calls were placed.
 
         The whole batch's attempts and call rows are committed before the carrier is asked for
-        any of them, and one more commit records what the carrier answered.
+        any of them, and one more commit records what the carrier answered. Each call waits
+        for its slot; a slot that passed meanwhile is dropped and a fresh one taken (`_slot`).
         """
         claimed = self.claim()
         if not claimed:
             return 0
-        slots = {callback_id: slot for callback_id, slot in claimed}
+        leased_until = self.now() + self.policy.lease
+        ids = [callback_id for callback_id, _ in claimed]
+        plan = deque(sorted(slot for _, slot in claimed))
         answers: list[tuple[Prepared, str | None, TelephonyError | None]] = []
-        for item in self._prepare([uuid.UUID(callback_id) for callback_id in slots]):
-            wait = (slots[str(item.callback_id)] - self.now()).total_seconds()
-            if wait > 0:
-                self.sleep(wait)
-            try:
-                answers.append((item, self.telephony.place_call(item.request), None))
-            except TelephonyError as exc:
-                answers.append((item, None, exc))
-        return self._record(answers)
+        backed_off: RetryLater | None = None
+        with HOLDING.hold(self.worker, ids):  # this process's reaper leaves them alone
+            prepared = self._prepare([uuid.UUID(callback_id) for callback_id in ids], plan)
+            for index, item in enumerate(prepared):
+                if backed_off is not None:  # the carrier asked to wait: the rest wait too
+                    answers.append((item, None, RetryLater(str(backed_off), code=backed_off.code)))
+                    continue
+                slot = self._slot(item, plan, later=len(prepared) - index)
+                wait = (slot - self.now()).total_seconds()
+                if wait > 0:
+                    self.sleep(wait)
+                if self.now() >= leased_until - self.policy.lease / 2:
+                    # A batch that outlives half its lease renews it for what is left to dial,
+                    # so that no other worker's reaper takes them back meanwhile.
+                    leased_until = self._renew([p.callback_id for p in prepared[index:]])
+                try:
+                    answers.append((item, self.telephony.place_call(item.request), None))
+                except RetryLater as exc:
+                    answers.append((item, None, exc))
+                    backed_off = exc
+                except TelephonyError as exc:
+                    answers.append((item, None, exc))
+            return self._record(answers)
 
-    def _prepare(self, ids: list[uuid.UUID]) -> list[Prepared]:
-        """Dial-time checks for the claimed batch; attempts and call rows for those that pass."""
+    def _renew(self, ids: list[uuid.UUID]) -> datetime:
+        """Renew the lease of the batch's callbacks not dialed yet; answers its new end."""
+        now = self.now()
+        self.session.execute(
+            lifecycle.renew_lease_statement(
+                ids, worker=self.worker, now=now, lease=self.policy.lease
+            )
+        )
+        self.session.commit()
+        return now + self.policy.lease
+
+    @property
+    def _interval(self) -> timedelta:
+        return timedelta(seconds=1.0 / self.policy.calls_per_second)
+
+    def _slot(self, item: Prepared, plan: deque[datetime], later: int) -> datetime:
+        """The moment to dial `item`: the next slot of the plan, unless it has passed.
+
+        A slot may be used up to half an interval after its moment; one that passed is dropped
+        (a second that went by without its calls stays so: they are never made up in a burst).
+        When the plan runs out, `later` new slots (this call and the rest of the batch) are taken
+        from the shared row. A campaign's call keeps its slot only if the global slot it was
+        given is still the plan's next one; else both are taken again, together.
+        """
+        now = self.now()
+        interval = self._interval
+        while plan and plan[0] + interval / 2 < now:
+            plan.popleft()
+        if item.group is not None:
+            if plan and plan[0] == item.group[2]:  # the slot its campaign's slot was taken at
+                return plan.popleft()
+            return self._take_slots(now, 1, group=item.group)[0]
+        if not plan:
+            plan.extend(self._take_slots(now, later))
+        return plan.popleft()
+
+    def _take_slots(
+        self,
+        now: datetime,
+        count: int,
+        *,
+        group: tuple[uuid.UUID, timedelta, datetime] | None = None,
+    ) -> list[datetime]:
+        """`count` new slots from the shared row, from now on (a short transaction of its own).
+
+        With `group`, one slot that also keeps its campaign's pacing: after the campaign's next
+        slot, unless that one is the call's own earlier slot (nobody took one since).
+        """
+        pacing = self._lock_pacing(now)
+        start = max(pacing.next_slot_at, now)
+        group_row = None
+        if group is not None:
+            campaign_id, every, planned = group
+            group_row = self._group_slot(campaign_id, now)
+            if group_row.next_slot_at != planned + every:
+                start = max(start, group_row.next_slot_at)
+        pacing.next_slot_at = start + count * self._interval
+        if group_row is not None and group is not None:
+            group_row.next_slot_at = start + group[1]
+        self.session.commit()
+        return [start + i * self._interval for i in range(count)]
+
+    def _prepare(self, ids: list[uuid.UUID], plan: deque[datetime]) -> list[Prepared]:
+        """Dial-time checks for the claimed batch; attempts and call rows for those that pass.
+
+        Those that pass take the plan's slots in order (one put off leaves its slot to the next);
+        a campaign's call takes its campaign's slot at that moment."""
         session, now = self.session, self.now()
         callbacks = [
             callback
@@ -260,17 +385,20 @@ class Dispatcher:
             return []
         lines = self._lines(callbacks, now)
         carried = self._carried(callbacks, now)
-        prepared = []
+        prepared: list[Prepared] = []
         for callback in callbacks:
             customer = customers[callback.customer_id]
-            facts = self._facts(callback, customer, scopes, recent[customer.id], now)
+            # The moment it will be dialed: the plan's next slot (taken afresh if it passed).
+            planned = max(plan[len(prepared)], now) if len(plan) > len(prepared) else now
+            facts = self._facts(callback, customer, scopes, recent[customer.id], planned)
             facts = replace(facts, line=lines.get(callback.to_number, Calls()).line(callback.id))
             decision = at_dial_time(facts, self.policy, now)
             if isinstance(decision, PutOff | Finish):
                 lifecycle.decide(session, callback, decision, now=now, actor=self.actor)
                 continue
+            group = None
             if callback.campaign_id is not None and facts.profile.calls_per_second:
-                self._take_group_slot(callback.campaign_id, facts.profile, now)
+                group = self._take_group_slot(callback.campaign_id, facts.profile, planned, now)
             variables = dict(callback.variables or {})
             if others := [str(other) for other in carried.get(callback.id, [])]:
                 # One call for the person's matters: this one first, then the others in turn.
@@ -295,7 +423,7 @@ class Dispatcher:
             )
             recent[customer.id].append(now)  # a second callback of the customer sees this one
             lines[callback.to_number] = Calls(live=True)  # and one of its number waits for it
-            prepared.append(Prepared(callback.id, attempt, call.id, request))
+            prepared.append(Prepared(callback.id, attempt, call.id, request, group=group))
         session.flush()  # the call rows first: attempts refer to them
         session.add_all(item.attempt for item in prepared)
         session.flush()
@@ -310,9 +438,10 @@ class Dispatcher:
         customer: Customer,
         scopes: dict[str, str],
         recent: list[datetime],
-        now: datetime,
+        planned: datetime,
     ) -> DialFacts:
-        """What the dial-time rules need to know about one claimed callback."""
+        """What the dial-time rules need to know about one claimed callback, to be dialed at
+        `planned` (its slot)."""
         profile = self.policy.profile(callback.dial_profile)
         in_flight, slot_at = 0, None
         if callback.campaign_id is not None:
@@ -329,7 +458,8 @@ class Dispatcher:
                     or 0
                 )
             if profile.calls_per_second:
-                slot_at = self._group_slot(callback.campaign_id, now).next_slot_at
+                next_slot = self._group_slot(callback.campaign_id, planned).next_slot_at
+                slot_at = next_slot if next_slot > planned else None
         return DialFacts(
             profile=profile,
             zones=callee_zones(customer, callback.to_number),
@@ -415,10 +545,15 @@ class Dispatcher:
                 pacing = self.session.get_one(DialPacing, name, with_for_update=True)
         return pacing
 
-    def _take_group_slot(self, campaign_id: uuid.UUID, profile: DialProfile, now: datetime) -> None:
-        """Take the campaign's next dialing slot (its calls per second), shared by every worker."""
+    def _take_group_slot(
+        self, campaign_id: uuid.UUID, profile: DialProfile, planned: datetime, now: datetime
+    ) -> tuple[uuid.UUID, timedelta, datetime]:
+        """Take the campaign's dialing slot at `planned` (its calls per second), shared by every
+        worker; answers what `_slot` needs to keep it or take it again."""
+        every = timedelta(seconds=1.0 / (profile.calls_per_second or 1.0))
         pacing = self._group_slot(campaign_id, now)
-        pacing.next_slot_at = now + timedelta(seconds=1.0 / (profile.calls_per_second or 1.0))
+        pacing.next_slot_at = planned + every
+        return campaign_id, every, planned
 
     def _record(self, answers: list[tuple[Prepared, str | None, TelephonyError | None]]) -> int:
         """Record the carrier's answers in one transaction; answers how many calls were placed."""
@@ -439,6 +574,10 @@ class Dispatcher:
                 placed += 1
                 self.placed.append(str(callback.id))
                 lifecycle.call_placed(callback, attempt)
+                continue
+            if attempt.status is AttemptStatus.ENDED:
+                # The call's end came before the carrier's answer, and its after-call decision
+                # is made: a late error does not overwrite the attempt.
                 continue
             if isinstance(error, OutcomeUnknown):
                 lifecycle.outcome_unknown(callback, attempt, error)
@@ -483,7 +622,12 @@ class Dispatcher:
         return placed
 
 
-def _fresh(session: Session, model: type, ids: list) -> dict:  # type: ignore[type-arg]
+_Row = TypeVar("_Row", Callback, CallbackAttempt, Call)
+
+
+def _fresh(
+    session: Session, model: type[_Row], ids: Sequence[uuid.UUID | int]
+) -> dict[uuid.UUID | int, _Row]:
     """Rows by id, read again from the database (not from the session's memory)."""
     rows = session.scalars(
         select(model).where(model.id.in_(ids)).execution_options(populate_existing=True)

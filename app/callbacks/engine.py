@@ -34,7 +34,7 @@ def queue_notices_due(_: object, *, session: Session, now: datetime, config: Con
 def dispatcher(app: Flask, worker: str) -> Dispatcher:
     """A dispatcher for this app's session, carrier, flows and policy (in an app context)."""
     return Dispatcher(
-        session=db.session,
+        session=db.session(),
         policy=app.extensions["callback_policy"],
         telephony=telephony_for(app),
         urls=calls.CallUrls(app),
@@ -47,7 +47,7 @@ def dispatcher(app: Flask, worker: str) -> Dispatcher:
 def reaper(app: Flask, worker: str) -> Reaper:
     """A reaper for this app's session, carrier and policy (in an app context)."""
     return Reaper(
-        session=db.session,
+        session=db.session(),
         policy=app.extensions["callback_policy"],
         telephony=telephony_for(app),
         worker=worker,
@@ -60,6 +60,10 @@ def reaper(app: Flask, worker: str) -> Reaper:
 
 def dispatch(app: Flask, worker: str) -> None:
     dispatcher(app, worker).dispatch()
+
+
+def dispatch_every(app: Flask) -> float:
+    return float(app.config["DISPATCH_TICK_SECONDS"])
 
 
 def reap(app: Flask, worker: str) -> None:

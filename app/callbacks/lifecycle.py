@@ -107,6 +107,23 @@ def _live_call(on_number: ColumnElement[bool], now: datetime) -> Exists:
     )
 
 
+def renew_lease_statement(
+    ids: list[uuid.UUID], *, worker: str, now: datetime, lease: timedelta
+) -> Update:
+    """A batch still being dialed keeps its claim: the lease of its not-yet-dialed callbacks
+    runs again from now (only those this worker still holds)."""
+    return (
+        update(Callback)
+        .where(
+            Callback.id.in_(ids),
+            Callback.status == CallbackStatus.CLAIMED,
+            Callback.lease_owner == worker,
+        )
+        .values(lease_expires_at=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def start_attempt(
     callback: Callback, *, number: int, worker: str, now: datetime, call_id: uuid.UUID
 ) -> CallbackAttempt:
@@ -134,11 +151,18 @@ def call_placed(callback: Callback, attempt: CallbackAttempt) -> None:
 
 
 def outcome_unknown(callback: Callback, attempt: CallbackAttempt, error: Exception) -> None:
-    """The carrier's answer was lost: the call may exist, so the reaper reconciles it."""
+    """The carrier's answer was lost: the call may exist, so the reaper reconciles it.
+
+    An attempt whose call already reported its end keeps it (and its after-call decision).
+    """
     callback.last_error = str(error)[:200]
+    if attempt.status is AttemptStatus.ENDED:
+        return
     attempt.status, attempt.error = AttemptStatus.UNKNOWN, str(error)[:500]
     if callback.status is CallbackStatus.CLAIMED:
         callback.status = CallbackStatus.IN_CALL
+        # The dialer lets go of it: from here the reaper reconciles it with the carrier.
+        callback.lease_owner = callback.lease_expires_at = None
 
 
 def call_refused(
@@ -146,6 +170,8 @@ def call_refused(
 ) -> None:
     """The carrier refused: nothing was placed, so the attempt does not count."""
     callback.last_error = str(error)[:200]
+    if attempt.status is AttemptStatus.ENDED:
+        return
     attempt.status, attempt.error, attempt.ended_at = AttemptStatus.FAILED, str(error)[:500], now
     callback.attempts -= 1
 
@@ -270,9 +296,11 @@ def adopt_found_call(
 def attempt_never_placed(
     session: Session, callback: Callback, attempt: CallbackAttempt, *, now: datetime, actor: Actor
 ) -> None:
-    """No call reached the carrier: the attempt failed and the callback is dialed again."""
+    """No call reached the carrier: the attempt failed, does not count, and the callback is
+    dialed again (as when the carrier refuses a call)."""
     attempt.status, attempt.ended_at = AttemptStatus.FAILED, now
     attempt.error = "no call reached the carrier"
+    callback.attempts = max(0, callback.attempts - 1)
     put_off(
         session, callback, now, "its last attempt never reached the carrier", now=now, actor=actor
     )

@@ -20,7 +20,7 @@ from sqlalchemy import (
     Uuid,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, query_expression
 
 from app.database import Base, UTCDateTime, enum_by_value, utcnow
 from app.outcomes import Outcome
@@ -156,6 +156,8 @@ class Callback(Base):
     last_error: Mapped[str | None] = mapped_column(String(200))
     # Why the last dial-time check put the call off (window, cap, do-not-call), for supervisors.
     waiting_for: Mapped[str | None] = mapped_column(String(120))
+    #: Not stored: the reference of its latest call, where a query asks for it (the events API).
+    reference: Mapped[str | None] = query_expression()
     # Given up as unreachable: a text asks the customer to call us back (sent by the worker).
     notice_due: Mapped[bool] = mapped_column(default=False)
     notice_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

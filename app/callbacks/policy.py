@@ -1,21 +1,34 @@
-"""The callback policy file (config/callback_policy.yaml): thresholds live there, not in code."""
+"""The callback policy file (config/callback_policy.yaml): thresholds live there, not in code.
+
+Read by the shared loader (app/policy.py): each field below declares the key of the file it
+fills, and a missing key, a wrong value or a key no field declares stops the app at start-up.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-import yaml
-
-from app.policy import PolicyError, clock, duration
+from app.policy import (
+    PolicyError,
+    clock,
+    duration,
+    load,
+    mapping,
+    only_keys,
+    positive_duration,
+    setting,
+    whole_number,
+)
 
 POLICY_FILE = Path(__file__).resolve().parents[2] / "config" / "callback_policy.yaml"
 
 
 #: The only retry an answering machine gets: the opening of the next day's calling hours.
 NEXT_WINDOW = "next_window"
+PRIORITIES = ("high", "medium", "low")
 
 
 @dataclass(frozen=True)
@@ -52,30 +65,163 @@ class DialProfile:
         )
 
 
+# ----- values -----
+
+
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PolicyError(f"{where}: {value!r} is not a number")
+    return float(value)
+
+
+def _durations(value: Any, where: str) -> tuple[timedelta, ...]:
+    if not isinstance(value, list):
+        raise PolicyError(f"{where}: a list of durations, e.g. [10m, 30m, 2h]")
+    return tuple(duration(item, where) for item in value)
+
+
+def _deadlines(value: Any, where: str) -> dict[str, timedelta]:
+    deadlines = {
+        key: duration(item, f"{where}.{key}") for key, item in mapping(value, where).items()
+    }
+    if set(deadlines) != set(PRIORITIES):
+        raise PolicyError(f"{where}: needs high, medium and low")
+    return deadlines
+
+
+def _triggers(value: Any, where: str) -> dict[str, dict[str, str]]:
+    triggers = {}
+    for kind, item in mapping(value, where).items():
+        read = only_keys(item, f"{where}.{kind}", {"flow"}, {"priority"})
+        trigger = {key: str(text) for key, text in read.items()}
+        if "priority" in trigger and trigger["priority"] not in PRIORITIES:
+            raise PolicyError(f"{where}.{kind}.priority: {trigger['priority']!r} is not a priority")
+        triggers[kind] = trigger
+    return triggers
+
+
+def _anomaly_rules(value: Any, where: str) -> dict[str, dict[str, Any]]:
+    rules = {}
+    for name, item in mapping(value, where).items():
+        rule = mapping(item, f"{where}.{name}")
+        if "weight" not in rule:
+            raise PolicyError(f"{where}.{name}.weight: missing")
+        int(rule["weight"])
+        rules[name] = rule
+    return rules
+
+
+def _bands(value: Any, where: str) -> dict[str, float]:
+    bands = only_keys(value, where, {"high", "medium"})
+    return {name: _number(score, f"{where}.{name}") for name, score in bands.items()}
+
+
+def _calls_per_second(value: Any, where: str) -> float:
+    rate = _number(value, where)
+    if rate <= 0:
+        raise PolicyError(f"{where}: pacing must allow at least one call")
+    return rate
+
+
+def _machine_retries(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise PolicyError(f"{where}: a list of retries, e.g. [next_window, next_window]")
+    for item in value:
+        if item != NEXT_WINDOW:
+            raise PolicyError(
+                f"{where}: {item!r} is not supported; an answering machine is tried again only "
+                f"at the next day's calling hours ({NEXT_WINDOW})"
+            )
+    return tuple(value)
+
+
+def _no_unknown_retries(value: Any, where: str) -> tuple[()]:
+    if value != []:
+        raise PolicyError(
+            f"{where}: must be [] - an attempt whose outcome is unknown may have placed a call; "
+            f"it is reconciled with the carrier, never re-dialed"
+        )
+    return ()
+
+
+def _campaign_defaults(value: Any, where: str) -> DialProfile:
+    data = only_keys(
+        value, where, {"window", "calls_per_second", "max_concurrent", "max_attempts", "retries"}
+    )
+    window = only_keys(data["window"], f"{where}.window", {"start", "end"})
+    return DialProfile(
+        window=(
+            clock(window["start"], f"{where}.window.start"),
+            clock(window["end"], f"{where}.window.end"),
+        ),
+        retry_ladder=_durations(data["retries"], f"{where}.retries"),
+        max_attempts=whole_number(1)(data["max_attempts"], f"{where}.max_attempts"),
+        calls_per_second=_calls_per_second(data["calls_per_second"], f"{where}.calls_per_second"),
+        max_concurrent=whole_number(1)(data["max_concurrent"], f"{where}.max_concurrent"),
+    )
+
+
+# ----- the policy -----
+
+
 @dataclass(frozen=True)
 class Policy:
+    #: Fields the file states only as a promise the loader checks; nothing else reads them.
+    CHECKED_ONLY: ClassVar[frozenset[str]] = frozenset({"retry_unknown"})
+
     version: int
-    deadlines: dict[str, timedelta]
-    triggers: dict[str, dict[str, str]]
-    anomaly: dict[str, Any]
-    window_start: time
-    window_end: time
-    cap_per_day: int
-    cap_per_7_days: int
-    calls_per_second: float
-    max_concurrent_calls: int
-    retry_no_answer: tuple[timedelta, ...]
-    retry_machine: tuple[str, ...]  # one entry per retry an answering machine gets: next_window
-    max_attempts: int
-    lease: timedelta
-    velocity_window: timedelta
-    campaign_defaults: DialProfile
+    #: How soon a callback of each priority must be placed.
+    deadlines: dict[str, timedelta] = field(metadata=setting("deadlines", _deadlines))
+    #: Which trigger gets which flow and priority (a transaction's priority: its score).
+    triggers: dict[str, dict[str, str]] = field(metadata=setting("triggers", _triggers))
+    #: A transaction's statistics cover this many days of the customer's past ones, at most so many.
+    history_days: int = field(metadata=setting("anomaly.history_days", whole_number(1)))
+    history_max: int = field(metadata=setting("anomaly.history_max", whole_number(1)))
+    #: Fewer past transactions: the amount rules do not fire.
+    min_history: int = field(metadata=setting("anomaly.min_history", whole_number(0)))
+    #: Each anomaly rule's weight and thresholds, by name (read through `rule`).
+    anomaly_rules: dict[str, dict[str, Any]] = field(
+        metadata=setting("anomaly.rules", _anomaly_rules)
+    )
+    #: A score at or above this queues a call, with the priority of the highest band reached.
+    call_at: float = field(metadata=setting("anomaly.call_at", _number))
+    priority_bands: dict[str, float] = field(metadata=setting("anomaly.priority_bands", _bands))
+    window_start: time = field(metadata=setting("calling_window.start", clock))
+    window_end: time = field(metadata=setting("calling_window.end", clock))
+    cap_per_day: int = field(metadata=setting("caps.per_day", whole_number(0)))
+    cap_per_7_days: int = field(metadata=setting("caps.per_7_days", whole_number(0)))
+    calls_per_second: float = field(metadata=setting("pacing.calls_per_second", _calls_per_second))
+    max_concurrent_calls: int = field(
+        metadata=setting("pacing.max_concurrent_calls", whole_number(1))
+    )
+    retry_no_answer: tuple[timedelta, ...] = field(
+        metadata=setting("retries.no_answer", _durations)
+    )
+    #: One entry per retry an answering machine gets: next_window.
+    retry_machine: tuple[str, ...] = field(metadata=setting("retries.machine", _machine_retries))
+    #: Always empty: an unknown outcome is reconciled with the carrier, never re-dialed.
+    retry_unknown: tuple[()] = field(metadata=setting("retries.unknown", _no_unknown_retries))
+    max_attempts: int = field(metadata=setting("retries.max_attempts", whole_number(1)))
+    lease: timedelta = field(metadata=setting("lease", positive_duration))
+    campaign_defaults: DialProfile = field(
+        metadata=setting("campaign_defaults", _campaign_defaults)
+    )
     #: After a call we placed ends, nobody rings that number again for this long, unless the
     #: call itself asked for the next one (its own retry); read as `Policy.quiet_after_call`.
-    quiet_after_call: timedelta
+    quiet_after_call: timedelta = field(metadata=setting("quiet_after_call", duration))
+    #: The velocity rule's window (anomaly.rules.velocity.window; ten minutes if not given).
+    velocity_window: timedelta = field(
+        default=timedelta(minutes=10),
+        metadata=setting("anomaly.rules.velocity.window", positive_duration),
+    )
+
+    def __post_init__(self) -> None:
+        start, end = self.campaign_defaults.window
+        if not self.window_start <= start < end <= self.window_end:
+            raise PolicyError("campaign_defaults.window: must lie inside calling_window")
 
     def rule(self, name: str) -> dict[str, Any]:
-        return self.anomaly["rules"].get(name) or {}
+        return self.anomaly_rules.get(name) or {}
 
     @property
     def calling_window(self) -> tuple[time, time]:
@@ -111,88 +257,5 @@ class Policy:
         )
 
 
-def _machine_retries(values: Any, where: str) -> tuple[str, ...]:
-    if not isinstance(values, list):
-        raise PolicyError(f"{where}: a list of retries, e.g. [next_window, next_window]")
-    for value in values:
-        if value != NEXT_WINDOW:
-            raise PolicyError(
-                f"{where}: {value!r} is not supported; an answering machine is tried again only "
-                f"at the next day's calling hours ({NEXT_WINDOW})"
-            )
-    return tuple(values)
-
-
-def _no_unknown_retries(values: Any, where: str) -> None:
-    if values != []:
-        raise PolicyError(
-            f"{where}: must be [] - an attempt whose outcome is unknown may have placed a call; "
-            f"it is reconciled with the carrier, never re-dialed"
-        )
-
-
-def _campaign_defaults(data: dict[str, Any], legal: tuple[time, time]) -> DialProfile:
-    where = "campaign_defaults"
-    window = (
-        clock(data["window"]["start"], f"{where}.window.start"),
-        clock(data["window"]["end"], f"{where}.window.end"),
-    )
-    if not legal[0] <= window[0] < window[1] <= legal[1]:
-        raise PolicyError(f"{where}.window: must lie inside calling_window")
-    return DialProfile(
-        window=window,
-        retry_ladder=tuple(duration(v, f"{where}.retries") for v in data["retries"]),
-        max_attempts=int(data["max_attempts"]),
-        calls_per_second=float(data["calls_per_second"]),
-        max_concurrent=int(data["max_concurrent"]),
-    )
-
-
 def load_policy(path: Path | str | None = None) -> Policy:
-    path = Path(path or POLICY_FILE)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise PolicyError(f"{path.name}: cannot be read: {exc}") from None
-    try:
-        anomaly = data["anomaly"]
-        rules = anomaly["rules"]
-        for name in rules:
-            int(rules[name]["weight"])
-        _no_unknown_retries(data["retries"]["unknown"], f"{path.name}: retries.unknown")
-        window = (
-            clock(data["calling_window"]["start"], "calling_window.start"),
-            clock(data["calling_window"]["end"], "calling_window.end"),
-        )
-        policy = Policy(
-            version=int(data["version"]),
-            deadlines={k: duration(v, f"deadlines.{k}") for k, v in data["deadlines"].items()},
-            triggers=data["triggers"],
-            anomaly=anomaly,
-            window_start=window[0],
-            window_end=window[1],
-            cap_per_day=int(data["caps"]["per_day"]),
-            cap_per_7_days=int(data["caps"]["per_7_days"]),
-            calls_per_second=float(data["pacing"]["calls_per_second"]),
-            max_concurrent_calls=int(data["pacing"]["max_concurrent_calls"]),
-            retry_no_answer=tuple(
-                duration(v, "retries.no_answer") for v in data["retries"]["no_answer"]
-            ),
-            retry_machine=_machine_retries(
-                data["retries"]["machine"], f"{path.name}: retries.machine"
-            ),
-            max_attempts=int(data["retries"]["max_attempts"]),
-            lease=duration(data["lease"], "lease"),
-            velocity_window=duration(
-                rules.get("velocity", {}).get("window", "10m"), "anomaly.rules.velocity.window"
-            ),
-            campaign_defaults=_campaign_defaults(data["campaign_defaults"], window),
-            quiet_after_call=duration(data["quiet_after_call"], "quiet_after_call"),
-        )
-    except (KeyError, TypeError) as exc:
-        raise PolicyError(f"{path.name}: missing or malformed {exc}") from None
-    if set(policy.deadlines) != {"high", "medium", "low"}:
-        raise PolicyError(f"{path.name}: deadlines needs high, medium and low")
-    if policy.calls_per_second <= 0 or policy.max_concurrent_calls < 1:
-        raise PolicyError(f"{path.name}: pacing must allow at least one call")
-    return policy
+    return load(Policy, path or POLICY_FILE)

@@ -8,15 +8,18 @@ failed and dialed again if not), never re-dialed blindly. Status changes are `li
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit.service import Actor, record
-from app.callbacks import lifecycle
+from app.callbacks import after_call, lifecycle
+from app.callbacks.dialer import HOLDING
 from app.callbacks.models import AttemptStatus, Callback, CallbackAttempt, CallbackStatus, Priority
 from app.callbacks.policy import Policy
 from app.calls.models import Call
@@ -45,8 +48,13 @@ class Reaper:
         return Actor(f"worker:{self.worker}")
 
     def reap(self) -> int:
-        """Return expired leases; reconcile attempts whose carrier answer was lost."""
+        """Return expired leases; reconcile attempts whose carrier answer was lost.
+
+        Each callback is reaped in a SAVEPOINT of its own: one that fails is logged and left for
+        the next run, and never rolls back the others.
+        """
         session, now = self.session, self.now()
+        held = HOLDING.of(self.worker)  # this process's dialer is at work on these
         returned = 0
         expired = list(
             session.scalars(
@@ -56,38 +64,73 @@ class Reaper:
             )
         )
         for callback in expired:
-            open_attempt = self._open_attempt(callback)
-            if open_attempt is None:
-                lifecycle.put_off(
-                    session,
-                    callback,
-                    now,
-                    "its worker stopped before dialing",
-                    now=now,
-                    actor=self.actor,
-                )
-                returned += 1
-            else:
-                self._reconcile(callback, open_attempt, now)
+            if str(callback.id) not in held:
+                returned += self._isolated(callback.id, partial(self._expired, callback, now))
         lost = list(
             session.scalars(
-                select(CallbackAttempt).where(
+                select(CallbackAttempt)
+                .join(Callback, Callback.id == CallbackAttempt.callback_id)
+                .where(
                     CallbackAttempt.status.in_([AttemptStatus.DIALING, AttemptStatus.UNKNOWN]),
                     # As old as a lease: its worker is gone; ask the carrier what happened.
                     CallbackAttempt.started_at < now - self.policy.lease,
+                    Callback.status.not_in([CallbackStatus.DONE, CallbackStatus.CLAIMED]),
                 )
             )
         )
         for attempt in lost:
-            callback = session.get_one(Callback, attempt.callback_id)
-            if callback.status is not CallbackStatus.DONE:
-                self._reconcile(callback, attempt, now)
+            if str(attempt.callback_id) not in held:
+                self._isolated(
+                    attempt.callback_id,
+                    partial(self._reconcile_lost, attempt, now),
+                )
         self._ask_about_quiet_calls(now)
         session.commit()
         return returned
 
+    def _call_ended(self, call: Call, now: datetime) -> None:
+        after_call.call_ended(call, session=self.session, policy=self.policy, now=now)
+
+    def _reconcile_lost(self, attempt: CallbackAttempt, now: datetime) -> None:
+        self._reconcile(self.session.get_one(Callback, attempt.callback_id), attempt, now)
+
+    def _isolated(self, callback_id: uuid.UUID, work: Callable[[], bool | None]) -> bool:
+        """Do one callback's work in a SAVEPOINT; a failure is undone and logged, and the run
+        goes on. Answers whether the work answered True."""
+        try:
+            with self.session.begin_nested():
+                done = work()
+                self.session.flush()
+        except Exception as exc:
+            log.error(
+                "reaping a callback failed: left for the next run",
+                extra={"callback_id": str(callback_id), "error": type(exc).__name__},
+            )
+            return False
+        return bool(done)
+
+    def _expired(self, callback: Callback, now: datetime) -> bool:
+        """A lease whose worker vanished: undialed, it is queued again; else reconciled."""
+        open_attempt = self._open_attempt(callback)
+        if open_attempt is not None:
+            self._reconcile(callback, open_attempt, now)
+            return False
+        lifecycle.put_off(
+            self.session,
+            callback,
+            now,
+            "its worker stopped before dialing",
+            now=now,
+            actor=self.actor,
+        )
+        return True
+
     def _ask_about_quiet_calls(self, now: datetime) -> None:
-        """A call whose end was never reported (a lost status callback): ask the carrier."""
+        """A call whose end was never reported (a lost status callback): ask the carrier.
+
+        A call whose end is known but whose callback never moved on gets its after-call
+        decision now.
+        """
         quiet = (
             self.session.execute(
                 select(Call)
@@ -105,6 +148,18 @@ class Reaper:
             .all()
         )
         for call in quiet:
+            if call.status.is_final:
+                self._isolated(
+                    call.callback_id or call.id,
+                    partial(
+                        after_call.call_ended,
+                        call,
+                        session=self.session,
+                        policy=self.policy,
+                        now=now,
+                    ),
+                )
+                continue
             try:
                 status = self.telephony.call_status(call.sid or "")
             except TelephonyError as exc:
@@ -112,7 +167,10 @@ class Reaper:
                 continue
             if status is not None:
                 # Recorded as if the status callback had come: the callback moves on from here.
-                record_status(self.session, call=call, status=status)
+                self._isolated(
+                    call.callback_id or call.id,
+                    partial(record_status, self.session, call=call, status=status),
+                )
 
     def _open_attempt(self, callback: Callback) -> CallbackAttempt | None:
         return self.session.scalar(
@@ -123,13 +181,14 @@ class Reaper:
         )
 
     def _reconcile(self, callback: Callback, attempt: CallbackAttempt, now: datetime) -> None:
-        """Ask the carrier whether the attempt's call exists; adopt it, or mark it never placed."""
+        """Find the attempt's call by a key that is ours, never by "a call to this number".
+
+        The call's own id is in its status callback URL: the carrier echoes it with the call's
+        sid, so a call that reported anything already names its sid. Otherwise the carrier is
+        asked for the call carrying that id. Found, it is adopted; a call whose end came already
+        gets its after-call decision; none found, the attempt never reached the carrier.
+        """
         since = attempt.started_at - timedelta(seconds=5)
-        try:
-            sids = self.telephony.calls_to(callback.to_number, since)
-        except Exception as exc:  # the carrier is still unreachable: ask again next time
-            log.warning("reconciliation postponed", extra={"error": type(exc).__name__})
-            return
         # The attempt names its call from the start (an older row may not: find it by time).
         call = (
             self.session.get(Call, attempt.call_id)
@@ -140,21 +199,33 @@ class Reaper:
                 .order_by(Call.created_at.desc())
             )
         )
-        if sids:
-            if call is not None:
-                call.sid = call.sid or sids[0]
-            lifecycle.adopt_found_call(
-                self.session,
-                callback,
-                attempt,
-                call_id=call.id if call is not None else None,
-                sid=sids[0],
-                actor=self.actor,
-            )
-        else:
+        if call is None:  # no call row: the carrier was never asked
             lifecycle.attempt_never_placed(
                 self.session, callback, attempt, now=now, actor=self.actor
             )
+            return
+        if call.status.is_final:  # its end came before (or instead of) the carrier's answer
+            if callback.status in (CallbackStatus.CLAIMED, CallbackStatus.IN_CALL):
+                after_call.call_ended(call, session=self.session, policy=self.policy, now=now)
+            else:  # its callback has moved on already: only the attempt is closed
+                lifecycle.attempt_ended(attempt, result=call.status.value, now=now)
+            return
+        sid = call.sid
+        if sid is None:
+            try:
+                sid = self.telephony.find_call(to=call.to_number, since=since, key=str(call.id))
+            except Exception as exc:  # the carrier is still unreachable: ask again next time
+                log.warning("reconciliation postponed", extra={"error": type(exc).__name__})
+                return
+        if sid is None:
+            lifecycle.attempt_never_placed(
+                self.session, callback, attempt, now=now, actor=self.actor
+            )
+            return
+        call.sid = sid
+        lifecycle.adopt_found_call(
+            self.session, callback, attempt, call_id=call.id, sid=sid, actor=self.actor
+        )
 
     def escalate(self) -> tuple[int, int]:
         """Raise callbacks about to miss their deadline; count the ones that missed it."""

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+import random
 import re
+import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from sqlalchemy import func, insert, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session, with_expression
 
+from app import wakeup
 from app.audit.service import Actor, record
 from app.callbacks.anomaly import Assessment, Past, assess_transaction, history, past_of
 from app.callbacks.models import (
@@ -29,11 +34,113 @@ from app.callbacks.models import (
 from app.callbacks.policy import Policy
 from app.calls.models import Call
 from app.customers.models import Customer
-from app.errors import Conflict, DomainError, InvalidInput, NotFound
+from app.database import lost_a_race, sqlstate, unique_violation
+from app.errors import Conflict, DomainError, InvalidInput, NotFound, Unavailable
 from app.phones import parse_phone
+
+log = logging.getLogger(__name__)
+
+#: How many times a decision that lost a race with a concurrent request (a deadlock, a
+#: serialization failure, a unique key another request inserted first) is run again, whole,
+#: before the request answers 503 with Retry-After. Locks are taken in one order (customers by
+#: id, then their open callbacks by id, events by id), so in practice the first try wins.
+TRIES = 5
+RETRY_AFTER_SECONDS = 1
+_T = TypeVar("_T")
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
+
+
+def decide_event(
+    session: Session, *, policy: Policy, actor: Actor, now: datetime, payload: dict[str, Any]
+) -> dict[str, Any]:
+    """Decide one validated event and commit; answers its decision (the same id again: the first).
+
+    Run again whole when it loses a race with a concurrent request; 503 if it keeps losing.
+    """
+
+    def work() -> dict[str, Any]:
+        return decision(
+            ingest_event(
+                session,
+                policy=policy,
+                actor=actor,
+                now=now,
+                event_id=payload["id"],
+                type=payload["type"],
+                customer_external_id=payload["customer_external_id"],
+                occurred_at=payload["occurred_at"],
+                data=payload["data"],
+            )
+        )
+
+    return _committed(session, work, what="event")
+
+
+def decide_batch(
+    session: Session,
+    *,
+    policy: Policy,
+    actor: Actor,
+    now: datetime,
+    items: Sequence[dict[str, Any]],
+) -> list[dict[str, Any] | DomainError]:
+    """Decide a batch of validated events and commit; answers each one's decision or refusal.
+
+    Overlapping and retried batches are safe: the batch locks its customers in one order before
+    it reads anything, so a retry racing the first delivery waits for it and answers its
+    decisions, and a batch that still loses a race (a deadlock with another writer, a unique key
+    inserted first) is rolled back and run again whole, a bounded number of times (then 503).
+    """
+    return _committed(
+        session,
+        lambda: ingest_batch(session, policy=policy, actor=actor, now=now, items=list(items)),
+        what=f"batch of {len(items)} events",
+    )
+
+
+def _committed(
+    session: Session,
+    work: Callable[[], _T],
+    *,
+    what: str,
+    tries: int = TRIES,
+) -> _T:
+    """work() then commit, in one transaction; run again whole (after a short random wait) when
+    it lost a race with a concurrent transaction; Unavailable when every try lost."""
+    for attempt in range(1, tries + 1):
+        try:
+            answer = work()
+            session.commit()
+            return answer
+        except DBAPIError as error:
+            session.rollback()
+            if not (lost_a_race(error) or unique_violation(error)):
+                raise
+            log.warning(
+                "%s lost a race with a concurrent request (%s), try %d of %d",
+                what,
+                sqlstate(error) or type(error.orig).__name__,
+                attempt,
+                tries,
+            )
+        except BaseException:
+            session.rollback()
+            raise
+        if attempt < tries:
+            _pause(attempt)
+    log.error("%s lost a race %d times in a row; answered 503", what, tries)
+    raise Unavailable(
+        "the events are being changed by concurrent requests; nothing was written: "
+        "send the same request again",
+        retry_after=RETRY_AFTER_SECONDS,
+    )
+
+
+def _pause(attempt: int) -> None:
+    """A short random wait before try attempt + 1, so that the racers do not meet again."""
+    time.sleep(random.uniform(0.01, 0.05 * 2**attempt))  # noqa: S311 (jitter, not a secret)
 
 
 def decision(event: Event) -> dict[str, Any]:
@@ -60,12 +167,21 @@ def ingest_event(
     occurred_at: datetime,
     data: dict[str, Any],
 ) -> Event:
-    """Decide on an event once; the same id again answers the first decision, queuing nothing."""
+    """Decide on an event once; the same id again answers the first decision, queuing nothing.
+
+    The customer is locked first (as a batch locks its customers), so an event racing a retry of
+    itself or a batch over the same customer waits for it and then reads what it wrote. The
+    caller commits, and runs it again whole when it lost a race (decide_event does both).
+    """
+    customer = session.scalar(
+        select(Customer)
+        .where(Customer.external_id == customer_external_id)
+        .with_for_update(key_share=True)
+    )
     existing = session.scalar(select(Event).where(Event.event_id == event_id))
     if existing is not None:
         return existing
     kind = _kind(type)
-    customer = session.scalar(select(Customer).where(Customer.external_id == customer_external_id))
     if customer is None:
         raise InvalidInput(
             "customer_external_id: no customer has this external_id; register it first",
@@ -113,14 +229,10 @@ def ingest_event(
         event.callback_id = callback.id
         if kind is EventType.WITHDRAWAL_REQUEST:
             session.add(_hold(event_id, customer, callback.id, data))
-    try:
-        with session.begin_nested():
-            session.add(event)
-    except IntegrityError:  # the same event id raced in from another request
-        raced = session.scalar(select(Event).where(Event.event_id == event_id))
-        if raced is None:
-            raise
-        return raced
+    session.add(event)
+    # The same id inserted first by another request (with another customer) raises here; the
+    # whole decision is then rolled back and run again, and answers that request's decision.
+    session.flush()
     return event
 
 
@@ -220,7 +332,9 @@ def _decide(
 
 
 def _spoken(data: dict[str, Any], occurred_at: datetime) -> dict[str, Any]:
-    spoken = {k: data[k] for k in ("amount", "currency", "merchant", "country") if k in data}
+    spoken: dict[str, Any] = {
+        k: data[k] for k in ("amount", "currency", "merchant", "country") if k in data
+    }
     spoken["time"] = occurred_at.isoformat()
     return spoken
 
@@ -298,6 +412,8 @@ def _join(
         and (callback.priority != before[0])
     ):
         callback.next_attempt_at = now  # a raised priority is dialed again at once
+    if callback.priority is Priority.HIGH and before[0] is not Priority.HIGH:
+        wakeup.hint(session, "dispatch")
     record(
         session,
         actor=actor,
@@ -324,23 +440,28 @@ def ingest_batch(
 
     The batch's event ids, customers, their recent transactions and open callbacks are read once;
     each event is then decided in memory, in order (so a later event sees the earlier ones).
-    Raises IntegrityError if a concurrent writer got in first; the caller then goes one by one.
+    Locks are taken in one order whatever the batch's order: its customers (by id) before
+    anything is read, then their open callbacks (by id); events are inserted by id. The caller
+    commits, and runs it again whole when it lost a race (decide_batch does both).
     """
-    ids = [item["id"] for item in items]
-    known = {e.event_id: e for e in session.scalars(select(Event).where(Event.event_id.in_(ids)))}
     customers = {
         c.external_id: c
         for c in session.scalars(
-            select(Customer).where(
-                Customer.external_id.in_({item["customer_external_id"] for item in items})
-            )
+            select(Customer)
+            .where(Customer.external_id.in_({item["customer_external_id"] for item in items}))
+            .order_by(Customer.id)
+            # FOR NO KEY UPDATE: batches over one customer take turns, while rows that merely
+            # refer to the customer (events, calls) are still written by others meanwhile.
+            .with_for_update(key_share=True)
         )
     }
+    ids = [item["id"] for item in items]
+    known = {e.event_id: e for e in session.scalars(select(Event).where(Event.event_id.in_(ids)))}
     customer_ids = [c.id for c in customers.values()]
     histories: dict[uuid.UUID, list[Past]] = defaultdict(list)
     times = [i["occurred_at"] for i in items if i["type"] == EventType.TRANSACTION.value]
     if times and customer_ids:
-        since = min(times) - timedelta(days=int(policy.anomaly["history_days"]))
+        since = min(times) - timedelta(days=policy.history_days)
         for customer_id, occurred_at, data in session.execute(
             select(Event.customer_id, Event.occurred_at, Event.data).where(
                 Event.customer_id.in_(customer_ids),
@@ -354,15 +475,16 @@ def ingest_batch(
         for cb in session.scalars(
             select(Callback)
             .where(Callback.customer_id.in_(customer_ids), Callback.status != CallbackStatus.DONE)
+            .order_by(Callback.id)
             .with_for_update()
         )
     }
 
     def past(customer_id: uuid.UUID, before: datetime) -> list[Past]:
-        oldest = before - timedelta(days=int(policy.anomaly["history_days"]))
+        oldest = before - timedelta(days=policy.history_days)
         recent = [p for p in histories[customer_id] if oldest <= p.occurred_at <= before]
         recent.sort(key=lambda p: p.occurred_at, reverse=True)
-        return recent[: int(policy.anomaly["history_max"])]
+        return recent[: policy.history_max]
 
     answers = {event_id: decision(event) for event_id, event in known.items()}
     results: list[dict[str, Any] | DomainError] = []
@@ -383,7 +505,7 @@ def ingest_batch(
                 )
             occurred_at, data = item["occurred_at"], _checked_data(kind, item["data"])
             assessment, to_number = _decide(
-                lambda customer=customer, at=occurred_at: past(customer.id, at),
+                partial(past, customer.id, occurred_at),
                 policy,
                 kind,
                 customer,
@@ -456,7 +578,7 @@ def ingest_batch(
     session.add_all(holds)
     if rows:
         # One multi-row INSERT through the ORM's column types, not a unit of work per event.
-        session.execute(insert(Event), rows)
+        session.execute(insert(Event), sorted(rows, key=lambda row: row["event_id"]))
     return results
 
 
@@ -513,6 +635,8 @@ def _new_callback(
         policy_version=policy.version,
     )
     session.add(callback)
+    if priority is Priority.HIGH:
+        wakeup.hint(session, "dispatch")  # once committed: a fraud alert that waits succeeds
     record(
         session,
         actor=actor,
@@ -529,13 +653,15 @@ def callback_stats(session: Session) -> dict[str, Any]:
     by_status = dict(
         session.execute(select(Callback.status, func.count()).group_by(Callback.status)).all()
     )
-    by_outcome = dict(
-        session.execute(
+    by_outcome = {
+        outcome: count
+        for outcome, count in session.execute(
             select(Callback.outcome, func.count())
             .where(Callback.outcome.is_not(None))
             .group_by(Callback.outcome)
-        ).all()
-    )
+        )
+        if outcome is not None
+    }
     escalated = (
         session.scalar(
             select(func.count())
@@ -561,17 +687,20 @@ def callback_stats(session: Session) -> dict[str, Any]:
 
 
 def get_callback(session: Session, callback_id: uuid.UUID) -> Callback:
-    callback = session.get(Callback, callback_id)
+    """A callback, with the reference of its latest call (what the app shows while we call)."""
+    latest = (
+        select(Call.reference)
+        .where(Call.callback_id == Callback.id)
+        .order_by(Call.created_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    callback = session.scalar(
+        select(Callback)
+        .where(Callback.id == callback_id)
+        .options(with_expression(Callback.reference, latest))
+        .execution_options(populate_existing=True)
+    )
     if callback is None:
         raise NotFound("no callback has this id", field="id")
     return callback
-
-
-def latest_reference(session: Session, callback_id: uuid.UUID) -> str | None:
-    """The reference of the callback's latest call (what the app shows while we call)."""
-    return session.scalar(
-        select(Call.reference)
-        .where(Call.callback_id == callback_id)
-        .order_by(Call.created_at.desc())
-        .limit(1)
-    )

@@ -8,11 +8,11 @@ from typing import Any
 import marshmallow as ma
 from flask import current_app
 from flask.views import MethodView
-from sqlalchemy.exc import IntegrityError
 
 from app import clock
 from app.apikeys.auth import BEARER, current_actor, require_api_key
 from app.callbacks import do_not_call, service
+from app.callbacks.models import Callback, DoNotCall, WithdrawalHold
 from app.callbacks.schemas import (
     BatchOut,
     CallbackOut,
@@ -28,6 +28,11 @@ from app.errors import DomainError, validation_payload
 from app.extensions import db
 from app.inputs import Blueprint
 
+BUSY = (
+    "concurrent requests kept changing the same customers; nothing was written: send the same "
+    "request again after Retry-After seconds"
+)
+
 events_blp = require_api_key(
     Blueprint(
         "events",
@@ -38,31 +43,22 @@ events_blp = require_api_key(
 )
 
 
-def _ingest(payload: dict[str, Any]):  # type: ignore[no-untyped-def]
-    return service.ingest_event(
-        db.session,
-        policy=current_app.extensions["callback_policy"],
-        actor=current_actor(),
-        now=clock.now(),
-        event_id=payload["id"],
-        type=payload["type"],
-        customer_external_id=payload["customer_external_id"],
-        occurred_at=payload["occurred_at"],
-        data=payload["data"],
-    )
-
-
 @events_blp.route("/events")
 class Events(MethodView):
     @events_blp.doc(security=BEARER)
     @events_blp.arguments(EventIn)
     @events_blp.response(202, DecisionOut)
     @events_blp.alt_response(409, description="a concurrent event changed the callback; retry")
-    def post(self, payload: dict[str, Any]):
+    @events_blp.alt_response(503, description=BUSY)
+    def post(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Send an event; answers the decision (the same id again: the first decision)"""
-        answer = service.decision(_ingest(payload))
-        db.session.commit()
-        return answer
+        return service.decide_event(
+            db.session(),
+            policy=current_app.extensions["callback_policy"],
+            actor=current_actor(),
+            now=clock.now(),
+            payload=payload,
+        )
 
 
 @events_blp.route("/events:batch")
@@ -70,7 +66,8 @@ class EventsBatch(MethodView):
     @events_blp.doc(security=BEARER)
     @events_blp.arguments(EventsBatchIn)
     @events_blp.response(202, BatchOut)
-    def post(self, payload: dict[str, Any]):
+    @events_blp.alt_response(503, description=BUSY)
+    def post(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Send up to 1,000 events; each is decided (or refused) on its own"""
         schema = EventIn()
         loaded: list[dict[str, Any] | None] = []
@@ -84,24 +81,13 @@ class EventsBatch(MethodView):
                 loaded.append(None)
                 results.append({"event_id": event_id, **validation_payload(exc.messages)})
         valid = [(index, item) for index, item in enumerate(loaded) if item is not None]
-        items = [item for _, item in valid]
-        try:
-            outcomes = service.ingest_batch(
-                db.session,
-                policy=current_app.extensions["callback_policy"],
-                actor=current_actor(),
-                now=clock.now(),
-                items=items,
-            )
-        except IntegrityError:  # a concurrent request got in first: decide one by one
-            db.session.rollback()
-            outcomes = []
-            for item in items:
-                try:
-                    with db.session.begin_nested():
-                        outcomes.append(_ingest(item))
-                except DomainError as exc:
-                    outcomes.append(exc)
+        outcomes = service.decide_batch(
+            db.session(),
+            policy=current_app.extensions["callback_policy"],
+            actor=current_actor(),
+            now=clock.now(),
+            items=[item for _, item in valid],
+        )
         for (index, item), outcome in zip(valid, outcomes, strict=True):
             if isinstance(outcome, DomainError):
                 results[index] = {
@@ -113,8 +99,7 @@ class EventsBatch(MethodView):
                     },
                 }
             else:
-                results[index] = outcome if isinstance(outcome, dict) else service.decision(outcome)
-        db.session.commit()  # after reading the answers: a commit expires every event
+                results[index] = outcome
         refused = sum(1 for r in results if "error" in r)
         return {"accepted": len(results) - refused, "refused": refused, "results": results}
 
@@ -123,29 +108,27 @@ class EventsBatch(MethodView):
 class CallbackStats(MethodView):
     @events_blp.doc(security=BEARER)
     @events_blp.response(200, CallbackStatsOut)
-    def get(self):
+    def get(self) -> dict[str, Any]:
         """How many callbacks are in each state, escalated, and past their deadline"""
-        return service.callback_stats(db.session)
+        return service.callback_stats(db.session())
 
 
 @events_blp.route("/callbacks/<uuid:callback_id>")
 class CallbackById(MethodView):
     @events_blp.doc(security=BEARER)
     @events_blp.response(200, CallbackOut)
-    def get(self, callback_id: uuid.UUID):
+    def get(self, callback_id: uuid.UUID) -> Callback:
         """A callback: status, priority, deadline, reasons, attempts, outcome, call reference"""
-        callback = service.get_callback(db.session, callback_id)
-        callback.reference = service.latest_reference(db.session, callback.id)  # type: ignore[attr-defined]
-        return callback
+        return service.get_callback(db.session(), callback_id)
 
 
 @events_blp.route("/withdrawals/<string:event_id>")
 class WithdrawalByEvent(MethodView):
     @events_blp.doc(security=BEARER)
     @events_blp.response(200, WithdrawalOut)
-    def get(self, event_id: str):
+    def get(self, event_id: str) -> WithdrawalHold:
         """A held withdrawal, by its event id: verifying, authorized or rejected"""
-        return service.get_withdrawal(db.session, event_id)
+        return service.get_withdrawal(db.session(), event_id)
 
 
 @events_blp.route("/do-not-call")
@@ -153,24 +136,24 @@ class DoNotCallList(MethodView):
     @events_blp.doc(security=BEARER)
     @events_blp.arguments(DoNotCallIn)
     @events_blp.response(201, DoNotCallOut)
-    def post(self, payload: dict[str, Any]):
+    def post(self, payload: dict[str, Any]) -> DoNotCall:
         """Never call this number"""
-        entry = do_not_call.add(db.session, actor=current_actor(), **payload)
+        entry = do_not_call.add(db.session(), actor=current_actor(), **payload)
         db.session.commit()
         return entry
 
     @events_blp.doc(security=BEARER)
     @events_blp.response(200, DoNotCallOut(many=True))
-    def get(self):
+    def get(self) -> list[DoNotCall]:
         """The do-not-call list"""
-        return do_not_call.entries(db.session)
+        return do_not_call.entries(db.session())
 
 
 @events_blp.route("/do-not-call/<string:phone>")
 class DoNotCallEntry(MethodView):
     @events_blp.doc(security=BEARER)
     @events_blp.response(204)
-    def delete(self, phone: str):
+    def delete(self, phone: str) -> None:
         """Allow calls to this number again"""
-        do_not_call.remove(db.session, actor=current_actor(), phone=phone)
+        do_not_call.remove(db.session(), actor=current_actor(), phone=phone)
         db.session.commit()

@@ -103,7 +103,10 @@ def record_carrier_answer(
             call.sid = sid
         return
     # An unknown outcome stays queued: the call may exist, so it must not be blindly re-dialed.
-    call.status = CallStatus.FAILED if error.outcome_known else CallStatus.QUEUED
+    # A call whose final status came first (a quick carrier, a slow reply) keeps it: a call's
+    # status never moves back.
+    if not call.status.is_final:
+        call.status = CallStatus.FAILED if error.outcome_known else CallStatus.QUEUED
     call.error = f"{type(error).__name__}: {error}"[:200]
     record(
         session,
@@ -234,7 +237,9 @@ def record_status(
     event = CallEvent(
         call_id=call.id,
         status=reported,
-        sequence_number=int(sequence_number) if (sequence_number or "").isdigit() else None,
+        sequence_number=(
+            int(sequence_number) if sequence_number and sequence_number.isdigit() else None
+        ),
         reported_at=_parse_timestamp(timestamp),
     )
     try:

@@ -11,4 +11,4 @@ from app.extensions import db
 
 def campaigns(app: Flask, worker: str) -> None:
     """Registered by app.campaigns.init_app as the worker's `campaigns` tick."""
-    service.tick(db.session, policy=app.extensions["callback_policy"], now=clock.now())
+    service.tick(db.session(), policy=app.extensions["callback_policy"], now=clock.now())

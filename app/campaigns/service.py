@@ -14,7 +14,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import Select, and_, case, exists, func, insert, or_, select
+from sqlalchemy import Select, and_, case, exists, false, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from app.audit.service import Actor, record
@@ -281,7 +281,7 @@ def load_csv(session: Session, campaign: Campaign, text: str) -> None:
     campaign.queued = 0
 
 
-def audience(campaign: Campaign, session: Session) -> Select:  # type: ignore[type-arg]
+def audience(campaign: Campaign, session: Session) -> Select[uuid.UUID]:
     """The customer ids a run calls."""
     if campaign.segment_id is None:
         return select(CampaignRecipient.customer_id).where(
@@ -333,7 +333,7 @@ def preflight(
         opening = next_opening(begin, time_zones_of(phone), start, end)
         if opening is None or opening > campaign.ends_at:
             no_zone_outside += 1
-    outside = members.c.time_zone.in_(closed_zones) if closed_zones else False
+    outside = members.c.time_zone.in_(closed_zones) if closed_zones else false()
     reason = case(
         (blocked, "do_not_call"),
         (open_, "already_in_a_callback"),
@@ -341,7 +341,7 @@ def preflight(
         (outside, "outside_every_window"),
         else_="ok",
     )
-    counts = dict(
+    counts: dict[str, int] = dict(
         session.execute(select(reason, func.count()).select_from(members).group_by(reason)).all()
     )
     counts["ok"] = counts.get("ok", 0) - no_zone_outside

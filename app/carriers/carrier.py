@@ -38,8 +38,13 @@ class Telephony(Protocol):
         """End a call in progress, or cancel one that has not been answered."""
         ...
 
-    def calls_to(self, number: str, since: datetime) -> list[str]:
-        """The ids of calls placed to a number since a moment (to reconcile a lost answer)."""
+    def find_call(self, *, to: str, since: datetime, key: str) -> str | None:
+        """The id of the call we placed to a number since a moment whose webhook URLs carry
+        `key` (our call's own id), to reconcile a lost answer; None when there is none.
+
+        Never "a call to this number": another of our calls to it is not this one. Raises a
+        TelephonyError when the carrier cannot tell yet (ask again later).
+        """
         ...
 
     def call_status(self, sid: str) -> str | None:

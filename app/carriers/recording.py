@@ -33,5 +33,5 @@ class RecordingTelephony:
     def call_status(self, sid: str) -> str | None:
         return None
 
-    def calls_to(self, number: str, since: datetime) -> list[str]:
-        return []  # nothing is ever placed, so nothing is ever found
+    def find_call(self, *, to: str, since: datetime, key: str) -> str | None:
+        return None  # nothing is ever placed, so nothing is ever found

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
 from flask import Flask
 
 from app.carriers.carrier import Telephony
 from app.carriers.signatures import signing_token
+
+if TYPE_CHECKING:
+    from app.carriers.simulator import SimulatedCall
 
 
 def telephony_for(app: Flask) -> Telephony:
@@ -31,14 +38,14 @@ def telephony_for(app: Flask) -> Telephony:
     return app.extensions["telephony"]
 
 
-def _softphone_ring_store(app: Flask):  # type: ignore[no-untyped-def]
+def _softphone_ring_store(app: Flask) -> Callable[[SimulatedCall], None]:
     """Unscripted simulated calls ring on the softphone page (kept in the database)."""
     from sqlalchemy.orm import Session as OrmSession
 
     from app.carriers.softphone import store_ring
     from app.extensions import db
 
-    def store(call):  # type: ignore[no-untyped-def]
+    def store(call: SimulatedCall) -> None:
         # An outbound call's two ringing reports (sequence 0 and 1) follow from the simulator.
         sequence = 1 if call.direction != "inbound" else call.sequence
         with app.app_context(), OrmSession(db.engine) as session:
@@ -48,22 +55,22 @@ def _softphone_ring_store(app: Flask):  # type: ignore[no-untyped-def]
     return store
 
 
-def _softphone_ring_lookup(app: Flask):  # type: ignore[no-untyped-def]
-    """The simulated calls to a number since a moment, from the database (any process's)."""
+def _softphone_ring_lookup(app: Flask) -> Callable[[str, datetime, str], str | None]:
+    """The simulated call to a number since a moment whose status callback carries a key, from
+    the database (any process's)."""
     from sqlalchemy import select
     from sqlalchemy.orm import Session as OrmSession
 
     from app.carriers.models import SimulatorCall
     from app.extensions import db
 
-    def lookup(number, since):  # type: ignore[no-untyped-def]
+    def lookup(number: str, since: datetime, key: str) -> str | None:
         with app.app_context(), OrmSession(db.engine) as session:
-            return list(
-                session.scalars(
-                    select(SimulatorCall.sid).where(
-                        SimulatorCall.to_number == number, SimulatorCall.created_at >= since
-                    )
+            rows = session.execute(
+                select(SimulatorCall.sid, SimulatorCall.status_callback).where(
+                    SimulatorCall.to_number == number, SimulatorCall.created_at >= since
                 )
             )
+            return next((sid for sid, url in rows if key in (url or "")), None)
 
     return lookup

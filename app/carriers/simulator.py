@@ -168,7 +168,7 @@ class SimulatorTelephony:
         synchronous: bool = False,
         default_script: CalleeScript | None = None,
         ring_store: Callable[[SimulatedCall], None] | None = None,
-        ring_lookup: Callable[[str, datetime], list[str]] | None = None,
+        ring_lookup: Callable[[str, datetime, str], str | None] | None = None,
     ) -> None:
         self.transport = transport
         self.auth_token = auth_token
@@ -228,13 +228,15 @@ class SimulatorTelephony:
         call = self.calls.get(sid)
         return call.statuses[-1] if call and call.statuses else None
 
-    def calls_to(self, number: str, since: datetime) -> list[str]:
+    def find_call(self, *, to: str, since: datetime, key: str) -> str | None:
         # The simulator's own record: this process's calls, and those kept in the database
         # (so that another worker can reconcile the calls of one that was killed).
-        sids = [c.sid for c in self.calls.values() if c.to == number and c.placed_at >= since]
+        for call in list(self.calls.values()):
+            if call.to == to and call.placed_at >= since and key in (call.status_callback or ""):
+                return call.sid
         if self.ring_lookup is not None:
-            sids += [sid for sid in self.ring_lookup(number, since) if sid not in sids]
-        return sids
+            return self.ring_lookup(to, since, key)
+        return None
 
     # ----- the simulator's own controls -----
 

@@ -6,6 +6,7 @@ through the app's own webhooks (in-process, signed as Twilio would sign them).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -126,8 +127,8 @@ class Softphone:
     def _advance(
         self,
         row: SimulatorCall,
-        step,
-        state: str | None = None,  # type: ignore[no-untyped-def]
+        step: Callable[[SimulatedCall], str | None],
+        state: str | None = None,
         *,
         answered: bool = True,
     ) -> dict[str, Any]:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
 from twilio.rest import Client
 
 from app.carriers.carrier import (
@@ -42,6 +45,9 @@ INVALID_NUMBER_CODES = {
 REST_TIMEOUT_SECONDS = 10
 
 
+T = TypeVar("T")
+
+
 class BaseUrlHttpClient(TwilioHttpClient):
     """Twilio's own HTTP client, sending every request to another origin (a test double, a proxy).
 
@@ -55,7 +61,7 @@ class BaseUrlHttpClient(TwilioHttpClient):
         super().__init__(timeout=timeout, **kwargs)
         self.base_url = base_url.rstrip("/") if base_url else None
 
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
         if self.base_url:
             parts = urlsplit(url)
             url = self.base_url + parts.path + (f"?{parts.query}" if parts.query else "")
@@ -97,11 +103,25 @@ class TwilioTelephony:
         message = self._do(lambda: self.client.messages.create(to=to, from_=from_, body=body))
         return str(message.sid)
 
-    def calls_to(self, number: str, since: datetime) -> list[str]:
-        calls = self._do(
-            lambda: self.client.calls.list(to=number, start_time_after=since, limit=20)
-        )
-        return [str(call.sid) for call in calls]
+    def _events_of(self, sid: str) -> list[Any]:
+        return list(self.client.calls(sid).events.list(limit=50))
+
+    def find_call(self, *, to: str, since: datetime, key: str) -> str | None:
+        """Twilio keeps the requests it made for a call (its Events): ours carry our call's id
+        in the status callback URL. A call whose requests are not listed yet (Twilio lists them
+        once it has made them) leaves the answer open: OutcomeUnknown, ask again later."""
+        calls = self._do(lambda: self.client.calls.list(to=to, start_time_after=since, limit=20))
+        unknown = False
+        for call in calls:
+            sid = str(call.sid)
+            events = self._do(partial(self._events_of, sid))
+            if not events:
+                unknown = True
+            elif any(key in str((event.request or {}).get("url", "")) for event in events):
+                return sid
+        if unknown:
+            raise OutcomeUnknown("Twilio has not listed a call's requests yet")
+        return None
 
     def call_status(self, sid: str) -> str | None:
         return str(self._do(lambda: self.client.calls(sid).fetch()).status)
@@ -111,7 +131,7 @@ class TwilioTelephony:
         self._do(lambda: self.client.calls(sid).update(status="completed"))
 
     @staticmethod
-    def _do(request):  # type: ignore[no-untyped-def]
+    def _do(request: Callable[[], T]) -> T:
         try:
             return request()
         except TwilioRestException as exc:

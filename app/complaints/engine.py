@@ -32,5 +32,5 @@ def queue_messages_due(_: object, *, session: Session, now: datetime, config: Co
 
 def complaint_deadlines(app: Flask, worker: str) -> None:
     service.watch_deadlines(
-        db.session, policy=current_app.extensions["complaints_policy"], now=clock.now()
+        db.session(), policy=current_app.extensions["complaints_policy"], now=clock.now()
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 STATUS = {
     "new": {"en": "received", "it": "ricevuto", "pl": "przyjęta", "zh": "已收到"},
     "acknowledged": {
@@ -92,7 +94,7 @@ def pick(texts: dict[str, str], locale: str) -> str:
 
 
 #: The complaints page's own words (the same keys in every language; a test checks).
-PAGE = {
+PAGE: dict[str, dict[str, Any]] = {
     "en": {
         "title": "Complaints",
         "intro": "Tell us what went wrong. You get a reference at once, and a reply within {days} business days.",

@@ -12,7 +12,8 @@ from app import clock
 from app.apikeys.auth import BEARER, current_actor, require_api_key
 from app.authenticity.views import person_regions, request_locale
 from app.complaints import references, service
-from app.complaints.models import ComplaintChannel
+from app.complaints.models import Complaint, ComplaintChannel, ComplaintNote
+from app.complaints.policy import ComplaintsPolicy
 from app.complaints.schemas import (
     ComplaintCreated,
     ComplaintDetail,
@@ -46,7 +47,7 @@ staff = require_api_key(
 )
 
 
-def policy():  # type: ignore[no-untyped-def]
+def policy() -> ComplaintsPolicy:
     return current_app.extensions["complaints_policy"]
 
 
@@ -56,12 +57,12 @@ class Complaints(MethodView):
     @public.response(201, ComplaintCreated)
     @public.alt_response(409, description="no unique reference could be made; try again")
     @public.alt_response(429, description="too many complaints from this address")
-    def post(self, payload: dict[str, Any]):
+    def post(self, payload: dict[str, Any]) -> dict[str, Any]:
         """File a complaint"""
         enforce("complaint:address", what="complaints from your address")
         locale = request_locale(payload["lang"])
         complaint = service.file_complaint(
-            db.session,
+            db.session(),
             policy=policy(),
             phone=payload["phone"],
             text=payload["text"],
@@ -90,14 +91,14 @@ class ComplaintStatus(MethodView):
     @public.arguments(StatusQuery, location="query")
     @public.response(200, ComplaintPublic)
     @public.alt_response(404, description="no complaint with this reference and phone")
-    def get(self, query: dict[str, Any], reference: str):
+    def get(self, query: dict[str, Any], reference: str) -> dict[str, Any]:
         """A complaint's status, by its reference and the phone number that filed it"""
         enforce("complaint_status:address", what="lookups from your address")
         canonical = references.normalize(reference)  # a malformed one is not found unlooked
         if canonical:
             enforce("complaint_status:reference", canonical, what="lookups of this reference")
         complaint = service.find_for_customer(
-            db.session,
+            db.session(),
             reference,
             query["phone"],
             regions=person_regions(query["region"], request_locale(None)),
@@ -110,9 +111,9 @@ class Queue(MethodView):
     @staff.doc(security=BEARER)
     @staff.arguments(QueueQuery, location="query")
     @staff.response(200, ComplaintStaff(many=True))
-    def get(self, query: dict[str, Any]):
+    def get(self, query: dict[str, Any]) -> list[Complaint]:
         """Complaints by first-response deadline"""
-        return service.queue(db.session, now=clock.now(), **query)
+        return service.queue(db.session(), now=clock.now(), **query)
 
 
 @staff.route("/recurring")
@@ -120,32 +121,32 @@ class Recurring(MethodView):
     @staff.doc(security=BEARER)
     @staff.arguments(RecurringQuery, location="query")
     @staff.response(200)
-    def get(self, query: dict[str, Any]):
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Counts per category and week, and the phrases that come back"""
-        return service.recurring(db.session, weeks=query["weeks"], now=clock.now())
+        return service.recurring(db.session(), weeks=query["weeks"], now=clock.now())
 
 
-def _detail(complaint):  # type: ignore[no-untyped-def]
+def _detail(complaint: Complaint) -> SimpleNamespace:
     columns = {c.key: getattr(complaint, c.key) for c in complaint.__table__.columns}
-    return SimpleNamespace(**columns, notes=service.notes(db.session, complaint))
+    return SimpleNamespace(**columns, notes=service.notes(db.session(), complaint))
 
 
 @staff.route("/<complaint_reference:reference>")
 class QueueItem(MethodView):
     @staff.doc(security=BEARER)
     @staff.response(200, ComplaintDetail)
-    def get(self, reference: str):
+    def get(self, reference: str) -> SimpleNamespace:
         """One complaint, with its notes"""
-        return _detail(service.get(db.session, reference))
+        return _detail(service.get(db.session(), reference))
 
     @staff.doc(security=BEARER)
     @staff.arguments(ComplaintUpdate)
     @staff.response(200, ComplaintDetail)
     @staff.alt_response(409, description="the complaint cannot move to that status")
-    def patch(self, payload: dict[str, Any], reference: str):
+    def patch(self, payload: dict[str, Any], reference: str) -> SimpleNamespace:
         """Assign it, or move its status (the customer hears of the changes that matter)"""
         complaint = service.update(
-            db.session,
+            db.session(),
             reference,
             actor=current_actor(),
             now=clock.now(),
@@ -162,10 +163,10 @@ class Notes(MethodView):
     @staff.doc(security=BEARER)
     @staff.arguments(NoteIn)
     @staff.response(201, NoteOut)
-    def post(self, payload: dict[str, Any], reference: str):
+    def post(self, payload: dict[str, Any], reference: str) -> ComplaintNote:
         """Add a note: internal, or to the customer (sent by text and email)"""
         note = service.add_note(
-            db.session,
+            db.session(),
             reference,
             text=payload["text"],
             to_customer=payload["to_customer"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, g, render_template, request
+from flask.typing import ResponseReturnValue
 
 from app import clock
 from app.audit.service import Actor
@@ -33,7 +34,7 @@ def _regions(locale: str) -> list[str | None]:
     return [page_region(locale), suggested_region(locale)]
 
 
-def _page(locale: str, status: int = 200, **context: Any):  # type: ignore[no-untyped-def]
+def _page(locale: str, status: int = 200, **context: Any) -> tuple[str, int]:
     return (
         render_template(
             "complaints.html",
@@ -73,12 +74,12 @@ def _unprintable(locale: str, field: str | None) -> str:
 
 
 @bp.get("")
-def page():  # type: ignore[no-untyped-def]
+def page() -> ResponseReturnValue:
     return _page(page_locale())
 
 
 @bp.post("")
-def file():  # type: ignore[no-untyped-def]
+def file() -> ResponseReturnValue:
     locale = page_locale()
     words = texts.PAGE[locale]
     policy = current_app.extensions["complaints_policy"]
@@ -87,7 +88,7 @@ def file():  # type: ignore[no-untyped-def]
         refuse_control_characters(form, fields=_FILE_FIELDS, multiline=["text"])
         enforce("complaint:address", what="complaints from your address")
         complaint = service.file_complaint(
-            db.session,
+            db.session(),
             policy=policy,
             phone=form.get("phone"),
             text=form.get("text"),
@@ -119,7 +120,7 @@ def file():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/status")
-def status():  # type: ignore[no-untyped-def]
+def status() -> ResponseReturnValue:
     locale = page_locale()
     words = texts.PAGE[locale]
     reference = (request.form.get("reference") or "").strip()
@@ -140,7 +141,7 @@ def status():  # type: ignore[no-untyped-def]
         if canonical:
             enforce("complaint_status:reference", canonical, what="lookups")
         complaint = service.find_for_customer(
-            db.session, reference, request.form.get("phone"), regions=regions
+            db.session(), reference, request.form.get("phone"), regions=regions
         )
     except RateLimited:
         return _page(locale, 429, keep_status=keep, status_error=words["too_many"])

@@ -71,7 +71,7 @@ def campaigns_page() -> str:
         default_retry_minutes=",".join(
             str(int(step.total_seconds() // 60)) for step in defaults.retry_ladder
         ),
-        progress={c.id: campaigns.progress(db.session, c) for c in rows},
+        progress={c.id: campaigns.progress(db.session(), c) for c in rows},
     )
 
 
@@ -85,7 +85,7 @@ def campaign_create() -> Response:
     try:
         form = read(CampaignForm, request.form)
         campaign = campaigns.create_campaign(
-            db.session,
+            db.session(),
             policy=current_app.extensions["callback_policy"],
             flows=flows(),
             actor=staff_actor(),
@@ -118,7 +118,7 @@ def segment_create() -> Response:
     try:
         form = read(SegmentForm, request.form)
         campaigns.create_segment(
-            db.session,
+            db.session(),
             name=form["name"],
             locales=[x for x in form["locales"] if x in LOCALES],
             phone_prefix=form["phone_prefix"].strip() if form["phone_prefix"] else None,
@@ -134,24 +134,24 @@ def segment_create() -> Response:
 @bp.get("/campaigns/<uuid:campaign_id>")
 @requires_role(READ)
 def campaign(campaign_id: uuid.UUID) -> str:
-    item = campaigns.get(db.session, campaign_id)
+    item = campaigns.get(db.session(), campaign_id)
     preflight = campaigns.preflight(
-        db.session, item, policy=current_app.extensions["callback_policy"], now=now()
+        db.session(), item, policy=current_app.extensions["callback_policy"], now=now()
     )
     return render_template(
         "console/campaign.html",
         campaign=item,
         preflight=preflight,
-        progress=campaigns.progress(db.session, item),
+        progress=campaigns.progress(db.session(), item),
     )
 
 
 @bp.get("/campaigns/<uuid:campaign_id>/progress")
 @requires_role(READ, background=True)
 def campaign_progress(campaign_id: uuid.UUID) -> str:
-    item = campaigns.get(db.session, campaign_id)
+    item = campaigns.get(db.session(), campaign_id)
     return render_template(
-        "console/_progress.html", campaign=item, progress=campaigns.progress(db.session, item)
+        "console/_progress.html", campaign=item, progress=campaigns.progress(db.session(), item)
     )
 
 
@@ -161,11 +161,11 @@ DONE = {"pause": "Paused.", "resume": "Resumed.", "cancel": "Cancelled: nothing 
 @bp.post("/campaigns/<uuid:campaign_id>/<any(start, pause, resume, cancel):action>")
 @requires_role(RUN)
 def campaign_action(campaign_id: uuid.UUID, action: str) -> Response:
-    item = campaigns.get(db.session, campaign_id)
+    item = campaigns.get(db.session(), campaign_id)
     try:
         if action == "start":
             queued = campaigns.start(
-                db.session,
+                db.session(),
                 item,
                 policy=current_app.extensions["callback_policy"],
                 actor=staff_actor(),
@@ -173,7 +173,7 @@ def campaign_action(campaign_id: uuid.UUID, action: str) -> Response:
             )
             message = f"Started: {queued} calls queued." if queued else "Scheduled."
         else:
-            getattr(campaigns, action)(db.session, item, actor=staff_actor(), now=now())
+            getattr(campaigns, action)(db.session(), item, actor=staff_actor(), now=now())
             message = DONE[action]
     except DomainError as exc:
         db.session.rollback()

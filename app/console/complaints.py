@@ -35,24 +35,24 @@ class ComplaintForm(Form):
 def complaints_page() -> str:
     args = read(ComplaintsQuery, request.args)
     status = args["status"]
-    rows = complaints.queue(db.session, status=status, overdue=args["overdue"], now=now())
+    rows = complaints.queue(db.session(), status=status, overdue=args["overdue"], now=now())
     return render_template(
         "console/complaints.html",
         rows=rows,
         statuses=list(ComplaintStatus),
         status=status.value if status else None,
-        recurring=complaints.recurring(db.session, weeks=8, now=now()),
+        recurring=complaints.recurring(db.session(), weeks=8, now=now()),
     )
 
 
 @bp.get("/complaints/<reference>")
 @requires_role(READ)
 def complaint(reference: str) -> str:
-    item = complaints.get(db.session, reference)
+    item = complaints.get(db.session(), reference)
     return render_template(
         "console/complaint.html",
         complaint=item,
-        notes=complaints.notes(db.session, item),
+        notes=complaints.notes(db.session(), item),
         statuses=list(ComplaintStatus),
     )
 
@@ -60,12 +60,12 @@ def complaint(reference: str) -> str:
 @bp.post("/complaints/<reference>")
 @requires_role(WORK)
 def complaint_save(reference: str) -> Response:
-    complaints.get(db.session, reference)  # an unknown reference is a 404, as on the page
+    complaints.get(db.session(), reference)  # an unknown reference is a 404, as on the page
     try:
         form = read(ComplaintForm, request.form)
         if form["note"]:
             complaints.add_note(
-                db.session,
+                db.session(),
                 reference,
                 text=form["note"],
                 to_customer=form["to_customer"],
@@ -75,7 +75,7 @@ def complaint_save(reference: str) -> Response:
             )
         else:
             complaints.update(
-                db.session,
+                db.session(),
                 reference,
                 actor=staff_actor(),
                 now=now(),

@@ -18,6 +18,8 @@ from app.calls.models import Call, CallStatus
 from app.complaints.models import Complaint, ComplaintStatus
 from app.console.blueprint import bp, now, requires_role
 from app.extensions import db
+from app.messaging.models import MessageState, OutboxMessage
+from app.messaging.outbox import overdue_webhooks
 from app.staff.auth import READ
 from app.verification.models import AttemptResult, VerificationAttempt
 
@@ -27,13 +29,13 @@ SATISFACTION_SAMPLE = 5000
 @bp.get("/")
 @requires_role(READ)
 def dashboard() -> str:
-    return render_template("console/dashboard.html", data=snapshot(db.session, now=now()))
+    return render_template("console/dashboard.html", data=snapshot(db.session(), now=now()))
 
 
 @bp.get("/live")
 @requires_role(READ, background=True)
 def live() -> str:
-    return render_template("console/_live.html", data=snapshot(db.session, now=now()))
+    return render_template("console/_live.html", data=snapshot(db.session(), now=now()))
 
 
 def snapshot(session: Session, *, now: datetime) -> dict[str, Any]:
@@ -60,7 +62,7 @@ def snapshot(session: Session, *, now: datetime) -> dict[str, Any]:
     for closed_at, outcome in session.execute(
         select(Callback.closed_at, Callback.outcome).where(Callback.closed_at >= day)
     ):
-        if outcome is not None:
+        if outcome is not None and closed_at is not None:  # closed_at >= day: never NULL here
             hourly[closed_at.strftime("%H:00")][outcome.value] += 1
     verification = dict(
         session.execute(
@@ -109,6 +111,13 @@ def snapshot(session: Session, *, now: datetime) -> dict[str, Any]:
             Complaint.status.not_in([ComplaintStatus.RESOLVED, ComplaintStatus.CLOSED]),
         )
     )
+    # The supervisor's alerts from the outbox: the core system not told yet, messages given up.
+    core_overdue = session.scalar(select(func.count()).where(overdue_webhooks(now)))
+    given_up = session.scalar(
+        select(func.count()).where(
+            OutboxMessage.state == MessageState.FAILED, OutboxMessage.alerted_at >= day
+        )
+    )
     hours = sorted(hourly)
     outcomes = sorted({o for by in hourly.values() for o in by})
     return {
@@ -133,4 +142,6 @@ def snapshot(session: Session, *, now: datetime) -> dict[str, Any]:
         "complaints_by_category": complaints,
         "complaints_breached": breached or 0,
         "complaints_escalated": escalated or 0,
+        "core_overdue": core_overdue or 0,
+        "messages_given_up": given_up or 0,
     }

@@ -29,7 +29,7 @@ class DoNotCallForm(Form):
 @bp.get("/do-not-call")
 @requires_role(READ)
 def do_not_call() -> str:
-    rows = listing.entries(db.session, newest_first=True, limit=SHOWN)
+    rows = listing.entries(db.session(), newest_first=True, limit=SHOWN)
     return render_template("console/do_not_call.html", rows=rows)
 
 
@@ -39,9 +39,11 @@ def do_not_call_save() -> Response:
     try:
         form = read(DoNotCallForm, request.form)
         if form["remove"]:
-            listing.remove(db.session, actor=staff_actor(), phone=form["phone"])
+            listing.remove(db.session(), actor=staff_actor(), phone=form["phone"])
         else:
-            listing.add(db.session, actor=staff_actor(), phone=form["phone"], reason=form["reason"])
+            listing.add(
+                db.session(), actor=staff_actor(), phone=form["phone"], reason=form["reason"]
+            )
     except DomainError as exc:
         db.session.rollback()
         return refused(f"Not saved: {exc.message}", "console.do_not_call")

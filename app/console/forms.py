@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import marshmallow as ma
 from marshmallow import validate
@@ -17,6 +17,8 @@ from werkzeug.datastructures import MultiDict
 
 from app.errors import InvalidInput
 from app.inputs import InputSchema, PlausibleMoment
+
+_Member = TypeVar("_Member", bound=enum.Enum)
 
 
 class Form(InputSchema):
@@ -59,16 +61,16 @@ class Text(ma.fields.String):
         super().__init__(validate=validate.Length(max=max_length, error=message), **kwargs)
 
 
-class Choice(ma.fields.Enum):
+class Choice(ma.fields.Enum[_Member]):
     """One of an enum's values, loaded as the enum member: "status: one of new, acknowledged"."""
 
-    def __init__(self, enum_type: type[enum.Enum], **kwargs: Any) -> None:
+    def __init__(self, enum_type: type[_Member], **kwargs: Any) -> None:
         super().__init__(
             enum_type, by_value=True, error_messages={"unknown": "one of {choices}"}, **kwargs
         )
 
 
-class Flag(ma.fields.Field):
+class Flag(ma.fields.Field[bool]):
     """A checkbox: ticked when sent with any value (browsers send "1" or "on")."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
@@ -103,7 +105,7 @@ class Number(ma.fields.Float):
         super().__init__(allow_nan=True, error_messages={"invalid": "not a number"}, **kwargs)
 
 
-class Moment(ma.fields.Field):
+class Moment(ma.fields.Field[datetime]):
     """A date, or a date and time, between 1970 and 2999 (UTC unless it names its zone)."""
 
     default_error_messages = {"invalid": "a date between 1970 and 2999"}
@@ -117,7 +119,7 @@ class Moment(ma.fields.Field):
         return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-class Minutes(ma.fields.Field):
+class Minutes(ma.fields.Field[list[int]]):
     """A ladder of minutes written "30,120": each a whole number."""
 
     default_error_messages = {"invalid": "minutes between tries, such as 30,120"}

@@ -43,7 +43,7 @@ def fraud_save() -> Response:
     try:
         form = read(ReportForm, request.form)
         update_report(
-            db.session,
+            db.session(),
             form["reference"],
             status=form["status"],
             note=form["note"],

@@ -43,10 +43,10 @@ def numbers_save() -> Response:
     try:
         form = read(NumberForm, request.form)
         if form["retire"]:
-            retire_official_number(db.session, actor=staff_actor(), phone=form["retire"])
+            retire_official_number(db.session(), actor=staff_actor(), phone=form["retire"])
         else:
             register_official_number(
-                db.session,
+                db.session(),
                 actor=staff_actor(),
                 phone=form["phone"],
                 purpose=form["purpose"],

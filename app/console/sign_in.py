@@ -38,7 +38,7 @@ def login() -> Response | str | tuple[str, int]:
         enforce("login:email", email or "-", what="sign-in attempts for this account")
     except RateLimited as exc:
         return render_template("console/login.html", error=exc.message), 429
-    user = staff_service.authenticate(db.session, email, form["password"], now=now())
+    user = staff_service.authenticate(db.session(), email, form["password"], now=now())
     if user is None:
         db.session.rollback()
         return render_template("console/login.html", error="Wrong email or password."), 401

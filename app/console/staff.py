@@ -36,7 +36,7 @@ def staff_create() -> Response:
     try:
         form = read(StaffForm, request.form)
         staff_service.create_staff(
-            db.session,
+            db.session(),
             email=form["email"],
             name=form["name"],
             role=form["role"],

@@ -102,8 +102,9 @@ class FlowRun:
             target = node["choices"].get(digits)
             valid = target is not None
         else:
-            low = node.get("min_digits", node.get("digits"))
-            high = node.get("max_digits", node.get("digits"))
+            # A valid gather has min_digits and max_digits together, or digits alone.
+            low: int = node["min_digits"] if "min_digits" in node else node["digits"]
+            high: int = node["max_digits"] if "max_digits" in node else node["digits"]
             valid, target = digits.isdigit() and low <= len(digits) <= high, node["next"]
         if not valid:
             # A wrong fixed-length entry may be a mistyped secret: keep its length only.

@@ -244,9 +244,9 @@ def load_language(path: Path) -> LanguageRules:
         )
     compiled_asks = {}
     for kind, entries in asks.items():
-        pattern = _compile(path, f"asks: {kind}", _entries(path, f"asks: {kind}", entries))
-        if pattern is not None:
-            compiled_asks[kind] = pattern
+        compiled = _compile(path, f"asks: {kind}", _entries(path, f"asks: {kind}", entries))
+        if compiled is not None:
+            compiled_asks[kind] = compiled
     secrets = data.get("secrets")
     if not isinstance(secrets, dict) or not secrets:
         raise SafetyRulesError(f"{path.name}: secrets must map each secret to its words")

@@ -22,7 +22,7 @@ _DATE_PATTERNS = {
 }
 
 
-class _Blank(dict):  # type: ignore[type-arg]
+class _Blank(dict[str, str]):
     """A missing value renders as nothing rather than failing a live call."""
 
     def __missing__(self, key: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import marshmallow as ma
 from flask.views import MethodView
 
@@ -38,9 +40,9 @@ class FraudCaseOut(ma.Schema):
 class FraudCaseByReference(MethodView):
     @blp.doc(security=BEARER)
     @blp.response(200, FraudCaseOut)
-    def get(self, reference: str):
+    def get(self, reference: str) -> dict[str, Any]:
         """A fraud case"""
-        case = service.get_case(db.session, reference)
+        case = service.get_case(db.session(), reference)
         return {
             **{c: getattr(case, c) for c in FraudCaseOut._declared_fields},
             "status": case.status.value,

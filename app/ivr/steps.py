@@ -23,10 +23,11 @@ from app.numbers.lines import hotline_number
 STEP_PARAMETERS = ("Digits", "RecordingUrl", "RecordingDuration", "DialCallStatus", "AnsweredBy")
 
 
-def step_key(secret: str, url: str, params: Mapping[str, str]) -> str:
+def step_key(secret: str | bytes, url: str, params: Mapping[str, str]) -> str:
     """A keyed digest of one webhook step: its URL and what the caller did there."""
     message = "\n".join([url, *(f"{name}={params.get(name, '')}" for name in STEP_PARAMETERS)])
-    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+    key = secret.encode() if isinstance(secret, str) else secret
+    return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
 
 
 def take_step(session: Session, *, call: Call, key: str) -> tuple[CallStep, bool]:

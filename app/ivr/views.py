@@ -47,7 +47,7 @@ def _goodbye(prompt: str = "not_in_service", locale: str = "en") -> Response:
 
 def _run(call: Call, step: int | None = None) -> FlowRun:
     return flow_run(
-        db.session,
+        db.session(),
         call=call,
         flow=flows()[call.flow],
         urls=calls.CallUrls(current_app),
@@ -71,7 +71,7 @@ def _answer_once(
         log.warning("a step of a call that has ended was refused", extra={"call_id": str(call_id)})
         return _goodbye("goodbye", locale)
     key = step_key(current_app.secret_key or "", request.full_path, request.form)
-    step, answered = take_step(db.session, call=call, key=key)
+    step, answered = take_step(db.session(), call=call, key=key)
     if answered:
         earlier = step.twiml
         db.session.rollback()
@@ -103,7 +103,7 @@ def _call(call_id: uuid.UUID) -> Call | None:
 @twilio_signed
 def inbound() -> Response:
     call = calls.start_inbound_call(
-        db.session,
+        db.session(),
         sid=request.form.get("CallSid", ""),
         caller=request.form.get("From", ""),
         called=request.form.get("To", ""),
@@ -131,7 +131,7 @@ def status() -> Response:
         log.warning("status callback for an unknown call ignored")
         return Response(status=204)
     calls.record_status(
-        db.session,
+        db.session(),
         call=call,
         status=form.get("CallStatus", ""),
         sequence_number=form.get("SequenceNumber"),

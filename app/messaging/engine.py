@@ -54,4 +54,4 @@ def run_outbox(
 
 def outbox(app: Flask, worker: str) -> None:
     """The worker's one outbox tick (every 5 s: a fraud receipt should arrive while remembered)."""
-    run_outbox(app, db.session, worker=worker, now=clock.now())
+    run_outbox(app, db.session(), worker=worker, now=clock.now())

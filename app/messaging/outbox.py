@@ -4,7 +4,9 @@ Delivery happens in three steps, so that no transaction (and no row lock) is ope
 network is asked: claim a batch (`claimed_by`, `claimed_until`, one more attempt) and commit; send
 each message; record each result in a transaction of its own. Texts and e-mails go out at most
 once (a claim whose worker vanished is given up, never sent again); webhooks are retried with
-back-off, and carry the same id each time so that the core system can drop a repeat.
+back-off, and carry the same id each time so that the core system can drop a repeat; a webhook is
+never given up (the core system must learn of a denial), and a supervisor is alerted (an audit
+entry, the console's dashboard, a warning in the log) when one is overdue or a message gives up.
 """
 
 from __future__ import annotations
@@ -159,14 +161,70 @@ def deliver_due(
         error = _send(message, channels, now)
         _record(session, message, error, now)
         delivered += error is None
+    alert_overdue(session, now=now)
     return delivered
 
 
 def _no_attempt_left() -> Any:
-    """Texts and e-mails get one attempt; a webhook one more than its back-off has steps."""
-    return or_(
-        OutboxMessage.kind != MessageKind.WEBHOOK,
-        OutboxMessage.attempts > len(webhooks.BACKOFF),
+    """Texts and e-mails get one attempt; a webhook is retried until the core system takes it."""
+    return OutboxMessage.kind != MessageKind.WEBHOOK
+
+
+def overdue_webhooks(now: datetime) -> Any:
+    """The condition of a core notification still undelivered past the threshold."""
+    return (
+        (OutboxMessage.kind == MessageKind.WEBHOOK)
+        & (OutboxMessage.state == MessageState.PENDING)
+        & (OutboxMessage.created_at < now - webhooks.OVERDUE)
+    )
+
+
+def alert_overdue(session: Session, *, now: datetime) -> int:
+    """Alert a supervisor, once per message, of core notifications undelivered for too long:
+    an audit entry and a warning in the log (no personal data: the id, the type, the tries).
+    Answers how many were alerted now."""
+    overdue = list(
+        session.execute(
+            update(OutboxMessage)
+            .where(overdue_webhooks(now), OutboxMessage.alerted_at.is_(None))
+            .values(alerted_at=now)
+            .returning(
+                OutboxMessage.id,
+                OutboxMessage.subject,
+                OutboxMessage.attempts,
+                OutboxMessage.last_error,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    )
+    for id, type, attempts, error in overdue:
+        _alert(session, "outbox.overdue", id, type=type, attempts=attempts, error=error, now=now)
+    session.commit()
+    return len(overdue)
+
+
+def _alert(
+    session: Session,
+    action: str,
+    id: int,
+    *,
+    type: str | None,
+    attempts: int,
+    error: str | None,
+    now: datetime,
+) -> None:
+    reason = (error or "").split(":")[0] or None
+    record(
+        session,
+        actor=Actor("system:outbox"),
+        action=action,
+        subject_type="outbox_message",
+        subject_id=id,
+        changes={"type": type, "attempts": attempts, "error": reason, "at": now},
+    )
+    log.warning(
+        "core notification overdue" if action == "outbox.overdue" else "message given up",
+        extra={"id": id, "type": type, "attempts": attempts, "error": reason},
     )
 
 
@@ -174,7 +232,7 @@ def _claim(
     session: Session, *, kinds: set[MessageKind], worker: str, now: datetime, limit: int
 ) -> list[_Claimed]:
     # A claim whose worker vanished mid-send: a text may have gone, so it is never sent again.
-    session.execute(
+    vanished = session.execute(
         update(OutboxMessage)
         .where(
             OutboxMessage.state == MessageState.PENDING,
@@ -185,9 +243,21 @@ def _claim(
             state=MessageState.FAILED,
             last_error="the sender stopped mid-send: not known whether it went",
             claimed_until=None,
+            alerted_at=now,
         )
+        .returning(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.attempts)
         .execution_options(synchronize_session=False)
-    )
+    ).all()
+    for id, kind, attempts in vanished:
+        _alert(
+            session,
+            "outbox.given_up",
+            id,
+            type=str(kind),
+            attempts=attempts,
+            error="SenderVanished: not known whether it went",
+            now=now,
+        )
     claimable = (
         OutboxMessage.state == MessageState.PENDING,
         OutboxMessage.kind.in_([kind.value for kind in kinds]),
@@ -283,17 +353,19 @@ def _record(session: Session, message: _Claimed, error: str | None, now: datetim
                 subject_id=message.audit["subject_id"],
                 changes={"to": message.recipient},
             )
-    elif message.kind is MessageKind.WEBHOOK and message.attempts <= len(webhooks.BACKOFF):
-        values["next_attempt_at"] = now + webhooks.BACKOFF[message.attempts - 1]
+    elif message.kind is MessageKind.WEBHOOK:  # never given up: tried again, capped back-off
+        values["next_attempt_at"] = now + webhooks.backoff(message.attempts)
     else:
-        values["state"] = MessageState.FAILED
-        reason = error.split(":")[0]
-        if message.kind is MessageKind.WEBHOOK:
-            log.error("core notification given up", extra={"id": message.id, "error": reason})
-        else:
-            log.warning(
-                "message not sent", extra={"id": message.id, "kind": message.kind, "error": reason}
-            )
+        values.update(state=MessageState.FAILED, alerted_at=now)
+        _alert(
+            session,
+            "outbox.given_up",
+            message.id,
+            type=message.kind.value,
+            attempts=message.attempts,
+            error=error,
+            now=now,
+        )
     session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message.id)

@@ -3,6 +3,8 @@
 Each notification is an outbox message first (in the transaction of the change it reports), then
 the worker POSTs it as JSON with `X-Callcenter-Signature: t=<unix time>,v1=<hex HMAC-SHA256>` over
 "<t>.<body>" with CORE_WEBHOOK_SECRET, retrying with back-off until the core system answers 2xx.
+A notification is never given up (the core system must learn of a denial): the back-off grows to
+once an hour and stays there, and a supervisor is alerted when one is overdue (the outbox).
 """
 
 from __future__ import annotations
@@ -15,7 +17,16 @@ from typing import Any
 
 import requests
 
-BACKOFF = [timedelta(minutes=m) for m in (1, 5, 15, 60, 180, 360, 720, 1440)]
+BACKOFF = [timedelta(minutes=m) for m in (1, 5, 15, 60)]
+#: A notification not delivered this long after it was queued alerts a supervisor.
+OVERDUE = timedelta(hours=1)
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait after a failed attempt (the first is 1): the ladder, then its last step."""
+    return BACKOFF[min(max(attempts, 1), len(BACKOFF)) - 1]
+
+
 TIMEOUT_SECONDS = 10
 
 

@@ -12,6 +12,7 @@ from app.extensions import db
 from app.flows.registry import inbound_flow_names
 from app.inputs import Blueprint
 from app.numbers import service
+from app.numbers.models import OfficialNumber
 from app.numbers.schemas import (
     OfficialNumberCreate,
     OfficialNumberHistory,
@@ -36,10 +37,10 @@ class OfficialNumbers(MethodView):
     @blp.arguments(OfficialNumberCreate)
     @blp.response(201, OfficialNumberOut)
     @blp.alt_response(409, description="the number is already in service")
-    def post(self, payload: dict[str, Any]):
+    def post(self, payload: dict[str, Any]) -> OfficialNumber:
         """Put a number in service"""
         number = service.register_official_number(
-            db.session, actor=current_actor(), inbound_flows=inbound_flow_names(), **payload
+            db.session(), actor=current_actor(), inbound_flows=inbound_flow_names(), **payload
         )
         db.session.commit()
         return number
@@ -47,27 +48,27 @@ class OfficialNumbers(MethodView):
     @blp.doc(security=BEARER)
     @blp.arguments(OfficialNumberQuery, location="query")
     @blp.response(200, OfficialNumberOut(many=True))
-    def get(self, query: dict[str, Any]):
+    def get(self, query: dict[str, Any]) -> list[OfficialNumber]:
         """Numbers in service (and, on request, retired ones)"""
-        return service.list_numbers(db.session, include_retired=query["include_retired"])
+        return service.list_numbers(db.session(), include_retired=query["include_retired"])
 
 
 @blp.route("/<string:phone>")
 class OfficialNumberByPhone(MethodView):
     @blp.doc(security=BEARER)
     @blp.response(200, OfficialNumberHistory)
-    def get(self, phone: str):
+    def get(self, phone: str) -> dict[str, Any]:
         """Every period of service of one number"""
         e164 = parse_phone(phone).e164
-        periods = service.history(db.session, e164)
+        periods = service.history(db.session(), e164)
         if not periods:
             raise NotFound(f"phone: {e164} has never been an official number", field="phone")
         return {"phone": e164, "periods": periods}
 
     @blp.doc(security=BEARER)
     @blp.response(200, OfficialNumberOut)
-    def delete(self, phone: str):
+    def delete(self, phone: str) -> OfficialNumber:
         """Retire a number, keeping its history"""
-        number = service.retire_official_number(db.session, actor=current_actor(), phone=phone)
+        number = service.retire_official_number(db.session(), actor=current_actor(), phone=phone)
         db.session.commit()
         return number

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from app.audit.service import Actor, record
 from app.callbacks.models import Callback, CallbackStatus
 from app.customers.models import Customer
+from app.database import rows_matched
 from app.errors import Conflict, InvalidInput, NotFound
 from app.verification.keys import Keyring, UnknownKey
 from app.verification.models import (
@@ -248,6 +249,7 @@ def check_code(
     counted: calls typing codes in parallel never get past it.
     """
     _one_check_at_a_time(session, customer_id)
+    check: Check | None
     if active_lock(session, customer_id) is not None:
         check = Check(AttemptResult.LOCKED)
     else:
@@ -372,7 +374,7 @@ def _app_code(
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )
-    if spent.rowcount != 1:  # another call used it a moment ago
+    if rows_matched(spent) != 1:  # another call used it a moment ago
         return Check(AttemptResult.REPLAYED, "app_code")
     return Check(AttemptResult.VERIFIED, "app_code")
 
@@ -420,7 +422,7 @@ def _authenticator(
         )
         .execution_options(synchronize_session=False)
     )
-    if spent.rowcount != 1:  # this step (or a newer one) was used already
+    if rows_matched(spent) != 1:  # this step (or a newer one) was used already
         return Check(AttemptResult.REPLAYED, "authenticator")
     session.expire(authenticator)
     return Check(AttemptResult.VERIFIED, "authenticator")

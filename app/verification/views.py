@@ -9,6 +9,7 @@ from typing import Any
 
 import segno
 from flask import Response, current_app, url_for
+from flask.typing import ResponseReturnValue
 from flask.views import MethodView
 
 from app import clock
@@ -41,14 +42,14 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 class AuthenticatorEnrolment(MethodView):
     @blp.doc(security=BEARER)
     @blp.response(201, AuthenticatorOut)
-    def post(self, customer_id: uuid.UUID):
+    def post(self, customer_id: uuid.UUID) -> ResponseReturnValue:
         """Enrol a TOTP authenticator for the customer's app (replaces the earlier one)"""
         keyring = keyring_for(current_app)
         authenticator = service.enrol_authenticator(
-            db.session, customer_id, keyring=keyring, now=clock.now(), actor=current_actor()
+            db.session(), customer_id, keyring=keyring, now=clock.now(), actor=current_actor()
         )
         uri = service.provisioning_uri(
-            db.session, authenticator, keyring=keyring, issuer=current_app.config["COMPANY_NAME"]
+            db.session(), authenticator, keyring=keyring, issuer=current_app.config["COMPANY_NAME"]
         )
         db.session.commit()
         body = {
@@ -78,14 +79,14 @@ class AuthenticatorQr(MethodView):
             },
         },
     )
-    def get(self, customer_id: uuid.UUID, fmt: str):
+    def get(self, customer_id: uuid.UUID, fmt: str) -> Response:
         """The new authenticator's QR code, for the app to scan"""
         keyring = keyring_for(current_app)
         authenticator = service.authenticator_for_qr(
-            db.session, customer_id, now=clock.now(), policy=policy_for(current_app)
+            db.session(), customer_id, now=clock.now(), policy=policy_for(current_app)
         )
         uri = service.provisioning_uri(
-            db.session, authenticator, keyring=keyring, issuer=current_app.config["COMPANY_NAME"]
+            db.session(), authenticator, keyring=keyring, issuer=current_app.config["COMPANY_NAME"]
         )
         out = io.BytesIO()
         segno.make(uri, error="m").save(out, kind=fmt, scale=6, border=4)
@@ -99,10 +100,10 @@ class AppCodes(MethodView):
     @blp.arguments(AppCodeCreate, required=False)
     @blp.response(201, AppCodeOut)
     @blp.alt_response(409, description="the callback named is already over")
-    def post(self, payload: dict[str, Any], customer_id: uuid.UUID):
+    def post(self, payload: dict[str, Any], customer_id: uuid.UUID) -> ResponseReturnValue:
         """Mint a one-time code for the app to show (replaces the live one)"""
         code, app_code = service.issue_app_code(
-            db.session,
+            db.session(),
             customer_id,
             keyring=keyring_for(current_app),
             now=clock.now(),
@@ -126,10 +127,10 @@ class AppCodes(MethodView):
 class VerificationState(MethodView):
     @blp.doc(security=BEARER)
     @blp.response(200, VerificationStateOut)
-    def get(self, customer_id: uuid.UUID):
+    def get(self, customer_id: uuid.UUID) -> dict[str, Any]:
         """What the customer has enrolled, whether they are locked, how many codes failed"""
         return service.state(
-            db.session, customer_id, now=clock.now(), policy=policy_for(current_app)
+            db.session(), customer_id, now=clock.now(), policy=policy_for(current_app)
         )
 
 
@@ -139,11 +140,11 @@ class VerificationUnlock(MethodView):
     @blp.arguments(Unlock)
     @blp.response(200, VerificationStateOut)
     @blp.alt_response(409, description="the customer is not locked")
-    def post(self, payload: dict[str, Any], customer_id: uuid.UUID):
+    def post(self, payload: dict[str, Any], customer_id: uuid.UUID) -> dict[str, Any]:
         """Clear the lock after a success in the app or a supervisor's decision"""
         actor = current_actor()
         service.clear_lock(
-            db.session,
+            db.session(),
             customer_id,
             cleared_by=payload["cleared_by"],
             note=payload["note"],
@@ -152,5 +153,5 @@ class VerificationUnlock(MethodView):
         )
         db.session.commit()
         return service.state(
-            db.session, customer_id, now=clock.now(), policy=policy_for(current_app)
+            db.session(), customer_id, now=clock.now(), policy=policy_for(current_app)
         )

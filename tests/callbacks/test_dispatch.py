@@ -333,3 +333,35 @@ def test_a_number_with_no_known_zone_is_called_only_in_its_stored_zone(api, app,
     not_called = callback_of(app, unknown)
     assert (not_called.status, not_called.outcome.value) == (CallbackStatus.DONE, "unreachable")
     assert not_called.attempts == 0
+
+
+def test_slots_that_passed_during_a_late_answer_are_never_spent_in_a_burst(
+    api, app, clock, dispatcher, simulator
+):
+    for i in range(6):
+        register(api, f"c{i}", f"+39 333 123 450{i}")
+        registration_callback(api, clock, f"c{i}")
+    moments = []
+
+    class LateCarrier:  # the first create is answered 3 s late: the next slots pass meanwhile
+        def place_call(self, call):
+            moments.append(clock())
+            sid = simulator.place_call(call)
+            if len(moments) == 1:
+                clock.advance(3)
+            return sid
+
+    def paced(worker: str):
+        made = dispatcher(worker=worker, calls_per_second=2)
+        made.telephony = LateCarrier()
+        return made
+
+    with app.app_context():
+        paced("w1").dispatch()
+        paced("w2").dispatch()  # a second worker, at once
+
+    busiest = max(
+        sum(1 for m in moments if start <= m < start + timedelta(seconds=1)) for start in moments
+    )
+    assert busiest <= 2 + 1, [(m - MORNING).total_seconds() for m in moments]
+    assert len(moments) == 5  # T, then the slots taken afresh: T+3, T+3.5, T+4, T+4.5

@@ -63,3 +63,26 @@ def test_a_campaign_default_window_outside_the_calling_hours_is_refused(tmp_path
 
     with pytest.raises(PolicyError, match=r"campaign_defaults\.window"):
         load_policy(path)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("  low: 72h\n", "", r"deadlines: needs high, medium and low"),
+        (
+            "calls_per_second: 1\n  max_concurrent_calls",
+            "calls_per_second: 0\n  max_concurrent_calls",
+            r"pacing\.calls_per_second: pacing must allow at least one call",
+        ),
+        ("max_concurrent_calls: 10", "max_concurrent_calls: 0", r"pacing\.max_concurrent_calls"),
+        ("      weight: 40\n", "", r"anomaly\.rules\.amount_vs_median\.weight: missing"),
+        (
+            "  max_attempts: 3\n",
+            "  max_attempts: 3\n  ring_for: 30s\n",
+            r"campaign_defaults\.ring_for",
+        ),
+    ],
+)
+def test_a_value_nothing_could_honour_is_refused_naming_the_key(tmp_path, old, new, message):
+    with pytest.raises(PolicyError, match=message):
+        load_policy(policy_with(tmp_path, old, new))

@@ -66,6 +66,10 @@ class _AsIfTwilio(WerkzeugOpenAPIRequest):
         return "https://api.twilio.com/"
 
 
+# Kept by the fake for itself, not in Twilio's call resource.
+HIDDEN = {"created", "status_callback"}
+
+
 @dataclass
 class Received:
     method: str
@@ -106,6 +110,12 @@ class FakeTwilio:
             "/2010-04-01/Accounts/<account>/Calls/<sid>.json",
             "fetch_call",
             self._fetch_call,
+            methods=["GET"],
+        )
+        app.add_url_rule(
+            "/2010-04-01/Accounts/<account>/Calls/<sid>/Events.json",
+            "call_events",
+            self._call_events,
             methods=["GET"],
         )
         app.add_url_rule(
@@ -179,6 +189,7 @@ class FakeTwilio:
             "date_created": formatdate(usegmt=True),
             "created": time.time(),
             "uri": f"/2010-04-01/Accounts/{account}/Calls/{sid}.json",
+            "status_callback": request.form.get("StatusCallback"),
         }
         self.created.append(call)
         if self.answer_delay:
@@ -186,12 +197,12 @@ class FakeTwilio:
         if self.lose_answers:
             self.lose_answers -= 1
             return self._error(500, 20500, "internal error (the call was created)")
-        return self._resource(201, {k: v for k, v in call.items() if k != "created"})
+        return self._resource(201, {k: v for k, v in call.items() if k not in HIDDEN})
 
     def _list_calls(self, account: str) -> Response:
         to = request.args.get("To")
         calls = [
-            {k: v for k, v in c.items() if k != "created"}
+            {k: v for k, v in c.items() if k not in HIDDEN}
             for c in self.created
             if to is None or c["to"] == to
         ]
@@ -212,6 +223,35 @@ class FakeTwilio:
 
     def calls_to(self, number: str) -> list[dict[str, Any]]:
         return [c for c in self.created if c["to"] == number]
+
+    def _call_events(self, account: str, sid: str) -> Response:
+        # The requests Twilio made for the call: its "initiated" status callback, to our URL.
+        events = [
+            {
+                "request": {
+                    "url": c["status_callback"],
+                    "method": "POST",
+                    "parameters": {"call_sid": sid, "call_status": "initiated"},
+                },
+                "response": {"response_code": 204},
+            }
+            for c in self.created
+            if c["sid"] == sid and c["status_callback"]
+        ]
+        return self._resource(
+            200,
+            {
+                "events": events,
+                "page": 0,
+                "page_size": 50,
+                "start": 0,
+                "end": len(events),
+                "first_page_uri": request.full_path,
+                "next_page_uri": None,
+                "previous_page_uri": None,
+                "uri": request.full_path,
+            },
+        )
 
     def _fetch_call(self, account: str, sid: str) -> Response:
         return self._resource(

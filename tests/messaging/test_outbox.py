@@ -12,12 +12,14 @@ from flask import Flask, Response, request
 from werkzeug.serving import make_server
 
 from app.audit.models import AuditEvent
+from app.carriers.carrier import TelephonyError
 from app.carriers.recording import RecordingTelephony
 from app.extensions import db
 from app.messaging.models import MessageKind, MessageState, OutboxMessage
 from app.messaging.outbox import AuditOnSend, Channels, deliver_due, enqueue, notify_core
 from app.messaging.webhooks import verify
 from tests.conftest import make_app
+from tests.engine_fixtures import SECRET as SECRET_FOR_CORE
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 SECRET = "core-secret"
@@ -218,3 +220,77 @@ def test_two_workers_delivering_at_once_send_each_message_once(postgres_app):
     assert len(recipients) == 200 and len(set(recipients)) == 200  # each once, none twice
     assert sum(totals) == 200 and all(totals)  # both workers took part
     assert set(states(app)) == {("sent", 1)}
+
+
+def alerts(app: Flask, action: str) -> list[dict]:
+    with app.app_context():
+        return list(
+            db.session.scalars(sa.select(AuditEvent.changes).where(AuditEvent.action == action))
+        )
+
+
+def test_a_core_notification_is_never_given_up_and_a_supervisor_is_alerted_when_overdue(
+    app, core, caplog
+):
+    from app.console.dashboard import snapshot
+
+    channels = Channels(webhook_url=core.url, webhook_secret=SECRET_FOR_CORE)
+    core.failing = 10_000  # the core system is down for days
+    with app.app_context():
+        notify_core(
+            db.session,
+            type="callback.denied",
+            payload={"customer_external_id": "cust-42", "phone": "+393331234567"},
+            now=NOW,
+        )
+        db.session.commit()
+    now, waits, overdue_seen = NOW, [], []
+    with caplog.at_level("WARNING"):
+        while now < NOW + timedelta(hours=50):  # past the old ladder's ~46 hours
+            with app.app_context():
+                assert deliver_due(db.session, channels=channels, worker="w", now=now) == 0
+                message = db.session.scalars(sa.select(OutboxMessage)).one()
+                overdue_seen.append(snapshot(db.session, now=now)["core_overdue"])
+            assert message.state == MessageState.PENDING
+            waits.append(message.next_attempt_at - now)
+            now = message.next_attempt_at
+
+    # 1, 5, 15 minutes, then once an hour, for ever.
+    assert waits[:6] == [timedelta(minutes=m) for m in (1, 5, 15, 60, 60, 60)]
+    assert set(waits[6:]) == {timedelta(hours=1)}
+    # Alerted once, an hour old: an audit entry, the dashboard, a warning without personal data.
+    assert [a["type"] for a in alerts(app, "outbox.overdue")] == ["callback.denied"]
+    assert overdue_seen[:3] == [0, 0, 0] and overdue_seen[-1] == 1
+    warnings = [r for r in caplog.records if r.getMessage() == "core notification overdue"]
+    assert len(warnings) == 1 and warnings[0].levelname == "WARNING"
+    assert not [
+        r
+        for r in caplog.records
+        if "393331234567" in str(r.__dict__) or "cust-42" in str(r.__dict__)
+    ]
+
+    core.failing = 0  # the core system is back: the notification goes
+    with app.app_context():
+        assert deliver_due(db.session, channels=channels, worker="w", now=now) == 1
+        assert snapshot(db.session, now=now)["core_overdue"] == 0
+    assert [body["type"] for body, _, _ in core.received] == ["callback.denied"]
+
+
+class RefusingTelephony(RecordingTelephony):
+    def send_sms(self, *, to: str, from_: str, body: str) -> str:
+        raise TelephonyError("Twilio 400 (code 21610): unsubscribed recipient")
+
+
+def test_a_text_that_gives_up_alerts_a_supervisor(app):
+    from app.console.dashboard import snapshot
+
+    queue_texts(app, 1)
+    with app.app_context():
+        deliver_due(
+            db.session, channels=Channels(telephony=RefusingTelephony()), worker="w", now=NOW
+        )
+        given_up = snapshot(db.session, now=NOW)["messages_given_up"]
+
+    assert states(app) == [(MessageState.FAILED, 1)]
+    assert [a["type"] for a in alerts(app, "outbox.given_up")] == ["sms"]
+    assert given_up == 1

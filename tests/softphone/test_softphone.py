@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from app.audit.service import Actor
@@ -163,14 +165,17 @@ def test_another_worker_can_find_the_simulated_calls_of_one_that_died(app, ringi
     from app.carriers.simulator import SimulatorTelephony
     from app.database import utcnow
 
-    _, sid = ringing
+    call_id, sid = ringing
     # A new simulator, as in a second worker process: nothing of the first one's memory.
     other = SimulatorTelephony(
         transport=WsgiTransport(app), auth_token="x", ring_lookup=_softphone_ring_lookup(app)
     )
+    earlier, later = utcnow() - timedelta(minutes=5), utcnow() + timedelta(minutes=5)
 
-    assert other.calls_to("+393331234567", utcnow() - timedelta(minutes=5)) == [sid]
-    assert other.calls_to("+393331234567", utcnow() + timedelta(minutes=5)) == []
+    # Found by our call's own id (in its status callback URL), never by its number alone.
+    assert other.find_call(to="+393331234567", since=earlier, key=str(call_id)) == sid
+    assert other.find_call(to="+393331234567", since=earlier, key=str(uuid.uuid4())) is None
+    assert other.find_call(to="+393331234567", since=later, key=str(call_id)) is None
 
 
 def test_the_simulated_app_shows_a_code_that_verifies_the_call(client, app, ringing):

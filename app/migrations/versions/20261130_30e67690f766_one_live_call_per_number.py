@@ -1,7 +1,7 @@
 """One live callback per number, and the calls on a number found by its index
 
 Revision ID: 30e67690f766
-Revises: cbe217c5b9a1
+Revises: d7e41a9c03b8
 Create Date: 2026-11-30 11:00:00
 
 Two workers must never both dial one person: a partial unique index allows one claimed or in-call
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "30e67690f766"
-down_revision = "cbe217c5b9a1"
+down_revision = "d7e41a9c03b8"
 branch_labels = None
 depends_on = None
 
