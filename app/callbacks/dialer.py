@@ -12,16 +12,24 @@ Each attempt is committed as `dialing` before the carrier is asked; an attempt w
 lost is reconciled with the carrier by the reaper, never re-dialed blindly. Whether a claimed
 callback may be dialed is decided by `rules.at_dial_time`; every change of its status is
 `lifecycle`'s.
+
+A worker asks the carrier for several calls at once (`creates_at_once`): each create is sent at
+its slot to a small pool of threads that touch no database session, so that a slow create never
+holds up the next slot; the dispatching thread records the answers once they are all in. A claim
+takes no more than the worker can send within the horizon (`CreateTimes`), and with a backlog a
+run claims again as soon as a batch is dialed (`backlog_run`) rather than waiting for its tick.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time as clock
 import uuid
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -67,6 +75,13 @@ log = logging.getLogger(__name__)
 PACING = "outbound"
 RATE_LIMIT_BACKOFF = timedelta(seconds=30)
 REFUSED_RETRY = timedelta(minutes=15)
+#: How far ahead a claim takes slots (and so callbacks): what a worker dials in this time.
+HORIZON = timedelta(seconds=1)
+#: A worker's run goes on claiming while a backlog lasts, up to this long (then its next tick).
+BACKLOG_RUN = timedelta(seconds=5)
+
+#: What the carrier answered for one call: its sid, or why not.
+Answer = tuple[str | None, TelephonyError | None]
 
 
 @dataclass
@@ -112,6 +127,66 @@ class Holding:
 HOLDING = Holding()
 
 
+class CreateTimes:
+    """How long this process's carrier creates take: a moving average of real seconds.
+
+    A claim takes no more callbacks than the worker's threads can ask the carrier for within
+    the horizon, so that a slow carrier leaves the rest of the backlog to other workers."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.seconds: float | None = None
+
+    def add(self, seconds: float) -> None:
+        with self._lock:
+            self.seconds = seconds if self.seconds is None else 0.8 * self.seconds + 0.2 * seconds
+
+    def capacity(self, threads: int) -> int | None:
+        """How many creates `threads` threads can start within the horizon (None: not known)."""
+        with self._lock:
+            seconds = self.seconds
+        if seconds is None:
+            return None
+        return threads * (1 + int(HORIZON.total_seconds() / max(seconds, 0.001)))
+
+
+CREATE_TIMES = CreateTimes()
+
+
+def creates_at_once(calls_per_second: float, max_concurrent: int, create_seconds: float) -> int:
+    """A worker's carrier creates at once: enough for its calls per second when each create
+    takes `create_seconds`, never more than the calls allowed at once."""
+    return max(1, min(max_concurrent, math.ceil(calls_per_second * create_seconds)))
+
+
+def _place(telephony: Telephony, call: OutboundCall, times: CreateTimes | None) -> Answer:
+    """Ask the carrier for one call (in a pool thread: no database session is touched)."""
+    started = clock.monotonic()
+    try:
+        return telephony.place_call(call), None
+    except TelephonyError as exc:
+        return None, exc
+    finally:
+        if times is not None:
+            times.add(clock.monotonic() - started)
+
+
+def _answered(answer: Answer) -> Future[Answer]:
+    done: Future[Answer] = Future()
+    done.set_result(answer)
+    return done
+
+
+def _backed_off(futures: Iterable[Future[Answer]]) -> RetryLater | None:
+    """The carrier's request to wait, if one of these answered it."""
+    for future in futures:
+        if future.done() and future.exception() is None:
+            error = future.result()[1]
+            if isinstance(error, RetryLater):
+                return error
+    return None
+
+
 def group_pacing_name(campaign_id: uuid.UUID) -> str:
     """The pacing row of a campaign's calls (its own calls per second)."""
     return f"c:{campaign_id.hex[:24]}"
@@ -131,6 +206,12 @@ class Dispatcher:
     sleep: Callable[[float], None] = clock.sleep
     batch: int = 50
     placed: list[str] = field(default_factory=list)
+    #: Carrier creates in flight at once (1: one after the other, in the dispatching thread).
+    creates_at_once: int = 1
+    #: With a backlog, claim again at once after a batch, for up to this long (0: one batch).
+    backlog_run: timedelta = timedelta(0)
+    #: The process's create times, which bound a claim (None: not bounded by them).
+    create_times: CreateTimes | None = None
 
     @property
     def actor(self) -> Actor:
@@ -153,9 +234,12 @@ class Dispatcher:
         )
         start = max(pacing.next_slot_at, now)
         interval = 1.0 / self.policy.calls_per_second
-        # Slots that start within the next second; later ones are the next tick's.
-        paced = int((now + timedelta(seconds=1) - start).total_seconds() // interval) + 1
+        # Slots that start within the horizon; later ones are the next claim's.
+        paced = int((now + HORIZON - start).total_seconds() // interval) + 1
         budget = max(0, min(self.batch, self.policy.max_concurrent_calls - in_flight, paced))
+        capacity = self.create_times.capacity(self.creates_at_once) if self.create_times else None
+        if capacity is not None:  # no more than this worker can ask the carrier for meanwhile
+            budget = min(budget, capacity)
         if budget == 0:
             session.commit()
             return []
@@ -188,7 +272,20 @@ class Dispatcher:
     # ----- dialing -----
 
     def dispatch(self) -> int:
-        """One tick: claim what is due, check it, dial it; answers how many calls were placed.
+        """One run: claim what is due, check it, dial it; answers how many calls were placed.
+
+        With `backlog_run`, the run claims again as soon as a batch is dialed, until nothing
+        is left to claim or that time has passed (then the next tick goes on)."""
+        placed, until = 0, self.now() + self.backlog_run
+        while True:
+            dialed = self.dispatch_batch()
+            placed += dialed if dialed is not None else 0
+            if dialed is None or self.now() >= until:
+                return placed
+
+    def dispatch_batch(self) -> int | None:
+        """Claim a batch, check it, dial it; answers how many calls were placed (None: nothing
+        was claimed).
 
         The whole batch's attempts and call rows are committed before the carrier is asked for
         any of them, and one more commit records what the carrier answered. Each call waits
@@ -196,37 +293,61 @@ class Dispatcher:
         """
         claimed = self.claim()
         if not claimed:
-            return 0
-        leased_until = self.now() + self.policy.lease
+            return None
         ids = [callback_id for callback_id, _ in claimed]
         plan = deque(sorted(slot for _, slot in claimed))
-        answers: list[tuple[Prepared, str | None, TelephonyError | None]] = []
-        backed_off: RetryLater | None = None
         with HOLDING.hold(self.worker, ids):  # this process's reaper leaves them alone
             prepared = self._prepare([uuid.UUID(callback_id) for callback_id in ids], plan)
+            return self._record(self._dial(prepared, plan))
+
+    def _dial(
+        self, prepared: list[Prepared], plan: deque[datetime]
+    ) -> list[tuple[Prepared, str | None, TelephonyError | None]]:
+        """Ask the carrier for each call at its slot, `creates_at_once` at a time.
+
+        A create is sent at its slot whatever the ones before it still wait for; when every
+        thread is busy the next call waits for one (its slot may pass: then it takes another).
+        Once the carrier asks to wait (a 429), the rest of the batch is not sent."""
+        leased_until = self.now() + self.policy.lease
+        threads = max(1, min(self.creates_at_once, len(prepared)))
+        pool = ThreadPoolExecutor(threads, thread_name_prefix="dial") if threads > 1 else None
+        sent: list[tuple[Prepared, Future[Answer]]] = []
+        running: set[Future[Answer]] = set()
+        backed_off: RetryLater | None = None
+        try:
             for index, item in enumerate(prepared):
+                backed_off = backed_off or _backed_off(future for _, future in sent)
+                if backed_off is None and len(running) >= threads:
+                    _, running = wait(running, return_when=FIRST_COMPLETED)
+                    backed_off = _backed_off(future for _, future in sent)
+                if backed_off is None:
+                    slot = self._slot(item, plan, later=len(prepared) - index)
+                    pause = (slot - self.now()).total_seconds()
+                    if pause > 0:
+                        self.sleep(pause)
+                    backed_off = _backed_off(future for _, future in sent)
                 if backed_off is not None:  # the carrier asked to wait: the rest wait too
-                    answers.append((item, None, RetryLater(str(backed_off), code=backed_off.code)))
+                    refused = RetryLater(str(backed_off), code=backed_off.code)
+                    sent.append((item, _answered((None, refused))))
                     continue
-                slot = self._slot(item, plan, later=len(prepared) - index)
-                wait = (slot - self.now()).total_seconds()
-                if wait > 0:
-                    self.sleep(wait)
                 if self.now() >= leased_until - self.policy.lease / 2:
-                    # A batch that outlives half its lease renews it for what is left to dial,
-                    # so that no other worker's reaper takes them back meanwhile.
-                    leased_until = self._renew([p.callback_id for p in prepared[index:]])
-                try:
-                    answers.append((item, self.telephony.place_call(item.request), None))
-                except RetryLater as exc:
-                    answers.append((item, None, exc))
-                    backed_off = exc
-                except TelephonyError as exc:
-                    answers.append((item, None, exc))
-            return self._record(answers)
+                    # A batch that outlives half its lease renews it for what is not recorded
+                    # yet, so that no other worker's reaper takes them back meanwhile.
+                    leased_until = self._renew([p.callback_id for p in prepared])
+                times = self.create_times
+                if pool is None:
+                    future = _answered(_place(self.telephony, item.request, times))
+                else:
+                    future = pool.submit(_place, self.telephony, item.request, times)
+                    running.add(future)
+                sent.append((item, future))
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True)  # every create answers before anything is recorded
+        return [(item, *future.result()) for item, future in sent]
 
     def _renew(self, ids: list[uuid.UUID]) -> datetime:
-        """Renew the lease of the batch's callbacks not dialed yet; answers its new end."""
+        """Renew the lease of the batch's callbacks not recorded yet; answers its new end."""
         now = self.now()
         self.session.execute(
             lifecycle.renew_lease_statement(
