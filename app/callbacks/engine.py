@@ -50,7 +50,7 @@ def dispatcher(app: Flask, worker: str) -> Dispatcher:
             float(app.config["CARRIER_CREATE_SECONDS"]),
         ),
         backlog_run=BACKLOG_RUN,
-        create_times=CREATE_TIMES,
+        times=CREATE_TIMES,
     )
 
 
