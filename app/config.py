@@ -65,8 +65,9 @@ class Config:
     WORKER_HEARTBEAT_SECONDS = 30.0
     # Seconds between the dialer's ticks; an urgent callback wakes it at once on PostgreSQL.
     DISPATCH_TICK_SECONDS = 1.0
-    # The longest a carrier's create usually takes: a worker sends calls per second x this many
-    # creates at once (at most the concurrent calls), so that a slow create delays no other call.
+    # The longest a carrier's create usually takes: a worker keeps calls per second x (1 s +
+    # this) threads for its creates (at most the concurrent calls), so that a slow create delays
+    # no other call.
     CARRIER_CREATE_SECONDS = 2.0
     COMPANY_NAME = "Demo Bank"  # spoken in every call: "Hello, this is Demo Bank"
     FLOWS_DIRECTORY: str | None = None  # call_flows/ of the checkout unless set

@@ -84,6 +84,9 @@ REFUSED_RETRY = timedelta(minutes=15)
 HORIZON = timedelta(seconds=1)
 #: A worker's run goes on claiming while a backlog lasts, up to this long (then its next tick).
 BACKLOG_RUN = timedelta(seconds=5)
+#: When no slot is booked ahead, a claim's first slot comes this long after it: the batch is
+#: prepared meanwhile, so that its first call goes out on time rather than late.
+PREPARE_LEAD = timedelta(milliseconds=200)
 
 #: What the carrier answered for one call: its sid, or why not.
 Answer = tuple[str | None, TelephonyError | None]
@@ -243,6 +246,8 @@ class Dispatcher:
     times: CreateTimes | None = None
     #: When the horizon has room again, if the last claim found it full (else None).
     room_at: datetime | None = None
+    #: When no slot is booked ahead, the first slot comes this long after the claim.
+    lead: timedelta = timedelta(0)
 
     @property
     def actor(self) -> Actor:
@@ -263,7 +268,7 @@ class Dispatcher:
             )
             or 0
         )
-        start = max(pacing.next_slot_at, now)
+        start = max(pacing.next_slot_at, now + self.lead)
         interval = 1.0 / self.policy.calls_per_second
         # Slots that start within the horizon; later ones are the next claim's.
         paced = int((now + HORIZON - start).total_seconds() // interval) + 1

@@ -10,7 +10,13 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.callbacks.after_call import call_ended
-from app.callbacks.dialer import BACKLOG_RUN, CREATE_TIMES, Dispatcher, creates_at_once
+from app.callbacks.dialer import (
+    BACKLOG_RUN,
+    CREATE_TIMES,
+    PREPARE_LEAD,
+    Dispatcher,
+    creates_at_once,
+)
 from app.callbacks.notices import queue_notices
 from app.callbacks.reaper import Reaper
 from app.calls import service as calls
@@ -51,6 +57,7 @@ def dispatcher(app: Flask, worker: str) -> Dispatcher:
         ),
         backlog_run=BACKLOG_RUN,
         times=CREATE_TIMES,
+        lead=PREPARE_LEAD,
     )
 
 

@@ -121,3 +121,41 @@ def test_a_429_stops_the_creates_not_sent_yet_and_slows_every_worker(api, app, c
     with app.app_context():
         pacing = db.session.get_one(DialPacing, "outbound")
         assert pacing.next_slot_at >= MORNING + timedelta(seconds=30)
+
+
+class JumpingClock:
+    """A machine too busy for any slot: every reading of the clock is a second later."""
+
+    def __init__(self, start: datetime) -> None:
+        self.current = start
+
+    def __call__(self) -> datetime:
+        self.current += timedelta(seconds=1)
+        return self.current
+
+
+def test_a_create_whose_slot_passed_before_its_thread_ran_is_not_sent_and_is_queued_again(
+    api, app, clock, monkeypatch
+):
+    backlog = 3
+    carrier = SlowCarrier(RunningClock(MORNING), seconds=0.0)
+    callbacks = slow_center(api, app, clock, monkeypatch, backlog, carrier)
+    jumping = JumpingClock(MORNING)
+    app.extensions["clock"] = jumping
+
+    with app.app_context():
+        one_batch = dataclasses.replace(engine.dispatcher(app, "w1"), backlog_run=timedelta(0))
+        assert one_batch.creates_at_once > 1  # the creates go to the pool's threads
+        assert one_batch.dispatch() == 0
+
+    assert carrier.asked == []  # never late: a passed slot is not spent
+    for callback_id in callbacks:
+        callback = callback_of(app, callback_id)
+        assert callback.status is CallbackStatus.QUEUED
+        assert callback.attempts == 0  # it was never sent: no retry is used
+        assert callback.next_attempt_at <= jumping.current  # queued again at once
+    with app.app_context():
+        attempts = db.session.scalars(db.select(CallbackAttempt)).all()
+        assert {(a.status, a.error) for a in attempts} == {
+            (AttemptStatus.FAILED, "its dialing slot passed before the create was sent")
+        }
