@@ -255,8 +255,9 @@ class Dispatcher:
 
     # ----- claiming -----
 
-    def claim(self) -> list[tuple[str, datetime]]:
-        """Lease due callbacks to this worker; each comes with the moment it may be dialed."""
+    def claim(self, most: int | None = None) -> list[tuple[str, datetime]]:
+        """Lease due callbacks to this worker, `most` at most (its free create threads); each
+        comes with the moment it may be dialed."""
         now = self.now()
         session = self.session
         pacing = self._lock_pacing(now)
@@ -276,6 +277,8 @@ class Dispatcher:
         capacity = self.times.capacity(self.creates_at_once) if self.times else None
         if capacity is not None:  # no more than this worker can ask the carrier for meanwhile
             budget = min(budget, capacity)
+        if most is not None:
+            budget = min(budget, most)
         self.room_at = None
         if budget == 0:
             if paced <= 0:  # every slot of the horizon is taken: a quarter of it is free then
@@ -330,7 +333,12 @@ class Dispatcher:
         try:
             while True:
                 placed += self._record_finished(run)
-                claimed = self.claim()
+                if run.pool is not None:  # a call that waited for a thread would go late
+                    run.running = {future for future in run.running if not future.done()}
+                    if len(run.running) >= threads:
+                        wait(run.running, return_when=FIRST_COMPLETED)
+                        continue
+                claimed = self.claim(threads - len(run.running) if run.pool else None)
                 if claimed:
                     self._dial(run, claimed, threads)
                     placed += self._record_finished(run)
