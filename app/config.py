@@ -20,6 +20,7 @@ ENVIRONMENT_VARIABLES = (
     "LOG_LEVEL",
     "WORKER_HEARTBEAT_SECONDS",
     "DISPATCH_TICK_SECONDS",
+    "CARRIER_CREATE_SECONDS",
     "COMPANY_NAME",
     "CALLBACK_POLICY_FILE",
     "CORE_WEBHOOK_URL",
@@ -64,6 +65,10 @@ class Config:
     WORKER_HEARTBEAT_SECONDS = 30.0
     # Seconds between the dialer's ticks; an urgent callback wakes it at once on PostgreSQL.
     DISPATCH_TICK_SECONDS = 1.0
+    # The longest a carrier's create usually takes: a worker keeps calls per second x (1 s +
+    # this) threads for its creates (at most the concurrent calls), so that a slow create delays
+    # no other call.
+    CARRIER_CREATE_SECONDS = 2.0
     COMPANY_NAME = "Demo Bank"  # spoken in every call: "Hello, this is Demo Bank"
     FLOWS_DIRECTORY: str | None = None  # call_flows/ of the checkout unless set
     CALLBACK_POLICY_FILE: str | None = None  # config/callback_policy.yaml unless set
@@ -176,7 +181,7 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
         settings["COMPANY_NAME"] = text("COMPANY_NAME")
     if text("LOG_LEVEL"):
         settings["LOG_LEVEL"] = text("LOG_LEVEL")
-    for key in ("WORKER_HEARTBEAT_SECONDS", "DISPATCH_TICK_SECONDS"):
+    for key in ("WORKER_HEARTBEAT_SECONDS", "DISPATCH_TICK_SECONDS", "CARRIER_CREATE_SECONDS"):
         if text(key):
             try:
                 settings[key] = float(env[key])

@@ -849,6 +849,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--pacing-rates", default="1,5,50", help="calls per second to measure, comma-separated"
     )
+    parser.add_argument(
+        "--pacing-create-ms", type=float, default=300.0, help="how long each carrier create takes"
+    )
     parser.add_argument("--ring-seconds", type=float, default=60.0, help="per load (none, ingest)")
     parser.add_argument(
         "--overlap-seconds", type=float, default=60.0, help="per phase (one client, then many)"
@@ -896,7 +899,15 @@ def main(argv: list[str] | None = None) -> int:
 
             current = "pacing and event to ring"
             rates = tuple(float(rate) for rate in args.pacing_rates.split(","))
-            results.update(pacing.run(chosen, args.pacing_seconds, args.ring_seconds, rates))
+            results.update(
+                pacing.run(
+                    chosen,
+                    args.pacing_seconds,
+                    args.ring_seconds,
+                    rates,
+                    create_seconds=args.pacing_create_ms / 1000,
+                )
+            )
         if "overlap" in chosen:
             from benchmarks.overlap import bench_overlap
 

@@ -12,17 +12,30 @@ Each attempt is committed as `dialing` before the carrier is asked; an attempt w
 lost is reconciled with the carrier by the reaper, never re-dialed blindly. Whether a claimed
 callback may be dialed is decided by `rules.at_dial_time`; every change of its status is
 `lifecycle`'s.
+
+A worker asks the carrier for several calls at once (`creates_at_once`): each create of a
+prepared batch goes at once to a pool of threads that touch no database session; its thread
+waits for the slot and sends it, so that a slow create never holds up the next slot, and a
+create whose thread comes after its slot's half interval is not sent (`SlotMissed`: the callback
+is queued again at once). Meanwhile the dispatching thread claims the next batch, and records
+each batch once all its answers are in. A claim takes no more than the worker can send within
+the horizon (`CreateTimes`). With a backlog, a run claims again as soon as a batch is handed
+over, or as soon as the horizon has room again (`backlog_run`), rather than waiting for its
+tick.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import random
 import threading
 import time as clock
 import uuid
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -68,6 +81,16 @@ log = logging.getLogger(__name__)
 PACING = "outbound"
 RATE_LIMIT_BACKOFF = timedelta(seconds=30)
 REFUSED_RETRY = timedelta(minutes=15)
+#: How far ahead a claim takes slots (and so callbacks): what a worker dials in this time.
+HORIZON = timedelta(seconds=1)
+#: A worker's run goes on claiming while a backlog lasts, up to this long (then its next tick).
+BACKLOG_RUN = timedelta(seconds=5)
+#: When no slot is booked ahead, a claim's first slot comes this long after it: the batch is
+#: prepared meanwhile, so that its first call goes out on time rather than late.
+PREPARE_LEAD = timedelta(milliseconds=200)
+
+#: What the carrier answered for one call: its sid, or why not.
+Answer = tuple[str | None, TelephonyError | None]
 
 
 @dataclass(frozen=True)
@@ -137,6 +160,89 @@ class Holding:
 HOLDING = Holding()
 
 
+class SlotMissed(TelephonyError):
+    """The create's thread came after its slot (a busy machine): it was not sent, so that no
+    second holds more than its calls; the callback is queued again at once."""
+
+    retry = True
+
+
+def _average(old: float | None, new: float) -> float:
+    return new if old is None else 0.8 * old + 0.2 * new
+
+
+class CreateTimes:
+    """How long this process's carrier creates take: a moving average of real seconds.
+
+    A claim takes no more callbacks than the worker's threads can ask the carrier for within
+    the horizon, so that a slow carrier leaves the rest of the backlog to other workers."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.seconds: float | None = None
+
+    def add(self, seconds: float) -> None:
+        with self._lock:
+            self.seconds = seconds if self.seconds is None else 0.8 * self.seconds + 0.2 * seconds
+
+    def capacity(self, threads: int) -> int | None:
+        """How many creates `threads` threads can start within the horizon (None: not known)."""
+        with self._lock:
+            seconds = self.seconds
+        if seconds is None:
+            return None
+        return threads * (1 + int(HORIZON.total_seconds() / max(seconds, 0.001)))
+
+
+CREATE_TIMES = CreateTimes()
+
+
+def creates_at_once(calls_per_second: float, max_concurrent: int, create_seconds: float) -> int:
+    """A worker's carrier creates at once (threads): enough for its calls per second when each
+    create waits up to the horizon for its slot and takes `create_seconds`, never more than the
+    calls allowed at once."""
+    seconds = HORIZON.total_seconds() + create_seconds
+    return max(1, min(max_concurrent, math.ceil(calls_per_second * seconds)))
+
+
+def _place(telephony: Telephony, call: OutboundCall, times: CreateTimes | None) -> Answer:
+    """Ask the carrier for one call (in a pool thread: no database session is touched)."""
+    started = clock.monotonic()
+    try:
+        return telephony.place_call(call), None
+    except TelephonyError as exc:
+        return None, exc
+    finally:
+        if times is not None:
+            times.add(clock.monotonic() - started)
+
+
+def _answered(answer: Answer) -> Future[Answer]:
+    done: Future[Answer] = Future()
+    done.set_result(answer)
+    return done
+
+
+@dataclass
+class _Batch:
+    """A claimed batch being dialed: held from this process's reaper until it is recorded."""
+
+    hold: ExitStack
+    leased_until: datetime
+    prepared: list[Prepared] = field(default_factory=list)
+    sent: list[tuple[Prepared, Future[Answer]]] = field(default_factory=list)
+
+
+@dataclass
+class _Run:
+    """One dispatch run: its pool of create threads and its batches not recorded yet."""
+
+    pool: ThreadPoolExecutor | None
+    batches: deque[_Batch] = field(default_factory=deque)
+    running: set[Future[Answer]] = field(default_factory=set)
+    halted: list[RetryLater] = field(default_factory=list)  # the carrier's 429, once one came
+
+
 def group_pacing_name(campaign_id: uuid.UUID) -> str:
     """The pacing row of a campaign's calls (its own calls per second)."""
     return f"c:{campaign_id.hex[:24]}"
@@ -156,6 +262,17 @@ class Dispatcher:
     sleep: Callable[[float], None] = clock.sleep
     batch: int = 50
     placed: list[str] = field(default_factory=list)
+    #: Carrier creates in flight at once (1: one after the other, in the dispatching thread).
+    creates_at_once: int = 1
+    #: With a backlog, claim again at once after a batch, for this long to twice as long (so
+    #: that workers started together do not stop together; 0: one batch).
+    backlog_run: timedelta = timedelta(0)
+    #: The process's create times, which bound a claim (None: not bounded by them).
+    times: CreateTimes | None = None
+    #: When the horizon has room again, if the last claim found it full (else None).
+    room_at: datetime | None = None
+    #: When no slot is booked ahead, the first slot comes this long after the claim.
+    lead: timedelta = timedelta(0)
 
     @property
     def actor(self) -> Actor:
@@ -163,8 +280,9 @@ class Dispatcher:
 
     # ----- claiming -----
 
-    def claim(self) -> list[tuple[str, datetime]]:
-        """Lease due callbacks to this worker; each comes with the moment it may be dialed."""
+    def claim(self, most: int | None = None) -> list[tuple[str, datetime]]:
+        """Lease due callbacks to this worker, `most` at most (its free create threads); each
+        comes with the moment it may be dialed."""
         now = self.now()
         session = self.session
         pacing = self._lock_pacing(now)
@@ -176,12 +294,20 @@ class Dispatcher:
             )
             or 0
         )
-        start = max(pacing.next_slot_at, now)
+        start = max(pacing.next_slot_at, now + self.lead)
         interval = 1.0 / self.policy.calls_per_second
-        # Slots that start within the next second; later ones are the next tick's.
-        paced = int((now + timedelta(seconds=1) - start).total_seconds() // interval) + 1
+        # Slots that start within the horizon; later ones are the next claim's.
+        paced = int((now + HORIZON - start).total_seconds() // interval) + 1
         budget = max(0, min(self.batch, self.policy.max_concurrent_calls - in_flight, paced))
+        capacity = self.times.capacity(self.creates_at_once) if self.times else None
+        if capacity is not None:  # no more than this worker can ask the carrier for meanwhile
+            budget = min(budget, capacity)
+        if most is not None:
+            budget = min(budget, most)
+        self.room_at = None
         if budget == 0:
+            if paced <= 0:  # every slot of the horizon is taken: a quarter of it is free then
+                self.room_at = start - HORIZON + HORIZON / 4
             session.commit()
             return []
         try:
@@ -220,45 +346,131 @@ class Dispatcher:
     # ----- dialing -----
 
     def dispatch(self) -> int:
-        """One tick: claim what is due, check it, dial it; answers how many calls were placed.
+        """One run: claim what is due, check it, dial it; answers how many calls were placed.
 
-        The whole batch's attempts and call rows are committed before the carrier is asked for
-        any of them, and one more commit records what the carrier answered. Each call waits
-        for its slot; a slot that passed meanwhile is dropped and a fresh one taken (`_slot`).
-        """
-        claimed = self.claim()
-        if not claimed:
-            return 0
-        leased_until = self.now() + self.policy.lease
+        Each batch's attempts and call rows are committed before the carrier is asked for any
+        of them, and one more commit records what the carrier answered. With one create at a
+        time the dispatching thread waits for each slot and sends it; with several, each create
+        is handed to a pool thread that waits for its slot (`_send`), and the run claims the
+        next batch meanwhile, recording each batch once all its answers are in.
+
+        With `backlog_run`, the run claims again as soon as a batch is handed over, or once the
+        horizon has room when other workers took all of it, until nothing is left to claim or
+        that time has passed (then the next tick goes on)."""
+        spread = 1 + random.random()  # noqa: S311 (spreads workers' stops; no secret)
+        placed, until = 0, self.now() + self.backlog_run * spread
+        threads = max(1, self.creates_at_once)
+        run = _Run(ThreadPoolExecutor(threads, thread_name_prefix="dial") if threads > 1 else None)
+        finished = False
+        try:
+            while True:
+                placed += self._record_finished(run)
+                if run.pool is not None:  # a call that waited for a thread would go late
+                    run.running = {future for future in run.running if not future.done()}
+                    if len(run.running) >= threads:
+                        wait(run.running, return_when=FIRST_COMPLETED)
+                        continue
+                claimed = self.claim(threads - len(run.running) if run.pool else None)
+                if claimed:
+                    self._dial(run, claimed, threads)
+                    placed += self._record_finished(run)
+                if self.now() >= until:
+                    break
+                if not claimed:
+                    if self.room_at is None or self.room_at >= until:
+                        break
+                    self.sleep(max(0.0, (self.room_at - self.now()).total_seconds()))
+            if run.pool is not None:
+                run.pool.shutdown(wait=True)  # every create answers before the last records
+            finished = True
+            return placed + self._record_finished(run)
+        finally:
+            if not finished:  # a failure: the creates not sent yet are not sent
+                run.halted.append(RetryLater("the dispatcher stopped"))
+            if run.pool is not None:
+                run.pool.shutdown(wait=True, cancel_futures=True)
+            for batch in run.batches:  # not recorded: the reaper reconciles them
+                batch.hold.close()
+
+    def _dial(self, run: _Run, claimed: list[tuple[str, datetime]], threads: int) -> None:
+        """Prepare a claimed batch and ask the carrier for each call at its slot.
+
+        A create goes to a pool thread at once, whatever the ones before it still wait for;
+        when every thread is busy the next call waits for one (its slot may pass: then it
+        takes another). Once the carrier asks to wait (a 429), no more creates are sent."""
         ids = [callback_id for callback_id, _ in claimed]
         plan = deque(sorted(slot for _, slot in claimed))
-        answers: list[tuple[Prepared, str | None, TelephonyError | None]] = []
-        backed_off: RetryLater | None = None
-        with HOLDING.hold(self.worker, ids):  # this process's reaper leaves them alone
-            prepared = self._prepare([uuid.UUID(callback_id) for callback_id in ids], plan)
-            for index, item in enumerate(prepared):
-                if backed_off is not None:  # the carrier asked to wait: the rest wait too
-                    answers.append((item, None, RetryLater(str(backed_off), code=backed_off.code)))
-                    continue
+        hold = ExitStack()
+        hold.enter_context(HOLDING.hold(self.worker, ids))  # this process's reaper leaves them
+        batch = _Batch(hold=hold, leased_until=self.now() + self.policy.lease)
+        run.batches.append(batch)
+        prepared = self._prepare([uuid.UUID(callback_id) for callback_id in ids], plan)
+        batch.prepared = prepared
+        for index, item in enumerate(prepared):
+            if not run.halted and run.pool is not None and len(run.running) >= threads:
+                _, run.running = wait(run.running, return_when=FIRST_COMPLETED)
+            if not run.halted:
                 slot = self._slot(item, plan, later=len(prepared) - index)
-                wait = (slot - self.now()).total_seconds()
-                if wait > 0:
-                    self.sleep(wait)
-                if self.now() >= leased_until - self.policy.lease / 2:
-                    # A batch that outlives half its lease renews it for what is left to dial,
-                    # so that no other worker's reaper takes them back meanwhile.
-                    leased_until = self._renew([p.callback_id for p in prepared[index:]])
-                try:
-                    answers.append((item, self.telephony.place_call(item.request), None))
-                except RetryLater as exc:
-                    answers.append((item, None, exc))
-                    backed_off = exc
-                except TelephonyError as exc:
-                    answers.append((item, None, exc))
-            return self._record(answers)
+                if run.pool is None:
+                    pause = (slot - self.now()).total_seconds()
+                    if pause > 0:
+                        self.sleep(pause)
+            if run.halted:  # the carrier asked to wait: the rest wait too
+                refused = RetryLater(str(run.halted[0]), code=run.halted[0].code)
+                batch.sent.append((item, _answered((None, refused))))
+                continue
+            self._renew_held(run)
+            if run.pool is None:
+                future = _answered(self._place(item.request, run.halted))
+            else:  # the pool's threads wait in real time, with no app context
+                due = clock.monotonic() + (slot - self.now()).total_seconds()
+                late = due + self._interval.total_seconds() / 2
+                future = run.pool.submit(self._send, item.request, due, late, run.halted)
+                run.running.add(future)
+            batch.sent.append((item, future))
+
+    def _record_finished(self, run: _Run) -> int:
+        """Record the batches whose answers are all in, oldest first; answers the calls placed.
+        (Once the pool is shut down, every batch.)"""
+        placed = 0
+        self._renew_held(run)
+        while run.batches and all(future.done() for _, future in run.batches[0].sent):
+            batch = run.batches.popleft()
+            with batch.hold:
+                placed += self._record([(item, *future.result()) for item, future in batch.sent])
+        return placed
+
+    def _renew_held(self, run: _Run) -> None:
+        """A batch that outlives half its lease renews it for what is not recorded yet, so
+        that no other worker's reaper takes them back meanwhile."""
+        for batch in run.batches:
+            if self.now() >= batch.leased_until - self.policy.lease / 2:
+                batch.leased_until = self._renew([p.callback_id for p in batch.prepared])
+
+    def _send(
+        self, request: OutboundCall, due: float, late: float, halted: list[RetryLater]
+    ) -> Answer:
+        """In a pool thread, which touches no database session: wait until `due` (its slot, in
+        `time.monotonic` seconds), then ask the carrier for the call. Not sent once the carrier
+        asked to wait, nor after `late` (the machine was too busy to send it on time)."""
+        pause = due - clock.monotonic()
+        if pause > 0:
+            clock.sleep(pause)
+        if halted:
+            return None, RetryLater(str(halted[0]), code=halted[0].code)
+        if clock.monotonic() > late:
+            return None, SlotMissed("its dialing slot passed before the create was sent")
+        return self._place(request, halted)
+
+    def _place(self, request: OutboundCall, halted: list[RetryLater]) -> Answer:
+        """Ask the carrier for the call; a 429 halts the creates not sent yet."""
+        answer = _place(self.telephony, request, self.times)
+        if isinstance(answer[1], RetryLater):
+            halted.append(answer[1])
+        return answer
 
     def _renew(self, ids: list[uuid.UUID]) -> datetime:
-        """Renew the lease of the batch's callbacks not dialed yet; answers its new end."""
+        """Renew the lease of the batch's callbacks not recorded yet; answers its new end."""
         now = self.now()
         self.session.execute(
             lifecycle.renew_lease_statement(
@@ -595,6 +807,10 @@ class Dispatcher:
                     now,
                     actor=self.actor,
                     why="the carrier says the number cannot be called",
+                )
+            elif isinstance(error, SlotMissed):
+                lifecycle.put_off(
+                    session, callback, now, "its dialing slot passed", now=now, actor=self.actor
                 )
             elif isinstance(error, RetryLater):
                 lifecycle.put_off(

@@ -10,7 +10,13 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.callbacks.after_call import call_ended
-from app.callbacks.dialer import Dispatcher
+from app.callbacks.dialer import (
+    BACKLOG_RUN,
+    CREATE_TIMES,
+    PREPARE_LEAD,
+    Dispatcher,
+    creates_at_once,
+)
 from app.callbacks.notices import queue_notices
 from app.callbacks.reaper import Reaper
 from app.calls import service as calls
@@ -32,15 +38,26 @@ def queue_notices_due(_: object, *, session: Session, now: datetime, config: Con
 
 
 def dispatcher(app: Flask, worker: str) -> Dispatcher:
-    """A dispatcher for this app's session, carrier, flows and policy (in an app context)."""
+    """A dispatcher for this app's session, carrier, flows and policy (in an app context): it
+    sends creates at once as its calls per second need with CARRIER_CREATE_SECONDS each, and
+    goes on claiming while a backlog lasts."""
+    policy = app.extensions["callback_policy"]
     return Dispatcher(
         session=db.session(),
-        policy=app.extensions["callback_policy"],
+        policy=policy,
         telephony=telephony_for(app),
         urls=calls.CallUrls(app),
         flows=flows(),
         worker=worker,
         now=clock.now,
+        creates_at_once=creates_at_once(
+            policy.calls_per_second,
+            policy.max_concurrent_calls,
+            float(app.config["CARRIER_CREATE_SECONDS"]),
+        ),
+        backlog_run=BACKLOG_RUN,
+        times=CREATE_TIMES,
+        lead=PREPARE_LEAD,
     )
 
 
