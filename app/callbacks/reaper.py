@@ -33,6 +33,19 @@ QUIET_CALL = timedelta(hours=1)
 ESCALATE_BEFORE = timedelta(minutes=15)
 
 
+def _since(attempt: CallbackAttempt) -> datetime:
+    return attempt.started_at - timedelta(seconds=5)
+
+
+@dataclass(frozen=True)
+class Asked:
+    """The carrier's answer about a call whose sid we never learned: its sid, or None (no such
+    call); `unreachable` when the carrier could not be asked."""
+
+    sid: str | None
+    unreachable: bool = False
+
+
 @dataclass
 class Reaper:
     """One worker's view of the reaping and escalation jobs."""
@@ -65,7 +78,10 @@ class Reaper:
         )
         for callback in expired:
             if str(callback.id) not in held:
-                returned += self._isolated(callback.id, partial(self._expired, callback, now))
+                asked = self._ask(callback, self._open_attempt(callback))
+                returned += self._isolated(
+                    callback.id, partial(self._expired, callback, now, asked)
+                )
         lost = list(
             session.scalars(
                 select(CallbackAttempt)
@@ -80,9 +96,11 @@ class Reaper:
         )
         for attempt in lost:
             if str(attempt.callback_id) not in held:
+                callback = session.get_one(Callback, attempt.callback_id)
+                asked = self._ask(callback, attempt)
                 self._isolated(
                     attempt.callback_id,
-                    partial(self._reconcile_lost, attempt, now),
+                    partial(self._reconcile, callback, attempt, now, asked),
                 )
         self._ask_about_quiet_calls(now)
         session.commit()
@@ -90,9 +108,6 @@ class Reaper:
 
     def _call_ended(self, call: Call, now: datetime) -> None:
         after_call.call_ended(call, session=self.session, policy=self.policy, now=now)
-
-    def _reconcile_lost(self, attempt: CallbackAttempt, now: datetime) -> None:
-        self._reconcile(self.session.get_one(Callback, attempt.callback_id), attempt, now)
 
     def _isolated(self, callback_id: uuid.UUID, work: Callable[[], bool | None]) -> bool:
         """Do one callback's work in a SAVEPOINT; a failure is undone and logged, and the run
@@ -109,11 +124,11 @@ class Reaper:
             return False
         return bool(done)
 
-    def _expired(self, callback: Callback, now: datetime) -> bool:
+    def _expired(self, callback: Callback, now: datetime, asked: Asked | None) -> bool:
         """A lease whose worker vanished: undialed, it is queued again; else reconciled."""
         open_attempt = self._open_attempt(callback)
         if open_attempt is not None:
-            self._reconcile(callback, open_attempt, now)
+            self._reconcile(callback, open_attempt, now, asked)
             return False
         lifecycle.put_off(
             self.session,
@@ -180,25 +195,45 @@ class Reaper:
             )
         )
 
-    def _reconcile(self, callback: Callback, attempt: CallbackAttempt, now: datetime) -> None:
+    def _call_of(self, callback: Callback, attempt: CallbackAttempt) -> Call | None:
+        # The attempt names its call from the start (an older row may not: find it by time).
+        if attempt.call_id:
+            return self.session.get(Call, attempt.call_id)
+        return self.session.scalar(
+            select(Call)
+            .where(Call.callback_id == callback.id, Call.created_at >= _since(attempt))
+            .order_by(Call.created_at.desc())
+        )
+
+    def _ask(self, callback: Callback, attempt: CallbackAttempt | None) -> Asked | None:
+        """Ask the carrier for an attempt's call whose sid we never learned, before any row is
+        written: no transaction waits on the network (on SQLite, a SAVEPOINT that read before a
+        slow request and wrote after it is refused whenever another process wrote meanwhile).
+        None when there is nothing to ask."""
+        if attempt is None:
+            return None
+        call = self._call_of(callback, attempt)
+        if call is None or call.status.is_final or call.sid is not None:
+            return None
+        try:
+            return Asked(
+                self.telephony.find_call(to=call.to_number, since=_since(attempt), key=str(call.id))
+            )
+        except Exception as exc:  # the carrier is still unreachable: ask again next time
+            log.warning("reconciliation postponed", extra={"error": type(exc).__name__})
+            return Asked(None, unreachable=True)
+
+    def _reconcile(
+        self, callback: Callback, attempt: CallbackAttempt, now: datetime, asked: Asked | None
+    ) -> None:
         """Find the attempt's call by a key that is ours, never by "a call to this number".
 
         The call's own id is in its status callback URL: the carrier echoes it with the call's
-        sid, so a call that reported anything already names its sid. Otherwise the carrier is
-        asked for the call carrying that id. Found, it is adopted; a call whose end came already
-        gets its after-call decision; none found, the attempt never reached the carrier.
+        sid, so a call that reported anything already names its sid. Otherwise the carrier was
+        asked (`asked`) for the call carrying that id. Found, it is adopted; a call whose end came
+        already gets its after-call decision; none found, the attempt never reached the carrier.
         """
-        since = attempt.started_at - timedelta(seconds=5)
-        # The attempt names its call from the start (an older row may not: find it by time).
-        call = (
-            self.session.get(Call, attempt.call_id)
-            if attempt.call_id
-            else self.session.scalar(
-                select(Call)
-                .where(Call.callback_id == callback.id, Call.created_at >= since)
-                .order_by(Call.created_at.desc())
-            )
-        )
+        call = self._call_of(callback, attempt)
         if call is None:  # no call row: the carrier was never asked
             lifecycle.attempt_never_placed(
                 self.session, callback, attempt, now=now, actor=self.actor
@@ -212,11 +247,9 @@ class Reaper:
             return
         sid = call.sid
         if sid is None:
-            try:
-                sid = self.telephony.find_call(to=call.to_number, since=since, key=str(call.id))
-            except Exception as exc:  # the carrier is still unreachable: ask again next time
-                log.warning("reconciliation postponed", extra={"error": type(exc).__name__})
+            if asked is None or asked.unreachable:  # not asked (yet) or no answer: next run
                 return
+            sid = asked.sid
         if sid is None:
             lifecycle.attempt_never_placed(
                 self.session, callback, attempt, now=now, actor=self.actor

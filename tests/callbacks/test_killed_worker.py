@@ -85,15 +85,18 @@ def test_a_worker_killed_after_twilio_created_the_call_is_reconciled_not_rediale
         "WORKER_HEARTBEAT_SECONDS": "1",
     }
 
+    logs = tmp_path / "workers.log"
+
     def start_worker() -> subprocess.Popen:
-        return subprocess.Popen(
-            ["flask", "--app", "app", "worker"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        with logs.open("ab") as log:
+            return subprocess.Popen(
+                ["flask", "--app", "app", "worker"],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     fake.answer_delay = 10.0  # Twilio creates the call, and the answer is slow to come back
     first = start_worker()
@@ -118,7 +121,11 @@ def test_a_worker_killed_after_twilio_created_the_call_is_reconciled_not_rediale
 
     second = start_worker()
     try:
-        settled = wait_for(lambda: (state := attempts())[0] == [AttemptStatus.PLACED] and state)
+        try:
+            settled = wait_for(lambda: (state := attempts())[0] == [AttemptStatus.PLACED] and state)
+        except AssertionError:
+            print(logs.read_text()[-6000:])  # the workers' own account, in the report
+            raise
         time.sleep(3)  # more ticks: still nothing is dialed again
         final = attempts()
     finally:

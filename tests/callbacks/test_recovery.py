@@ -253,3 +253,36 @@ def test_a_call_created_whose_answer_was_lost_is_adopted_by_its_own_id(
     assert attempts_of(app, callback_id) == [(AttemptStatus.PLACED, None)]
     assert calls_of(app, callback_id) == [(CallStatus.QUEUED, carrier.calls[0].sid)]
     assert carrier.calls[0].sid != alert
+
+
+def test_a_lost_create_is_adopted_even_when_another_process_writes_while_the_carrier_is_asked(
+    api, app, clock, dispatcher, reaper, carrier, monkeypatch
+):
+    """The carrier is asked before any transaction is open: a slow answer, during which another
+    process writes (a heartbeat, the web), never makes the reconciliation fail (on SQLite, a
+    transaction that read before the request and wrote after it would be refused, every run)."""
+    register(api, "slow", "+39 333 123 4567")
+    callback_id = registration_callback(api, clock, "slow")
+    carrier.script(NUMBER, Create(answer="lost"))
+    dispatch(app, dispatcher)
+    clock.advance(3 * 60)
+
+    ask = carrier.find_call
+    other = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    open_while_asked: list[bool] = []
+
+    def find_call_while_someone_writes(*, to, since, key):  # type: ignore[no-untyped-def]
+        open_while_asked.append(db.session().in_nested_transaction())
+        with other.begin() as connection:  # another process's write lands meanwhile
+            connection.execute(sa.text("UPDATE calls SET direction = direction"))
+        return ask(to=to, since=since, key=key)
+
+    monkeypatch.setattr(carrier, "find_call", find_call_while_someone_writes)
+    try:
+        reap(app, reaper)
+    finally:
+        other.dispose()
+
+    assert open_while_asked == [False]
+    assert attempts_of(app, callback_id) == [(AttemptStatus.PLACED, None)]
+    assert callback_of(app, callback_id).status == CallbackStatus.IN_CALL
