@@ -42,6 +42,7 @@ DOMAINS = (
     "app.authenticity",
     "app.complaints",
     "app.campaigns",
+    "app.agents",
     "app.audit_api",
     "app.console",
     "app.ivr",

@@ -1,5 +1,6 @@
 """Every model, imported so that Alembic and the tests see the whole schema."""
 
+from app.agents.models import Agent, AgentLanguage, AgentSkill, QueueEntry
 from app.apikeys.models import ApiKey
 from app.audit.models import AuditEvent
 from app.authenticity.models import ScamReport
@@ -29,6 +30,9 @@ from app.verification.models import (
 from app.worker.models import WorkerHeartbeat
 
 __all__ = [
+    "Agent",
+    "AgentLanguage",
+    "AgentSkill",
     "ApiKey",
     "AppCode",
     "AuditEvent",
@@ -52,6 +56,7 @@ __all__ = [
     "NumberPurpose",
     "OfficialNumber",
     "OutboxMessage",
+    "QueueEntry",
     "ScamReport",
     "Segment",
     "SimulatorCall",

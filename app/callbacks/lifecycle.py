@@ -419,6 +419,36 @@ def _take_into_call(
     return True
 
 
+# ----- an agent's follow-up -----
+
+#: Why a callback waits for the time an agent agreed with the customer; the end of the call it
+#: was agreed in leaves it so (app/callbacks/after_call.py).
+FOLLOW_UP = "an agent's follow-up"
+#: A follow-up's deadline, past its time (the retries of its call fit in it).
+FOLLOW_UP_DEADLINE = timedelta(hours=2)
+
+
+def follow_up(
+    session: Session, callback: Callback, at: datetime, *, now: datetime, actor: Actor, why: str
+) -> None:
+    """An agent agreed a time with the customer: the callback is queued for then, its deadline
+    moved past it, and it is dialed as any callback at that time."""
+    if callback.status is CallbackStatus.DONE:
+        raise ValueError("a callback that is done has no follow-up")
+    callback.status, callback.next_attempt_at = CallbackStatus.QUEUED, at
+    callback.waiting_for = FOLLOW_UP
+    callback.lease_owner = callback.lease_expires_at = None
+    callback.due_by = max(callback.due_by, at + FOLLOW_UP_DEADLINE)
+    record(
+        session,
+        actor=actor,
+        action="callback.follow_up",
+        subject_type="callback",
+        subject_id=callback.id,
+        changes={"next_attempt_at": at, "due_by": callback.due_by, "why": why, "at": now},
+    )
+
+
 # ----- a campaign's callbacks, together -----
 
 

@@ -25,6 +25,7 @@ def test_the_worker_schedules_every_tick_the_domains_registered_at_its_interval(
         "outbox": 5,
         "complaint_deadlines": 60,
         "campaigns": 15,
+        "route": 2,
     }
 
 

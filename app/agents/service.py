@@ -1,0 +1,763 @@
+"""Agents and the queue: presence, skills, a caller's place, the router, answering, wrap-up.
+
+Every change of an agent's presence or of a caller's place happens here, with its audit entry.
+The interface other parts build on (the IVR's `queue` node, the desk, the Twilio conference):
+
+    profile(session, staff) -> Agent                       # created away on first use
+    set_skills(session, agent, skills, languages, actor=)  # a supervisor
+    set_presence(session, agent, presence, actor=, now=)   # the agent: available / away
+    enqueue(session, call=, skill=, priority=, locale=, ...) -> QueueEntry   # idempotent per call
+    position(session, entry) -> int;  waited(entry, now) -> timedelta
+    route(session, now=) -> list[Offer]       # THE ROUTER: ring each Offer after the commit
+    expire_offers(session, now)               # unanswered offers go back; their agents go away
+    accept(session, agent, entry_id, now=)    # the agent answers: connected, on_call
+    hang_up(session, entry, now=)             # ended, the agent in wrap-up
+    abandon(session, call_id, now)            # the caller hung up while waiting or ringing
+    caller_hung_up(session, call_id, now)     # either of the two above, as the call's end says
+    offer_virtual_hold(session, entry, now=)  # "we will call you back", keeping the place
+    wrap_up(session, agent, entry, disposition=, notes=, follow_up_at=, actor=, now=)
+    figures(session, since=, now=) -> Figures # the supervisor's wall and dashboard
+
+The router is atomic: on PostgreSQL it takes the caller's and the agent's rows with FOR UPDATE
+SKIP LOCKED, so routers in several processes never wait on each other and never take the same
+row; SQLite has a single writer. Two partial unique indexes are the database's own guard (one
+offered-or-connected caller per agent, one open place per call). Nothing here rings anybody:
+`route` answers the offers, and the worker's `route` tick (app/agents/__init__.py) hands them to
+the ringers the desk and the carrier register (`app.agents.ringing`) once they are committed.
+Callers and agents are named in logs by ids only.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app import wakeup
+from app.agents import rules
+from app.agents.models import (
+    OPEN_STATES,
+    WAITING_STATES,
+    Agent,
+    AgentLanguage,
+    AgentSkill,
+    Disposition,
+    Presence,
+    QueueEntry,
+    QueueState,
+    Skill,
+)
+from app.audit.service import Actor, record
+from app.callbacks import lifecycle
+from app.callbacks.models import Callback, CallbackStatus
+from app.calls.models import Call
+from app.errors import Conflict, InvalidInput, NotFound
+from app.locales import SUPPORTED_LOCALES
+from app.staff.models import StaffUser
+
+#: Who the router and the queue's own changes are recorded as.
+ROUTER = Actor("system:router")
+#: How many waiting callers one round of the router considers.
+ROUTE_LIMIT = 50
+_VERIFIED_BY = re.compile(r"^[a-z][a-z_]{0,31}$")
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A caller offered to an agent: ring the agent's desk (after the commit).
+
+    `virtual_hold`: the caller asked to be called back; the IVR places the call to them.
+    """
+
+    entry_id: uuid.UUID
+    agent_id: uuid.UUID
+    call_id: uuid.UUID
+    expires_at: datetime
+    virtual_hold: bool = False
+
+
+# ----- agents -----
+
+
+def profile(session: Session, staff: StaffUser) -> Agent:
+    """The staff member's agent row, created away on first use."""
+    agent = session.get(Agent, staff.id)
+    if agent is not None:
+        return agent
+    try:
+        with session.begin_nested():
+            agent = Agent(staff_id=staff.id, presence=Presence.AWAY)
+            session.add(agent)
+    except IntegrityError:  # created by a concurrent request: that one
+        agent = session.get_one(Agent, staff.id)
+    return agent
+
+
+def get_agent(session: Session, staff_id: uuid.UUID) -> Agent:
+    agent = session.get(Agent, staff_id)
+    if agent is None:
+        raise NotFound("no agent has this id", field="agent_id")
+    return agent
+
+
+def set_skills(
+    session: Session,
+    agent: Agent,
+    skills: Iterable[str],
+    languages: Iterable[str],
+    *,
+    actor: Actor,
+) -> Agent:
+    """Set what an agent handles and the languages they speak (a supervisor's change)."""
+    chosen_skills = sorted({_skill(value) for value in skills})
+    chosen_languages = sorted({_language(value, field="languages") for value in languages})
+    before = {"skills": [s.value for s in agent.skills], "languages": list(agent.languages)}
+    agent.skill_rows = [AgentSkill(staff_id=agent.staff_id, skill=s) for s in chosen_skills]
+    agent.language_rows = [
+        AgentLanguage(staff_id=agent.staff_id, locale=lang) for lang in chosen_languages
+    ]
+    after = {"skills": [s.value for s in chosen_skills], "languages": chosen_languages}
+    if after != before:
+        record(
+            session,
+            actor=actor,
+            action="agent.skills",
+            subject_type="agent",
+            subject_id=agent.staff_id,
+            changes={"before": before, "after": after},
+        )
+    return agent
+
+
+def set_presence(
+    session: Session, agent: Agent, presence: Presence | str, *, actor: Actor, now: datetime
+) -> Agent:
+    """The agent chooses available or away. Away while ringing hands the caller back to the
+    queue at once, in their place; a call in progress must be hung up first."""
+    wanted = _presence(presence)
+    ringing = _offer_of(session, agent)  # the caller's row first, then the agent's: one order
+    _lock(session, agent)
+    refused = rules.presence_refused(agent.presence, wanted)
+    if refused:
+        raise Conflict(refused, field="presence")
+    if agent.presence is wanted:
+        return agent
+    if agent.presence is Presence.RINGING and ringing is not None:
+        _back_to_queue(ringing)
+        record(
+            session,
+            actor=actor,
+            action="queue.returned",
+            subject_type="queue_entry",
+            subject_id=ringing.id,
+            changes={"agent_id": agent.staff_id, "why": "the agent went away"},
+        )
+    _change_presence(session, agent, wanted, actor=actor, now=now)
+    if wanted is Presence.AVAILABLE:
+        wakeup.hint(session, "route")  # a waiting caller gets them at once
+    return agent
+
+
+# ----- the queue -----
+
+
+def enqueue(
+    session: Session,
+    *,
+    call: Call,
+    skill: Skill | str,
+    priority: int,
+    locale: str,
+    customer_id: uuid.UUID | None = None,
+    callback_id: uuid.UUID | None = None,
+    verified_by: str | None = None,
+    verified_at: datetime | None = None,
+    now: datetime,
+) -> QueueEntry:
+    """Put a caller in the queue; a call already in it answers its place (idempotent).
+
+    `verified_by` says how the caller was verified ("app_code"): a word, never a code or digits.
+    """
+    wanted_skill = _skill(skill)
+    wanted_locale = _language(locale, field="locale")
+    if not rules.LOWEST_PRIORITY <= priority <= rules.HIGHEST_PRIORITY:
+        raise InvalidInput(
+            f"priority: from {rules.LOWEST_PRIORITY} to {rules.HIGHEST_PRIORITY}",
+            field="priority",
+        )
+    if verified_by is not None and not _VERIFIED_BY.match(verified_by):
+        raise InvalidInput(
+            "verified_by: how the caller was verified, as a word (app_code), never a code",
+            field="verified_by",
+        )
+    for _ in range(2):
+        entry = open_entry(session, call.id)
+        if entry is not None:
+            return entry
+        try:
+            with session.begin_nested():
+                entry = QueueEntry(
+                    id=uuid.uuid4(),
+                    call_id=call.id,
+                    customer_id=customer_id,
+                    callback_id=callback_id,
+                    skill=wanted_skill,
+                    priority=priority,
+                    locale=wanted_locale,
+                    entered_at=now,
+                    state=QueueState.WAITING,
+                    verified_by=verified_by,
+                    verified_at=verified_at if verified_by else None,
+                )
+                session.add(entry)
+        except IntegrityError:  # the same call, enqueued at the same moment elsewhere
+            continue
+        record(
+            session,
+            actor=Actor(f"call:{call.id}"),
+            action="queue.entered",
+            subject_type="queue_entry",
+            subject_id=entry.id,
+            changes={
+                "call_id": call.id,
+                "skill": wanted_skill.value,
+                "priority": priority,
+                "locale": wanted_locale,
+                "callback_id": callback_id,
+                "verified_by": verified_by,
+            },
+        )
+        wakeup.hint(session, "route")  # routed at once, not at the next tick
+        return entry
+    raise Conflict("the call's place in the queue changed while it was being made; try again")
+
+
+def open_entry(session: Session, call_id: uuid.UUID) -> QueueEntry | None:
+    """The call's open place (waiting, offered, connected or on virtual hold), if any."""
+    return session.scalar(
+        select(QueueEntry).where(
+            QueueEntry.call_id == call_id, QueueEntry.state.in_(sorted(OPEN_STATES))
+        )
+    )
+
+
+def get_entry(session: Session, entry_id: uuid.UUID) -> QueueEntry:
+    entry = session.get(QueueEntry, entry_id)
+    if entry is None:
+        raise NotFound("no caller has this place in the queue", field="entry_id")
+    return entry
+
+
+def position(session: Session, entry: QueueEntry) -> int:
+    """The caller's place among those waiting for the same skill (1: next); 0 once they are
+    no longer waiting (offered to an agent, connected, gone)."""
+    if entry.state not in WAITING_STATES:
+        return 0
+    ahead = session.scalar(
+        select(func.count())
+        .select_from(QueueEntry)
+        .where(
+            QueueEntry.skill == entry.skill,
+            QueueEntry.state.in_(WAITING_STATES),
+            QueueEntry.id != entry.id,
+            (QueueEntry.priority > entry.priority)
+            | (
+                (QueueEntry.priority == entry.priority)
+                & (
+                    (QueueEntry.entered_at < entry.entered_at)
+                    | ((QueueEntry.entered_at == entry.entered_at) & (QueueEntry.id < entry.id))
+                )
+            ),
+        )
+    )
+    return int(ahead or 0) + 1
+
+
+def waited(entry: QueueEntry, now: datetime) -> timedelta:
+    """How long the caller has waited (until an agent answered, or they left)."""
+    until = entry.answered_at or entry.ended_at or now
+    return max(timedelta(0), until - entry.entered_at)
+
+
+def offer_virtual_hold(session: Session, entry: QueueEntry, *, now: datetime) -> QueueEntry:
+    """The caller takes "we will call you back": they keep their place (entered_at), and when
+    their turn comes the router offers them like a waiting caller (`Offer.virtual_hold`)."""
+    _lock(session, entry)
+    if entry.state is QueueState.VIRTUAL_HOLD:
+        return entry
+    if entry.state is not QueueState.WAITING:
+        raise Conflict(f"the caller is {entry.state.value}, not waiting", field="entry_id")
+    entry.state, entry.virtual_hold_at = QueueState.VIRTUAL_HOLD, now
+    record(
+        session,
+        actor=Actor(f"call:{entry.call_id}"),
+        action="queue.virtual_hold",
+        subject_type="queue_entry",
+        subject_id=entry.id,
+        changes={"entered_at": entry.entered_at},
+    )
+    return entry
+
+
+# ----- the router -----
+
+
+def route(
+    session: Session,
+    *,
+    now: datetime,
+    limit: int = ROUTE_LIMIT,
+    ring_seconds: float = rules.RING_SECONDS,
+) -> list[Offer]:
+    """Offer waiting callers to available agents; answers the offers, to ring after the commit.
+
+    Callers in order (priority, then who entered first), each to the available agent who has the
+    skill and speaks the language and has been idle longest. The caller is offered until
+    now + ring_seconds and the agent rings; both in the caller's transaction.
+    """
+    if not session.scalar(select(exists().where(Agent.presence == Presence.AVAILABLE))):
+        return []  # nobody to offer to: the callers wait (the common case under load)
+    entries = session.scalars(
+        select(QueueEntry)
+        .where(QueueEntry.state.in_(WAITING_STATES))
+        .order_by(QueueEntry.priority.desc(), QueueEntry.entered_at, QueueEntry.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    ).all()
+    offers: list[Offer] = []
+    nobody: set[tuple[Skill, str]] = set()  # no agent left for this skill and language
+    for entry in entries:
+        if (entry.skill, entry.locale) in nobody:
+            continue
+        agent = session.scalar(
+            select(Agent)
+            .where(
+                Agent.presence == Presence.AVAILABLE,
+                exists().where(
+                    AgentSkill.staff_id == Agent.staff_id, AgentSkill.skill == entry.skill
+                ),
+                exists().where(
+                    AgentLanguage.staff_id == Agent.staff_id, AgentLanguage.locale == entry.locale
+                ),
+                exists().where(StaffUser.id == Agent.staff_id, StaffUser.active.is_(True)),
+            )
+            .order_by(Agent.presence_since, Agent.staff_id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        )
+        if agent is None:
+            nobody.add((entry.skill, entry.locale))
+            continue
+        offers.append(_offer(session, entry, agent, now=now, ring_seconds=ring_seconds))
+    session.flush()
+    return offers
+
+
+def _offer(
+    session: Session, entry: QueueEntry, agent: Agent, *, now: datetime, ring_seconds: float
+) -> Offer:
+    virtual_hold = entry.state is QueueState.VIRTUAL_HOLD
+    expires = now + timedelta(seconds=ring_seconds)
+    entry.state, entry.agent_id = QueueState.OFFERED, agent.staff_id
+    entry.offered_at, entry.offer_expires_at = now, expires
+    agent.presence, agent.presence_since = Presence.RINGING, now
+    record(
+        session,
+        actor=ROUTER,
+        action="queue.offered",
+        subject_type="queue_entry",
+        subject_id=entry.id,
+        changes={"agent_id": agent.staff_id, "expires_at": expires, "virtual_hold": virtual_hold},
+    )
+    return Offer(entry.id, agent.staff_id, entry.call_id, expires, virtual_hold)
+
+
+def expire_offers(session: Session, now: datetime) -> int:
+    """Offers nobody answered in time go back to the queue, in their place; each agent who
+    missed one goes away (as Flex does), so callers are not offered to an empty desk again.
+    Answers how many."""
+    expired = session.scalars(
+        select(QueueEntry)
+        .where(QueueEntry.state == QueueState.OFFERED, QueueEntry.offer_expires_at <= now)
+        .order_by(QueueEntry.id)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    ).all()
+    for entry in expired:
+        agent_id = entry.agent_id
+        _back_to_queue(entry)
+        record(
+            session,
+            actor=ROUTER,
+            action="queue.returned",
+            subject_type="queue_entry",
+            subject_id=entry.id,
+            changes={"agent_id": agent_id, "why": "nobody answered"},
+        )
+        agent = _locked_agent(session, agent_id)
+        if agent is not None and agent.presence is Presence.RINGING:
+            _change_presence(session, agent, Presence.AWAY, actor=ROUTER, now=now)
+            record(
+                session,
+                actor=ROUTER,
+                action="agent.missed",
+                subject_type="agent",
+                subject_id=agent.staff_id,
+                changes={"entry_id": entry.id},
+            )
+    return len(expired)
+
+
+# ----- a call with an agent -----
+
+
+def accept(session: Session, agent: Agent, entry_id: uuid.UUID, *, now: datetime) -> QueueEntry:
+    """The agent answers the caller offered to them: connected, and the agent on the call.
+    Only that agent, and only while the offer stands."""
+    entry = session.scalar(
+        select(QueueEntry)
+        .where(QueueEntry.id == entry_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if entry is None:
+        raise NotFound("no caller has this place in the queue", field="entry_id")
+    if (
+        entry.state is not QueueState.OFFERED
+        or entry.agent_id != agent.staff_id
+        or entry.offer_expires_at is None
+        or entry.offer_expires_at <= now
+    ):
+        raise Conflict("this caller is no longer offered to you", field="entry_id")
+    _lock(session, agent)
+    entry.state, entry.answered_at = QueueState.CONNECTED, now
+    record(
+        session,
+        actor=_agent_actor(agent),
+        action="queue.answered",
+        subject_type="queue_entry",
+        subject_id=entry.id,
+        changes={"agent_id": agent.staff_id},
+    )
+    _change_presence(session, agent, Presence.ON_CALL, actor=_agent_actor(agent), now=now)
+    return entry
+
+
+def hang_up(session: Session, entry: QueueEntry, *, now: datetime) -> QueueEntry:
+    """The call with the agent ended (either side hung up): ended, the agent in wrap-up."""
+    _lock(session, entry)
+    if entry.state is QueueState.ENDED:
+        return entry
+    if entry.state is not QueueState.CONNECTED:
+        raise Conflict(f"the caller is {entry.state.value}, not with an agent", field="entry_id")
+    entry.state, entry.ended_at = QueueState.ENDED, now
+    record(
+        session,
+        actor=ROUTER,
+        action="queue.ended",
+        subject_type="queue_entry",
+        subject_id=entry.id,
+        changes={"agent_id": entry.agent_id},
+    )
+    agent = _locked_agent(session, entry.agent_id)
+    if agent is not None and agent.presence is Presence.ON_CALL:
+        _change_presence(session, agent, Presence.WRAP_UP, actor=ROUTER, now=now)
+    return entry
+
+
+def abandon(session: Session, call_id: uuid.UUID, now: datetime) -> QueueEntry | None:
+    """The caller hung up while waiting or ringing: abandoned; a ringing agent is free again.
+    Answers the entry (None: the call was not waiting)."""
+    entry = session.scalar(
+        select(QueueEntry)
+        .where(
+            QueueEntry.call_id == call_id,
+            QueueEntry.state.in_([QueueState.WAITING, QueueState.OFFERED]),
+        )
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if entry is None:
+        return None
+    agent_id = entry.agent_id if entry.state is QueueState.OFFERED else None
+    entry.state, entry.ended_at = QueueState.ABANDONED, now
+    entry.offer_expires_at = None
+    record(
+        session,
+        actor=Actor(f"call:{call_id}"),
+        action="queue.abandoned",
+        subject_type="queue_entry",
+        subject_id=entry.id,
+        changes={"agent_id": agent_id},
+    )
+    agent = _locked_agent(session, agent_id)
+    if agent is not None and agent.presence is Presence.RINGING:
+        _change_presence(session, agent, Presence.AVAILABLE, actor=ROUTER, now=now)
+        wakeup.hint(session, "route")
+    return entry
+
+
+def caller_hung_up(session: Session, call_id: uuid.UUID, now: datetime) -> QueueEntry | None:
+    """The caller's leg ended: abandoned if they were waiting or ringing, ended if they were
+    with an agent; a caller on virtual hold keeps their place (we call them back)."""
+    entry = open_entry(session, call_id)
+    if entry is None or entry.state is QueueState.VIRTUAL_HOLD:
+        return entry
+    if entry.state is QueueState.CONNECTED:
+        return hang_up(session, entry, now=now)
+    return abandon(session, call_id, now)
+
+
+def wrap_up(
+    session: Session,
+    agent: Agent,
+    entry: QueueEntry,
+    *,
+    disposition: Disposition | str,
+    notes: str | None,
+    follow_up_at: datetime | None,
+    actor: Actor,
+    now: datetime,
+) -> QueueEntry:
+    """The agent's disposition and notes: they decide the caller's matter (its callback, through
+    the callback lifecycle), a follow-up puts the matter off to the agreed time; the agent is
+    available again."""
+    chosen = _disposition(disposition)
+    notes = (notes or "").strip() or None
+    if notes is not None:
+        refused = rules.note_refusal(notes)
+        if refused:
+            raise InvalidInput(refused, field="notes", code="unsafe_notes")
+    if chosen is Disposition.FOLLOW_UP:
+        if follow_up_at is None:
+            raise InvalidInput("follow_up_at: a follow-up needs a time", field="follow_up_at")
+        if follow_up_at.tzinfo is None:
+            raise InvalidInput("follow_up_at: give the time with its zone", field="follow_up_at")
+        if not now + rules.FOLLOW_UP_SOONEST <= follow_up_at <= now + rules.FOLLOW_UP_LATEST:
+            raise InvalidInput(
+                "follow_up_at: from 5 minutes to 30 days from now", field="follow_up_at"
+            )
+    elif follow_up_at is not None:
+        raise InvalidInput("follow_up_at: only a follow-up has a time", field="follow_up_at")
+    _lock(session, entry)
+    if entry.agent_id != agent.staff_id:
+        raise Conflict("this caller was not yours", field="entry_id")
+    if entry.wrapped_at is not None:
+        raise Conflict("this call is wrapped up already", field="entry_id")
+    if entry.state is QueueState.CONNECTED:
+        hang_up(session, entry, now=now)
+    elif entry.state is not QueueState.ENDED:
+        raise Conflict(f"the caller is {entry.state.value}", field="entry_id")
+    entry.disposition, entry.notes, entry.follow_up_at = chosen, notes, follow_up_at
+    entry.wrapped_at = now
+    decided = _decide_matter(session, entry, chosen, actor=actor, now=now)
+    record(
+        session,
+        actor=actor,
+        action="queue.wrapped_up",
+        subject_type="queue_entry",
+        subject_id=entry.id,
+        changes={
+            "disposition": chosen.value,
+            "notes": notes,
+            "follow_up_at": follow_up_at,
+            "callback_id": entry.callback_id,
+            "callback": decided,
+        },
+    )
+    _lock(session, agent)
+    if agent.presence is Presence.WRAP_UP:
+        _change_presence(session, agent, Presence.AVAILABLE, actor=actor, now=now)
+        wakeup.hint(session, "route")
+    return entry
+
+
+def _decide_matter(
+    session: Session, entry: QueueEntry, disposition: Disposition, *, actor: Actor, now: datetime
+) -> str | None:
+    """The callback's change the disposition makes (its lifecycle records it); answers what
+    was done, for the wrap-up's audit entry."""
+    if entry.callback_id is None:
+        return None
+    callback = session.get(Callback, entry.callback_id, with_for_update=True)
+    if callback is None:
+        return None
+    if callback.status is CallbackStatus.DONE:
+        return f"already {callback.outcome}"  # decided before the agent: kept as it was
+    why = f"the agent's disposition: {disposition.value}"
+    if disposition is Disposition.FOLLOW_UP:
+        assert entry.follow_up_at is not None
+        lifecycle.follow_up(session, callback, entry.follow_up_at, now=now, actor=actor, why=why)
+        return "follow_up"
+    outcome = rules.DISPOSITION_OUTCOMES[disposition]
+    assert outcome is not None
+    lifecycle.finish(session, callback, outcome, now, actor=actor, why=why, call_id=entry.call_id)
+    return outcome.value
+
+
+# ----- figures -----
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The supervisor's wall: how the queue did since a moment, and how it is now."""
+
+    entered: int
+    answered: int
+    abandoned: int
+    #: Answered within SERVICE_LEVEL_SECONDS of entering, of those whose wait is decided
+    #: (answered, abandoned, or waiting longer than that); None with none.
+    service_level: float | None
+    abandonment_rate: float | None
+    #: Answered to wrapped up, on average, in seconds; None with none wrapped.
+    average_handle_seconds: float | None
+    waiting_by_skill: dict[str, int] = field(default_factory=dict)
+    virtual_hold: int = 0
+    longest_wait_seconds: float = 0.0
+    agents_by_presence: dict[str, int] = field(default_factory=dict)
+
+
+def figures(session: Session, *, since: datetime, now: datetime) -> Figures:
+    """Service level, abandonment and handle time since `since`; who waits and who is free now."""
+    threshold = timedelta(seconds=rules.SERVICE_LEVEL_SECONDS)
+    rows = session.execute(
+        select(
+            QueueEntry.state,
+            QueueEntry.entered_at,
+            QueueEntry.answered_at,
+            QueueEntry.wrapped_at,
+        ).where(QueueEntry.entered_at >= since, QueueEntry.entered_at <= now)
+    ).all()
+    decided = answered_soon = answered = abandoned = 0
+    handled: list[float] = []
+    for state, entered_at, answered_at, wrapped_at in rows:
+        if answered_at is not None:
+            answered += 1
+            answered_soon += answered_at - entered_at <= threshold
+            if wrapped_at is not None:
+                handled.append((wrapped_at - answered_at).total_seconds())
+        if state is QueueState.ABANDONED:
+            abandoned += 1
+        if answered_at is not None or state is QueueState.ABANDONED or now - entered_at > threshold:
+            decided += 1
+    waiting = session.execute(
+        select(QueueEntry.skill, func.count(), func.min(QueueEntry.entered_at))
+        .where(QueueEntry.state.in_([QueueState.WAITING, QueueState.OFFERED]))
+        .group_by(QueueEntry.skill)
+    ).all()
+    oldest = min((first for _, _, first in waiting if first is not None), default=None)
+    on_hold = session.scalar(
+        select(func.count()).where(QueueEntry.state == QueueState.VIRTUAL_HOLD)
+    )
+    presences = Counter(
+        dict(session.execute(select(Agent.presence, func.count()).group_by(Agent.presence)).all())
+    )
+    return Figures(
+        entered=len(rows),
+        answered=answered,
+        abandoned=abandoned,
+        service_level=answered_soon / decided if decided else None,
+        abandonment_rate=abandoned / decided if decided else None,
+        average_handle_seconds=sum(handled) / len(handled) if handled else None,
+        waiting_by_skill={skill.value: 0 for skill in Skill}
+        | {skill.value: count for skill, count, _ in waiting},
+        virtual_hold=int(on_hold or 0),
+        longest_wait_seconds=(now - oldest).total_seconds() if oldest is not None else 0.0,
+        agents_by_presence={presence.value: presences.get(presence, 0) for presence in Presence},
+    )
+
+
+# ----- inside -----
+
+
+def _skill(value: Skill | str) -> Skill:
+    try:
+        return Skill(value)
+    except ValueError:
+        raise InvalidInput(
+            f"skill: one of {', '.join(skill.value for skill in Skill)}", field="skill"
+        ) from None
+
+
+def _language(value: str, *, field: str) -> str:
+    if value not in SUPPORTED_LOCALES:
+        raise InvalidInput(f"{field}: one of {', '.join(SUPPORTED_LOCALES)}", field=field)
+    return value
+
+
+def _presence(value: Presence | str) -> Presence:
+    try:
+        return Presence(value)
+    except ValueError:
+        raise InvalidInput(
+            f"presence: one of {', '.join(sorted(rules.CHOSEN))}", field="presence"
+        ) from None
+
+
+def _disposition(value: Disposition | str) -> Disposition:
+    try:
+        return Disposition(value)
+    except ValueError:
+        raise InvalidInput(
+            f"disposition: one of {', '.join(d.value for d in Disposition)}", field="disposition"
+        ) from None
+
+
+def _agent_actor(agent: Agent) -> Actor:
+    return Actor(f"staff:{agent.staff_id}")
+
+
+def _lock(session: Session, row: QueueEntry | Agent) -> None:
+    """Read a caller's or an agent's row again, locked (PostgreSQL), before changing it; this
+    transaction's own changes are written first (a refresh would drop them)."""
+    session.flush()
+    session.refresh(row, with_for_update=True)
+
+
+def _locked_agent(session: Session, staff_id: uuid.UUID | None) -> Agent | None:
+    if staff_id is None:
+        return None
+    session.flush()  # populate_existing would drop this transaction's unwritten changes
+    return session.get(Agent, staff_id, with_for_update=True, populate_existing=True)
+
+
+def _offer_of(session: Session, agent: Agent) -> QueueEntry | None:
+    """The caller offered to the agent, locked, if any."""
+    return session.scalar(
+        select(QueueEntry)
+        .where(QueueEntry.agent_id == agent.staff_id, QueueEntry.state == QueueState.OFFERED)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def _back_to_queue(entry: QueueEntry) -> None:
+    """An offer that did not hold: the caller waits again, in their place (entered_at kept)."""
+    entry.state = (
+        QueueState.VIRTUAL_HOLD if entry.virtual_hold_at is not None else QueueState.WAITING
+    )
+    entry.agent_id = entry.offered_at = entry.offer_expires_at = None
+
+
+def _change_presence(
+    session: Session, agent: Agent, presence: Presence, *, actor: Actor, now: datetime
+) -> None:
+    before = agent.presence
+    agent.presence, agent.presence_since = presence, now
+    record(
+        session,
+        actor=actor,
+        action="agent.presence",
+        subject_type="agent",
+        subject_id=agent.staff_id,
+        changes={"presence": [before.value, presence.value]},
+    )
