@@ -56,6 +56,7 @@ from app.agents.models import (
 )
 from app.audit.service import Actor, record
 from app.callbacks import lifecycle
+from app.callbacks import service as callbacks
 from app.callbacks.models import Callback, CallbackStatus
 from app.calls.models import Call
 from app.errors import Conflict, InvalidInput, NotFound
@@ -546,6 +547,12 @@ def wrap_up(
             raise InvalidInput(
                 "follow_up_at: from 5 minutes to 30 days from now", field="follow_up_at"
             )
+        if entry.callback_id is None:
+            raise InvalidInput(
+                "disposition: a follow-up calls back about the caller's matter, and this caller "
+                "has none; choose another disposition and write the request in the notes",
+                field="disposition",
+            )
     elif follow_up_at is not None:
         raise InvalidInput("follow_up_at: only a follow-up has a time", field="follow_up_at")
     _lock(session, entry)
@@ -591,13 +598,15 @@ def _decide_matter(
     callback = session.get(Callback, entry.callback_id, with_for_update=True)
     if callback is None:
         return None
-    if callback.status is CallbackStatus.DONE:
-        return f"already {callback.outcome}"  # decided before the agent: kept as it was
     why = f"the agent's disposition: {disposition.value}"
     if disposition is Disposition.FOLLOW_UP:
         assert entry.follow_up_at is not None
-        lifecycle.follow_up(session, callback, entry.follow_up_at, now=now, actor=actor, why=why)
-        return "follow_up"
+        calling = callbacks.schedule_follow_up(
+            session, callback, entry.follow_up_at, now=now, actor=actor, why=why
+        )
+        return f"follow_up {calling.id}"
+    if callback.status is CallbackStatus.DONE:
+        return f"already {callback.outcome}"  # decided before the agent: kept as it was
     outcome = rules.DISPOSITION_OUTCOMES[disposition]
     assert outcome is not None
     lifecycle.finish(session, callback, outcome, now, actor=actor, why=why, call_id=entry.call_id)

@@ -13,7 +13,9 @@ from app.agents import rules, service
 from app.agents.models import Disposition, Presence, QueueState
 from app.audit.service import Actor
 from app.callbacks import lifecycle
+from app.callbacks.after_call import call_ended
 from app.callbacks.models import Callback, CallbackStatus
+from app.calls.models import Call, CallStatus
 from app.errors import Conflict, InvalidInput
 from app.fraud.models import FraudCase
 from app.outcomes import Outcome
@@ -178,6 +180,47 @@ def test_a_follow_up_puts_the_matter_off_to_the_agreed_time(matter, session):
     assert callback.next_attempt_at == tomorrow and callback.waiting_for == lifecycle.FOLLOW_UP
     assert callback.due_by >= tomorrow + lifecycle.FOLLOW_UP_DEADLINE
     assert [e.subject_id for e in audit(session, "callback.follow_up")] == [str(matter)]
+    assert audit(session, "queue.wrapped_up")[0].changes["callback"] == f"follow_up {matter}"
+
+
+def test_a_follow_up_on_a_decided_matter_queues_a_new_call_for_then(matter, session):
+    ann, entry = talked(session, callback_id=matter)
+    decided = session.get_one(Callback, matter)
+    lifecycle.finish(session, decided, Outcome.CONFIRMED, later(100), actor=ANN, why="the flow")
+    tomorrow = MORNING + timedelta(days=1)
+    service.wrap_up(
+        session,
+        ann,
+        entry,
+        disposition="follow_up",
+        notes=None,
+        follow_up_at=tomorrow,
+        actor=ANN,
+        now=later(200),
+    )
+    assert decided.outcome is Outcome.CONFIRMED  # kept
+    [again] = session.scalars(
+        select(Callback).where(Callback.status == CallbackStatus.QUEUED)
+    ).all()
+    assert (again.customer_id, again.flow) == (decided.customer_id, decided.flow)
+    assert again.next_attempt_at == tomorrow and again.waiting_for == lifecycle.FOLLOW_UP
+    [queued] = [e for e in audit(session, "callback.queued") if e.subject_id == str(again.id)]
+    assert queued.changes["follow_up_of"] == str(matter)
+
+
+def test_a_follow_up_needs_a_matter_to_call_back_about(session):
+    ann, entry = talked(session)
+    with pytest.raises(InvalidInput, match="has none"):
+        service.wrap_up(
+            session,
+            ann,
+            entry,
+            disposition="follow_up",
+            notes=None,
+            follow_up_at=MORNING + timedelta(days=1),
+            actor=ANN,
+            now=later(200),
+        )
 
 
 def test_a_matter_decided_before_the_agent_keeps_its_outcome(matter, session):
@@ -260,3 +303,25 @@ def test_figures_for_the_supervisors_wall(session):
     assert figures.longest_wait_seconds == 100
     assert figures.agents_by_presence["available"] == 1
     assert answered.state is QueueState.ENDED
+
+
+def test_the_end_of_the_call_leaves_the_follow_up_as_agreed(app, matter, session):
+    ann, entry = talked(session, callback_id=matter)
+    call = session.get_one(Call, entry.call_id)
+    call.callback_id = matter  # the matter's own call: the customer pressed 0 in it
+    tomorrow = MORNING + timedelta(days=1)
+    service.wrap_up(
+        session,
+        ann,
+        entry,
+        disposition="follow_up",
+        notes=None,
+        follow_up_at=tomorrow,
+        actor=ANN,
+        now=later(200),
+    )
+    # The carrier reports the call's end after the wrap-up: no retry moves the agreed time.
+    call.status = CallStatus.COMPLETED
+    call_ended(call, session=session, policy=app.extensions["callback_policy"], now=later(210))
+    callback = session.get_one(Callback, matter)
+    assert callback.status is CallbackStatus.QUEUED and callback.next_attempt_at == tomorrow
