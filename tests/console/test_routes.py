@@ -91,6 +91,7 @@ def test_the_roles_are_the_products(app):
         ("console.numbers_save", "POST"): {"supervisor"},
         ("console.do_not_call_save", "POST"): {"supervisor"},
         ("console.staff_create", "POST"): {"supervisor"},
+        ("console.staff_agent", "POST"): {"supervisor"},  # skills and languages
         ("console.complaint_save", "POST"): {"supervisor", "agent"},
         ("console.fraud_save", "POST"): {"supervisor", "agent"},
     }
