@@ -15,6 +15,8 @@ The interface other parts build on (the IVR's `queue` node, the desk, the Twilio
     abandon(session, call_id, now)            # the caller hung up while waiting or ringing
     caller_hung_up(session, call_id, now)     # either of the two above, as the call's end says
     offer_virtual_hold(session, entry, now=)  # "we will call you back", keeping the place
+    called_back(session, entry, call, now=)   # the IVR's call back is the caller's leg now
+    current_entry(session, agent)             # the caller at an agent's desk, if any
     wrap_up(session, agent, entry, disposition=, notes=, follow_up_at=, actor=, now=)
     figures(session, since=, now=) -> Figures # the supervisor's wall and dashboard
 
@@ -305,6 +307,42 @@ def offer_virtual_hold(session: Session, entry: QueueEntry, *, now: datetime) ->
         changes={"entered_at": entry.entered_at},
     )
     return entry
+
+
+def called_back(session: Session, entry: QueueEntry, call: Call, *, now: datetime) -> QueueEntry:
+    """The IVR placed the call back to a caller on virtual hold: that call is their leg from now
+    on (its end is theirs: `caller_hung_up(session, call.id, ...)`)."""
+    _lock(session, entry)
+    if entry.virtual_hold_at is None or entry.state not in (
+        QueueState.VIRTUAL_HOLD,
+        QueueState.OFFERED,
+    ):
+        raise Conflict("the caller is not waiting for our call back", field="entry_id")
+    before, entry.call_id = entry.call_id, call.id
+    record(
+        session,
+        actor=ROUTER,
+        action="queue.called_back",
+        subject_type="queue_entry",
+        subject_id=entry.id,
+        changes={"call_id": [before, call.id], "at": now},
+    )
+    return entry
+
+
+def current_entry(session: Session, agent: Agent) -> QueueEntry | None:
+    """The caller at the agent's desk: offered to them, with them, or waiting for their wrap-up
+    (the latest); None when their desk is free."""
+    return session.scalar(
+        select(QueueEntry)
+        .where(
+            QueueEntry.agent_id == agent.staff_id,
+            QueueEntry.state.in_([QueueState.OFFERED, QueueState.CONNECTED])
+            | ((QueueEntry.state == QueueState.ENDED) & QueueEntry.wrapped_at.is_(None)),
+        )
+        .order_by(QueueEntry.offered_at.desc())
+        .limit(1)
+    )
 
 
 # ----- the router -----

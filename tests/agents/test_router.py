@@ -224,3 +224,21 @@ def test_a_caller_who_hangs_up_while_waiting_or_ringing_abandons(session):
     assert ann.presence is Presence.AVAILABLE  # free for the next caller at once
     assert service.abandon(session, ringing.call_id, later(32)) is None
     assert len(audit(session, "queue.abandoned")) == 2
+
+
+def test_the_call_back_of_a_caller_on_virtual_hold_becomes_their_leg(session):
+    entry = caller(session, entered=later(0))
+    service.offer_virtual_hold(session, entry, now=later(30))
+    ann = add_agent(session, "ann", available_since=later(40))
+    [offer] = service.route(session, now=later(50))
+    assert offer.virtual_hold and service.current_entry(session, ann) is entry
+
+    back = add_call(session)
+    service.called_back(session, entry, back, now=later(52))
+    service.accept(session, ann, entry.id, now=later(60))
+    assert service.caller_hung_up(session, back.id, later(300)) is entry
+    assert entry.state is QueueState.ENDED and ann.presence is Presence.WRAP_UP
+    assert service.current_entry(session, ann) is entry  # until the wrap-up
+    waiting = caller(session, entered=later(301))
+    with pytest.raises(Conflict):
+        service.called_back(session, waiting, add_call(session), now=later(302))
