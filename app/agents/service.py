@@ -20,9 +20,15 @@ The interface other parts build on (the IVR's `queue` node, the desk, the Twilio
     wrap_up(session, agent, entry, disposition=, notes=, follow_up_at=, actor=, now=)
     figures(session, since=, now=) -> Figures # the supervisor's wall and dashboard
 
+A callback's priority becomes a queue priority with `rules.queue_priority("high")` (3, 2, 1).
+Errors are the product's: InvalidInput for a bad value (422), Conflict when the state does not
+allow it (409), NotFound.
+
 The router is atomic: on PostgreSQL it takes the caller's and the agent's rows with FOR UPDATE
 SKIP LOCKED, so routers in several processes never wait on each other and never take the same
-row; SQLite has a single writer. Two partial unique indexes are the database's own guard (one
+row (a caller another router holds at that moment waits for the next round, so order is strict
+within one router's round); SQLite has a single writer. Everything that changes both rows takes
+the caller's first, then the agent's. Two partial unique indexes are the database's own guard (one
 offered-or-connected caller per agent, one open place per call). Nothing here rings anybody:
 `route` answers the offers, and the worker's `route` tick (app/agents/__init__.py) hands them to
 the ringers the desk and the carrier register (`app.agents.ringing`) once they are committed.
