@@ -153,6 +153,10 @@ def set_presence(
     wanted = _presence(presence)
     ringing = _offer_of(session, agent)  # the caller's row first, then the agent's: one order
     _lock(session, agent)
+    if ringing is None and agent.presence is Presence.RINGING:
+        # A router offered them a caller in between: take that row too, without waiting (one
+        # that expires, answers or hangs up that caller right now deals with it itself).
+        ringing = _offer_of(session, agent, skip_locked=True)
     refused = rules.presence_refused(agent.presence, wanted)
     if refused:
         raise Conflict(refused, field="presence")
@@ -783,12 +787,12 @@ def _locked_agent(session: Session, staff_id: uuid.UUID | None) -> Agent | None:
     return session.get(Agent, staff_id, with_for_update=True, populate_existing=True)
 
 
-def _offer_of(session: Session, agent: Agent) -> QueueEntry | None:
+def _offer_of(session: Session, agent: Agent, *, skip_locked: bool = False) -> QueueEntry | None:
     """The caller offered to the agent, locked, if any."""
     return session.scalar(
         select(QueueEntry)
         .where(QueueEntry.agent_id == agent.staff_id, QueueEntry.state == QueueState.OFFERED)
-        .with_for_update()
+        .with_for_update(skip_locked=skip_locked)
         .execution_options(populate_existing=True)
     )
 
