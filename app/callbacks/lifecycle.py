@@ -4,6 +4,7 @@
        ^                 |                                          |
        +----put off------+-------------- retry --------------------+
     queued --taken over by the hotline (a verified caller)--> in_call
+    queued / in_call --an agent's follow-up--> queued, for the time agreed with the customer
     any open --finish (an outcome) / cancel (its campaign)--> done
 
 At most one callback per number is claimed or in a call (uq_callbacks_live_number): a person is
