@@ -8,7 +8,7 @@ from typing import Any
 from twilio.jwt.access_token import AccessToken
 from twilio.jwt.access_token.grants import VoiceGrant
 
-from app.carriers.conference import client_address
+from app.carriers.carrier import client_address
 from app.config import check_browser_phone_settings
 
 # Twilio accepts access tokens that live at most 24 hours.

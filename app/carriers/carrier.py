@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
@@ -13,6 +14,8 @@ PARTICIPANT_CALLBACK_EVENTS = ("ringing", "answered", "completed")
 # customer does not hear them), or speaking to both.
 SupervisorMode = Literal["monitor", "whisper", "barge"]
 SUPERVISOR_MODES: tuple[SupervisorMode, ...] = ("monitor", "whisper", "barge")
+# What Twilio's Voice SDK accepts as a client identity (an access token's "identity").
+CLIENT_IDENTITY = re.compile(r"^[A-Za-z0-9_]{1,121}$")
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,13 @@ class Conferencing(Protocol):
         """Ring a second agent into the conference while the first stays on the line (they talk,
         then `remove` the first); answer the second agent's call id."""
         ...
+
+
+def client_address(identity: str) -> str:
+    """The To of a call to the browser phone registered under `identity`."""
+    if not CLIENT_IDENTITY.match(identity):
+        raise ValueError("a client identity is 1 to 121 letters, digits or underscores")
+    return f"client:{identity}"
 
 
 def supervisor_settings(mode: SupervisorMode, agent_call_sid: str | None) -> dict[str, object]:

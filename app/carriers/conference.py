@@ -22,23 +22,15 @@ from app.carriers.carrier import (
     PARTICIPANT_CALLBACK_EVENTS,
     CarrierRefused,
     SupervisorMode,
+    client_address,
     supervisor_settings,
 )
 from app.carriers.twilio_carrier import TwilioTelephony
 
 CONFERENCE_SID = re.compile(r"^CF[0-9a-fA-F]{32}$")
-# What Twilio's Voice SDK accepts as a client identity (Access Token "identity").
-CLIENT_IDENTITY = re.compile(r"^[A-Za-z0-9_]{1,121}$")
 RESOURCE_NOT_FOUND = 20404
 # Conference SIDs kept (the newest): a call center has far fewer conferences alive at once.
 KEPT_SIDS = 10_000
-
-
-def client_address(identity: str) -> str:
-    """The To of a call to a browser phone registered under `identity`."""
-    if not CLIENT_IDENTITY.match(identity):
-        raise ValueError("a client identity is 1 to 121 letters, digits or underscores")
-    return f"client:{identity}"
 
 
 class TwilioConferencing:

@@ -12,7 +12,7 @@ from typing import Any
 
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
-from app.carriers.conference import client_address
+from app.carriers.carrier import client_address
 from app.phones import parse_phone
 
 # What the conference's status callback hears: people joining and leaving, and its end.
