@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
@@ -140,6 +141,12 @@ def client_address(identity: str) -> str:
     if not CLIENT_IDENTITY.match(identity):
         raise ValueError("a client identity is 1 to 121 letters, digits or underscores")
     return f"client:{identity}"
+
+
+def staff_identity(staff_id: uuid.UUID) -> str:
+    """The browser phone identity of a member of staff: the same in their access token (the
+    desk) and in the calls that ring them (the router's ringer), and no personal data."""
+    return f"staff_{staff_id.hex}"
 
 
 def supervisor_settings(mode: SupervisorMode, agent_call_sid: str | None) -> dict[str, object]:

@@ -50,6 +50,19 @@ def test_a_token_lives_an_hour_by_default_and_never_more_than_a_day():
         voice_token(CONFIG, "agent_7", ttl=2 * 24 * 3600)
 
 
+def test_a_staff_members_identity_is_one_twilio_registers_and_rings():
+    import uuid
+
+    from app.carriers.carrier import client_address, staff_identity
+
+    staff_id = uuid.UUID("0b7e6f1c-3a2d-4c5e-9f80-1234567890ab")
+    identity = staff_identity(staff_id)
+
+    claims = jwt.decode(voice_token(CONFIG, identity), KEY_SECRET, algorithms=["HS256"])
+    assert claims["grants"]["identity"] == identity == "staff_0b7e6f1c3a2d4c5e9f801234567890ab"
+    assert client_address(identity) == f"client:{identity}"
+
+
 def test_no_token_without_the_settings_or_for_an_identity_twilio_refuses():
     with pytest.raises(ConfigurationError, match="TWILIO_TWIML_APP_SID"):
         voice_token({**CONFIG, "TWILIO_TWIML_APP_SID": None}, "agent_7")
