@@ -682,9 +682,9 @@ class SimulatorTelephony:
             joined = leaving.state == "joined"
             departures = [self._depart(room, leaving, reason)]
             ends = (joined and leaving.end_conference_on_exit) or not room.present()
-            events = [partial(self._conference_event, room, "participant-leave", leaving)]
-            if not joined:
-                events = []
+            events: list[Callable[[], None]] = []
+            if joined:  # one who only rang never joined, and so never leaves
+                events.append(partial(self._conference_event, room, "participant-leave", leaving))
             if ends:
                 for other in list(room.participants.values()):
                     if other.state != "left":
