@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,9 @@ ENVIRONMENT_VARIABLES = (
     "TWILIO_ACCOUNT_SID",
     "TWILIO_AUTH_TOKEN",
     "TWILIO_API_BASE_URL",
+    "TWILIO_API_KEY_SID",
+    "TWILIO_API_KEY_SECRET",
+    "TWILIO_TWIML_APP_SID",
     "API_KEYS",
     "LOG_LEVEL",
     "WORKER_HEARTBEAT_SECONDS",
@@ -40,6 +45,12 @@ ENVIRONMENT_VARIABLES = (
 APP_CODE_MAX_TTL_SECONDS = 600
 
 TELEPHONY_BACKENDS = ("simulator", "twilio")
+#: What the agents' browser phones need on Twilio (access tokens), with the SID each one has.
+BROWSER_PHONE_SETTINGS = {
+    "TWILIO_API_KEY_SID": re.compile(r"^SK[0-9a-fA-F]{32}$"),
+    "TWILIO_API_KEY_SECRET": None,
+    "TWILIO_TWIML_APP_SID": re.compile(r"^AP[0-9a-fA-F]{32}$"),
+}
 
 
 class ConfigurationError(RuntimeError):
@@ -60,6 +71,11 @@ class Config:
     TWILIO_ACCOUNT_SID: str | None = None
     TWILIO_AUTH_TOKEN: str | None = None
     TWILIO_API_BASE_URL: str | None = None
+    # The agents' browser phones (Twilio's Voice JavaScript SDK): an API key that signs their
+    # access tokens, and the TwiML app their own calls go through.
+    TWILIO_API_KEY_SID: str | None = None
+    TWILIO_API_KEY_SECRET: str | None = None
+    TWILIO_TWIML_APP_SID: str | None = None
     API_KEYS: tuple[str, ...] = ()
     LOG_LEVEL = "INFO"
     WORKER_HEARTBEAT_SECONDS = 30.0
@@ -146,7 +162,13 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
         value = env.get(key, "").strip()
         return value or None
 
-    for key in ("SECRET_KEY", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_BASE_URL"):
+    for key in (
+        "SECRET_KEY",
+        "TWILIO_ACCOUNT_SID",
+        "TWILIO_AUTH_TOKEN",
+        "TWILIO_API_BASE_URL",
+        *BROWSER_PHONE_SETTINGS,
+    ):
         if text(key):
             settings[key] = text(key)
     if text("DATABASE_URL"):
@@ -220,9 +242,29 @@ def finish(settings: dict[str, Any], instance_path: str) -> dict[str, Any]:
         settings.get("TWILIO_ACCOUNT_SID") and settings.get("TWILIO_AUTH_TOKEN")
     ):
         raise ConfigurationError("TELEPHONY=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
+    if any(settings.get(key) for key in BROWSER_PHONE_SETTINGS):
+        check_browser_phone_settings(settings)
     settings["PUBLIC_BASE_URL"] = str(settings["PUBLIC_BASE_URL"]).rstrip("/")
     _check_verification(settings)
     return settings
+
+
+def check_browser_phone_settings(settings: Mapping[str, Any]) -> None:
+    """Refuse to start agents' browser phones on Twilio without what their access tokens need.
+
+    Called at start-up when any of these is set, and by the agents' desk when TELEPHONY=twilio.
+    """
+    missing = [key for key in BROWSER_PHONE_SETTINGS if not settings.get(key)]
+    if missing:
+        raise ConfigurationError(
+            f"the agents' browser phones on Twilio need {', '.join(missing)}: create an API key "
+            "(TWILIO_API_KEY_SID, SK..., and its secret) and a TwiML app for the agents' own "
+            "calls (TWILIO_TWIML_APP_SID, AP...) in Twilio's console"
+        )
+    for key, pattern in BROWSER_PHONE_SETTINGS.items():
+        if pattern is not None and not pattern.match(str(settings[key])):
+            prefix = pattern.pattern[1:3]
+            raise ConfigurationError(f"{key} must be a Twilio SID: {prefix} and 32 hex digits")
 
 
 def _check_verification(settings: dict[str, Any]) -> None:

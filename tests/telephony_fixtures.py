@@ -11,7 +11,7 @@ from app.audit.service import Actor
 from app.calls.models import Call
 from app.calls.service import CallUrls, start_outbound_call
 from app.carriers.signatures import signing_token
-from app.carriers.simulator import CalleeScript, SimulatorTelephony, WsgiTransport
+from app.carriers.simulator import CalleeScript, SimulatorTelephony, WsgiTransport, room_for
 from app.customers.service import find_by_external_id
 from app.extensions import db
 from app.flows.registry import flows
@@ -33,7 +33,10 @@ def accept_valid_code(session, call, code):  # flow tests; tests/verification us
 @pytest.fixture
 def simulator(app):
     carrier = SimulatorTelephony(
-        transport=WsgiTransport(app), auth_token=signing_token(app.config), synchronous=True
+        transport=WsgiTransport(app),
+        auth_token=signing_token(app.config),
+        synchronous=True,
+        conferences=room_for(app),  # the softphone's, so a caller waits in one conference
     )
     app.extensions["telephony"] = carrier
     app.extensions["code_checker"] = accept_valid_code

@@ -50,6 +50,9 @@ def test_settings_come_from_the_environment():
             "TELEPHONY": "twilio",
             "TWILIO_ACCOUNT_SID": "AC123",
             "TWILIO_AUTH_TOKEN": "token",
+            "TWILIO_API_KEY_SID": "SK" + "b" * 32,
+            "TWILIO_API_KEY_SECRET": "key-secret",
+            "TWILIO_TWIML_APP_SID": "AP" + "c" * 32,
             "VERIFICATION_KEYS": KEY,
         }
     )
@@ -59,6 +62,7 @@ def test_settings_come_from_the_environment():
     assert app.config["API_KEYS"] == ("a", "b", "c")
     assert app.config["PUBLIC_BASE_URL"] == "https://calls.example.com"
     assert app.config["TELEPHONY"] == "twilio"
+    assert app.config["TWILIO_TWIML_APP_SID"] == "AP" + "c" * 32
 
 
 @pytest.mark.parametrize(
@@ -67,6 +71,20 @@ def test_settings_come_from_the_environment():
         ({"APP_ENV": "staging"}, "APP_ENV"),
         ({"APP_ENV": "development", "TELEPHONY": "carrier-pigeon"}, "TELEPHONY"),
         ({"APP_ENV": "development", "TELEPHONY": "twilio"}, "TWILIO_ACCOUNT_SID"),
+        # The browser phones' settings go together: one alone is a mistake, said at start-up.
+        (
+            {"APP_ENV": "development", "TWILIO_API_KEY_SID": "SK" + "b" * 32},
+            "TWILIO_API_KEY_SECRET",
+        ),
+        (
+            {
+                "APP_ENV": "development",
+                "TWILIO_API_KEY_SID": "AC" + "b" * 32,
+                "TWILIO_API_KEY_SECRET": "secret",
+                "TWILIO_TWIML_APP_SID": "AP" + "c" * 32,
+            },
+            "TWILIO_API_KEY_SID must be a Twilio SID: SK",
+        ),
         ({"APP_ENV": "development", "WORKER_HEARTBEAT_SECONDS": "often"}, "WORKER_HEARTBEAT"),
         # An app code lives 10 minutes at most (NIST SP 800-63B): configurable down, never up.
         ({"APP_ENV": "development", "APP_CODE_TTL_SECONDS": "601"}, "APP_CODE_TTL_SECONDS"),

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from flask import Flask
 
-from app.carriers.carrier import Telephony
+from app.carriers.carrier import Conferencing, Telephony
 from app.carriers.signatures import signing_token
 
 if TYPE_CHECKING:
@@ -27,15 +27,32 @@ def telephony_for(app: Flask) -> Telephony:
                 api_base_url=app.config.get("TWILIO_API_BASE_URL"),
             )
         else:
-            from app.carriers.simulator import HttpTransport, SimulatorTelephony
+            from app.carriers.simulator import HttpTransport, SimulatorTelephony, room_for
 
             app.extensions["telephony"] = SimulatorTelephony(
                 transport=HttpTransport(),
                 auth_token=signing_token(app.config),
                 ring_store=_softphone_ring_store(app),
                 ring_lookup=_softphone_ring_lookup(app),
+                conferences=room_for(app),
             )
     return app.extensions["telephony"]
+
+
+def conferencing_for(app: Flask) -> Conferencing:
+    """The carrier's conferences (agents, supervisors), beside its calls: on Twilio through the
+    same client; in the simulator, the simulator itself (the calls and conferences are one)."""
+    if "conferencing" not in app.extensions:
+        telephony = telephony_for(app)
+        from app.carriers.twilio_carrier import TwilioTelephony
+
+        if isinstance(telephony, TwilioTelephony):
+            from app.carriers.conference import TwilioConferencing
+
+            app.extensions["conferencing"] = TwilioConferencing.of(telephony)
+        else:
+            app.extensions["conferencing"] = telephony
+    return app.extensions["conferencing"]
 
 
 def _softphone_ring_store(app: Flask) -> Callable[[SimulatedCall], None]:

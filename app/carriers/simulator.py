@@ -3,6 +3,9 @@
 It signs every webhook request with X-Twilio-Signature, follows the TwiML the app answers
 (Say, Gather, Record, Redirect, Pause, Dial, Hangup), and reports each call's status in order.
 A scripted callee answers (or not) and presses keys, so tests and demos can run whole calls.
+
+A caller's <Dial><Conference> waits in a simulated conference; agents and supervisors join it
+through the Conferencing interface, as on Twilio, and the simulator keeps who heard what.
 """
 
 from __future__ import annotations
@@ -13,17 +16,25 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import formatdate
+from functools import partial
 from typing import Protocol
 from urllib.parse import urlsplit
 
 import requests
 from flask import Flask
 
-from app.carriers.carrier import InvalidNumber, OutboundCall
+from app.carriers.carrier import (
+    CarrierRefused,
+    InvalidNumber,
+    OutboundCall,
+    SupervisorMode,
+    client_address,
+    supervisor_settings,
+)
 from app.carriers.signatures import signature_for
 from app.errors import InvalidInput
 from app.phones import parse_phone
@@ -111,6 +122,8 @@ class SimulatedCall:
     records: int = 0  # the <Record> verbs played so far
     # Webhooks Twilio sends after the call (a recording's transcription): (url, parameters).
     after: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    # The script's keys not pressed yet (a call that waited in a conference goes on with them).
+    keys_left: deque[str] | None = None
 
     @classmethod
     def inbound(
@@ -127,6 +140,110 @@ class SimulatedCall:
             script=script,
             machine_detection=False,
         )
+
+
+# ----- the simulator's conferences: who is in each, in what state, what each one heard -----
+# Only the simulator changes them; tests and the simulated agent desk read them. One room per
+# app (`room_for`), shared by every simulator the app builds in a process.
+
+KEPT_ENDED = 1000  # ended conferences kept to look back at, the newest
+
+
+@dataclass
+class SimulatedParticipant:
+    """One call in a conference: the caller's own, or the call to an agent's browser phone."""
+
+    call: SimulatedCall
+    label: str  # caller, agent, transfer, supervisor
+    state: str = "ringing"  # ringing, joined, left
+    muted: bool = False
+    hold: bool = False
+    coaching: bool = False
+    call_sid_to_coach: str | None = None
+    start_conference_on_enter: bool = True
+    end_conference_on_exit: bool = False
+    # The caller's <Dial action>, or the verbs after <Dial>: where their call goes on when the
+    # app removes them from the conference.
+    action: str | None = None
+    then: str | None = None
+    # What this participant heard others say in the conference: (who, words).
+    heard: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def sid(self) -> str:
+        return self.call.sid
+
+    def hears(self, speaker: SimulatedParticipant) -> bool:
+        """Whether words spoken by `speaker` reach this participant, as Twilio mixes them."""
+        if self is speaker or self.state != "joined" or self.hold or speaker.muted:
+            return False
+        if speaker.coaching:  # a whisper reaches the coached agent only
+            return speaker.call_sid_to_coach == self.sid
+        return not speaker.hold
+
+
+@dataclass
+class SimulatedConference:
+    name: str  # the FriendlyName: the caller's queue entry
+    sid: str = field(default_factory=lambda: "CF" + secrets.token_hex(16))
+    status: str = "init"  # init, in-progress, completed
+    participants: dict[str, SimulatedParticipant] = field(default_factory=dict)
+    # What happened, in order, for tests and the simulated desk ("carrier" or a label, text).
+    log: list[tuple[str, str]] = field(default_factory=list)
+    status_callback: str | None = None
+    events: frozenset[str] = frozenset()  # statusCallbackEvent: join leave end start hold ...
+    sequence: int = 0
+
+    def present(self) -> list[SimulatedParticipant]:
+        return [p for p in self.participants.values() if p.state == "joined"]
+
+
+class ConferenceRoom:
+    """Every simulated conference of one app, by name; a name is reused once it has ended."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.conferences: dict[str, SimulatedConference] = {}
+        self.ended: list[SimulatedConference] = []
+
+    def live(self, name: str) -> SimulatedConference | None:
+        return self.conferences.get(name)
+
+    def open(self, name: str) -> SimulatedConference:
+        """The live conference of this name, made when it is not there (as Twilio does)."""
+        if name not in self.conferences:
+            self.conferences[name] = SimulatedConference(name)
+        return self.conferences[name]
+
+    def close(self, conference: SimulatedConference) -> None:
+        conference.status = "completed"
+        if self.conferences.get(conference.name) is conference:
+            del self.conferences[conference.name]
+            self.ended.append(conference)
+            del self.ended[:-KEPT_ENDED]
+
+    def of_call(self, call_sid: str) -> tuple[SimulatedConference, SimulatedParticipant] | None:
+        """The live conference this call is in (or ringing into), with its participant."""
+        for conference in self.conferences.values():
+            participant = conference.participants.get(call_sid)
+            if participant is not None and participant.state != "left":
+                return conference, participant
+        return None
+
+    def find(self, name: str) -> SimulatedConference | None:
+        """The live conference of this name, else the last one that ended (to look back at)."""
+        live = self.live(name)
+        if live is not None:
+            return live
+        return next((c for c in reversed(self.ended) if c.name == name), None)
+
+
+def room_for(app: Flask) -> ConferenceRoom:
+    """The app's conference room, shared by the simulators it builds (carrier, softphone)."""
+    room = app.extensions.get("simulated_conferences")
+    if room is None:
+        room = app.extensions["simulated_conferences"] = ConferenceRoom()
+    return room
 
 
 class Transport(Protocol):
@@ -169,6 +286,7 @@ class SimulatorTelephony:
         default_script: CalleeScript | None = None,
         ring_store: Callable[[SimulatedCall], None] | None = None,
         ring_lookup: Callable[[str, datetime, str], str | None] | None = None,
+        conferences: ConferenceRoom | None = None,
     ) -> None:
         self.transport = transport
         self.auth_token = auth_token
@@ -181,6 +299,7 @@ class SimulatorTelephony:
         self.calls: dict[str, SimulatedCall] = {}
         self.messages: list[dict[str, str]] = []
         self.hung_up: set[str] = set()
+        self.conferences = conferences if conferences is not None else ConferenceRoom()
         self._lock = threading.Lock()
 
     # ----- the Telephony interface -----
@@ -223,6 +342,8 @@ class SimulatorTelephony:
 
     def hang_up(self, sid: str) -> None:
         self.hung_up.add(sid)
+        if self.conferences.of_call(sid) is not None:
+            self._leave(sid, reason="hung up by the app")
 
     def call_status(self, sid: str) -> str | None:
         call = self.calls.get(sid)
@@ -285,6 +406,419 @@ class SimulatorTelephony:
             if self.synchronous:
                 raise
 
+    # ----- conferences: the Conferencing interface -----
+
+    def add_agent(
+        self,
+        conference: str,
+        *,
+        identity: str,
+        from_: str,
+        status_callback: str,
+        timeout: int = 20,
+        label: str = "agent",
+    ) -> str:
+        return self._ring_in(
+            conference,
+            identity=identity,
+            from_=from_,
+            label=label,
+            status_callback=status_callback,
+            start_conference_on_enter=True,
+        )
+
+    def add_supervisor(
+        self,
+        conference: str,
+        *,
+        identity: str,
+        from_: str,
+        mode: SupervisorMode,
+        agent_call_sid: str | None = None,
+        status_callback: str | None = None,
+    ) -> str:
+        settings = supervisor_settings(mode, agent_call_sid)
+        return self._ring_in(
+            conference,
+            identity=identity,
+            from_=from_,
+            label="supervisor",
+            status_callback=status_callback,
+            start_conference_on_enter=False,
+            muted=bool(settings["muted"]),
+            coaching=bool(settings["coaching"]),
+            call_sid_to_coach=agent_call_sid if settings["coaching"] else None,
+            doing=mode,
+        )
+
+    def change_supervisor_mode(
+        self,
+        conference: str,
+        call_sid: str,
+        *,
+        mode: SupervisorMode,
+        agent_call_sid: str | None = None,
+    ) -> None:
+        settings = supervisor_settings(mode, agent_call_sid)
+        with self.conferences.lock:
+            room, participant = self._participant(conference, call_sid)
+            participant.muted = bool(settings["muted"])
+            participant.coaching = bool(settings["coaching"])
+            participant.call_sid_to_coach = agent_call_sid if participant.coaching else None
+            room.log.append((participant.label, f"now {_DOING[mode]}"))
+        self._deliver([lambda: self._conference_event(room, "participant-modify", participant)])
+
+    def hold(
+        self, conference: str, call_sid: str, on: bool, *, hold_url: str | None = None
+    ) -> None:
+        with self.conferences.lock:
+            room, participant = self._participant(conference, call_sid)
+            participant.hold = on
+            room.log.append((participant.label, "on hold" if on else "back from hold"))
+        event = "participant-hold" if on else "participant-unhold"
+        works: list[Callable[[], None]] = [lambda: self._conference_event(room, event, participant)]
+        if on and hold_url:
+            works.append(lambda: self._listen(participant.call, hold_url))
+        self._deliver(works)
+
+    def remove(self, conference: str, call_sid: str) -> None:
+        with self.conferences.lock:
+            self._participant(conference, call_sid)
+        self._leave(call_sid, reason="removed")
+
+    def warm_transfer(
+        self,
+        conference: str,
+        *,
+        identity: str,
+        from_: str,
+        status_callback: str,
+        timeout: int = 20,
+    ) -> str:
+        return self.add_agent(
+            conference,
+            identity=identity,
+            from_=from_,
+            status_callback=status_callback,
+            timeout=timeout,
+            label="transfer",
+        )
+
+    # ----- conferences: what the people in them do (a test, the simulated agent desk) -----
+
+    def answer_participant(self, call_sid: str) -> None:
+        """An agent or supervisor picks up their browser phone: they join the conference."""
+        with self.conferences.lock:
+            found = self.conferences.of_call(call_sid)
+            if found is None or found[1].state != "ringing":
+                raise SimulatorError("no browser phone rings with this call id")
+            room, participant = found
+            participant.state = "joined"
+            participant.call.lines.append(Line("carrier", "answered"))
+            room.log.append((participant.label, "joins"))
+            works: list[Callable[[], None]] = [
+                partial(self._status, participant.call, "in-progress"),
+                *self._joined(room, participant),
+            ]
+        self._deliver(works)
+
+    def decline_participant(self, call_sid: str, how: str = "no-answer") -> None:
+        """A browser phone rings out ("no-answer") or is refused ("busy"): nobody joins."""
+        if how not in ("no-answer", "busy", "failed"):
+            raise ValueError("a browser phone declines with no-answer, busy or failed")
+        with self.conferences.lock:
+            found = self.conferences.of_call(call_sid)
+            if found is None or found[1].state != "ringing":
+                raise SimulatorError("no browser phone rings with this call id")
+            room, participant = found
+            participant.state = "left"
+            room.log.append((participant.label, how))
+        self._deliver([partial(self._status, participant.call, how, CallDuration="0")])
+
+    def participant_hangs_up(self, call_sid: str) -> None:
+        """A person in a conference hangs up (the caller, or an agent at their browser phone)."""
+        if self.conferences.of_call(call_sid) is None:
+            raise SimulatorError("no conference has this call in it")
+        self._leave(call_sid, reason="hung up")
+
+    def speak(self, call_sid: str, words: str) -> list[str]:
+        """A participant says something; answers the call ids of those who hear it, as Twilio
+        mixes a conference (nobody hears the muted or the held; a whisper reaches one agent)."""
+        with self.conferences.lock:
+            found = self.conferences.of_call(call_sid)
+            if found is None or found[1].state != "joined":
+                raise SimulatorError("no conference has this call in it")
+            room, speaker = found
+            room.log.append((speaker.label, words))
+            listeners = [p for p in room.present() if p.hears(speaker)]
+            for listener in listeners:
+                listener.heard.append((speaker.label, words))
+                listener.call.lines.append(Line("call", words))
+        return [listener.sid for listener in listeners]
+
+    def in_conference(self, call_sid: str) -> bool:
+        return self.conferences.of_call(call_sid) is not None
+
+    def resume(self, call: SimulatedCall) -> None:
+        """A call rebuilt between a person's clicks (the softphone) takes its place in its
+        conference, with what it heard there meanwhile."""
+        with self.conferences.lock:
+            found = self.conferences.of_call(call.sid)
+            if found is not None:
+                if len(found[1].call.lines) > len(call.lines):
+                    call.lines = list(found[1].call.lines)
+                found[1].call = call
+
+    def conference_lines(self, call_sid: str) -> list[dict[str, str]] | None:
+        """The lines of a call in a conference as it stands (None when it is in none)."""
+        found = self.conferences.of_call(call_sid)
+        if found is None:
+            return None
+        return [{"who": line.who, "text": line.text} for line in found[1].call.lines]
+
+    # ----- conferences: how they work -----
+
+    def _ring_in(
+        self,
+        conference: str,
+        *,
+        identity: str,
+        from_: str,
+        label: str,
+        status_callback: str | None,
+        start_conference_on_enter: bool,
+        muted: bool = False,
+        coaching: bool = False,
+        call_sid_to_coach: str | None = None,
+        doing: str | None = None,
+    ) -> str:
+        leg = SimulatedCall(
+            sid="CA" + secrets.token_hex(16),
+            direction="outbound-api",
+            from_=from_,
+            to=client_address(identity),
+            url="",  # no TwiML: the call joins the conference when answered
+            status_callback=status_callback,
+            script=self.default_script,
+            machine_detection=False,
+        )
+        self.calls[leg.sid] = leg
+        with self.conferences.lock:
+            room = self.conferences.open(conference)
+            room.participants[leg.sid] = SimulatedParticipant(
+                call=leg,
+                label=label,
+                muted=muted,
+                coaching=coaching,
+                call_sid_to_coach=call_sid_to_coach,
+                start_conference_on_enter=start_conference_on_enter,
+                end_conference_on_exit=False,
+            )
+            room.log.append(("carrier", f"rings the {label} {identity}"))
+            if doing:
+                room.log.append((label, f"will be {_DOING[doing]}"))
+        self._deliver([partial(self._status, leg, "ringing")])
+        return leg.sid
+
+    def _join_as_caller(self, call: SimulatedCall, dial: ET.Element, then: str) -> None:
+        """The caller's <Dial><Conference>: they join it, and wait (hearing waitUrl) until it
+        starts; `then` is the rest of their document, played if they leave it still on the line."""
+        element = dial.find("Conference")
+        assert element is not None  # the caller checked
+        name = (element.text or "").strip()
+        if not name:
+            raise SimulatorError("<Conference> needs a name")
+
+        def flag(attribute: str, default: str) -> bool:
+            return element.get(attribute, default) == "true"
+
+        with self.conferences.lock:
+            room = self.conferences.open(name)
+            if element.get("statusCallback") and room.status_callback is None:
+                room.status_callback = element.get("statusCallback")
+                events = element.get("statusCallbackEvent", "").split() or ["start", "end"]
+                room.events = frozenset(events)
+            caller = room.participants[call.sid] = SimulatedParticipant(
+                call=call,
+                label="caller",
+                state="joined",
+                muted=flag("muted", "false"),
+                start_conference_on_enter=flag("startConferenceOnEnter", "true"),
+                end_conference_on_exit=flag("endConferenceOnExit", "false"),
+                action=dial.get("action") or None,
+                then=then,
+            )
+            room.log.append(("caller", "joins"))
+            works = self._joined(room, caller)
+            waiting = room.status == "init"
+        call.lines.append(Line("carrier", "waits in a conference" if waiting else "joins a call"))
+        for work in works:  # the caller's own call is being played already: in turn
+            work()
+        wait_url = element.get("waitUrl")
+        if waiting and wait_url:
+            self._listen(call, wait_url)
+
+    def _joined(
+        self, room: SimulatedConference, newcomer: SimulatedParticipant
+    ) -> list[Callable[[], None]]:
+        """What Twilio reports when a participant has joined (under the room's lock)."""
+        works: list[Callable[[], None]] = [
+            partial(self._conference_event, room, "participant-join", newcomer)
+        ]
+        if newcomer.start_conference_on_enter and room.status == "init":
+            room.status = "in-progress"
+            room.log.append(("carrier", "the conference starts"))
+            works.append(partial(self._conference_event, room, "conference-start", None))
+        return works
+
+    def _leave(self, call_sid: str, *, reason: str) -> None:
+        """A participant leaves (hung up, removed); the conference ends with the caller, or
+        when nobody is left in it."""
+        with self.conferences.lock:
+            found = self.conferences.of_call(call_sid)
+            if found is None:
+                return
+            room, leaving = found
+            joined = leaving.state == "joined"
+            departures = [self._depart(room, leaving, reason)]
+            ends = (joined and leaving.end_conference_on_exit) or not room.present()
+            events: list[Callable[[], None]] = []
+            if joined:  # one who only rang never joined, and so never leaves
+                events.append(partial(self._conference_event, room, "participant-leave", leaving))
+            if ends:
+                for other in list(room.participants.values()):
+                    if other.state != "left":
+                        was_joined = other.state == "joined"
+                        departures.append(self._depart(room, other, "the conference ended"))
+                        if was_joined:
+                            events.append(
+                                partial(self._conference_event, room, "participant-leave", other)
+                            )
+                why = (
+                    "participant-with-end-conference-on-exit-left"
+                    if joined and leaving.end_conference_on_exit
+                    else "last-participant-left"
+                )
+                events.append(
+                    partial(
+                        self._conference_event,
+                        room,
+                        "conference-end",
+                        None,
+                        ReasonConferenceEnded=why,
+                        CallSidEndingConference=call_sid,
+                    )
+                )
+                room.log.append(("carrier", "the conference ends"))
+                self.conferences.close(room)
+        self._deliver([*events, *departures])
+
+    def _depart(
+        self, room: SimulatedConference, participant: SimulatedParticipant, reason: str
+    ) -> Callable[[], None]:
+        """Mark a participant gone (under the room's lock); answer what then happens to their
+        call: an agent's ends, a caller's ends or goes on (removed while still on the line)."""
+        was = participant.state
+        participant.state = "left"
+        room.log.append((participant.label, f"leaves ({reason})"))
+        call = participant.call
+        call.lines.append(Line("carrier", f"leaves the conference ({reason})"))
+        if participant.label != "caller":
+            status = "completed" if was == "joined" else "canceled"
+            return partial(self._status, call, status, CallDuration=str(call.seconds))
+        if reason in ("hung up", "hung up by the app"):
+            return partial(self.finish, call)
+        return partial(self._after_conference, call, participant)
+
+    def _after_conference(self, call: SimulatedCall, participant: SimulatedParticipant) -> None:
+        """The caller left the conference still on the line: Twilio requests <Dial action>, or
+        goes on with the verbs after <Dial>."""
+        if participant.action:
+            twiml = self._fetch(
+                call, participant.action, {**self._base(call), "DialCallStatus": "completed"}
+            )
+        else:
+            twiml = participant.then or "<Response/>"
+        self._converse(call, self._until_question(call, twiml))
+
+    def _participant(
+        self, conference: str, call_sid: str
+    ) -> tuple[SimulatedConference, SimulatedParticipant]:
+        """A participant still in a live conference, or Twilio's 404 (under the room's lock)."""
+        room = self.conferences.live(conference)
+        participant = room.participants.get(call_sid) if room is not None else None
+        if room is None or participant is None or participant.state == "left":
+            raise CarrierRefused(
+                "Twilio 404 (code 20404): no such participant in a live conference",
+                code=20404,
+                status=404,
+            )
+        return room, participant
+
+    def _listen(self, call: SimulatedCall, url: str) -> None:
+        """Play a wait or hold document once: what it says is heard, its pauses pass."""
+        for verb in _parse(self._fetch(call, url, self._base(call))):
+            if verb.tag == "Say":
+                self._heard(call, verb)
+            elif verb.tag == "Pause":
+                call.seconds += int(verb.get("length", "1"))
+
+    def _conference_event(
+        self,
+        room: SimulatedConference,
+        event: str,
+        participant: SimulatedParticipant | None,
+        **extra: str,
+    ) -> None:
+        """Report a conference event to its statusCallback, when it asked for that kind."""
+        kind = event.split("-", 1)[1].replace("unhold", "hold")
+        if not room.status_callback or kind not in room.events:
+            return
+        room.sequence += 1
+        params = {
+            "AccountSid": ACCOUNT_SID,
+            "ConferenceSid": room.sid,
+            "FriendlyName": room.name,
+            "StatusCallbackEvent": event,
+            "SequenceNumber": str(room.sequence),
+            "Timestamp": formatdate(usegmt=True),
+            **extra,
+        }
+        if participant is not None:
+            params.update(
+                CallSid=participant.sid,
+                ParticipantLabel=participant.label,
+                Muted=_bool(participant.muted),
+                Hold=_bool(participant.hold),
+                Coaching=_bool(participant.coaching),
+                StartConferenceOnEnter=_bool(participant.start_conference_on_enter),
+                EndConferenceOnExit=_bool(participant.end_conference_on_exit),
+            )
+            if participant.call_sid_to_coach:
+                params["CallSidToCoach"] = participant.call_sid_to_coach
+        url = room.status_callback
+        code, _ = self.transport.post(url, params, signature_for(self.auth_token, url, params))
+        if code >= 400:
+            raise SimulatorError(f"the conference status callback answered {code}")
+
+    def _deliver(self, works: Iterable[Callable[[], None]]) -> None:
+        """Send what Twilio sends after a REST request: in turn, after it has answered."""
+        todo = list(works)
+
+        def send() -> None:
+            try:
+                for work in todo:
+                    work()
+            except Exception:
+                log.exception("a simulated conference's webhook failed")
+                if self.synchronous:
+                    raise
+
+        if self.synchronous:
+            send()
+        else:
+            threading.Thread(target=send, daemon=True).start()
+
     # ----- playing a call -----
 
     def play(self, call: SimulatedCall) -> None:
@@ -307,15 +841,20 @@ class SimulatorTelephony:
             if call.script.answer in ("busy", "no-answer", "failed"):
                 self.decline(call, call.script.answer)
                 return
-        pending = self.answer(call, machine=call.script.answer == "machine")
-        keys = deque(call.script.keys)
+        call.keys_left = deque(call.script.keys)
+        self._converse(call, self.answer(call, machine=call.script.answer == "machine"))
+
+    def _converse(self, call: SimulatedCall, pending: str | None) -> None:
+        """Answer each question with the script's keys, to the end of the call or a conference."""
+        keys = call.keys_left if call.keys_left is not None else deque()
         for _ in range(_MAX_VERBS):
             if pending is None:
                 break
             pending = self.press(call, pending, keys.popleft() if keys else "")
         else:
             raise SimulatorError("the call went on for too many steps")
-        self.finish(call)
+        if not self.in_conference(call.sid):
+            self.finish(call)
 
     # ----- the steps of a call, for a script or a person at the softphone -----
 
@@ -388,6 +927,9 @@ class SimulatorTelephony:
                     return _document(verbs[index:])
                 elif verb.tag == "Record":
                     follow = self._record(call, verb)
+                elif verb.tag == "Dial" and verb.find("Conference") is not None:
+                    self._join_as_caller(call, verb, _document(verbs[index + 1 :]))
+                    return None  # the call waits there until it leaves the conference
                 elif verb.tag == "Dial":
                     target = " ".join((child.text or "").strip() for child in verb)
                     call.lines.append(Line("carrier", f"connects to {target}"))
@@ -496,6 +1038,13 @@ def _parse(twiml: str) -> ET.Element:
         raise SimulatorError(f"TwiML must be a <Response>, not <{root.tag}>")
     _check_nesting(root)
     return root
+
+
+_DOING = {"monitor": "listening in", "whisper": "coaching the agent", "barge": "in the call"}
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
 
 
 def _pressed(keys: str) -> str:

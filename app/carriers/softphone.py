@@ -22,6 +22,7 @@ from app.carriers.simulator import (
     SimulatedCall,
     SimulatorTelephony,
     WsgiTransport,
+    room_for,
 )
 from app.database import utcnow
 from app.errors import Conflict, NotFound
@@ -55,7 +56,10 @@ class Softphone:
     def __init__(self, app: Flask, session: Session) -> None:
         self.session = session
         self.carrier = SimulatorTelephony(
-            transport=WsgiTransport(app), auth_token=signing_token(app.config), synchronous=True
+            transport=WsgiTransport(app),
+            auth_token=signing_token(app.config),
+            synchronous=True,
+            conferences=room_for(app),
         )
 
     def calls(self) -> list[dict[str, Any]]:
@@ -76,7 +80,12 @@ class Softphone:
                     "ended",
                     answered=False,
                 )
-        return [self.view(row) for row in rows if row.state != "ended"]
+        shown = [self.view(row) for row in rows if row.state != "ended"]
+        for call in shown:  # what a caller in a conference heard since their last click
+            lines = self.carrier.conference_lines(call["sid"])
+            if lines is not None and len(lines) > len(call["lines"]):
+                call["lines"] = lines
+        return shown
 
     def answer(self, sid: str) -> dict[str, Any]:
         row = self._row(sid, "ringing")
@@ -102,6 +111,10 @@ class Softphone:
 
         def hang(call: SimulatedCall) -> None:
             call.lines.append(Line("callee", "hangs up"))
+            if self.carrier.in_conference(call.sid):
+                # Leaving the conference ends the call (the caller's hang-up ends it for all).
+                self.carrier.participant_hangs_up(call.sid)
+                return
 
         return self._advance(row, hang, "ended")
 
@@ -148,9 +161,13 @@ class Softphone:
         )
         # End this transaction before the webhooks run: they write in sessions of their own.
         self.session.commit()
+        self.carrier.resume(call)
         pending = step(call)
-        if state == "ended" or pending is None:
-            if answered:
+        # A caller waiting in a conference stays on the line between clicks.
+        waiting = self.carrier.in_conference(call.sid)
+        if state == "ended" or (pending is None and not waiting):
+            finished = call.statuses[-1:] == ["completed"]  # by leaving its conference
+            if answered and not finished:
                 self.carrier.finish(call)
             state, pending = "ended", None
         row = self.session.get_one(SimulatorCall, call.sid)

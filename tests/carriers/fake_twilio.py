@@ -91,6 +91,8 @@ class FakeTwilio:
     answer_delay: float = 0.0
     created: list[dict[str, Any]] = field(default_factory=list)
     statuses: dict[str, str] = field(default_factory=dict)  # what a fetch of a call answers
+    # Conferences by SID: friendly_name, status (init, in-progress, completed), participants.
+    conferences: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         app = Flask("fake_twilio")
@@ -129,6 +131,28 @@ class FakeTwilio:
             "messages",
             self._create_message,
             methods=["POST"],
+        )
+        base = "/2010-04-01/Accounts/<account>/Conferences"
+        app.add_url_rule(
+            f"{base}.json", "list_conferences", self._list_conferences, methods=["GET"]
+        )
+        app.add_url_rule(
+            f"{base}/<conference>/Participants.json",
+            "add_participant",
+            self._add_participant,
+            methods=["POST"],
+        )
+        app.add_url_rule(
+            f"{base}/<conference>/Participants/<sid>.json",
+            "update_participant",
+            self._update_participant,
+            methods=["POST"],
+        )
+        app.add_url_rule(
+            f"{base}/<conference>/Participants/<sid>.json",
+            "remove_participant",
+            self._remove_participant,
+            methods=["DELETE"],
         )
         app.before_request(self._validate)
         self.server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -279,6 +303,129 @@ class FakeTwilio:
                 "from": request.form.get("From"),
                 "body": request.form["Body"],
                 "status": "queued",
+            },
+        )
+
+    # ----- conferences -----
+
+    def caller_waits(self, name: str) -> tuple[str, str]:
+        """A caller reaches <Dial><Conference>name</Conference>: (conference SID, CallSid)."""
+        sid, call_sid = "CF" + secrets.token_hex(16), "CA" + secrets.token_hex(16)
+        self.conferences[sid] = {
+            "friendly_name": name,
+            "status": "init",
+            "participants": {call_sid: {"label": "caller", "muted": False, "hold": False}},
+        }
+        return sid, call_sid
+
+    def end_conference(self, name: str) -> None:
+        """The caller hangs up: their conference ends with everyone in it."""
+        for conference in self.conferences.values():
+            if conference["friendly_name"] == name:
+                conference["status"] = "completed"
+                conference["participants"].clear()
+
+    def conference_named(self, name: str) -> dict[str, Any]:
+        return next(c for c in self.conferences.values() if c["friendly_name"] == name)
+
+    def _live_conference(self, key: str, *, create: bool) -> tuple[str, dict[str, Any]] | None:
+        """The live conference with this SID, or this FriendlyName (created when asked)."""
+        for sid, conference in self.conferences.items():
+            if conference["status"] != "completed" and key in (sid, conference["friendly_name"]):
+                return sid, conference
+        if not create or key.startswith("CF"):
+            return None
+        sid = "CF" + secrets.token_hex(16)
+        self.conferences[sid] = {"friendly_name": key, "status": "init", "participants": {}}
+        return sid, self.conferences[sid]
+
+    def _participant(self, account: str, conference: str, call_sid: str) -> dict[str, Any]:
+        state = self.conferences[conference]["participants"][call_sid]
+        return {
+            "account_sid": account,
+            "conference_sid": conference,
+            "call_sid": call_sid,
+            "label": state.get("label"),
+            "muted": state.get("muted", False),
+            "hold": state.get("hold", False),
+            "coaching": state.get("coaching", False),
+            "call_sid_to_coach": state.get("call_sid_to_coach"),
+            "status": "connected",
+            "uri": f"/2010-04-01/Accounts/{account}/Conferences/{conference}/Participants/"
+            f"{call_sid}.json",
+        }
+
+    def _not_found(self) -> Response:
+        return self._error(404, 20404, "The requested resource was not found")
+
+    def _list_conferences(self, account: str) -> Response:
+        name, status = request.args.get("FriendlyName"), request.args.get("Status")
+        found = [
+            {
+                "sid": sid,
+                "account_sid": account,
+                "friendly_name": c["friendly_name"],
+                "status": c["status"],
+            }
+            for sid, c in self.conferences.items()
+            if (name is None or c["friendly_name"] == name)
+            and (status is None or c["status"] == status)
+        ]
+        return self._page("conferences", found)
+
+    def _add_participant(self, account: str, conference: str) -> Response:
+        live = self._live_conference(conference, create=True)
+        if live is None:
+            return self._not_found()
+        sid, state = live
+        call_sid = "CA" + secrets.token_hex(16)
+        form = request.form
+        state["participants"][call_sid] = {
+            "label": form.get("Label"),
+            "to": form["To"],
+            "muted": form.get("Muted") == "true",
+            "hold": False,
+            "coaching": form.get("Coaching") == "true",
+            "call_sid_to_coach": form.get("CallSidToCoach"),
+        }
+        if form.get("StartConferenceOnEnter", "true") == "true":
+            state["status"] = "in-progress"
+        return self._resource(201, self._participant(account, sid, call_sid))
+
+    def _update_participant(self, account: str, conference: str, sid: str) -> Response:
+        live = self._live_conference(conference, create=False)
+        if live is None or sid not in live[1]["participants"]:
+            return self._not_found()
+        state = live[1]["participants"][sid]
+        for key in ("Muted", "Hold", "Coaching"):
+            if key in request.form:
+                state[key.lower()] = request.form[key] == "true"
+        if "CallSidToCoach" in request.form:
+            state["call_sid_to_coach"] = request.form["CallSidToCoach"]
+        if "HoldUrl" in request.form:
+            state["hold_url"] = request.form["HoldUrl"]
+        return self._resource(200, self._participant(account, live[0], sid))
+
+    def _remove_participant(self, account: str, conference: str, sid: str) -> Response:
+        live = self._live_conference(conference, create=False)
+        if live is None or sid not in live[1]["participants"]:
+            return self._not_found()
+        del live[1]["participants"][sid]
+        return Response(status=204)
+
+    def _page(self, key: str, items: list[dict[str, Any]]) -> Response:
+        return self._resource(
+            200,
+            {
+                key: items,
+                "page": 0,
+                "page_size": 50,
+                "start": 0,
+                "end": len(items),
+                "first_page_uri": request.full_path,
+                "next_page_uri": None,
+                "previous_page_uri": None,
+                "uri": request.full_path,
             },
         )
 
