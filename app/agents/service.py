@@ -69,6 +69,7 @@ from app.callbacks.models import Callback, CallbackStatus
 from app.calls.models import Call
 from app.errors import Conflict, InvalidInput, NotFound
 from app.locales import SUPPORTED_LOCALES
+from app.outcomes import Outcome
 from app.staff.models import StaffUser
 
 #: Who the router and the queue's own changes are recorded as.
@@ -489,6 +490,11 @@ def accept(session: Session, agent: Agent, entry_id: uuid.UUID, *, now: datetime
         raise Conflict("this caller is no longer offered to you", field="entry_id")
     _lock(session, agent)
     entry.state, entry.answered_at = QueueState.CONNECTED, now
+    call = session.get(Call, entry.call_id)
+    if call is not None and call.outcome is None:
+        # The caller reached a person: their matter waits for the agent's wrap-up (the end of
+        # the call neither retries it nor decides it). An outcome the flow set stays.
+        call.outcome = Outcome.TRANSFERRED.value
     record(
         session,
         actor=_agent_actor(agent),

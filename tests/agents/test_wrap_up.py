@@ -325,3 +325,49 @@ def test_the_end_of_the_call_leaves_the_follow_up_as_agreed(app, matter, session
     call_ended(call, session=session, policy=app.extensions["callback_policy"], now=later(210))
     callback = session.get_one(Callback, matter)
     assert callback.status is CallbackStatus.QUEUED and callback.next_attempt_at == tomorrow
+
+
+def test_a_call_that_reached_an_agent_waits_for_the_wrap_up_not_a_retry(app, matter, session):
+    """The customer pressed 0 in their verification call and talked with Ann: the call's end
+    (before Ann wraps up) neither dials them again nor decides the matter; her wrap-up does."""
+    ann = add_agent(session, "ann", available_since=later(-60))
+    entry = caller(session, callback_id=matter, entered=later(0), verified_by="app_code")
+    call = session.get_one(Call, entry.call_id)
+    call.callback_id = matter
+    service.route(session, now=later(1))
+    service.accept(session, ann, entry.id, now=later(4))
+    assert call.outcome == Outcome.TRANSFERRED
+
+    service.hang_up(session, entry, now=later(184))
+    call.status = CallStatus.COMPLETED
+    call_ended(call, session=session, policy=app.extensions["callback_policy"], now=later(185))
+    callback = session.get_one(Callback, matter)
+    assert callback.status is CallbackStatus.QUEUED
+    assert callback.next_attempt_at >= later(185) + timedelta(hours=2)  # no retry in 10 minutes
+    assert callback.waiting_for == "the agent's wrap-up"
+
+    service.wrap_up(
+        session,
+        ann,
+        entry,
+        disposition="confirmed",
+        notes=None,
+        follow_up_at=None,
+        actor=ANN,
+        now=later(200),
+    )
+    assert (callback.status, callback.outcome) == (CallbackStatus.DONE, Outcome.CONFIRMED)
+
+
+def test_a_caller_who_left_before_any_agent_answered_is_left_to_the_usual_rules(
+    app, matter, session
+):
+    entry = caller(session, callback_id=matter, entered=later(0), verified_by="app_code")
+    call = session.get_one(Call, entry.call_id)
+    call.callback_id = matter
+    service.abandon(session, call.id, later(30))
+    call.status = CallStatus.COMPLETED
+    call_ended(call, session=session, policy=app.extensions["callback_policy"], now=later(31))
+    assert call.outcome is None
+    callback = session.get_one(Callback, matter)
+    assert callback.waiting_for != "the agent's wrap-up"  # the retries' rules decide, as ever
