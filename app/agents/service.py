@@ -11,6 +11,7 @@ The interface other parts build on (the IVR's `queue` node, the desk, the Twilio
     route(session, now=) -> list[Offer]       # THE ROUTER: ring each Offer after the commit
     expire_offers(session, now)               # unanswered offers go back; their agents go away
     accept(session, agent, entry_id, now=)    # the agent answers: connected, on_call
+    transfer(session, agent, entry, skill= | to=, actor=, now=) -> Offer | None  # warm
     hang_up(session, entry, now=)             # ended, the agent in wrap-up
     abandon(session, call_id, now)            # the caller hung up while waiting or ringing
     caller_hung_up(session, call_id, now)     # either of the two above, as the call's end says
@@ -521,6 +522,71 @@ def hang_up(session: Session, entry: QueueEntry, *, now: datetime) -> QueueEntry
     if agent is not None and agent.presence is Presence.ON_CALL:
         _change_presence(session, agent, Presence.WRAP_UP, actor=ROUTER, now=now)
     return entry
+
+
+def transfer(
+    session: Session,
+    agent: Agent,
+    entry: QueueEntry,
+    *,
+    skill: Skill | str | None = None,
+    to: uuid.UUID | None = None,
+    actor: Actor,
+    now: datetime,
+    ring_seconds: float = rules.RING_SECONDS,
+) -> Offer | None:
+    """A warm transfer: the agent hands their caller on, to a named available agent (offered to
+    them at once: ring the answered Offer after the commit) or to another skill (the caller waits
+    again, first in line, for the router). The caller stays in their conference, and the first
+    agent on the line until they leave it; they are in wrap-up, with nothing to write (whoever
+    ends the call wraps it up), until they say they are available."""
+    if (skill is None) == (to is None):
+        raise InvalidInput("transfer to a skill or to an agent, one of the two", field="to")
+    wanted = _skill(skill) if skill is not None else None
+    _lock(session, entry)
+    if entry.agent_id != agent.staff_id or entry.state is not QueueState.CONNECTED:
+        raise Conflict("this caller is not on a call with you", field="entry_id")
+    colleague: Agent | None = None
+    if to is not None:
+        if to == agent.staff_id:
+            raise InvalidInput("transfer to someone else", field="to")
+        colleague = _locked_agent(session, to)
+        active = colleague is not None and session.scalar(
+            select(StaffUser.active).where(StaffUser.id == to)
+        )
+        if colleague is None or not active:
+            raise NotFound("no agent has this id", field="to")
+        if colleague.presence is not Presence.AVAILABLE:
+            raise Conflict("that agent is not available now; choose another", field="to")
+    offer: Offer | None = None
+    if colleague is not None:
+        offer = _offer(session, entry, colleague, now=now, ring_seconds=ring_seconds)
+    else:
+        assert wanted is not None
+        # Waiting on the line (never virtual hold: they are in the call), first in line.
+        entry.skill, entry.priority, entry.state = (
+            wanted,
+            rules.HIGHEST_PRIORITY,
+            QueueState.WAITING,
+        )
+        entry.agent_id = entry.offered_at = entry.offer_expires_at = None
+        wakeup.hint(session, "route")
+    record(
+        session,
+        actor=actor,
+        action="queue.transferred",
+        subject_type="queue_entry",
+        subject_id=entry.id,
+        changes={
+            "from_agent_id": agent.staff_id,
+            "to_agent_id": to,
+            "skill": wanted.value if wanted else None,
+        },
+    )
+    _lock(session, agent)
+    if agent.presence is Presence.ON_CALL:
+        _change_presence(session, agent, Presence.WRAP_UP, actor=actor, now=now)
+    return offer
 
 
 def abandon(session: Session, call_id: uuid.UUID, now: datetime) -> QueueEntry | None:
