@@ -37,7 +37,7 @@ def test_the_desk_rings_pops_the_caller_and_refuses_a_card_number_in_the_notes(
     ARTIFACTS.mkdir(exist_ok=True)
     page = signed_in(browser, served, "agent@bank.example")
     responses = []
-    page.on("response", responses.append)
+    page.on("response", lambda response: responses.append(response))
     entry_id = ringing(app, api, simulator, clock)
 
     page.get_by_role("link", name="Desk").click()
