@@ -51,6 +51,11 @@ class Telephony(Protocol):
         """A call's status as the carrier knows it (when its status callback went missing)."""
         ...
 
+    def redirect(self, sid: str, url: str) -> None:
+        """Take a call in progress to another TwiML document (POST to `url`), wherever it is
+        (e.g. out of a conference's waiting room, to be offered a call back)."""
+        ...
+
 
 class TelephonyError(Exception):
     """The carrier did not do what we asked; subclasses say what to do next."""
