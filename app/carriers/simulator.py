@@ -3,6 +3,10 @@
 It signs every webhook request with X-Twilio-Signature, follows the TwiML the app answers
 (Say, Gather, Record, Redirect, Pause, Dial, Hangup), and reports each call's status in order.
 A scripted callee answers (or not) and presses keys, so tests and demos can run whole calls.
+
+A caller's <Dial><Conference> waits there (they hear its waitUrl once) as a question nobody asks:
+the call stays in progress until `conference_ended` (the agent's talk is over: <Dial action>),
+`redirect` (the app takes the call elsewhere) or `caller_hangs_up`.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from urllib.parse import urlsplit
 import requests
 from flask import Flask
 
-from app.carriers.carrier import InvalidNumber, OutboundCall
+from app.carriers.carrier import CarrierRefused, InvalidNumber, OutboundCall
 from app.carriers.signatures import signature_for
 from app.errors import InvalidInput
 from app.phones import parse_phone
@@ -111,6 +115,10 @@ class SimulatedCall:
     records: int = 0  # the <Record> verbs played so far
     # Webhooks Twilio sends after the call (a recording's transcription): (url, parameters).
     after: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    # The script's keys not pressed yet (a call that waited in a conference goes on with them).
+    keys_left: deque[str] | None = None
+    # The <Dial><Conference> document the caller waits in, while they wait.
+    waiting: str | None = None
 
     @classmethod
     def inbound(
@@ -307,11 +315,18 @@ class SimulatorTelephony:
             if call.script.answer in ("busy", "no-answer", "failed"):
                 self.decline(call, call.script.answer)
                 return
-        pending = self.answer(call, machine=call.script.answer == "machine")
-        keys = deque(call.script.keys)
+        call.keys_left = deque(call.script.keys)
+        self._converse(call, self.answer(call, machine=call.script.answer == "machine"))
+
+    def _converse(self, call: SimulatedCall, pending: str | None) -> None:
+        """Answer each question with the script's keys, to the end of the call or a conference."""
+        keys = call.keys_left if call.keys_left is not None else deque()
         for _ in range(_MAX_VERBS):
             if pending is None:
                 break
+            if _waits_in_conference(pending):
+                call.waiting = pending  # until conference_ended, redirect or caller_hangs_up
+                return
             pending = self.press(call, pending, keys.popleft() if keys else "")
         else:
             raise SimulatorError("the call went on for too many steps")
@@ -342,6 +357,10 @@ class SimulatorTelephony:
     def press(self, call: SimulatedCall, pending: str, keys: str) -> str | None:
         """Answer the waiting <Gather> with keys ("" presses nothing); the next pending TwiML."""
         root = _parse(pending)
+        if _waits_in_conference(pending):
+            # Nobody listens to keys in a waiting room: the caller goes on waiting.
+            call.lines.append(Line("callee", _pressed(keys) + " while waiting"))
+            return pending
         gather, rest = root[0], list(root)[1:]
         # Like Twilio, the finishing key ends the entry and is not part of Digits (default "#").
         finish = gather.get("finishOnKey", "#")
@@ -388,6 +407,9 @@ class SimulatorTelephony:
                     return _document(verbs[index:])
                 elif verb.tag == "Record":
                     follow = self._record(call, verb)
+                elif verb.tag == "Dial" and verb.find("Conference") is not None:
+                    self._wait_in_conference(call, verb)
+                    return _document(verbs[index:])  # a question: the caller waits
                 elif verb.tag == "Dial":
                     target = " ".join((child.text or "").strip() for child in verb)
                     call.lines.append(Line("carrier", f"connects to {target}"))
@@ -401,6 +423,64 @@ class SimulatorTelephony:
             url, extra = follow
             twiml = self._fetch(call, url, {**self._base(call), **extra})
         raise SimulatorError("the call went on for too many steps")
+
+    # ----- a caller waiting in a conference -----
+
+    def _wait_in_conference(self, call: SimulatedCall, dial: ET.Element) -> None:
+        """The caller enters a conference nobody has started: they hear its waitUrl once."""
+        call.lines.append(Line("carrier", "waits in a conference"))
+        conference = dial.find("Conference")
+        wait_url = conference.get("waitUrl") if conference is not None else None
+        if not wait_url:
+            return
+        for verb in _parse(self._fetch(call, wait_url, self._base(call))):
+            if verb.tag == "Say":
+                self._heard(call, verb)
+            elif verb.tag == "Pause":
+                call.seconds += int(verb.get("length", "1"))
+            elif verb.tag != "Redirect":  # the next round of the waiting room is not played
+                raise SimulatorError(f"<{verb.tag}> may not be in a conference's waitUrl")
+
+    def conference_ended(self, call: SimulatedCall, pending: str | None = None) -> str | None:
+        """The caller's conference is over with them still on the line (the agent's talk ended):
+        Twilio requests <Dial action>. A scripted call goes on with its keys; otherwise (the
+        softphone, whose `pending` is the waiting document) answers the next pending TwiML."""
+        dial = self._waiting_dial(call, pending)
+        call.lines.append(Line("carrier", "the conference ends"))
+        twiml = self._fetch(
+            call, dial.get("action", ""), {**self._base(call), "DialCallStatus": "completed"}
+        )
+        following = self._until_question(call, twiml)
+        if call.keys_left is None:
+            return following
+        self._converse(call, following)
+        return None
+
+    def caller_hangs_up(self, call: SimulatedCall, pending: str | None = None) -> None:
+        """The caller hangs up while waiting: Twilio requests <Dial action> (the caller's
+        CallStatus completed), then reports the call completed."""
+        dial = self._waiting_dial(call, pending)
+        call.lines.append(Line("callee", "hangs up"))
+        params = {**self._base(call), "CallStatus": "completed", "DialCallStatus": "completed"}
+        self._fetch(call, dial.get("action", ""), params)
+        self.finish(call)
+
+    def redirect(self, sid: str, url: str) -> None:
+        """The Telephony interface: the call goes on with the TwiML at `url` (out of a waiting
+        room, say); a scripted call answers what follows with its keys."""
+        call = self.calls.get(sid)
+        if call is None or (call.finished.is_set() and call.waiting is None):
+            raise CarrierRefused("Twilio 404 (code 20404): no call in progress", code=20404)
+        call.waiting = None
+        call.lines.append(Line("carrier", "redirected"))
+        self._converse(call, self._until_question(call, self._fetch(call, url, self._base(call))))
+
+    def _waiting_dial(self, call: SimulatedCall, pending: str | None) -> ET.Element:
+        document = pending or call.waiting
+        if document is None or not _waits_in_conference(document):
+            raise SimulatorError("the call is not waiting in a conference")
+        call.waiting = None
+        return _parse(document)[0]
 
     def _record(self, call: SimulatedCall, verb: ET.Element) -> tuple[str, dict[str, str]] | None:
         """The callee speaks (or not); the action to request, or None to go on (silence)."""
@@ -496,6 +576,12 @@ def _parse(twiml: str) -> ET.Element:
         raise SimulatorError(f"TwiML must be a <Response>, not <{root.tag}>")
     _check_nesting(root)
     return root
+
+
+def _waits_in_conference(twiml: str) -> bool:
+    """A pending document that is a caller's <Dial><Conference> (not a <Gather>)."""
+    first = next(iter(_parse(twiml)), None)
+    return first is not None and first.tag == "Dial" and first.find("Conference") is not None
 
 
 def _pressed(keys: str) -> str:
