@@ -174,6 +174,7 @@ class FlowRun:
         node = self.flow.node(node_name)
         if node["type"] == "queue":
             if caller_gone:
+                left_the_queue(self.session, self.call, self.queueing)
                 response = VoiceResponse()
                 response.hangup()
                 return response
@@ -206,11 +207,9 @@ class FlowRun:
         """A waiting caller, brought out of the conference: "press 1 and we call you back,
         keeping your place; press 2 to keep waiting"."""
         node_name = self._queue_node(node_name)
-        queued = self._queued(node_name)
         response = VoiceResponse()
-        if queued is None or queued.get("state") != "waiting":
-            # Not waiting here (any more): nothing to offer; the call goes on at the node.
-            return self._render(response, node_name)
+        if not self._waiting(node_name):
+            return self._not_waiting(response, node_name)
         gather = response.gather(
             action=self.urls.input(node_name, 1),
             method="POST",
@@ -428,9 +427,9 @@ class FlowRun:
 
     def _on_hold_choice(self, response: VoiceResponse, name: str, digits: str) -> VoiceResponse:
         """1: called back, keeping the place; 2, anything else or nothing: back to waiting."""
-        queued = self._queued(name)
-        if queued is None or queued.get("state") != "waiting":
-            return self._render(response, name)
+        queued = self._waiting(name)
+        if queued is None:
+            return self._not_waiting(response, name)
         self._turn(name, "caller", digits if len(digits) == 1 else "(no keys)")
         if digits == "1":
             self.queueing.take_virtual_hold(self.session, self.call.id)
@@ -446,6 +445,17 @@ class FlowRun:
         if isinstance(queued, dict) and queued.get("node") == name and queued.get("conference"):
             return queued
         return None
+
+    def _waiting(self, name: str) -> dict[str, Any] | None:
+        queued = self._queued(name)
+        return queued if queued is not None and queued.get("state") == "waiting" else None
+
+    def _not_waiting(self, response: VoiceResponse, name: str) -> VoiceResponse:
+        """An offer for a caller who is not waiting at this node (any more): one who never
+        entered it enters it now; one whose talk with the agent is over goes on after it."""
+        if self._queued(name) is None:
+            return self._render(response, name)
+        return self._render(response, self.flow.node(name)["next"])
 
     def _queue_node(self, name: str) -> str:
         name = self._known(name)
@@ -502,6 +512,16 @@ class FlowRun:
             # A URL for a node that a new version of the flow removed: end the call politely.
             raise UnknownNode(node)
         return node
+
+
+def left_the_queue(session: Session, call: CallState, queueing: Queueing) -> None:
+    """The call ended while its caller waited for a person: the queue hears it, once (it leaves
+    alone a caller an agent took, or who chose a call back)."""
+    queued = (call.variables or {}).get(QUEUE)
+    if not isinstance(queued, dict) or queued.get("state") != "waiting":
+        return
+    call.variables = {**(call.variables or {}), QUEUE: {**queued, "state": "ended"}}
+    queueing.left(session, call.id)
 
 
 class UnknownNode(LookupError):

@@ -20,7 +20,7 @@ from app.calls import service as calls
 from app.calls.models import Call
 from app.carriers.signatures import twilio_signed
 from app.extensions import db
-from app.flows.engine import QUEUE, FlowRun, UnknownNode
+from app.flows.engine import FlowRun, UnknownNode, left_the_queue
 from app.flows.prompts import VOICES
 from app.flows.registry import flows, queueing_of
 from app.flows.variables import render
@@ -140,21 +140,10 @@ def status() -> Response:
         answered_by=form.get("AnsweredBy"),
         sid=form.get("CallSid"),
     )
-    _left_the_queue(call)
+    if call.status.is_final:  # a caller still waiting for a person has left
+        left_the_queue(db.session(), call, queueing_of(current_app))
     db.session.commit()
     return Response(status=204)
-
-
-def _left_the_queue(call: Call) -> None:
-    """A call that ended while it waited for a person: the queue hears it once (it leaves alone
-    a caller an agent took, or who chose a call back)."""
-    queued = (call.variables or {}).get(QUEUE)
-    if not call.status.is_final or not isinstance(queued, dict):
-        return
-    if queued.get("state") != "waiting":
-        return
-    call.variables = {**(call.variables or {}), QUEUE: {**queued, "state": "ended"}}
-    queueing_of(current_app).left(db.session(), call.id)
 
 
 @bp.post("/calls/<uuid:call_id>/start")

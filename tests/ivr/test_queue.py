@@ -271,14 +271,14 @@ def test_a_call_that_ended_meanwhile_is_not_offered_a_call_back(app, simulator, 
 # ----- the inbound ways in -----
 
 
-def ring(app, simulator, *, to: str, keys: list[str]) -> SimulatedCall:
+def ring(app, simulator, *, to: str, keys: list[str], reports: bool = True) -> SimulatedCall:
     with app.app_context():
         urls = CallUrls(app)
         return simulator.call_in(
             from_=CUSTOMER_PHONE,
             to=to,
             inbound_url=urls.inbound(),
-            status_url=urls.status(),
+            status_url=urls.status() if reports else None,
             script=CalleeScript(keys=keys),
         )
 
@@ -345,6 +345,18 @@ def test_the_hotline_puts_an_unverified_caller_through_to_the_general_team_as_un
     assert request.verified_at is None and request.verified_by is None
     assert request.flow == "verify_caller_line"
     assert simulated.waiting is not None
+
+    simulator.caller_hangs_up(simulated)
+
+    assert queue.gone == [call_of(app, simulated).id]
+
+
+@pytest.mark.usefixtures("lines", "customer", "service_line")
+def test_a_caller_who_hangs_up_while_waiting_leaves_the_queue_once_without_a_status_callback(
+    app, simulator, queue
+):
+    # A line whose number reports no call status: <Dial action> still says the caller is gone.
+    simulated = ring(app, simulator, to=SERVICE_LINE, keys=[VALID_CODE, "2"], reports=False)
 
     simulator.caller_hangs_up(simulated)
 
