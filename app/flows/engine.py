@@ -6,7 +6,8 @@ whose action URL brings Twilio back to the flow.
 
 A queue node puts the caller in the queue for a person (the `Queueing` port) and into a conference
 named after their place, where they wait (hearing `waiting`) until an agent joins; the call's
-variable `queue` keeps the node, the conference and how the wait stands (waiting, callback, done).
+variable `queue` keeps the node, the conference, how the wait stands (waiting, callback, done,
+ended), since when, and when and whether the caller was offered a call back.
 """
 
 from __future__ import annotations
@@ -388,6 +389,9 @@ class FlowRun:
                 verified_at = datetime.fromisoformat(str(variables[VERIFIED_AT]))
             except ValueError:
                 verified_at = None
+        offer_after = timedelta(
+            minutes=node.get("offer_callback_after", OFFER_CALLBACK_AFTER_MINUTES)
+        )
         request = QueueRequest(
             call_id=self.call.id,
             skill=node["skill"],
@@ -396,14 +400,22 @@ class FlowRun:
             flow=self.flow.name,
             verified_at=verified_at,
             verified_by="app_code" if verified_at is not None else None,
-            offer_callback_after=timedelta(
-                minutes=node.get("offer_callback_after", OFFER_CALLBACK_AFTER_MINUTES)
-            ),
+            offer_callback_after=offer_after,
         )
         conference = self.queueing.enqueue(self.session, request)
         if conference is None:
             return None
-        self._remember(QUEUE, {"node": name, "conference": conference, "state": "waiting"})
+        self._remember(
+            QUEUE,
+            {
+                "node": name,
+                "conference": conference,
+                "state": "waiting",
+                "since": current_time().isoformat(),
+                "offer_after": int(offer_after.total_seconds()),
+                "offered": False,
+            },
+        )
         verified = "verified" if verified_at is not None else "not verified"
         self._turn(name, "system", f"[queue: {node['skill']}, {verified}]")
         return conference
@@ -512,6 +524,29 @@ class FlowRun:
             # A URL for a node that a new version of the flow removed: end the call politely.
             raise UnknownNode(node)
         return node
+
+
+def hold_offer_due(call: CallState, now: datetime) -> str | None:
+    """The queue node whose offer of a call back is due for this call's caller, if any: they
+    wait there, were not offered one yet, and have waited its `offer_callback_after`."""
+    queued = (call.variables or {}).get(QUEUE)
+    if not isinstance(queued, dict) or queued.get("state") != "waiting" or queued.get("offered"):
+        return None
+    try:
+        since = datetime.fromisoformat(str(queued.get("since")))
+        waited = now - since
+    except (TypeError, ValueError):
+        return None
+    if waited.total_seconds() < float(queued.get("offer_after") or 0):
+        return None
+    return str(queued["node"])
+
+
+def offered_hold(call: CallState) -> None:
+    """Note that the caller is being offered a call back: never twice in one call."""
+    queued = (call.variables or {}).get(QUEUE)
+    if isinstance(queued, dict):
+        call.variables = {**(call.variables or {}), QUEUE: {**queued, "offered": True}}
 
 
 def left_the_queue(session: Session, call: CallState, queueing: Queueing) -> None:

@@ -70,7 +70,7 @@ class QueueRequest:
     flow: str
     verified_at: datetime | None
     verified_by: str | None
-    #: When to offer "we will call you back, keeping your place".
+    #: When the flow offers "we will call you back, keeping your place" (the flow keeps time).
     offer_callback_after: timedelta
 
 
@@ -89,9 +89,9 @@ class Queueing(Protocol):
         """The caller's place among those waiting (1: next), or None once they are not."""
         ...
 
-    def hold_offers_due(self, session: Session, now: datetime) -> list[Any]:
-        """The calls waiting longer than their `offer_callback_after`, each answered once:
-        they are offered a call back now."""
+    def waiting_calls(self, session: Session) -> list[Any]:
+        """The calls whose callers wait on the line now (not ringing at an agent's desk, not
+        talking, not on virtual hold): those the flows may offer a call back."""
         ...
 
     def take_virtual_hold(self, session: Session, call_id: Any) -> None:
@@ -114,7 +114,7 @@ class NobodyToTake:
     def position(self, session: Session, call_id: Any) -> int | None:
         return None
 
-    def hold_offers_due(self, session: Session, now: datetime) -> list[Any]:
+    def waiting_calls(self, session: Session) -> list[Any]:
         return []
 
     def take_virtual_hold(self, session: Session, call_id: Any) -> None:

@@ -20,7 +20,7 @@ from app.calls.service import CallUrls
 from app.carriers.carrier import Telephony, TelephonyError
 from app.carriers.service import telephony_for
 from app.extensions import db
-from app.flows.engine import QUEUE
+from app.flows.engine import hold_offer_due, offered_hold
 from app.flows.ports import Queueing
 from app.flows.registry import queueing_of
 
@@ -33,19 +33,23 @@ OFFER_EVERY_SECONDS = 15.0
 def offer_call_backs(
     session: Session, *, queueing: Queueing, telephony: Telephony, urls: CallUrls, now: datetime
 ) -> int:
-    """Bring each caller the queue says has waited long enough to the offer of a call back;
-    answers how many were brought. Commits before asking the carrier: the offer's webhook runs
-    in a request of its own."""
+    """Bring each caller who has waited their queue node's `offer_callback_after` (and was not
+    offered one yet) to the offer of a call back; answers how many were brought.
+
+    The queue names the callers waiting on the line; each call's own row says since when and
+    whether it was offered. The offer is noted and committed before the carrier is asked: the
+    offer's webhook runs in a request of its own, and another worker skips a call locked here.
+    """
     due: list[tuple[Any, str, str]] = []
-    for call_id in queueing.hold_offers_due(session, now):
-        call = session.get(Call, call_id)
-        queued = (call.variables or {}).get(QUEUE) if call is not None else None
-        if call is None or not call.sid or call.status.is_final or not isinstance(queued, dict):
+    for call_id in queueing.waiting_calls(session):
+        call = session.get(Call, call_id, with_for_update={"skip_locked": True})
+        if call is None or not call.sid or call.status.is_final:
             continue
-        if queued.get("state") != "waiting":
+        node = hold_offer_due(call, now)
+        if node is None:
             continue
-        url = urls.hold_offer(call.id, str(queued["node"]), offer=int(now.timestamp()))
-        due.append((call.id, call.sid, url))
+        offered_hold(call)
+        due.append((call.id, call.sid, urls.hold_offer(call.id, node, offer=int(now.timestamp()))))
     session.commit()
     offered = 0
     for call_id, sid, url in due:

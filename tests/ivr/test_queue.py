@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -27,7 +27,8 @@ from tests.telephony_fixtures import VALID_CODE, place
 
 CUSTOMER_PHONE = "+393331234567"
 SERVICE_LINE = "+14155550104"
-MOMENT = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+# The flows keep time on the real clock here: a moment past the default offer (3 minutes).
+LATER = datetime.now(UTC) + timedelta(minutes=30)
 
 
 @dataclass
@@ -41,7 +42,6 @@ class FakeQueue:
     names: dict[Any, str] = field(default_factory=dict)
     virtual_hold: list[Any] = field(default_factory=list)
     gone: list[Any] = field(default_factory=list)
-    due: list[Any] = field(default_factory=list)
     # The call's outcome when it was queued (the denial is recorded before the fraud team).
     outcome_when_queued: list[str | None] = field(default_factory=list)
     received: list[str] = field(default_factory=list)  # every argument, as text
@@ -65,13 +65,13 @@ class FakeQueue:
             return None
         return self.ahead + self.waiting.index(call_id) + 1
 
-    def hold_offers_due(self, session, now) -> list[Any]:
-        due, self.due = self.due, []
-        return due
+    def waiting_calls(self, session) -> list[Any]:
+        return list(self.waiting)
 
     def take_virtual_hold(self, session, call_id) -> None:
         self._got(call_id)
         self.virtual_hold.append(call_id)
+        self.waiting.remove(call_id)
 
     def left(self, session, call_id) -> None:
         self._got(call_id)
@@ -207,11 +207,10 @@ def test_a_caller_offered_a_call_back_who_presses_1_keeps_their_place_off_the_li
     with app.app_context():
         placed = place(app, simulator, keys=(VALID_CODE, "0", "1"))
     simulated = list(simulator.calls.values())[-1]
-    queue.due = [placed.call.id]
 
     with app.app_context():
         offered = offer_call_backs(
-            db.session(), queueing=queue, telephony=simulator, urls=CallUrls(app), now=MOMENT
+            db.session(), queueing=queue, telephony=simulator, urls=CallUrls(app), now=LATER
         )
 
     assert offered == 1
@@ -233,11 +232,10 @@ def test_a_caller_offered_a_call_back_who_keeps_waiting_goes_back_to_their_place
         placed = place(app, simulator, keys=(VALID_CODE, "0", key))
     simulated = list(simulator.calls.values())[-1]
     name = waiting_dial(simulated).find("Conference").text
-    queue.due = [placed.call.id]
 
     with app.app_context():
         offer_call_backs(
-            db.session(), queueing=queue, telephony=simulator, urls=CallUrls(app), now=MOMENT
+            db.session(), queueing=queue, telephony=simulator, urls=CallUrls(app), now=LATER
         )
 
     assert prompt("queue_hold_offer") in heard(simulated)
@@ -257,15 +255,43 @@ def test_a_call_that_ended_meanwhile_is_not_offered_a_call_back(app, simulator, 
         placed = place(app, simulator, keys=(VALID_CODE, "0"))
     simulated = list(simulator.calls.values())[-1]
     simulator.caller_hangs_up(simulated)
-    queue.due = [placed.call.id]
+    queue.waiting.append(placed.call.id)  # a queue that has not caught up yet
 
     with app.app_context():
         offered = offer_call_backs(
-            db.session(), queueing=queue, telephony=simulator, urls=CallUrls(app), now=MOMENT
+            db.session(), queueing=queue, telephony=simulator, urls=CallUrls(app), now=LATER
         )
 
     assert offered == 0
     assert prompt("queue_hold_offer") not in heard(simulated)
+
+
+@pytest.mark.usefixtures("lines", "customer")
+def test_a_caller_is_offered_a_call_back_once_and_only_after_the_node_s_wait(app, simulator, queue):
+    with app.app_context():
+        placed = place(app, simulator, keys=(VALID_CODE, "0", "2"))
+    simulated = list(simulator.calls.values())[-1]
+    with app.app_context():
+        since = datetime.fromisoformat(
+            db.session.get_one(Call, placed.call.id).variables[QUEUE]["since"]
+        )
+
+    def offer(now: datetime) -> int:
+        with app.app_context():
+            return offer_call_backs(
+                db.session(), queueing=queue, telephony=simulator, urls=CallUrls(app), now=now
+            )
+
+    assert offer(since + timedelta(minutes=2, seconds=59)) == 0  # offer_callback_after: 3
+    assert offer(since + timedelta(minutes=3)) == 1
+    assert offer(since + timedelta(minutes=10)) == 0  # back in line after "2": not again
+    assert heard(simulated).count(prompt("queue_hold_offer")) == 1
+    queue.waiting.clear()  # ringing at an agent's desk: not waiting on the line
+    with app.app_context():
+        call = db.session.get_one(Call, placed.call.id)
+        call.variables = {**call.variables, QUEUE: {**call.variables[QUEUE], "offered": False}}
+        db.session.commit()
+    assert offer(since + timedelta(minutes=10)) == 0
 
 
 # ----- the inbound ways in -----
