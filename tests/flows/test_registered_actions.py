@@ -122,7 +122,22 @@ def test_nothing_registers_once_the_app_is_built():
         registry.flow_action("late", lambda session, call, values: None, results=("done",))
     with pytest.raises(RegistryFrozen):
         registry.tick("late", 1.0, lambda app, worker: None)
+    with pytest.raises(RegistryFrozen):
+        registry.queueing(object())
     assert "late" not in registry.flow_actions
+
+
+def test_one_queue_for_people_and_without_one_nobody_can_take_a_call():
+    from app.flows.ports import NobodyToTake
+    from app.flows.registry import queueing_of
+    from app.registry import DuplicateName, Registry
+
+    registry = Registry()
+    registry.queueing("the agents' queue")
+    with pytest.raises(DuplicateName):
+        registry.queueing("another")
+    assert registry.queue == "the agents' queue"
+    assert isinstance(queueing_of(bare_app()), NobodyToTake)
 
 
 # The layers the engine may use: the platform, and itself. Domains, carriers and faces reach it
