@@ -128,8 +128,12 @@ def test_nothing_registers_once_the_app_is_built():
 
 
 def test_one_queue_for_people_and_without_one_nobody_can_take_a_call():
+    from flask import Flask
+
+    from app.agents.queueing import AgentsQueue
     from app.flows.ports import NobodyToTake
     from app.flows.registry import queueing_of
+    from app.registry import _KEY as REGISTRY
     from app.registry import DuplicateName, Registry
 
     registry = Registry()
@@ -137,7 +141,11 @@ def test_one_queue_for_people_and_without_one_nobody_can_take_a_call():
     with pytest.raises(DuplicateName):
         registry.queueing("another")
     assert registry.queue == "the agents' queue"
-    assert isinstance(queueing_of(bare_app()), NobodyToTake)
+    # The app's is the agents domain's; an app where no domain registered one has nobody.
+    assert isinstance(queueing_of(bare_app()), AgentsQueue)
+    nobody = Flask("bare")
+    nobody.extensions[REGISTRY] = Registry()
+    assert isinstance(queueing_of(nobody), NobodyToTake)
 
 
 # The layers the engine may use: the platform, and itself. Domains, carriers and faces reach it
