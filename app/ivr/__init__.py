@@ -8,12 +8,7 @@ from app.registry import registry_of
 
 
 def init_app(app: Flask) -> None:
-    """The carriers' webhooks (status reports, inbound calls, each step of a flow), and the
-    offer of a call back to callers waiting for a person."""
+    """The carriers' webhooks (status reports, inbound calls, each step of a flow)."""
     from app.ivr.views import bp
-    from app.ivr.waiting import OFFER_EVERY_SECONDS, offer_call_backs_tick
 
-    registry = registry_of(app)
-    registry.blueprint(bp)
-    # Callers who have waited long for a person are offered a call back, keeping their place.
-    registry.tick("queue_call_back_offers", OFFER_EVERY_SECONDS, offer_call_backs_tick)
+    registry_of(app).blueprint(bp)

@@ -23,6 +23,8 @@ from app.carriers.simulator import CalleeScript, SimulatedCall
 from app.carriers.softphone import Softphone
 from app.extensions import db
 from app.flows.definition import load_common_prompts
+from app.flows.registry import queueing_of
+from app.ivr.waiting import offer_call_backs
 from tests.agents.conftest import add_agent, audit
 from tests.engine_fixtures import MORNING, callback_of
 from tests.ivr.test_webhooks import signed_post
@@ -337,3 +339,49 @@ def test_a_person_at_the_softphone_hears_the_agent_who_takes_their_call(app, sim
     with app.app_context():
         [shown] = Softphone(app, db.session).calls()
     assert shown["lines"][-1] == {"who": "call", "text": "Buongiorno, sono Anna."}
+
+
+def offer_a_call_back(app, simulator, clock) -> int:
+    with app.app_context():
+        return offer_call_backs(
+            db.session(),
+            queueing=queueing_of(app),
+            telephony=simulator,
+            urls=CallUrls(app),
+            now=clock() + timedelta(minutes=30),
+        )
+
+
+def test_a_caller_who_takes_a_call_back_keeps_their_place_off_the_line(
+    app, clock, dispatcher, simulator, matter
+):
+    an_agent(app, "anna")  # at work; the route tick does not run meanwhile
+    simulated = waits_for_an_agent(app, dispatcher, simulator, "1")
+    entry = the_entry(app)
+
+    assert offer_a_call_back(app, simulator, clock) == 1
+
+    assert heard(simulated)[-1] == prompt("queue_callback_taken")
+    assert simulated.statuses[-1] == "completed"
+    kept = the_entry(app)
+    assert kept.state is QueueState.VIRTUAL_HOLD and kept.entered_at == entry.entered_at
+    with app.app_context():
+        assert len(audit(db.session, "queue.virtual_hold")) == 1
+        assert audit(db.session, "queue.abandoned") == []
+
+
+def test_a_caller_who_keeps_waiting_after_the_offer_is_taken_in_the_same_conference(
+    app, clock, dispatcher, simulator, matter
+):
+    anna = an_agent(app, "anna")
+    simulated = waits_for_an_agent(app, dispatcher, simulator, "2")
+    entry = the_entry(app)
+    assert offer_a_call_back(app, simulator, clock) == 1
+    assert simulated.waiting is not None and the_entry(app).state is QueueState.WAITING
+
+    route(app)
+    ring = ringing_for(simulator, entry, anna)
+    simulator.answer_participant(ring)
+
+    assert simulator.speak(ring, "Eccomi.") == [simulated.sid]
+    assert offer_a_call_back(app, simulator, clock) == 0  # with an agent: not offered again
