@@ -385,3 +385,27 @@ def test_a_caller_who_keeps_waiting_after_the_offer_is_taken_in_the_same_confere
 
     assert simulator.speak(ring, "Eccomi.") == [simulated.sid]
     assert offer_a_call_back(app, simulator, clock) == 0  # with an agent: not offered again
+
+
+def test_the_agent_phone_reports_again_change_nothing(app, client, dispatcher, simulator, matter):
+    anna = an_agent(app, "anna")
+    waits_for_an_agent(app, dispatcher, simulator)
+    route(app)
+    entry = the_entry(app)
+    ring = ringing_for(simulator, entry, anna)
+    simulator.answer_participant(ring)
+    simulator.participant_hangs_up(ring)
+    with app.app_context():
+        before = len(list(db.session.scalars(select(AuditEvent))))
+    path = agent_call_url(app, entry.id, anna).removeprefix(app.config["PUBLIC_BASE_URL"])
+
+    answers = [
+        signed_post(client, app, path, {"CallSid": ring, "CallStatus": status}).status_code
+        for status in ("ringing", "in-progress", "completed", "no-answer")
+    ]
+
+    assert answers == [204, 204, 204, 204]
+    assert the_entry(app).state is QueueState.ENDED
+    assert presence(app, anna) is Presence.WRAP_UP
+    with app.app_context():
+        assert len(list(db.session.scalars(select(AuditEvent)))) == before
