@@ -19,6 +19,11 @@ The interface other parts build on (the IVR's `queue` node, the desk, the Twilio
     called_back(session, entry, call, now=)   # the IVR's call back is the caller's leg now
     current_entry(session, agent)             # the caller at an agent's desk, if any
     wrap_up(session, agent, entry, disposition=, notes=, follow_up_at=, actor=, now=)
+    can_take(session, skill, locale)          # somebody not away could take such a caller
+    waiting_call_ids(session)                 # the calls whose callers wait on the line
+    ringing(session, entry_id, agent_id, call_sid)           # the call ringing the agent
+    agent_call(session, entry_id=, agent_id=, call_sid=, status=, now=) -> AgentCall
+                                              # what the call to the agent's phone says
     figures(session, since=, now=) -> Figures # the supervisor's wall and dashboard
 
 A callback's priority becomes a queue priority with `rules.queue_priority("high")` (3, 2, 1).
@@ -38,6 +43,7 @@ Callers and agents are named in logs by ids only.
 
 from __future__ import annotations
 
+import enum
 import re
 import uuid
 from collections import Counter
@@ -443,28 +449,44 @@ def expire_offers(session: Session, now: datetime) -> int:
         .execution_options(populate_existing=True)
     ).all()
     for entry in expired:
-        agent_id = entry.agent_id
-        _back_to_queue(entry)
+        _missed(session, entry, why="nobody answered", now=now)
+    return len(expired)
+
+
+def _missed(
+    session: Session,
+    entry: QueueEntry,
+    *,
+    why: str,
+    now: datetime,
+    agent_to: Presence = Presence.AWAY,
+) -> None:
+    """An offer the agent did not take (the entry locked): the caller goes back in their
+    place, and the agent goes away (as Flex does), so callers are not offered to an empty desk
+    again; `agent_to` available when it was not theirs to take (the ring was called off)."""
+    agent_id = entry.agent_id
+    _back_to_queue(entry)
+    record(
+        session,
+        actor=ROUTER,
+        action="queue.returned",
+        subject_type="queue_entry",
+        subject_id=entry.id,
+        changes={"agent_id": agent_id, "why": why},
+    )
+    agent = _locked_agent(session, agent_id)
+    if agent is not None and agent.presence is Presence.RINGING:
+        _change_presence(session, agent, agent_to, actor=ROUTER, now=now)
+        if agent_to is not Presence.AWAY:
+            return
         record(
             session,
             actor=ROUTER,
-            action="queue.returned",
-            subject_type="queue_entry",
-            subject_id=entry.id,
-            changes={"agent_id": agent_id, "why": "nobody answered"},
+            action="agent.missed",
+            subject_type="agent",
+            subject_id=agent.staff_id,
+            changes={"entry_id": entry.id},
         )
-        agent = _locked_agent(session, agent_id)
-        if agent is not None and agent.presence is Presence.RINGING:
-            _change_presence(session, agent, Presence.AWAY, actor=ROUTER, now=now)
-            record(
-                session,
-                actor=ROUTER,
-                action="agent.missed",
-                subject_type="agent",
-                subject_id=agent.staff_id,
-                changes={"entry_id": entry.id},
-            )
-    return len(expired)
 
 
 # ----- a call with an agent -----
@@ -727,6 +749,122 @@ def _decide_matter(
     return outcome.value
 
 
+# ----- the call to the agent's browser phone (a participant in the caller's conference) -----
+
+
+class AgentCall(enum.StrEnum):
+    """What the carrier must do after a report on the call to an agent's phone (committed)."""
+
+    NOTHING = "nothing"
+    #: The agent left the talk: take the caller out of the conference, on with their flow.
+    RELEASE_CALLER = "release_caller"
+    #: The agent answered a caller no longer theirs: hang their phone up.
+    DROP_AGENT = "drop_agent"
+
+
+#: A call to an agent's phone that ended without being answered (Twilio's CallStatus).
+UNANSWERED = frozenset({"busy", "no-answer", "failed", "canceled"})
+
+
+def ringing(
+    session: Session, entry_id: uuid.UUID, agent_id: uuid.UUID, call_sid: str
+) -> QueueEntry | None:
+    """The router's ringer rang the agent with this call: remembered on the caller's place while
+    it is offered to that agent (answers it), else nothing (the offer is over)."""
+    entry = _locked_entry(session, entry_id)
+    if entry is None or entry.state is not QueueState.OFFERED or entry.agent_id != agent_id:
+        return None
+    if entry.agent_call_sid is None:
+        entry.agent_call_sid = call_sid
+    return entry
+
+
+def agent_call(
+    session: Session,
+    *,
+    entry_id: uuid.UUID,
+    agent_id: uuid.UUID,
+    call_sid: str,
+    status: str,
+    now: datetime,
+) -> AgentCall:
+    """The call ringing an agent for a caller reports its status (Twilio's participant status
+    callback; a retry changes nothing): answered, the agent takes the caller (`accept`);
+    unanswered (declined, rang out), the caller goes back in their place at once and the agent
+    away; the agent's answered call ended, the talk is over (`hang_up`, the agent in wrap-up)
+    and the caller goes on. Answers what the carrier must then do."""
+    entry = _locked_entry(session, entry_id)
+    if entry is None:
+        raise NotFound("no caller has this place in the queue", field="entry_id")
+    agent = get_agent(session, agent_id)
+    theirs = entry.agent_id == agent_id and entry.agent_call_sid in (None, call_sid)
+    if status == "in-progress":
+        if entry.state is QueueState.CONNECTED and theirs:
+            return AgentCall.NOTHING  # told again
+        if entry.state is not QueueState.OFFERED or not theirs:
+            return AgentCall.DROP_AGENT
+        try:
+            accept(session, agent, entry.id, now=now)
+        except Conflict:  # the offer ran out just now: the caller is back in the queue
+            _missed(session, entry, why="answered too late", now=now)
+            return AgentCall.DROP_AGENT
+        entry.agent_call_sid = call_sid
+        return AgentCall.NOTHING
+    if status in UNANSWERED:
+        if entry.state is QueueState.OFFERED and theirs:
+            # Declined or rang out: the agent goes away. Called off (the caller's conference
+            # ended, say): not theirs to answer, they stay available.
+            away = Presence.AVAILABLE if status == "canceled" else Presence.AWAY
+            _missed(session, entry, why=f"the agent's phone: {status}", now=now, agent_to=away)
+            wakeup.hint(session, "route")  # the next agent, at once
+        return AgentCall.NOTHING
+    if status == "completed":
+        if entry.state is QueueState.CONNECTED and theirs:
+            hang_up(session, entry, now=now)
+            return AgentCall.RELEASE_CALLER
+        if entry.state is QueueState.OFFERED and theirs:  # ended before it was answered
+            _missed(session, entry, why="the agent's phone ended unanswered", now=now)
+            wakeup.hint(session, "route")
+        return AgentCall.NOTHING
+    if status in ("queued", "initiated", "ringing"):
+        ringing(session, entry.id, agent_id, call_sid)
+    return AgentCall.NOTHING
+
+
+def can_take(session: Session, skill: Skill | str, locale: str) -> bool:
+    """Whether somebody could take a caller of this skill and language now: an active agent
+    who has it, speaks it and is not away (available, or busy with another caller)."""
+    wanted = _skill(skill)
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    Agent.presence != Presence.AWAY,
+                    exists().where(
+                        AgentSkill.staff_id == Agent.staff_id, AgentSkill.skill == wanted
+                    ),
+                    exists().where(
+                        AgentLanguage.staff_id == Agent.staff_id, AgentLanguage.locale == locale
+                    ),
+                    exists().where(StaffUser.id == Agent.staff_id, StaffUser.active.is_(True)),
+                )
+            )
+        )
+    )
+
+
+def waiting_call_ids(session: Session) -> list[uuid.UUID]:
+    """The calls whose callers wait on the line (not ringing at a desk, not talking, not on
+    virtual hold), the longest waiting first."""
+    return list(
+        session.scalars(
+            select(QueueEntry.call_id)
+            .where(QueueEntry.state == QueueState.WAITING)
+            .order_by(QueueEntry.entered_at, QueueEntry.id)
+        )
+    )
+
+
 # ----- figures -----
 
 
@@ -846,6 +984,15 @@ def _lock(session: Session, row: QueueEntry | Agent) -> None:
     session.refresh(row, with_for_update=True)
 
 
+def _locked_entry(session: Session, entry_id: uuid.UUID) -> QueueEntry | None:
+    return session.scalar(
+        select(QueueEntry)
+        .where(QueueEntry.id == entry_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
 def _locked_agent(session: Session, staff_id: uuid.UUID | None) -> Agent | None:
     if staff_id is None:
         return None
@@ -869,6 +1016,7 @@ def _back_to_queue(entry: QueueEntry) -> None:
         QueueState.VIRTUAL_HOLD if entry.virtual_hold_at is not None else QueueState.WAITING
     )
     entry.agent_id = entry.offered_at = entry.offer_expires_at = None
+    entry.agent_call_sid = None
 
 
 def _change_presence(

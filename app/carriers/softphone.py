@@ -163,8 +163,11 @@ class Softphone:
         self.session.commit()
         self.carrier.resume(call)
         pending = step(call)
-        # A caller waiting in a conference stays on the line between clicks.
+        # A caller waiting in a conference stays on the line between clicks, with no question
+        # to answer (keys change nothing there).
         waiting = self.carrier.in_conference(call.sid)
+        if waiting:
+            pending = None
         if state == "ended" or (pending is None and not waiting):
             finished = call.statuses[-1:] == ["completed"]  # by leaving its conference
             if answered and not finished:
