@@ -593,6 +593,9 @@ def transfer(
         )
         entry.agent_id = entry.offered_at = entry.offer_expires_at = None
         wakeup.hint(session, "route")
+    # The first agent's phone is no longer the caller's agent's: its end ends nothing (the
+    # router's ringer keeps the next agent's).
+    entry.agent_call_sid = None
     record(
         session,
         actor=actor,

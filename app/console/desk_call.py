@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from app.agents import service as agents
 from app.agents.models import QueueEntry, QueueState
+from app.agents.queueing import conference_name
 from app.callbacks.models import Callback, Event
 from app.calls.models import Call
 from app.carriers.carrier import (
@@ -183,18 +184,17 @@ def phone_legs(app: Flask, staff_id: uuid.UUID) -> list[str]:
 
 
 def line_of(app: Flask, entry: QueueEntry) -> Line:
-    return Line(conferencing_for(app), str(entry.id))
+    return Line(conferencing_for(app), conference_name(entry.id))
 
 
 def agent_call_sid(line: Line, entry: QueueEntry) -> str | None:
-    """The call id of the agent's browser phone in the conference: the simulator knows it; on
-    Twilio it is what the router's ringer kept on the entry, when it keeps one."""
+    """The call id of the agent's browser phone in the conference: the simulator knows it;
+    elsewhere it is the one the router's ringer kept on the entry."""
     if entry.agent_id is not None:
         leg = line.leg(entry.agent_id)
         if leg is not None:
             return leg.sid
-    kept = getattr(entry, "agent_call_sid", None)  # the ringer's, once it keeps it
-    return str(kept) if kept else None
+    return entry.agent_call_sid  # the router's ringer keeps it
 
 
 def carrier_refused(error: TelephonyError | SimulatorError) -> Conflict:
