@@ -542,6 +542,11 @@ def hang_up(session: Session, entry: QueueEntry, *, now: datetime) -> QueueEntry
     agent = _locked_agent(session, entry.agent_id)
     if agent is not None and agent.presence is Presence.ON_CALL:
         _change_presence(session, agent, Presence.WRAP_UP, actor=ROUTER, now=now)
+    if entry.callback_id is not None:
+        # The caller's matter waits for the agent's wrap-up, not for a retry of the call.
+        callback = session.get(Callback, entry.callback_id, with_for_update=True)
+        if callback is not None:
+            lifecycle.with_agent(session, callback, now=now, actor=ROUTER)
     return entry
 
 
