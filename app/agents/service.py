@@ -43,8 +43,9 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import Select, exists, func, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -365,50 +366,71 @@ def route(
     limit: int = ROUTE_LIMIT,
     ring_seconds: float = rules.RING_SECONDS,
 ) -> list[Offer]:
-    """Offer waiting callers to available agents; answers the offers, to ring after the commit.
+    """Offer waiting callers to available agents; answers the offers (at most `limit`), to ring
+    after the commit.
 
     Callers in order (priority, then who entered first), each to the available agent who has the
     skill and speaks the language and has been idle longest. The caller is offered until
-    now + ring_seconds and the agent rings; both in the caller's transaction.
+    now + ring_seconds and the agent rings; both in the caller's transaction. Only callers some
+    free agent can take are read, so callers nobody free can take never hold back one behind
+    them whom an agent can take.
     """
     if not session.scalar(select(exists().where(Agent.presence == Presence.AVAILABLE))):
         return []  # nobody to offer to: the callers wait (the common case under load)
-    entries = session.scalars(
-        select(QueueEntry)
-        .where(QueueEntry.state.in_(WAITING_STATES))
-        .order_by(QueueEntry.priority.desc(), QueueEntry.entered_at, QueueEntry.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-        .execution_options(populate_existing=True)
-    ).all()
     offers: list[Offer] = []
-    nobody: set[tuple[Skill, str]] = set()  # no agent left for this skill and language
-    for entry in entries:
-        if (entry.skill, entry.locale) in nobody:
-            continue
-        agent = session.scalar(
-            select(Agent)
+    seen: list[uuid.UUID] = []
+    nobody: set[tuple[Skill, str]] = set()  # no agent left (or free to take) for these
+    while len(offers) < limit:
+        batch = session.scalars(
+            select(QueueEntry)
             .where(
-                Agent.presence == Presence.AVAILABLE,
-                exists().where(
-                    AgentSkill.staff_id == Agent.staff_id, AgentSkill.skill == entry.skill
-                ),
-                exists().where(
-                    AgentLanguage.staff_id == Agent.staff_id, AgentLanguage.locale == entry.locale
-                ),
-                exists().where(StaffUser.id == Agent.staff_id, StaffUser.active.is_(True)),
+                QueueEntry.state.in_(WAITING_STATES),
+                QueueEntry.id.not_in(seen) if seen else true(),
+                _free_agents(QueueEntry.skill, QueueEntry.locale).exists(),
             )
-            .order_by(Agent.presence_since, Agent.staff_id)
-            .limit(1)
+            .order_by(QueueEntry.priority.desc(), QueueEntry.entered_at, QueueEntry.id)
+            .limit(limit)
             .with_for_update(skip_locked=True)
             .execution_options(populate_existing=True)
-        )
-        if agent is None:
-            nobody.add((entry.skill, entry.locale))
-            continue
-        offers.append(_offer(session, entry, agent, now=now, ring_seconds=ring_seconds))
+        ).all()
+        made = len(offers)
+        for entry in batch:
+            seen.append(entry.id)
+            if len(offers) == limit or (entry.skill, entry.locale) in nobody:
+                continue
+            agent = session.scalar(
+                _free_agents(entry.skill, entry.locale)
+                .order_by(Agent.presence_since, Agent.staff_id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+                .execution_options(populate_existing=True)
+            )
+            if agent is None:  # taken by this round, or held by another router right now
+                nobody.add((entry.skill, entry.locale))
+                continue
+            offers.append(_offer(session, entry, agent, now=now, ring_seconds=ring_seconds))
+        if len(offers) == made:  # nothing more to offer: every agent left is held or unfit
+            break
     session.flush()
     return offers
+
+
+def _free_agents(skill: Any, locale: Any) -> Select[Agent]:
+    """SQL: the available agents of active staff with this skill who speak this language (a
+    caller's own values, or their columns in a correlated subquery)."""
+    # Everything but their own table is the enclosing query's (the agent, and the caller).
+    return select(Agent).where(
+        Agent.presence == Presence.AVAILABLE,
+        exists()
+        .where(AgentSkill.staff_id == Agent.staff_id, AgentSkill.skill == skill)
+        .correlate_except(AgentSkill),
+        exists()
+        .where(AgentLanguage.staff_id == Agent.staff_id, AgentLanguage.locale == locale)
+        .correlate_except(AgentLanguage),
+        exists()
+        .where(StaffUser.id == Agent.staff_id, StaffUser.active.is_(True))
+        .correlate_except(StaffUser),
+    )
 
 
 def _offer(

@@ -242,3 +242,12 @@ def test_the_call_back_of_a_caller_on_virtual_hold_becomes_their_leg(session):
     waiting = caller(session, entered=later(301))
     with pytest.raises(Conflict):
         service.called_back(session, waiting, add_call(session), now=later(302))
+
+
+def test_callers_nobody_free_can_take_do_not_hold_back_one_an_agent_can(session):
+    for second in range(service.ROUTE_LIMIT + 10):
+        caller(session, skill="withdrawals", priority=3, entered=later(second))
+    behind = caller(session, skill="general", locale="zh", priority=1, entered=later(100))
+    agent = add_agent(session, "zh", skills=["general"], languages=["zh"], available_since=MORNING)
+    [offer] = service.route(session, now=later(101))
+    assert (offer.entry_id, offer.agent_id) == (behind.id, agent.staff_id)
