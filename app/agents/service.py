@@ -81,9 +81,11 @@ _VERIFIED_BY = re.compile(r"^[a-z][a-z_]{0,31}$")
 
 @dataclass(frozen=True)
 class Offer:
-    """A caller offered to an agent: ring the agent's desk (after the commit).
+    """A caller offered to an agent: ring the agent's desk (after the commit) until expires_at.
 
-    `virtual_hold`: the caller asked to be called back; the IVR places the call to them.
+    `virtual_hold`: the caller hung up to be called back, so call_id is their old, ended leg:
+    the hook for the IVR, which places the call to them (`called_back` makes it their leg) once
+    the agent accepts.
     """
 
     entry_id: uuid.UUID
