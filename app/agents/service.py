@@ -555,6 +555,8 @@ def abandon(session: Session, call_id: uuid.UUID, now: datetime) -> QueueEntry |
         .where(
             QueueEntry.call_id == call_id,
             QueueEntry.state.in_([QueueState.WAITING, QueueState.OFFERED]),
+            # A caller who took virtual hold hung up on purpose: they keep their place.
+            QueueEntry.virtual_hold_at.is_(None),
         )
         .with_for_update()
         .execution_options(populate_existing=True)
@@ -581,9 +583,12 @@ def abandon(session: Session, call_id: uuid.UUID, now: datetime) -> QueueEntry |
 
 def caller_hung_up(session: Session, call_id: uuid.UUID, now: datetime) -> QueueEntry | None:
     """The caller's leg ended: abandoned if they were waiting or ringing, ended if they were
-    with an agent; a caller on virtual hold keeps their place (we call them back)."""
+    with an agent; a caller who took virtual hold keeps their place until an agent is with them
+    (we call them back)."""
     entry = open_entry(session, call_id)
-    if entry is None or entry.state is QueueState.VIRTUAL_HOLD:
+    if entry is None or (
+        entry.virtual_hold_at is not None and entry.state is not QueueState.CONNECTED
+    ):
         return entry
     if entry.state is QueueState.CONNECTED:
         return hang_up(session, entry, now=now)

@@ -232,6 +232,9 @@ def test_the_call_back_of_a_caller_on_virtual_hold_becomes_their_leg(session):
     ann = add_agent(session, "ann", available_since=later(40))
     [offer] = service.route(session, now=later(50))
     assert offer.virtual_hold and service.current_entry(session, ann) is entry
+    # The end of the leg they hung up, reported late, abandons nothing.
+    assert service.caller_hung_up(session, offer.call_id, later(51)) is entry
+    assert entry.state is QueueState.OFFERED
 
     back = add_call(session)
     service.called_back(session, entry, back, now=later(52))
