@@ -16,6 +16,7 @@ The interface other parts build on (the IVR's `queue` node, the desk, the Twilio
     caller_hung_up(session, call_id, now)     # either of the two above, as the call's end says
     offer_virtual_hold(session, entry, now=)  # "we will call you back", keeping the place
     called_back(session, entry, call, now=)   # the IVR's call back is the caller's leg now
+    give_up(session, entry, now=, why=)       # e.g. a virtual-hold caller who did not answer
     current_entry(session, agent)             # the caller at an agent's desk, if any
     wrap_up(session, agent, entry, disposition=, notes=, follow_up_at=, actor=, now=)
     figures(session, since=, now=) -> Figures # the supervisor's wall and dashboard
@@ -593,6 +594,29 @@ def caller_hung_up(session: Session, call_id: uuid.UUID, now: datetime) -> Queue
     if entry.state is QueueState.CONNECTED:
         return hang_up(session, entry, now=now)
     return abandon(session, call_id, now)
+
+
+def give_up(session: Session, entry: QueueEntry, *, now: datetime, why: str) -> QueueEntry:
+    """The queue gives up on a caller not yet with an agent (e.g. a virtual-hold caller who did
+    not answer our call back): abandoned, saying why; an agent it rang is free again."""
+    _lock(session, entry)
+    if entry.state not in (*WAITING_STATES, QueueState.OFFERED):
+        raise Conflict(f"the caller is {entry.state.value}", field="entry_id")
+    agent_id = entry.agent_id if entry.state is QueueState.OFFERED else None
+    entry.state, entry.ended_at, entry.offer_expires_at = QueueState.ABANDONED, now, None
+    record(
+        session,
+        actor=ROUTER,
+        action="queue.abandoned",
+        subject_type="queue_entry",
+        subject_id=entry.id,
+        changes={"agent_id": agent_id, "why": why},
+    )
+    agent = _locked_agent(session, agent_id)
+    if agent is not None and agent.presence is Presence.RINGING:
+        _change_presence(session, agent, Presence.AVAILABLE, actor=ROUTER, now=now)
+        wakeup.hint(session, "route")
+    return entry
 
 
 def wrap_up(

@@ -254,3 +254,15 @@ def test_callers_nobody_free_can_take_do_not_hold_back_one_an_agent_can(session)
     agent = add_agent(session, "zh", skills=["general"], languages=["zh"], available_since=MORNING)
     [offer] = service.route(session, now=later(101))
     assert (offer.entry_id, offer.agent_id) == (behind.id, agent.staff_id)
+
+
+def test_the_queue_gives_up_on_a_caller_who_does_not_answer_our_call_back(session):
+    entry = caller(session, entered=later(0))
+    service.offer_virtual_hold(session, entry, now=later(30))
+    ann = add_agent(session, "ann", available_since=later(40))
+    service.route(session, now=later(50))
+    service.give_up(session, entry, now=later(90), why="no answer to our call back")
+    assert entry.state is QueueState.ABANDONED and ann.presence is Presence.AVAILABLE
+    assert audit(session, "queue.abandoned")[0].changes["why"] == "no answer to our call back"
+    with pytest.raises(Conflict):
+        service.give_up(session, entry, now=later(91), why="again")
