@@ -324,7 +324,7 @@ class SimulatorTelephony:
         for _ in range(_MAX_VERBS):
             if pending is None:
                 break
-            if _waits_in_conference(pending):
+            if waits_in_conference(pending):
                 call.waiting = pending  # until conference_ended, redirect or caller_hangs_up
                 return
             pending = self.press(call, pending, keys.popleft() if keys else "")
@@ -357,7 +357,7 @@ class SimulatorTelephony:
     def press(self, call: SimulatedCall, pending: str, keys: str) -> str | None:
         """Answer the waiting <Gather> with keys ("" presses nothing); the next pending TwiML."""
         root = _parse(pending)
-        if _waits_in_conference(pending):
+        if waits_in_conference(pending):
             # Nobody listens to keys in a waiting room: the caller goes on waiting.
             call.lines.append(Line("callee", _pressed(keys) + " while waiting"))
             return pending
@@ -477,7 +477,7 @@ class SimulatorTelephony:
 
     def _waiting_dial(self, call: SimulatedCall, pending: str | None) -> ET.Element:
         document = pending or call.waiting
-        if document is None or not _waits_in_conference(document):
+        if document is None or not waits_in_conference(document):
             raise SimulatorError("the call is not waiting in a conference")
         call.waiting = None
         return _parse(document)[0]
@@ -578,7 +578,7 @@ def _parse(twiml: str) -> ET.Element:
     return root
 
 
-def _waits_in_conference(twiml: str) -> bool:
+def waits_in_conference(twiml: str) -> bool:
     """A pending document that is a caller's <Dial><Conference> (not a <Gather>)."""
     first = next(iter(_parse(twiml)), None)
     return first is not None and first.tag == "Dial" and first.find("Conference") is not None

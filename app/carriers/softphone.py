@@ -22,6 +22,7 @@ from app.carriers.simulator import (
     SimulatedCall,
     SimulatorTelephony,
     WsgiTransport,
+    waits_in_conference,
 )
 from app.database import utcnow
 from app.errors import Conflict, NotFound
@@ -168,6 +169,8 @@ class Softphone:
             "from": row.from_number,
             "to": row.to_number,
             "state": row.state,
-            "waiting_for_keys": row.pending is not None,
+            # A caller in a conference's waiting room waits for a person, not for keys.
+            "waiting_for_keys": row.pending is not None and not waits_in_conference(row.pending),
+            "waiting_for_an_agent": row.pending is not None and waits_in_conference(row.pending),
             "lines": row.lines or [],
         }
