@@ -907,7 +907,7 @@ class SimulatorTelephony:
         for _ in range(_MAX_VERBS):
             if pending is None:
                 break
-            if _waits_in_conference(pending):
+            if waits_in_conference(pending):
                 return  # the caller waits in their conference until they leave it
             pending = self.press(call, pending, keys.popleft() if keys else "")
         else:
@@ -940,7 +940,7 @@ class SimulatorTelephony:
     def press(self, call: SimulatedCall, pending: str, keys: str) -> str | None:
         """Answer the waiting <Gather> with keys ("" presses nothing); the next pending TwiML."""
         root = _parse(pending)
-        if _waits_in_conference(pending):
+        if waits_in_conference(pending):
             # Nobody listens to keys in a waiting room: the caller goes on waiting.
             call.lines.append(Line("callee", _pressed(keys) + " while waiting"))
             return pending
@@ -1054,7 +1054,7 @@ class SimulatorTelephony:
         if (
             found is None
             or found[1].label != "caller"
-            or (pending is not None and not _waits_in_conference(pending))
+            or (pending is not None and not waits_in_conference(pending))
         ):
             raise SimulatorError("the call is not waiting in a conference")
         return found
@@ -1162,7 +1162,7 @@ def _bool(value: bool) -> str:
     return "true" if value else "false"
 
 
-def _waits_in_conference(twiml: str) -> bool:
+def waits_in_conference(twiml: str) -> bool:
     """A pending document that is a caller's <Dial><Conference> (not a <Gather>)."""
     first = next(iter(_parse(twiml)), None)
     return first is not None and first.tag == "Dial" and first.find("Conference") is not None

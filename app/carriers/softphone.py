@@ -23,6 +23,7 @@ from app.carriers.simulator import (
     SimulatorTelephony,
     WsgiTransport,
     room_for,
+    waits_in_conference,
 )
 from app.database import utcnow
 from app.errors import Conflict, NotFound
@@ -101,7 +102,7 @@ class Softphone:
         row = self._row(sid, "in-progress")
         if len(keys) > 32 or not set(keys) <= VALID_KEYS:
             raise Conflict("keys: only 0-9, * and # can be pressed", field="keys")
-        if row.pending is None:
+        if row.pending is None or waits_in_conference(row.pending):
             raise Conflict("the call is not waiting for keys", field="keys")
         pending = row.pending
         return self._advance(row, lambda call: self.carrier.press(call, pending, keys))
@@ -163,11 +164,9 @@ class Softphone:
         self.session.commit()
         self.carrier.resume(call)
         pending = step(call)
-        # A caller waiting in a conference stays on the line between clicks, with no question
-        # to answer (keys change nothing there).
+        # A caller waiting in a conference stays on the line between clicks (their pending
+        # document is the conference: a person, not keys, is what they wait for).
         waiting = self.carrier.in_conference(call.sid)
-        if waiting:
-            pending = None
         if state == "ended" or (pending is None and not waiting):
             finished = call.statuses[-1:] == ["completed"]  # by leaving its conference
             if answered and not finished:
@@ -188,6 +187,8 @@ class Softphone:
             "from": row.from_number,
             "to": row.to_number,
             "state": row.state,
-            "waiting_for_keys": row.pending is not None,
+            # A caller in a conference's waiting room waits for a person, not for keys.
+            "waiting_for_keys": row.pending is not None and not waits_in_conference(row.pending),
+            "waiting_for_an_agent": row.pending is not None and waits_in_conference(row.pending),
             "lines": row.lines or [],
         }
