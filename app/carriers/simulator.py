@@ -236,6 +236,14 @@ class ConferenceRoom:
                 return conference, participant
         return None
 
+    def left(self, call_sid: str) -> SimulatedParticipant | None:
+        """A call that has left its conference (the latest time), to see how it went on."""
+        for room in [*self.conferences.values(), *reversed(self.ended)]:
+            participant = room.participants.get(call_sid)
+            if participant is not None and participant.state == "left":
+                return participant
+        return None
+
     def find(self, name: str) -> SimulatedConference | None:
         """The live conference of this name, else the last one that ended (to look back at)."""
         live = self.live(name)

@@ -81,12 +81,32 @@ class Softphone:
                     "ended",
                     answered=False,
                 )
-        shown = [self.view(row) for row in rows if row.state != "ended"]
+        # A caller the app took out of their conference (the agent's talk is over) went on with
+        # their flow meanwhile: shown as it went on, once more when it ended there.
+        just_ended = {row.sid for row in rows if self._went_on(row)}
+        shown = [self.view(row) for row in rows if row.state != "ended" or row.sid in just_ended]
         for call in shown:  # what a caller in a conference heard since their last click
             lines = self.carrier.conference_lines(call["sid"])
             if lines is not None and len(lines) > len(call["lines"]):
                 call["lines"] = lines
         return shown
+
+    def _went_on(self, row: SimulatorCall) -> bool:
+        """Catch up with a call waiting in a conference that has left it since the last click;
+        answers whether it has ended (the rest of its flow asked nothing)."""
+        if row.state != "in-progress" or row.pending is None:
+            return False
+        if not waits_in_conference(row.pending) or self.carrier.in_conference(row.sid):
+            return False
+        with self.carrier.conferences.lock:
+            gone = self.carrier.conferences.left(row.sid)
+        if gone is None or gone.call.statuses[-1:] != ["completed"]:
+            return False  # still going on (a person answers what it asks at their next click)
+        row.lines = [{"who": line.who, "text": line.text} for line in gone.call.lines]
+        row.seconds, row.sequence = gone.call.seconds, gone.call.sequence
+        row.state, row.pending = "ended", None
+        self.session.commit()
+        return True
 
     def answer(self, sid: str) -> dict[str, Any]:
         row = self._row(sid, "ringing")
