@@ -456,3 +456,27 @@ def test_when_the_browser_phone_declines_first_the_desk_says_it_is_done(
 
     assert "Declined: the caller goes to the next agent. You are away." in declined
     assert "Not declined" not in declined
+
+
+def test_a_follow_up_needs_its_time_and_calls_back_then(app, api, simulator, clock, dispatcher):
+    entry_id = ringing(app, api, simulator, dispatcher)
+    desk = Recorder(sign_in(app, "agent"))
+    desk.post("/console/desk/answer", entry_id=entry_id)
+
+    untimed = desk.post("/console/desk/wrap-up", entry_id=entry_id, disposition="follow_up")
+    garbled = desk.post(
+        "/console/desk/wrap-up", entry_id=entry_id, disposition="follow_up", follow_up_at="soon"
+    )
+    agreed = desk.post(
+        "/console/desk/wrap-up",
+        entry_id=entry_id,
+        disposition="follow_up",
+        follow_up_at="2026-11-24T15:30",  # the form's datetime-local, read as UTC
+    )
+
+    assert "Not saved: follow_up_at: a follow-up needs a time" in text(untimed)
+    assert "Not saved: follow_up_at: a date between 1970 and 2999" in text(garbled)
+    assert "Wrapped up." in text(agreed)
+    with app.app_context():
+        entry = db.session.get_one(QueueEntry, uuid.UUID(entry_id))
+        assert entry.follow_up_at.isoformat() == "2026-11-24T15:30:00+00:00"
