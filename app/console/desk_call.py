@@ -241,22 +241,33 @@ def supervise(
     *,
     supervisor_id: uuid.UUID,
     mode: SupervisorMode,
-) -> str:
-    """Bring a supervisor into an agent's live call, or change how they are in it; answers
-    what now happens. In the simulator the supervisor's browser phone picks up at once."""
+    joined_sid: str | None = None,
+) -> tuple[str, str]:
+    """Bring a supervisor into an agent's live call, or change how they are in it (their call
+    `joined_sid`, when they joined it before); answers what now happens and their call's id.
+    In the simulator the supervisor's browser phone picks up at once."""
     if entry.state is not QueueState.CONNECTED:
         raise Conflict("this call is not live any more")
     line = line_of(app, entry)
     agent_sid = agent_call_sid(line, entry)
     if mode == "whisper" and agent_sid is None:
         raise InvalidInput("whisper: the agent's call is not known yet; monitor or barge")
+    present = line.leg(supervisor_id)
+    if line.simulated is not None:
+        joined_sid = present.sid if present is not None and present.state == "joined" else None
+    sid: str | None = None
     try:
-        present = line.leg(supervisor_id)
-        if present is not None and present.state == "joined":
-            line.conferencing.change_supervisor_mode(
-                line.name, present.sid, mode=mode, agent_call_sid=agent_sid
-            )
-        else:
+        if joined_sid is not None:
+            try:
+                line.conferencing.change_supervisor_mode(
+                    line.name, joined_sid, mode=mode, agent_call_sid=agent_sid
+                )
+                sid = joined_sid
+            except CarrierRefused as exc:
+                if exc.status != 404:
+                    raise
+                # They hung up since: ring them in again.
+        if sid is None:
             sid = line.conferencing.add_supervisor(
                 line.name,
                 identity=staff_identity(supervisor_id),
@@ -264,13 +275,16 @@ def supervise(
                 mode=mode,
                 agent_call_sid=agent_sid,
             )
-            simulator = line.simulated
-            if simulator is not None:
-                simulator.answer_participant(sid)
+            if line.simulated is not None:
+                line.simulated.answer_participant(sid)
     except (TelephonyError, SimulatorError) as exc:
         raise carrier_refused(exc) from None
-    return {
-        "monitor": "You are listening in; nobody hears you.",
-        "whisper": "You are coaching the agent; the customer does not hear you.",
-        "barge": "You are in the call; the customer and the agent both hear you.",
-    }[mode]
+    return SUPERVISING[mode], sid
+
+
+#: What a supervisor's mode means, as the wall tells them.
+SUPERVISING = {
+    "monitor": "You are listening in; nobody hears you.",
+    "whisper": "You are coaching the agent; the customer does not hear you.",
+    "barge": "You are in the call; the customer and the agent both hear you.",
+}
