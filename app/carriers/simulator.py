@@ -575,6 +575,18 @@ class SimulatorTelephony:
                     call.lines = list(found[1].call.lines)
                 found[1].call = call
 
+    def after_conference(self, call_sid: str, waiting: str) -> SimulatedCall | None:
+        """The call of a caller who has left the conference `waiting` (their <Dial><Conference>
+        document) still on the line, as it went on since; None while they are in a conference."""
+        if self.in_conference(call_sid) or not waits_in_conference(waiting):
+            return None
+        element = _parse(waiting)[0].find("Conference")
+        room = self.conferences.find((element.text or "").strip()) if element is not None else None
+        participant = room.participants.get(call_sid) if room is not None else None
+        if participant is None or participant.state != "left":
+            return None
+        return participant.call
+
     def conference_lines(self, call_sid: str) -> list[dict[str, str]] | None:
         """The lines of a call in a conference as it stands (None when it is in none)."""
         found = self.conferences.of_call(call_sid)

@@ -81,12 +81,24 @@ class Softphone:
                     "ended",
                     answered=False,
                 )
+            elif row.state == "in-progress" and row.pending and waits_in_conference(row.pending):
+                self._after_conference(row)
         shown = [self.view(row) for row in rows if row.state != "ended"]
         for call in shown:  # what a caller in a conference heard since their last click
             lines = self.carrier.conference_lines(call["sid"])
             if lines is not None and len(lines) > len(call["lines"]):
                 call["lines"] = lines
         return shown
+
+    def _after_conference(self, row: SimulatorCall) -> None:
+        """A caller the app took out of their conference (the agent's talk is over) went on
+        without a click, to the end of their call: keep what they heard, and that it ended."""
+        went_on = self.carrier.after_conference(row.sid, row.pending or "")
+        if went_on is None or went_on.statuses[-1:] != ["completed"]:
+            return
+        row.lines = [{"who": line.who, "text": line.text} for line in went_on.lines]
+        row.seconds, row.state, row.pending = went_on.seconds, "ended", None
+        self.session.commit()
 
     def answer(self, sid: str) -> dict[str, Any]:
         row = self._row(sid, "ringing")
