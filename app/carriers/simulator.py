@@ -236,14 +236,6 @@ class ConferenceRoom:
                 return conference, participant
         return None
 
-    def left(self, call_sid: str) -> SimulatedParticipant | None:
-        """A call that has left its conference (the latest time), to see how it went on."""
-        for room in [*self.conferences.values(), *reversed(self.ended)]:
-            participant = room.participants.get(call_sid)
-            if participant is not None and participant.state == "left":
-                return participant
-        return None
-
     def find(self, name: str) -> SimulatedConference | None:
         """The live conference of this name, else the last one that ended (to look back at)."""
         live = self.live(name)
@@ -582,6 +574,18 @@ class SimulatorTelephony:
                 if len(found[1].call.lines) > len(call.lines):
                     call.lines = list(found[1].call.lines)
                 found[1].call = call
+
+    def after_conference(self, call_sid: str, waiting: str) -> SimulatedCall | None:
+        """The call of a caller who has left the conference `waiting` (their <Dial><Conference>
+        document) still on the line, as it went on since; None while they are in a conference."""
+        if self.in_conference(call_sid) or not waits_in_conference(waiting):
+            return None
+        element = _parse(waiting)[0].find("Conference")
+        room = self.conferences.find((element.text or "").strip()) if element is not None else None
+        participant = room.participants.get(call_sid) if room is not None else None
+        if participant is None or participant.state != "left":
+            return None
+        return participant.call
 
     def conference_lines(self, call_sid: str) -> list[dict[str, str]] | None:
         """The lines of a call in a conference as it stands (None when it is in none)."""

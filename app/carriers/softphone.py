@@ -73,6 +73,7 @@ class Softphone:
                 .order_by(SimulatorCall.created_at.desc())
             )
         )
+        ended: set[str] = set()
         for row in rows:
             if row.state == "ringing" and now - row.created_at > timedelta(seconds=RING_SECONDS):
                 self._advance(
@@ -81,30 +82,27 @@ class Softphone:
                     "ended",
                     answered=False,
                 )
-        # A caller the app took out of their conference (the agent's talk is over) went on with
-        # their flow meanwhile: shown as it went on, once more when it ended there.
-        just_ended = {row.sid for row in rows if self._went_on(row)}
-        shown = [self.view(row) for row in rows if row.state != "ended" or row.sid in just_ended]
+            elif self._after_conference(row):
+                ended.add(row.sid)
+        # A call that ended so is shown once more, ended (the page then shows its goodbye).
+        shown = [self.view(row) for row in rows if row.state != "ended" or row.sid in ended]
         for call in shown:  # what a caller in a conference heard since their last click
             lines = self.carrier.conference_lines(call["sid"])
             if lines is not None and len(lines) > len(call["lines"]):
                 call["lines"] = lines
         return shown
 
-    def _went_on(self, row: SimulatorCall) -> bool:
-        """Catch up with a call waiting in a conference that has left it since the last click;
-        answers whether it has ended (the rest of its flow asked nothing)."""
-        if row.state != "in-progress" or row.pending is None:
+    def _after_conference(self, row: SimulatorCall) -> bool:
+        """A caller the app took out of their conference (the agent's talk is over) went on
+        without a click, to the end of their call: keep what they heard, and that it ended
+        (answers whether it did)."""
+        if row.state != "in-progress" or not row.pending or not waits_in_conference(row.pending):
             return False
-        if not waits_in_conference(row.pending) or self.carrier.in_conference(row.sid):
+        went_on = self.carrier.after_conference(row.sid, row.pending)
+        if went_on is None or went_on.statuses[-1:] != ["completed"]:
             return False
-        with self.carrier.conferences.lock:
-            gone = self.carrier.conferences.left(row.sid)
-        if gone is None or gone.call.statuses[-1:] != ["completed"]:
-            return False  # still going on (a person answers what it asks at their next click)
-        row.lines = [{"who": line.who, "text": line.text} for line in gone.call.lines]
-        row.seconds, row.sequence = gone.call.seconds, gone.call.sequence
-        row.state, row.pending = "ended", None
+        row.lines = [{"who": line.who, "text": line.text} for line in went_on.lines]
+        row.seconds, row.state, row.pending = went_on.seconds, "ended", None
         self.session.commit()
         return True
 

@@ -19,6 +19,7 @@ from app.audit.models import AuditEvent
 from app.audit.service import Actor
 from app.calls.service import CallUrls
 from app.carriers.carrier import client_address, staff_identity
+from app.carriers.models import SimulatorCall
 from app.carriers.simulator import CalleeScript, SimulatedCall
 from app.carriers.softphone import Softphone
 from app.extensions import db
@@ -344,6 +345,17 @@ def test_a_person_at_the_softphone_hears_the_agent_who_takes_their_call(app, sim
     with app.app_context():
         [shown] = Softphone(app, db.session).calls()
     assert shown["lines"][-1] == {"who": "call", "text": "Buongiorno, sono Anna."}
+
+    simulator.participant_hangs_up(ring)  # the talk is over: the caller's flow says goodbye
+
+    with app.app_context():
+        [ended] = Softphone(app, db.session).calls()  # shown once more, ended (the page
+        assert ended["state"] == "ended"  # shows its goodbye), then no more
+        assert Softphone(app, db.session).calls() == []
+        row = db.session.get_one(SimulatorCall, answered["sid"])
+        assert row.state == "ended"
+        said = [line["text"] for line in row.lines if line["who"] == "call"]
+        assert said[-1] == PROMPTS["after_agent"]["it"]
 
 
 def offer_a_call_back(app, simulator, clock) -> int:
