@@ -16,6 +16,7 @@ DEMO_NUMBERS = [
     ("+1 415 555 0101", "inbound_hotline", "Demo Bank: is this call really from us?", True),
     ("+1 415 555 0102", "complaints", "Demo Bank complaints line", True),
     ("+1 415 555 0103", "sms", "Demo Bank text messages", False),
+    ("+1 415 555 0104", "service_line", "Demo Bank customer service", True),
 ]
 
 DEMO_CUSTOMERS = [

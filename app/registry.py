@@ -85,6 +85,7 @@ class Registry:
         self._flow_actions: dict[str, FlowAction] = {}
         self._converters: dict[str, type[BaseConverter]] = {}
         self._commands: list[click.Command] = []
+        self._queueing: Any = None
         self._frozen = False
 
     # ----- registering (in a domain's init_app) -----
@@ -140,6 +141,14 @@ class Registry:
         self._check_open()
         self._commands.append(command)
 
+    def queueing(self, queue: Any) -> None:
+        """The queue for people that the flows' queue nodes use (app.flows.ports.Queueing);
+        one per app."""
+        self._check_open()
+        if self._queueing is not None:
+            raise DuplicateName("the queue for people is registered twice")
+        self._queueing = queue
+
     # ----- reading (the factory, the worker, flows check) -----
 
     @property
@@ -169,6 +178,12 @@ class Registry:
     @property
     def commands(self) -> tuple[click.Command, ...]:
         return tuple(self._commands)
+
+    @property
+    def queue(self) -> Any:
+        """The registered queue for people, or None (the flows engine then says nobody can take
+        the call)."""
+        return self._queueing
 
     # ----- life -----
 

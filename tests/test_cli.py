@@ -39,7 +39,7 @@ def test_demo_data_can_be_seeded_twice(app):
     first = runner.invoke(args=["seed-demo"])
     second = runner.invoke(args=["seed-demo"])
 
-    assert "4 official numbers and 4 customers added" in first.output
+    assert "5 official numbers and 4 customers added" in first.output
     assert "0 official numbers and 0 customers added" in second.output
     assert count_rows(app, Customer) == 4
-    assert count_rows(app, OfficialNumber) == 4
+    assert count_rows(app, OfficialNumber) == 5

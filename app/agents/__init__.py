@@ -4,7 +4,9 @@ The interface the IVR, the desk and the carrier build on is app.agents.service (
 docstring); the ringing port is app.agents.ringing. This package registers the worker's `route`
 tick: every ROUTE_TICK_SECONDS, and at once on a wake-up hint (a caller entered the queue, an
 agent became available), it returns unanswered offers to the queue, offers waiting callers to
-available agents, commits, and then rings them.
+available agents, commits, and then rings them. It registers the queue for the flows' queue nodes
+(app.agents.queueing) and the ringer that adds an offered agent to the caller's conference, with
+that call's status callback (app.agents.line).
 """
 
 from __future__ import annotations
@@ -18,8 +20,17 @@ ROUTE_TICK_SECONDS = 2.0
 
 
 def init_app(app: Flask) -> None:
-    """The router's worker tick."""
-    registry_of(app).tick("route", ROUTE_TICK_SECONDS, route_tick, wake=True)
+    """The router's worker tick, the queue for the flows' queue nodes, the ringer that adds an
+    offered agent to the caller's conference, and that call's status callback."""
+    from app.agents.line import bp, ring_agents
+    from app.agents.queueing import AgentsQueue
+    from app.agents.ringing import add_ringer
+
+    registry = registry_of(app)
+    registry.tick("route", ROUTE_TICK_SECONDS, route_tick, wake=True)
+    registry.queueing(AgentsQueue())
+    registry.blueprint(bp)
+    add_ringer(app, ring_agents)
 
 
 def route_tick(app: Flask, worker: str) -> None:

@@ -191,6 +191,9 @@ class QueueEntry(Base):
     )
     offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The call ringing (then joined) at the agent's browser phone, in the caller's conference:
+    # the carrier's call id, so that only that call's end ends the talk.
+    agent_call_sid: Mapped[str | None] = mapped_column(String(64))
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The caller chose to be called back: when (their place is still entered_at).

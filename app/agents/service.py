@@ -11,13 +11,20 @@ The interface other parts build on (the IVR's `queue` node, the desk, the Twilio
     route(session, now=) -> list[Offer]       # THE ROUTER: ring each Offer after the commit
     expire_offers(session, now)               # unanswered offers go back; their agents go away
     accept(session, agent, entry_id, now=)    # the agent answers: connected, on_call
+    transfer(session, agent, entry, skill= | to=, actor=, now=) -> Offer | None  # warm
     hang_up(session, entry, now=)             # ended, the agent in wrap-up
     abandon(session, call_id, now)            # the caller hung up while waiting or ringing
     caller_hung_up(session, call_id, now)     # either of the two above, as the call's end says
     offer_virtual_hold(session, entry, now=)  # "we will call you back", keeping the place
     called_back(session, entry, call, now=)   # the IVR's call back is the caller's leg now
+    give_up(session, entry, now=, why=)       # e.g. a virtual-hold caller who did not answer
     current_entry(session, agent)             # the caller at an agent's desk, if any
     wrap_up(session, agent, entry, disposition=, notes=, follow_up_at=, actor=, now=)
+    can_take(session, skill, locale)          # somebody not away could take such a caller
+    waiting_call_ids(session)                 # the calls whose callers wait on the line
+    ringing(session, entry_id, agent_id, call_sid)           # the call ringing the agent
+    agent_call(session, entry_id=, agent_id=, call_sid=, status=, now=) -> AgentCall
+                                              # what the call to the agent's phone says
     figures(session, since=, now=) -> Figures # the supervisor's wall and dashboard
 
 A callback's priority becomes a queue priority with `rules.queue_priority("high")` (3, 2, 1).
@@ -37,14 +44,16 @@ Callers and agents are named in logs by ids only.
 
 from __future__ import annotations
 
+import enum
 import re
 import uuid
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import Select, exists, func, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -81,9 +90,11 @@ _VERIFIED_BY = re.compile(r"^[a-z][a-z_]{0,31}$")
 
 @dataclass(frozen=True)
 class Offer:
-    """A caller offered to an agent: ring the agent's desk (after the commit).
+    """A caller offered to an agent: ring the agent's desk (after the commit) until expires_at.
 
-    `virtual_hold`: the caller asked to be called back; the IVR places the call to them.
+    `virtual_hold`: the caller hung up to be called back, so call_id is their old, ended leg:
+    the hook for the IVR, which places the call to them (`called_back` makes it their leg) once
+    the agent accepts.
     """
 
     entry_id: uuid.UUID
@@ -366,50 +377,71 @@ def route(
     limit: int = ROUTE_LIMIT,
     ring_seconds: float = rules.RING_SECONDS,
 ) -> list[Offer]:
-    """Offer waiting callers to available agents; answers the offers, to ring after the commit.
+    """Offer waiting callers to available agents; answers the offers (at most `limit`), to ring
+    after the commit.
 
     Callers in order (priority, then who entered first), each to the available agent who has the
     skill and speaks the language and has been idle longest. The caller is offered until
-    now + ring_seconds and the agent rings; both in the caller's transaction.
+    now + ring_seconds and the agent rings; both in the caller's transaction. Only callers some
+    free agent can take are read, so callers nobody free can take never hold back one behind
+    them whom an agent can take.
     """
     if not session.scalar(select(exists().where(Agent.presence == Presence.AVAILABLE))):
         return []  # nobody to offer to: the callers wait (the common case under load)
-    entries = session.scalars(
-        select(QueueEntry)
-        .where(QueueEntry.state.in_(WAITING_STATES))
-        .order_by(QueueEntry.priority.desc(), QueueEntry.entered_at, QueueEntry.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-        .execution_options(populate_existing=True)
-    ).all()
     offers: list[Offer] = []
-    nobody: set[tuple[Skill, str]] = set()  # no agent left for this skill and language
-    for entry in entries:
-        if (entry.skill, entry.locale) in nobody:
-            continue
-        agent = session.scalar(
-            select(Agent)
+    seen: list[uuid.UUID] = []
+    nobody: set[tuple[Skill, str]] = set()  # no agent left (or free to take) for these
+    while len(offers) < limit:
+        batch = session.scalars(
+            select(QueueEntry)
             .where(
-                Agent.presence == Presence.AVAILABLE,
-                exists().where(
-                    AgentSkill.staff_id == Agent.staff_id, AgentSkill.skill == entry.skill
-                ),
-                exists().where(
-                    AgentLanguage.staff_id == Agent.staff_id, AgentLanguage.locale == entry.locale
-                ),
-                exists().where(StaffUser.id == Agent.staff_id, StaffUser.active.is_(True)),
+                QueueEntry.state.in_(WAITING_STATES),
+                QueueEntry.id.not_in(seen) if seen else true(),
+                _free_agents(QueueEntry.skill, QueueEntry.locale).exists(),
             )
-            .order_by(Agent.presence_since, Agent.staff_id)
-            .limit(1)
+            .order_by(QueueEntry.priority.desc(), QueueEntry.entered_at, QueueEntry.id)
+            .limit(limit)
             .with_for_update(skip_locked=True)
             .execution_options(populate_existing=True)
-        )
-        if agent is None:
-            nobody.add((entry.skill, entry.locale))
-            continue
-        offers.append(_offer(session, entry, agent, now=now, ring_seconds=ring_seconds))
+        ).all()
+        made = len(offers)
+        for entry in batch:
+            seen.append(entry.id)
+            if len(offers) == limit or (entry.skill, entry.locale) in nobody:
+                continue
+            agent = session.scalar(
+                _free_agents(entry.skill, entry.locale)
+                .order_by(Agent.presence_since, Agent.staff_id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+                .execution_options(populate_existing=True)
+            )
+            if agent is None:  # taken by this round, or held by another router right now
+                nobody.add((entry.skill, entry.locale))
+                continue
+            offers.append(_offer(session, entry, agent, now=now, ring_seconds=ring_seconds))
+        if len(offers) == made:  # nothing more to offer: every agent left is held or unfit
+            break
     session.flush()
     return offers
+
+
+def _free_agents(skill: Any, locale: Any) -> Select[Agent]:
+    """SQL: the available agents of active staff with this skill who speak this language (a
+    caller's own values, or their columns in a correlated subquery)."""
+    # Everything but their own table is the enclosing query's (the agent, and the caller).
+    return select(Agent).where(
+        Agent.presence == Presence.AVAILABLE,
+        exists()
+        .where(AgentSkill.staff_id == Agent.staff_id, AgentSkill.skill == skill)
+        .correlate_except(AgentSkill),
+        exists()
+        .where(AgentLanguage.staff_id == Agent.staff_id, AgentLanguage.locale == locale)
+        .correlate_except(AgentLanguage),
+        exists()
+        .where(StaffUser.id == Agent.staff_id, StaffUser.active.is_(True))
+        .correlate_except(StaffUser),
+    )
 
 
 def _offer(
@@ -443,28 +475,44 @@ def expire_offers(session: Session, now: datetime) -> int:
         .execution_options(populate_existing=True)
     ).all()
     for entry in expired:
-        agent_id = entry.agent_id
-        _back_to_queue(entry)
+        _missed(session, entry, why="nobody answered", now=now)
+    return len(expired)
+
+
+def _missed(
+    session: Session,
+    entry: QueueEntry,
+    *,
+    why: str,
+    now: datetime,
+    agent_to: Presence = Presence.AWAY,
+) -> None:
+    """An offer the agent did not take (the entry locked): the caller goes back in their
+    place, and the agent goes away (as Flex does), so callers are not offered to an empty desk
+    again; `agent_to` available when it was not theirs to take (the ring was called off)."""
+    agent_id = entry.agent_id
+    _back_to_queue(entry)
+    record(
+        session,
+        actor=ROUTER,
+        action="queue.returned",
+        subject_type="queue_entry",
+        subject_id=entry.id,
+        changes={"agent_id": agent_id, "why": why},
+    )
+    agent = _locked_agent(session, agent_id)
+    if agent is not None and agent.presence is Presence.RINGING:
+        _change_presence(session, agent, agent_to, actor=ROUTER, now=now)
+        if agent_to is not Presence.AWAY:
+            return
         record(
             session,
             actor=ROUTER,
-            action="queue.returned",
-            subject_type="queue_entry",
-            subject_id=entry.id,
-            changes={"agent_id": agent_id, "why": "nobody answered"},
+            action="agent.missed",
+            subject_type="agent",
+            subject_id=agent.staff_id,
+            changes={"entry_id": entry.id},
         )
-        agent = _locked_agent(session, agent_id)
-        if agent is not None and agent.presence is Presence.RINGING:
-            _change_presence(session, agent, Presence.AWAY, actor=ROUTER, now=now)
-            record(
-                session,
-                actor=ROUTER,
-                action="agent.missed",
-                subject_type="agent",
-                subject_id=agent.staff_id,
-                changes={"entry_id": entry.id},
-            )
-    return len(expired)
 
 
 # ----- a call with an agent -----
@@ -526,7 +574,80 @@ def hang_up(session: Session, entry: QueueEntry, *, now: datetime) -> QueueEntry
     agent = _locked_agent(session, entry.agent_id)
     if agent is not None and agent.presence is Presence.ON_CALL:
         _change_presence(session, agent, Presence.WRAP_UP, actor=ROUTER, now=now)
+    if entry.callback_id is not None:
+        # The caller's matter waits for the agent's wrap-up, not for a retry of the call.
+        callback = session.get(Callback, entry.callback_id, with_for_update=True)
+        if callback is not None:
+            lifecycle.with_agent(session, callback, now=now, actor=ROUTER)
     return entry
+
+
+def transfer(
+    session: Session,
+    agent: Agent,
+    entry: QueueEntry,
+    *,
+    skill: Skill | str | None = None,
+    to: uuid.UUID | None = None,
+    actor: Actor,
+    now: datetime,
+    ring_seconds: float = rules.RING_SECONDS,
+) -> Offer | None:
+    """A warm transfer: the agent hands their caller on, to a named available agent (offered to
+    them at once: ring the answered Offer after the commit) or to another skill (the caller waits
+    again, first in line, for the router). The caller stays in their conference, and the first
+    agent on the line until they leave it; they are in wrap-up, with nothing to write (whoever
+    ends the call wraps it up), until they say they are available."""
+    if (skill is None) == (to is None):
+        raise InvalidInput("transfer to a skill or to an agent, one of the two", field="to")
+    wanted = _skill(skill) if skill is not None else None
+    _lock(session, entry)
+    if entry.agent_id != agent.staff_id or entry.state is not QueueState.CONNECTED:
+        raise Conflict("this caller is not on a call with you", field="entry_id")
+    colleague: Agent | None = None
+    if to is not None:
+        if to == agent.staff_id:
+            raise InvalidInput("transfer to someone else", field="to")
+        colleague = _locked_agent(session, to)
+        active = colleague is not None and session.scalar(
+            select(StaffUser.active).where(StaffUser.id == to)
+        )
+        if colleague is None or not active:
+            raise NotFound("no agent has this id", field="to")
+        if colleague.presence is not Presence.AVAILABLE:
+            raise Conflict("that agent is not available now; choose another", field="to")
+    offer: Offer | None = None
+    if colleague is not None:
+        offer = _offer(session, entry, colleague, now=now, ring_seconds=ring_seconds)
+    else:
+        assert wanted is not None
+        # Waiting on the line (never virtual hold: they are in the call), first in line.
+        entry.skill, entry.priority, entry.state = (
+            wanted,
+            rules.HIGHEST_PRIORITY,
+            QueueState.WAITING,
+        )
+        entry.agent_id = entry.offered_at = entry.offer_expires_at = None
+        wakeup.hint(session, "route")
+    # The first agent's phone is no longer the caller's agent's: its end ends nothing (the
+    # router's ringer keeps the next agent's).
+    entry.agent_call_sid = None
+    record(
+        session,
+        actor=actor,
+        action="queue.transferred",
+        subject_type="queue_entry",
+        subject_id=entry.id,
+        changes={
+            "from_agent_id": agent.staff_id,
+            "to_agent_id": to,
+            "skill": wanted.value if wanted else None,
+        },
+    )
+    _lock(session, agent)
+    if agent.presence is Presence.ON_CALL:
+        _change_presence(session, agent, Presence.WRAP_UP, actor=actor, now=now)
+    return offer
 
 
 def abandon(session: Session, call_id: uuid.UUID, now: datetime) -> QueueEntry | None:
@@ -537,6 +658,8 @@ def abandon(session: Session, call_id: uuid.UUID, now: datetime) -> QueueEntry |
         .where(
             QueueEntry.call_id == call_id,
             QueueEntry.state.in_([QueueState.WAITING, QueueState.OFFERED]),
+            # A caller who took virtual hold hung up on purpose: they keep their place.
+            QueueEntry.virtual_hold_at.is_(None),
         )
         .with_for_update()
         .execution_options(populate_existing=True)
@@ -563,13 +686,39 @@ def abandon(session: Session, call_id: uuid.UUID, now: datetime) -> QueueEntry |
 
 def caller_hung_up(session: Session, call_id: uuid.UUID, now: datetime) -> QueueEntry | None:
     """The caller's leg ended: abandoned if they were waiting or ringing, ended if they were
-    with an agent; a caller on virtual hold keeps their place (we call them back)."""
+    with an agent; a caller who took virtual hold keeps their place until an agent is with them
+    (we call them back)."""
     entry = open_entry(session, call_id)
-    if entry is None or entry.state is QueueState.VIRTUAL_HOLD:
+    if entry is None or (
+        entry.virtual_hold_at is not None and entry.state is not QueueState.CONNECTED
+    ):
         return entry
     if entry.state is QueueState.CONNECTED:
         return hang_up(session, entry, now=now)
     return abandon(session, call_id, now)
+
+
+def give_up(session: Session, entry: QueueEntry, *, now: datetime, why: str) -> QueueEntry:
+    """The queue gives up on a caller not yet with an agent (e.g. a virtual-hold caller who did
+    not answer our call back): abandoned, saying why; an agent it rang is free again."""
+    _lock(session, entry)
+    if entry.state not in (*WAITING_STATES, QueueState.OFFERED):
+        raise Conflict(f"the caller is {entry.state.value}", field="entry_id")
+    agent_id = entry.agent_id if entry.state is QueueState.OFFERED else None
+    entry.state, entry.ended_at, entry.offer_expires_at = QueueState.ABANDONED, now, None
+    record(
+        session,
+        actor=ROUTER,
+        action="queue.abandoned",
+        subject_type="queue_entry",
+        subject_id=entry.id,
+        changes={"agent_id": agent_id, "why": why},
+    )
+    agent = _locked_agent(session, agent_id)
+    if agent is not None and agent.presence is Presence.RINGING:
+        _change_presence(session, agent, Presence.AVAILABLE, actor=ROUTER, now=now)
+        wakeup.hint(session, "route")
+    return entry
 
 
 def wrap_up(
@@ -665,6 +814,122 @@ def _decide_matter(
     assert outcome is not None
     lifecycle.finish(session, callback, outcome, now, actor=actor, why=why, call_id=entry.call_id)
     return outcome.value
+
+
+# ----- the call to the agent's browser phone (a participant in the caller's conference) -----
+
+
+class AgentCall(enum.StrEnum):
+    """What the carrier must do after a report on the call to an agent's phone (committed)."""
+
+    NOTHING = "nothing"
+    #: The agent left the talk: take the caller out of the conference, on with their flow.
+    RELEASE_CALLER = "release_caller"
+    #: The agent answered a caller no longer theirs: hang their phone up.
+    DROP_AGENT = "drop_agent"
+
+
+#: A call to an agent's phone that ended without being answered (Twilio's CallStatus).
+UNANSWERED = frozenset({"busy", "no-answer", "failed", "canceled"})
+
+
+def ringing(
+    session: Session, entry_id: uuid.UUID, agent_id: uuid.UUID, call_sid: str
+) -> QueueEntry | None:
+    """The router's ringer rang the agent with this call: remembered on the caller's place while
+    it is offered to that agent (answers it), else nothing (the offer is over)."""
+    entry = _locked_entry(session, entry_id)
+    if entry is None or entry.state is not QueueState.OFFERED or entry.agent_id != agent_id:
+        return None
+    if entry.agent_call_sid is None:
+        entry.agent_call_sid = call_sid
+    return entry
+
+
+def agent_call(
+    session: Session,
+    *,
+    entry_id: uuid.UUID,
+    agent_id: uuid.UUID,
+    call_sid: str,
+    status: str,
+    now: datetime,
+) -> AgentCall:
+    """The call ringing an agent for a caller reports its status (Twilio's participant status
+    callback; a retry changes nothing): answered, the agent takes the caller (`accept`);
+    unanswered (declined, rang out), the caller goes back in their place at once and the agent
+    away; the agent's answered call ended, the talk is over (`hang_up`, the agent in wrap-up)
+    and the caller goes on. Answers what the carrier must then do."""
+    entry = _locked_entry(session, entry_id)
+    if entry is None:
+        raise NotFound("no caller has this place in the queue", field="entry_id")
+    agent = get_agent(session, agent_id)
+    theirs = entry.agent_id == agent_id and entry.agent_call_sid in (None, call_sid)
+    if status == "in-progress":
+        if entry.state is QueueState.CONNECTED and theirs:
+            return AgentCall.NOTHING  # told again
+        if entry.state is not QueueState.OFFERED or not theirs:
+            return AgentCall.DROP_AGENT
+        try:
+            accept(session, agent, entry.id, now=now)
+        except Conflict:  # the offer ran out just now: the caller is back in the queue
+            _missed(session, entry, why="answered too late", now=now)
+            return AgentCall.DROP_AGENT
+        entry.agent_call_sid = call_sid
+        return AgentCall.NOTHING
+    if status in UNANSWERED:
+        if entry.state is QueueState.OFFERED and theirs:
+            # Declined or rang out: the agent goes away. Called off (the caller's conference
+            # ended, say): not theirs to answer, they stay available.
+            away = Presence.AVAILABLE if status == "canceled" else Presence.AWAY
+            _missed(session, entry, why=f"the agent's phone: {status}", now=now, agent_to=away)
+            wakeup.hint(session, "route")  # the next agent, at once
+        return AgentCall.NOTHING
+    if status == "completed":
+        if entry.state is QueueState.CONNECTED and theirs:
+            hang_up(session, entry, now=now)
+            return AgentCall.RELEASE_CALLER
+        if entry.state is QueueState.OFFERED and theirs:  # ended before it was answered
+            _missed(session, entry, why="the agent's phone ended unanswered", now=now)
+            wakeup.hint(session, "route")
+        return AgentCall.NOTHING
+    if status in ("queued", "initiated", "ringing"):
+        ringing(session, entry.id, agent_id, call_sid)
+    return AgentCall.NOTHING
+
+
+def can_take(session: Session, skill: Skill | str, locale: str) -> bool:
+    """Whether somebody could take a caller of this skill and language now: an active agent
+    who has it, speaks it and is not away (available, or busy with another caller)."""
+    wanted = _skill(skill)
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    Agent.presence != Presence.AWAY,
+                    exists().where(
+                        AgentSkill.staff_id == Agent.staff_id, AgentSkill.skill == wanted
+                    ),
+                    exists().where(
+                        AgentLanguage.staff_id == Agent.staff_id, AgentLanguage.locale == locale
+                    ),
+                    exists().where(StaffUser.id == Agent.staff_id, StaffUser.active.is_(True)),
+                )
+            )
+        )
+    )
+
+
+def waiting_call_ids(session: Session) -> list[uuid.UUID]:
+    """The calls whose callers wait on the line (not ringing at a desk, not talking, not on
+    virtual hold), the longest waiting first."""
+    return list(
+        session.scalars(
+            select(QueueEntry.call_id)
+            .where(QueueEntry.state == QueueState.WAITING)
+            .order_by(QueueEntry.entered_at, QueueEntry.id)
+        )
+    )
 
 
 # ----- figures -----
@@ -786,6 +1051,15 @@ def _lock(session: Session, row: QueueEntry | Agent) -> None:
     session.refresh(row, with_for_update=True)
 
 
+def _locked_entry(session: Session, entry_id: uuid.UUID) -> QueueEntry | None:
+    return session.scalar(
+        select(QueueEntry)
+        .where(QueueEntry.id == entry_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
 def _locked_agent(session: Session, staff_id: uuid.UUID | None) -> Agent | None:
     if staff_id is None:
         return None
@@ -809,6 +1083,7 @@ def _back_to_queue(entry: QueueEntry) -> None:
         QueueState.VIRTUAL_HOLD if entry.virtual_hold_at is not None else QueueState.WAITING
     )
     entry.agent_id = entry.offered_at = entry.offer_expires_at = None
+    entry.agent_call_sid = None
 
 
 def _change_presence(

@@ -296,6 +296,11 @@ class CallUrls:
     def inbound(self) -> str:
         return self._url("twilio.inbound")
 
+    def hold_offer(self, call_id: uuid.UUID, node: str, *, offer: int) -> str:
+        """Where a waiting caller is brought to be offered a call back (`offer` tells one offer
+        from another, so that each is a step of its own)."""
+        return self._url("twilio.call_hold_offer", call_id=call_id, node=node, offer=offer)
+
     def for_call(self, call_id: uuid.UUID, *, step: int | None = None) -> FlowUrls:
         """The flow's URLs for one call; `step` (the step answering now) makes each one unique."""
         return _FlowUrls(self, call_id, step)
@@ -324,3 +329,11 @@ class _FlowUrls:
 
     def dialed(self, node: str) -> str:
         return self.urls._url("twilio.call_dialed", call_id=self.call_id, node=node, **self.after)
+
+    def waiting(self, node: str, round_: int) -> str:
+        return self.urls._url(
+            "twilio.call_waiting", call_id=self.call_id, node=node, round=round_, **self.after
+        )
+
+    def conference_events(self, node: str) -> str:
+        return self.urls._url("twilio.call_conference_events", call_id=self.call_id, node=node)

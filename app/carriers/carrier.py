@@ -61,6 +61,11 @@ class Telephony(Protocol):
         """A call's status as the carrier knows it (when its status callback went missing)."""
         ...
 
+    def redirect(self, sid: str, url: str) -> None:
+        """Take a call in progress to another TwiML document (POST to `url`), wherever it is
+        (e.g. out of a conference's waiting room, to be offered a call back)."""
+        ...
+
 
 class Conferencing(Protocol):
     """People in the loop: a caller waits in a conference named after their queue entry, and

@@ -33,5 +33,8 @@ class RecordingTelephony:
     def call_status(self, sid: str) -> str | None:
         return None
 
+    def redirect(self, sid: str, url: str) -> None:
+        return None
+
     def find_call(self, *, to: str, since: datetime, key: str) -> str | None:
         return None  # nothing is ever placed, so nothing is ever found

@@ -4,8 +4,11 @@ It signs every webhook request with X-Twilio-Signature, follows the TwiML the ap
 (Say, Gather, Record, Redirect, Pause, Dial, Hangup), and reports each call's status in order.
 A scripted callee answers (or not) and presses keys, so tests and demos can run whole calls.
 
-A caller's <Dial><Conference> waits in a simulated conference; agents and supervisors join it
-through the Conferencing interface, as on Twilio, and the simulator keeps who heard what.
+A caller's <Dial><Conference> waits in a simulated conference (hearing its waitUrl once) as a
+question nobody asks (`SimulatedCall.waiting`); agents and supervisors join it through the
+Conferencing interface, as on Twilio, and the simulator keeps who heard what. The caller leaves it
+when the conference ends (`conference_ended`, or the app removes them: <Dial action>), when the
+app redirects their call (`redirect`) or when they hang up (`caller_hangs_up`).
 """
 
 from __future__ import annotations
@@ -124,6 +127,8 @@ class SimulatedCall:
     after: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     # The script's keys not pressed yet (a call that waited in a conference goes on with them).
     keys_left: deque[str] | None = None
+    # The <Dial><Conference> document the caller waits in, while they wait.
+    waiting: str | None = None
 
     @classmethod
     def inbound(
@@ -147,6 +152,7 @@ class SimulatedCall:
 # app (`room_for`), shared by every simulator the app builds in a process.
 
 KEPT_ENDED = 1000  # ended conferences kept to look back at, the newest
+API_ENDED = "conference-ended-via-api"  # Twilio's ReasonConferenceEnded when the app ends one
 
 
 @dataclass
@@ -478,7 +484,7 @@ class SimulatorTelephony:
         event = "participant-hold" if on else "participant-unhold"
         works: list[Callable[[], None]] = [lambda: self._conference_event(room, event, participant)]
         if on and hold_url:
-            works.append(lambda: self._listen(participant.call, hold_url))
+            works.append(lambda: self._listen(participant.call, hold_url, "a hold document"))
         self._deliver(works)
 
     def remove(self, conference: str, call_sid: str) -> None:
@@ -569,6 +575,18 @@ class SimulatorTelephony:
                     call.lines = list(found[1].call.lines)
                 found[1].call = call
 
+    def after_conference(self, call_sid: str, waiting: str) -> SimulatedCall | None:
+        """The call of a caller who has left the conference `waiting` (their <Dial><Conference>
+        document) still on the line, as it went on since; None while they are in a conference."""
+        if self.in_conference(call_sid) or not waits_in_conference(waiting):
+            return None
+        element = _parse(waiting)[0].find("Conference")
+        room = self.conferences.find((element.text or "").strip()) if element is not None else None
+        participant = room.participants.get(call_sid) if room is not None else None
+        if participant is None or participant.state != "left":
+            return None
+        return participant.call
+
     def conference_lines(self, call_sid: str) -> list[dict[str, str]] | None:
         """The lines of a call in a conference as it stands (None when it is in none)."""
         found = self.conferences.of_call(call_sid)
@@ -620,9 +638,12 @@ class SimulatorTelephony:
         self._deliver([partial(self._status, leg, "ringing")])
         return leg.sid
 
-    def _join_as_caller(self, call: SimulatedCall, dial: ET.Element, then: str) -> None:
-        """The caller's <Dial><Conference>: they join it, and wait (hearing waitUrl) until it
-        starts; `then` is the rest of their document, played if they leave it still on the line."""
+    def _join_as_caller(
+        self, call: SimulatedCall, dial: ET.Element, then: str, document: str
+    ) -> None:
+        """The caller's <Dial><Conference>: they join it, and wait (hearing waitUrl once) until it
+        starts; `then` is the rest of their document, played if they leave it still on the line;
+        `document` (from the <Dial> on) is what they wait in (`call.waiting`)."""
         element = dial.find("Conference")
         assert element is not None  # the caller checked
         name = (element.text or "").strip()
@@ -651,12 +672,13 @@ class SimulatorTelephony:
             room.log.append(("caller", "joins"))
             works = self._joined(room, caller)
             waiting = room.status == "init"
+            call.waiting = document
         call.lines.append(Line("carrier", "waits in a conference" if waiting else "joins a call"))
         for work in works:  # the caller's own call is being played already: in turn
             work()
         wait_url = element.get("waitUrl")
         if waiting and wait_url:
-            self._listen(call, wait_url)
+            self._listen(call, wait_url, "a conference's waitUrl")
 
     def _joined(
         self, room: SimulatedConference, newcomer: SimulatedParticipant
@@ -672,8 +694,8 @@ class SimulatorTelephony:
         return works
 
     def _leave(self, call_sid: str, *, reason: str) -> None:
-        """A participant leaves (hung up, removed); the conference ends with the caller, or
-        when nobody is left in it."""
+        """A participant leaves (hung up, removed, redirected); the conference ends with the
+        caller, or when nobody is left in it."""
         with self.conferences.lock:
             found = self.conferences.of_call(call_sid)
             if found is None:
@@ -681,43 +703,64 @@ class SimulatorTelephony:
             room, leaving = found
             joined = leaving.state == "joined"
             departures = [self._depart(room, leaving, reason)]
-            ends = (joined and leaving.end_conference_on_exit) or not room.present()
             events: list[Callable[[], None]] = []
             if joined:  # one who only rang never joined, and so never leaves
                 events.append(partial(self._conference_event, room, "participant-leave", leaving))
-            if ends:
-                for other in list(room.participants.values()):
-                    if other.state != "left":
-                        was_joined = other.state == "joined"
-                        departures.append(self._depart(room, other, "the conference ended"))
-                        if was_joined:
-                            events.append(
-                                partial(self._conference_event, room, "participant-leave", other)
-                            )
+            if (joined and leaving.end_conference_on_exit) or not room.present():
                 why = (
                     "participant-with-end-conference-on-exit-left"
                     if joined and leaving.end_conference_on_exit
                     else "last-participant-left"
                 )
-                events.append(
-                    partial(
-                        self._conference_event,
-                        room,
-                        "conference-end",
-                        None,
-                        ReasonConferenceEnded=why,
-                        CallSidEndingConference=call_sid,
-                    )
+                ended, gone = self._end(
+                    room, ending=leaving, reason="the conference ended", why=why
                 )
-                room.log.append(("carrier", "the conference ends"))
-                self.conferences.close(room)
+                events += ended
+                departures += gone
         self._deliver([*events, *departures])
+
+    def _end(
+        self,
+        room: SimulatedConference,
+        *,
+        ending: SimulatedParticipant,
+        reason: str,
+        why: str = API_ENDED,
+    ) -> tuple[list[Callable[[], None]], list[Callable[[], None]]]:
+        """End a conference (under the room's lock): everyone still in it leaves, `ending` too
+        (who ends it; what then happens to their own call is their caller's to do); answers the
+        events to report and the departures of the others' calls."""
+        events: list[Callable[[], None]] = []
+        departures: list[Callable[[], None]] = []
+        for other in list(room.participants.values()):
+            if other.state == "left":
+                continue
+            was_joined = other.state == "joined"
+            departure = self._depart(room, other, reason)
+            if other is not ending:
+                departures.append(departure)
+            if was_joined:
+                events.append(partial(self._conference_event, room, "participant-leave", other))
+        events.append(
+            partial(
+                self._conference_event,
+                room,
+                "conference-end",
+                None,
+                ReasonConferenceEnded=why,
+                **({} if why == API_ENDED else {"CallSidEndingConference": ending.sid}),
+            )
+        )
+        room.log.append(("carrier", "the conference ends"))
+        self.conferences.close(room)
+        return events, departures
 
     def _depart(
         self, room: SimulatedConference, participant: SimulatedParticipant, reason: str
     ) -> Callable[[], None]:
         """Mark a participant gone (under the room's lock); answer what then happens to their
-        call: an agent's ends, a caller's ends or goes on (removed while still on the line)."""
+        call: an agent's ends; a caller's ends (hung up), goes elsewhere (redirected) or goes on
+        at <Dial action> (removed, or the conference ended, while still on the line)."""
         was = participant.state
         participant.state = "left"
         room.log.append((participant.label, f"leaves ({reason})"))
@@ -726,20 +769,43 @@ class SimulatorTelephony:
         if participant.label != "caller":
             status = "completed" if was == "joined" else "canceled"
             return partial(self._status, call, status, CallDuration=str(call.seconds))
-        if reason in ("hung up", "hung up by the app"):
+        call.waiting = None
+        if reason == "hung up":
+            return partial(self._hung_up_in_conference, call, participant)
+        if reason == "hung up by the app":
             return partial(self.finish, call)
-        return partial(self._after_conference, call, participant)
+        if reason == "redirected":
+            return partial(self._nothing)
+        return partial(self._go_on, call, participant)
 
-    def _after_conference(self, call: SimulatedCall, participant: SimulatedParticipant) -> None:
-        """The caller left the conference still on the line: Twilio requests <Dial action>, or
-        goes on with the verbs after <Dial>."""
+    @staticmethod
+    def _nothing() -> None:
+        """A departure whose call goes on elsewhere (the redirect plays it)."""
+
+    def _hung_up_in_conference(
+        self, call: SimulatedCall, participant: SimulatedParticipant
+    ) -> None:
+        """The caller hung up in their conference: Twilio still requests <Dial action> (with
+        their own CallStatus completed; what it answers is not played), then the call ends."""
+        if participant.action:
+            params = {**self._base(call), "CallStatus": "completed", "DialCallStatus": "completed"}
+            self._fetch(call, participant.action, params)
+        self.finish(call)
+
+    def _go_on(self, call: SimulatedCall, participant: SimulatedParticipant) -> None:
+        """The caller left the conference still on the line: their call goes on, to its end."""
+        self._converse(call, self._after(call, participant))
+
+    def _after(self, call: SimulatedCall, participant: SimulatedParticipant) -> str | None:
+        """Twilio requests <Dial action>, or goes on with the verbs after <Dial>; answers the
+        next pending TwiML."""
         if participant.action:
             twiml = self._fetch(
                 call, participant.action, {**self._base(call), "DialCallStatus": "completed"}
             )
         else:
             twiml = participant.then or "<Response/>"
-        self._converse(call, self._until_question(call, twiml))
+        return self._until_question(call, twiml)
 
     def _participant(
         self, conference: str, call_sid: str
@@ -755,13 +821,16 @@ class SimulatorTelephony:
             )
         return room, participant
 
-    def _listen(self, call: SimulatedCall, url: str) -> None:
-        """Play a wait or hold document once: what it says is heard, its pauses pass."""
+    def _listen(self, call: SimulatedCall, url: str, what: str) -> None:
+        """Play a wait or hold document once: what it says is heard, its pauses pass, its
+        Redirect (the next round) is not followed; Twilio plays nothing else there."""
         for verb in _parse(self._fetch(call, url, self._base(call))):
             if verb.tag == "Say":
                 self._heard(call, verb)
             elif verb.tag == "Pause":
                 call.seconds += int(verb.get("length", "1"))
+            elif verb.tag not in ("Play", "Redirect"):
+                raise SimulatorError(f"<{verb.tag}> may not be in {what}")
 
     def _conference_event(
         self,
@@ -850,6 +919,8 @@ class SimulatorTelephony:
         for _ in range(_MAX_VERBS):
             if pending is None:
                 break
+            if waits_in_conference(pending):
+                return  # the caller waits in their conference until they leave it
             pending = self.press(call, pending, keys.popleft() if keys else "")
         else:
             raise SimulatorError("the call went on for too many steps")
@@ -881,6 +952,10 @@ class SimulatorTelephony:
     def press(self, call: SimulatedCall, pending: str, keys: str) -> str | None:
         """Answer the waiting <Gather> with keys ("" presses nothing); the next pending TwiML."""
         root = _parse(pending)
+        if waits_in_conference(pending):
+            # Nobody listens to keys in a waiting room: the caller goes on waiting.
+            call.lines.append(Line("callee", _pressed(keys) + " while waiting"))
+            return pending
         gather, rest = root[0], list(root)[1:]
         # Like Twilio, the finishing key ends the entry and is not part of Digits (default "#").
         finish = gather.get("finishOnKey", "#")
@@ -928,8 +1003,9 @@ class SimulatorTelephony:
                 elif verb.tag == "Record":
                     follow = self._record(call, verb)
                 elif verb.tag == "Dial" and verb.find("Conference") is not None:
-                    self._join_as_caller(call, verb, _document(verbs[index + 1 :]))
-                    return None  # the call waits there until it leaves the conference
+                    document = _document(verbs[index:])
+                    self._join_as_caller(call, verb, _document(verbs[index + 1 :]), document)
+                    return document  # a question nobody asks: the caller waits there
                 elif verb.tag == "Dial":
                     target = " ".join((child.text or "").strip() for child in verb)
                     call.lines.append(Line("carrier", f"connects to {target}"))
@@ -943,6 +1019,57 @@ class SimulatorTelephony:
             url, extra = follow
             twiml = self._fetch(call, url, {**self._base(call), **extra})
         raise SimulatorError("the call went on for too many steps")
+
+    # ----- a caller waiting in a conference: what happens to them (a test, the softphone) -----
+
+    def conference_ended(self, call: SimulatedCall, pending: str | None = None) -> str | None:
+        """The caller's conference ends with them still on the line (the agent's talk is over):
+        everyone else leaves it, and Twilio requests the caller's <Dial action>. A scripted call
+        goes on with its keys; a person at the softphone (no script) is answered the next
+        pending TwiML."""
+        with self.conferences.lock:
+            room, caller = self._caller_waiting(call, pending)
+            events, departures = self._end(room, ending=caller, reason="the conference ended")
+        self._deliver([*events, *departures])
+        following = self._after(call, caller)
+        if call.keys_left is None:
+            return following
+        self._converse(call, following)
+        return None
+
+    def caller_hangs_up(self, call: SimulatedCall, pending: str | None = None) -> None:
+        """The caller hangs up in their conference (waiting, or talking): it ends for everyone,
+        Twilio requests <Dial action> with the caller's CallStatus completed, then reports the
+        call completed."""
+        with self.conferences.lock:
+            self._caller_waiting(call, pending)
+        call.lines.append(Line("callee", "hangs up"))
+        self._leave(call.sid, reason="hung up")
+
+    def redirect(self, sid: str, url: str) -> None:
+        """The Telephony interface: the call goes on with the TwiML at `url`, leaving its
+        conference without <Dial action> (out of a waiting room, say); a scripted call answers
+        what follows with its keys."""
+        call = self.calls.get(sid)
+        if call is None or call.statuses[-1:] == ["completed"]:
+            raise CarrierRefused("Twilio 404 (code 20404): no call in progress", code=20404)
+        if self.conferences.of_call(sid) is not None:
+            self._leave(sid, reason="redirected")
+        call.lines.append(Line("carrier", "redirected"))
+        self._converse(call, self._until_question(call, self._fetch(call, url, self._base(call))))
+
+    def _caller_waiting(
+        self, call: SimulatedCall, pending: str | None
+    ) -> tuple[SimulatedConference, SimulatedParticipant]:
+        """The caller's live conference and participant (under the room's lock)."""
+        found = self.conferences.of_call(call.sid)
+        if (
+            found is None
+            or found[1].label != "caller"
+            or (pending is not None and not waits_in_conference(pending))
+        ):
+            raise SimulatorError("the call is not waiting in a conference")
+        return found
 
     def _record(self, call: SimulatedCall, verb: ET.Element) -> tuple[str, dict[str, str]] | None:
         """The callee speaks (or not); the action to request, or None to go on (silence)."""
@@ -1045,6 +1172,12 @@ _DOING = {"monitor": "listening in", "whisper": "coaching the agent", "barge": "
 
 def _bool(value: bool) -> str:
     return "true" if value else "false"
+
+
+def waits_in_conference(twiml: str) -> bool:
+    """A pending document that is a caller's <Dial><Conference> (not a <Gather>)."""
+    first = next(iter(_parse(twiml)), None)
+    return first is not None and first.tag == "Dial" and first.find("Conference") is not None
 
 
 def _pressed(keys: str) -> str:

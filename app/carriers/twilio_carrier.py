@@ -130,6 +130,9 @@ class TwilioTelephony:
         # "completed" ends an answered call and cancels one that is still ringing.
         self._do(lambda: self.client.calls(sid).update(status="completed"))
 
+    def redirect(self, sid: str, url: str) -> None:
+        self._do(lambda: self.client.calls(sid).update(url=url, method="POST"))
+
     @staticmethod
     def _do(request: Callable[[], T]) -> T:
         try:

@@ -63,7 +63,7 @@ def _printable_input() -> None:
     """Path parts, query and form fields with control characters are refused before any view."""
     refuse_control_characters(request.view_args or {})
     refuse_control_characters(request.args)
-    refuse_control_characters(request.form, multiline=["note"])
+    refuse_control_characters(request.form, multiline=["note", "notes"])
 
 
 @bp.errorhandler(DomainError)

@@ -11,6 +11,7 @@ from flask import render_template
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.agents import service as agents
 from app.authenticity.service import report_stats
 from app.callbacks import do_not_call
 from app.callbacks.models import AttemptStatus, Callback, CallbackAttempt, CallbackStatus
@@ -118,6 +119,8 @@ def snapshot(session: Session, *, now: datetime) -> dict[str, Any]:
             OutboxMessage.state == MessageState.FAILED, OutboxMessage.alerted_at >= day
         )
     )
+    # The people in the loop: service level, abandonment and handle time of the day's callers.
+    people = agents.figures(session, since=day, now=now)
     hours = sorted(hourly)
     outcomes = sorted({o for by in hourly.values() for o in by})
     return {
@@ -144,4 +147,13 @@ def snapshot(session: Session, *, now: datetime) -> dict[str, Any]:
         "complaints_escalated": escalated or 0,
         "core_overdue": core_overdue or 0,
         "messages_given_up": given_up or 0,
+        "service_level": round(100 * people.service_level)
+        if people.service_level is not None
+        else None,
+        "abandonment": round(100 * people.abandonment_rate)
+        if people.abandonment_rate is not None
+        else None,
+        "handle_seconds": round(people.average_handle_seconds)
+        if people.average_handle_seconds is not None
+        else None,
     }

@@ -14,11 +14,13 @@ from app.console import (  # noqa: F401 (imported for the routes they add to bp)
     campaigns,
     complaints,
     dashboard,
+    desk,
     do_not_call,
     fraud,
     numbers,
     sign_in,
     staff,
+    wall,
 )
 from app.console.blueprint import bp
 

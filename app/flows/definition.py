@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from app.flows.ports import ActionRegistry
+from app.flows.ports import QUEUE_PRIORITIES, QUEUE_SKILLS, ActionRegistry
 from app.flows.prompts import LANGUAGES
 from app.flows.safety import Refusal, refusals
 from app.outcomes import Outcome
@@ -27,6 +27,11 @@ ENGINE_PROMPTS = (
     "voicemail",
     "goodbye",
     "not_in_service",
+    # The queue for people: the waiting room, the offer of a call back, and its answer.
+    "queue_position",
+    "queue_waiting",
+    "queue_hold_offer",
+    "queue_callback_taken",
 )
 
 # Node types, the fields each requires, and the fields naming other nodes.
@@ -45,6 +50,12 @@ NODE_TYPES: dict[str, dict[str, tuple[str, ...]]] = {
     "transfer": {"required": ("prompt", "to", "next"), "links": ("next",)},
     "outcome": {"required": ("value", "next"), "links": ("next",)},
     "action": {"required": ("action", "default"), "links": ("default",)},
+    # A person takes the call: the caller waits in the queue, then talks to an agent; `next`
+    # after that conversation, `unavailable` when nobody can be reached.
+    "queue": {
+        "required": ("skill", "prompt", "next", "unavailable"),
+        "links": ("next", "unavailable"),
+    },
     "hangup": {"required": (), "links": ()},
 }
 # Nodes that run without waiting for the caller: a loop made only of these never ends.
@@ -73,6 +84,8 @@ VARIABLES = {
     "reply_by",
     # Campaigns:
     "campaign",
+    # The queue for people: the caller's place in line.
+    "position",
 }
 #: Twilio transcribes a <Record> only when the recording lasts at most two minutes.
 TRANSCRIBE_MAX_SECONDS = 120
@@ -93,6 +106,11 @@ PRIVATE_VARIABLES = {
 }
 #: The call variable a successful verify node sets; nothing else may write it.
 VERIFIED = "verified"
+#: When that verify node accepted the code (ISO time), for the agent who takes the call.
+VERIFIED_AT = "verified_at"
+#: A queue node's default wait before the caller is offered a call back, and the largest.
+OFFER_CALLBACK_AFTER_MINUTES = 3
+OFFER_CALLBACK_AFTER_MAX = 60
 OPTIONAL_FIELDS = {
     "gather": (
         "digits",
@@ -113,6 +131,7 @@ OPTIONAL_FIELDS = {
     "transfer": (),
     "outcome": (),
     "action": ("cases",),
+    "queue": ("priority", "offer_callback_after", "unverified"),
     "hangup": ("prompt",),
 }
 
@@ -321,8 +340,8 @@ def _check_node(
                 problems.append("gather with digits needs 'next'")
             if not isinstance(node["digits"], int) or not 1 <= node["digits"] <= 20:
                 problems.append("digits must be a number of keys from 1 to 20")
-        if node.get("save_as") == VERIFIED:
-            problems.append(f"save_as may not be {VERIFIED!r}: only a right code sets it")
+        if node.get("save_as") in (VERIFIED, VERIFIED_AT):
+            problems.append(f"save_as may not be {node['save_as']!r}: only a right code sets it")
         for key, low, high in (("timeout", 1, 30), ("retries", 0, 5)):
             if key in node and (not isinstance(node[key], int) or not low <= node[key] <= high):
                 problems.append(f"{key} must be a whole number from {low} to {high}")
@@ -356,6 +375,8 @@ def _check_node(
                         f"{node['action']} answers only {', '.join(results)}, not {bad}"
                     )
                 links += [str(v) for v in cases.values()]
+    if kind == "queue":
+        problems += _queue_problems(node)
     if kind == "outcome" and node["value"] not in set(Outcome):
         problems.append(f"value must be one of {', '.join(sorted(Outcome))}")
     for key in ("prompt", "reprompt"):
@@ -370,6 +391,23 @@ def _check_node(
         if link not in nodes:
             problems.append(f"refers to a node that does not exist: {link!r}")
     return problems, links
+
+
+def _queue_problems(node: dict[str, Any]) -> list[str]:
+    problems = []
+    if node["skill"] not in QUEUE_SKILLS:
+        problems.append(f"skill must be one of {', '.join(QUEUE_SKILLS)}")
+    if node.get("priority", "medium") not in QUEUE_PRIORITIES:
+        problems.append(f"priority must be one of {', '.join(QUEUE_PRIORITIES)}")
+    minutes = node.get("offer_callback_after", OFFER_CALLBACK_AFTER_MINUTES)
+    whole = isinstance(minutes, int) and not isinstance(minutes, bool)
+    if not whole or not 1 <= minutes <= OFFER_CALLBACK_AFTER_MAX:
+        problems.append(
+            f"offer_callback_after must be whole minutes from 1 to {OFFER_CALLBACK_AFTER_MAX}"
+        )
+    if not isinstance(node.get("unverified", False), bool):
+        problems.append("unverified must be true or false")
+    return problems
 
 
 def _record_problems(node: dict[str, Any]) -> list[str]:
@@ -430,11 +468,19 @@ def _check_graph(
         can_end |= _reach(end, reverse)
     for name in sorted(reachable - can_end):
         problems.append(f"node {name}: no path from here ever ends the call")
-    # A loop of nodes that never wait for the caller would spin forever.
+
+    # A loop of nodes that never wait for the caller would spin forever. A queue node waits only
+    # when someone can take the call: its `unavailable` link goes on at once.
+    def at_once(name: str) -> list[str]:
+        if nodes[name]["type"] == "queue":
+            return [nodes[name]["unavailable"]]
+        return edges[name] if nodes[name]["type"] in IMMEDIATE else []
+
+    goes_on = IMMEDIATE | {"queue"}
     immediate = {
-        n: [m for m in edges[n] if nodes[m]["type"] in IMMEDIATE]
+        n: [m for m in at_once(n) if nodes[m]["type"] in goes_on]
         for n in nodes
-        if nodes[n]["type"] in IMMEDIATE
+        if nodes[n]["type"] in goes_on
     }
     for name in immediate:
         if name in _reach_excluding_self(name, immediate):
@@ -457,7 +503,8 @@ def _check_unverified(
     *,
     inbound: bool,
 ) -> list[str]:
-    """Before a right code: no customer's matter on an inbound line, and no taking a callback."""
+    """Before a right code: no customer's matter on an inbound line, no taking a callback, and
+    no queue for a person that does not say the caller is unverified."""
     # Every node a caller reaches from the start without a verify node's on_success.
     unverified = _reach(
         start,
@@ -473,6 +520,13 @@ def _check_unverified(
             problems.append(
                 f"node {name}: {node['action']} can be reached without a right code: "
                 "put a verify node before it"
+            )
+        if node["type"] == "queue" and node.get("unverified") is not True:
+            # The agent would take the caller for the customer: they must see that nobody typed
+            # a right code, so the flow says so.
+            problems.append(
+                f"node {name}: a caller can reach this queue without a right code: put a verify "
+                "node before it, or say unverified: true (the agent is told)"
             )
         if not inbound:
             continue  # we placed the call, to the customer's own number

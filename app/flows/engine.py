@@ -1,24 +1,46 @@
 """Running a flow: each webhook of a call renders the next nodes as TwiML.
 
 Nodes that need no answer (say, branch, outcome) are rendered together in one response; a node
-that waits for the caller (gather, verify, record, transfer) ends the response with the verb
+that waits for the caller (gather, verify, record, transfer, queue) ends the response with the verb
 whose action URL brings Twilio back to the flow.
+
+A queue node puts the caller in the queue for a person (the `Queueing` port) and into a conference
+named after their place, where they wait (hearing `waiting`) until an agent joins; the call's
+variable `queue` keeps the node, the conference, how the wait stands (waiting, callback, done,
+ended), since when, and when and whether the caller was offered a call back.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from flask import current_app
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
+from app.clock import now as current_time
 from app.flows.actions import run_action
-from app.flows.definition import RECORD_DEFAULT_SECONDS, VERIFIED, Flow
-from app.flows.ports import ActionRegistry, CallState, CodeChecker, CodeResult
+from app.flows.definition import (
+    OFFER_CALLBACK_AFTER_MINUTES,
+    RECORD_DEFAULT_SECONDS,
+    VERIFIED,
+    VERIFIED_AT,
+    Flow,
+)
+from app.flows.ports import (
+    QUEUE_PRIORITIES,
+    ActionRegistry,
+    CallState,
+    CodeChecker,
+    CodeResult,
+    Queueing,
+    QueueRequest,
+)
 from app.flows.prompts import NEVER_ASK, SAFE_FALLBACK, VOICES
+from app.flows.registry import queueing_of
 from app.flows.safety import refusals
 from app.flows.variables import render
 from app.outcomes import Outcome
@@ -36,6 +58,12 @@ MACHINE_ANSWERS = {
     "fax",
 }
 _MAX_IMMEDIATE = 50
+#: The call variable of a caller's wait in the queue (a queue node's doing; nothing else sets it).
+QUEUE = "queue"
+#: Seconds of quiet between two announcements of a waiting caller's place.
+WAIT_PAUSE_SECONDS = 20
+#: A waiting room announces the place this many times at most (some hours), then stays quiet.
+WAIT_ROUNDS = 500
 
 
 class FlowUrls(Protocol):
@@ -46,6 +74,8 @@ class FlowUrls(Protocol):
     def recorded(self, node: str) -> str: ...
     def transcribed(self, node: str) -> str: ...
     def dialed(self, node: str) -> str: ...
+    def waiting(self, node: str, round_: int) -> str: ...
+    def conference_events(self, node: str) -> str: ...
 
 
 @dataclass
@@ -61,6 +91,8 @@ class FlowRun:
     time_zone: str | None = None
     #: The actions a flow may name: by default, what the current app's domains registered.
     actions: ActionRegistry = field(default_factory=lambda: flow_actions_of(current_app))
+    #: The queue for people: by default, what the current app's domains registered.
+    queueing: Queueing = field(default_factory=lambda: queueing_of(current_app))
 
     # ----- entry points, one per webhook -----
 
@@ -84,6 +116,8 @@ class FlowRun:
         response = VoiceResponse()
         if node["type"] == "verify":
             return self._on_code(response, node_name, node, attempt, digits)
+        if node["type"] == "queue":
+            return self._on_hold_choice(response, node_name, digits)
         if node["type"] != "gather":
             return self._render(response, node_name)
         if not digits and "on_empty" in node:  # "just press #": a question the caller may skip
@@ -129,11 +163,63 @@ class FlowRun:
         self._turn(node_name, "caller", f"[recording, {duration or '?'} s]")
         return self._render(VoiceResponse(), node["next"])
 
-    def on_dial(self, node_name: str, dial_status: str) -> VoiceResponse:
+    def on_dial(
+        self, node_name: str, dial_status: str, *, caller_gone: bool = False
+    ) -> VoiceResponse:
+        """A <Dial> ended: a transfer, or a queue node's conference (the talk with the agent).
+
+        `caller_gone`: the caller hung up during it (Twilio still asks the action): nothing more
+        is said, and the call's end tells the queue.
+        """
         node_name = self._known(node_name)
         node = self.flow.node(node_name)
+        if node["type"] == "queue":
+            if caller_gone:
+                left_the_queue(self.session, self.call, self.queueing)
+                response = VoiceResponse()
+                response.hangup()
+                return response
+            queued = self._queued(node_name)
+            if queued is not None:
+                self._remember(QUEUE, {**queued, "state": "done"})
+            self._turn(node_name, "system", "[queue: the conversation ended]")
+            return self._render(VoiceResponse(), node["next"])
         self._remember("transfer_status", dial_status)
         return self._render(VoiceResponse(), node["next"])
+
+    def waiting(self, node_name: str, round_: int) -> VoiceResponse:
+        """The waiting room (the conference's waitUrl): the caller's place, a hold message and a
+        pause, then again. Twilio plays only Say, Play, Pause and Redirect here."""
+        node_name = self._queue_node(node_name)
+        response = VoiceResponse()
+        # The transcript keeps the first announcement; later rounds only repeat it.
+        keep = round_ == 1
+        position = self.queueing.position(self.session, self.call.id)
+        if position:
+            self.values["position"] = position
+            self._say(response, node_name, self.flow.prompts["queue_position"], keep=keep)
+        self._say(response, node_name, self.flow.prompts["queue_waiting"], keep=keep)
+        response.pause(length=WAIT_PAUSE_SECONDS)
+        if round_ < WAIT_ROUNDS:
+            response.redirect(self.urls.waiting(node_name, round_ + 1), method="POST")
+        return response
+
+    def offer_hold(self, node_name: str) -> VoiceResponse:
+        """A waiting caller, brought out of the conference: "press 1 and we call you back,
+        keeping your place; press 2 to keep waiting"."""
+        node_name = self._queue_node(node_name)
+        response = VoiceResponse()
+        if not self._waiting(node_name):
+            return self._not_waiting(response, node_name)
+        gather = response.gather(
+            action=self.urls.input(node_name, 1),
+            method="POST",
+            num_digits=1,
+            timeout=8,
+            action_on_empty_result=True,
+        )
+        self._say(gather, node_name, self.flow.prompts["queue_hold_offer"])
+        return response
 
     # ----- rendering -----
 
@@ -155,6 +241,14 @@ class FlowRun:
                 name = str(node["cases"].get(str(value), node["default"]))
             elif kind == "action":
                 name = self._act(name, node)
+            elif kind == "queue":
+                conference = self._enqueue(name, node)
+                if conference is None:
+                    self._turn(name, "system", "[queue: nobody can take the call]")
+                    name = node["unavailable"]
+                    continue
+                self._say(response, name, self.flow.prompt(node["prompt"]))
+                return self._wait_for_agent(response, name, conference)
             elif kind == "verify" and (self.call.variables or {}).get(VERIFIED) is True:
                 # Verified earlier in this call (on our line, before taking their callback).
                 name = node["on_success"]
@@ -262,6 +356,8 @@ class FlowRun:
             verified, why = result is CodeResult.VERIFIED, "wrong_code"
         if verified:
             self._remember(VERIFIED, True)
+            # When, for the agent who may take the call; never the code or its digits.
+            self._remember(VERIFIED_AT, current_time().isoformat())
             return self._render(response, node["on_success"])
         self._say(response, name, self.flow.prompts[why])
         if attempt < tries:
@@ -272,7 +368,7 @@ class FlowRun:
         """Run an action node; answers the next node (in another flow, if the action switched)."""
         outcome = run_action(self.actions, node["action"], self.session, self.call, self.values)
         for key, value in outcome.variables.items():
-            if key != VERIFIED:  # only a verify node vouches for the caller
+            if key not in (VERIFIED, VERIFIED_AT, QUEUE):  # only a verify node vouches
                 self._remember(key, value)
         self._turn(name, "system", f"[{node['action']}: {outcome.result}]")
         if outcome.switch_to is not None:
@@ -281,6 +377,103 @@ class FlowRun:
             self.call.flow, self.call.flow_version = flow.name, flow.version
             return resume
         return str(node.get("cases", {}).get(outcome.result, node["default"]))
+
+    # ----- the queue for people -----
+
+    def _enqueue(self, name: str, node: dict[str, Any]) -> str | None:
+        """Put the caller in the queue; the conference they wait in, or None (nobody can)."""
+        variables = self.call.variables or {}
+        verified_at = None
+        if variables.get(VERIFIED) is True and variables.get(VERIFIED_AT):
+            try:
+                verified_at = datetime.fromisoformat(str(variables[VERIFIED_AT]))
+            except ValueError:
+                verified_at = None
+        offer_after = timedelta(
+            minutes=node.get("offer_callback_after", OFFER_CALLBACK_AFTER_MINUTES)
+        )
+        request = QueueRequest(
+            call_id=self.call.id,
+            skill=node["skill"],
+            priority=QUEUE_PRIORITIES[node.get("priority", "medium")],
+            locale=self.call.locale,
+            flow=self.flow.name,
+            verified_at=verified_at,
+            verified_by="app_code" if verified_at is not None else None,
+            offer_callback_after=offer_after,
+        )
+        conference = self.queueing.enqueue(self.session, request)
+        if conference is None:
+            return None
+        self._remember(
+            QUEUE,
+            {
+                "node": name,
+                "conference": conference,
+                "state": "waiting",
+                "since": current_time().isoformat(),
+                "offer_after": int(offer_after.total_seconds()),
+                "offered": False,
+            },
+        )
+        verified = "verified" if verified_at is not None else "not verified"
+        self._turn(name, "system", f"[queue: {node['skill']}, {verified}]")
+        return conference
+
+    def _wait_for_agent(self, response: VoiceResponse, name: str, conference: str) -> VoiceResponse:
+        """The caller waits in their conference: only an agent starts it, their own hang-up
+        ends it, and <Dial action> goes on with the flow when they leave it on the line."""
+        dial = response.dial(action=self.urls.dialed(name), method="POST")
+        dial.conference(
+            conference,
+            wait_url=self.urls.waiting(name, 1),
+            wait_method="POST",
+            start_conference_on_enter=False,
+            end_conference_on_exit=True,
+            beep=False,
+            status_callback=self.urls.conference_events(name),
+            status_callback_method="POST",
+            status_callback_event="join leave end",
+        )
+        return response
+
+    def _on_hold_choice(self, response: VoiceResponse, name: str, digits: str) -> VoiceResponse:
+        """1: called back, keeping the place; 2, anything else or nothing: back to waiting."""
+        queued = self._waiting(name)
+        if queued is None:
+            return self._not_waiting(response, name)
+        self._turn(name, "caller", digits if len(digits) == 1 else "(no keys)")
+        if digits == "1":
+            self.queueing.take_virtual_hold(self.session, self.call.id)
+            self._remember(QUEUE, {**queued, "state": "callback"})
+            self._say(response, name, self.flow.prompts["queue_callback_taken"])
+            response.hangup()
+            return response
+        return self._wait_for_agent(response, name, str(queued["conference"]))
+
+    def _queued(self, name: str) -> dict[str, Any] | None:
+        """The caller's wait at this queue node, if they entered it."""
+        queued = (self.call.variables or {}).get(QUEUE)
+        if isinstance(queued, dict) and queued.get("node") == name and queued.get("conference"):
+            return queued
+        return None
+
+    def _waiting(self, name: str) -> dict[str, Any] | None:
+        queued = self._queued(name)
+        return queued if queued is not None and queued.get("state") == "waiting" else None
+
+    def _not_waiting(self, response: VoiceResponse, name: str) -> VoiceResponse:
+        """An offer for a caller who is not waiting at this node (any more): one who never
+        entered it enters it now; one whose talk with the agent is over goes on after it."""
+        if self._queued(name) is None:
+            return self._render(response, name)
+        return self._render(response, self.flow.node(name)["next"])
+
+    def _queue_node(self, name: str) -> str:
+        name = self._known(name)
+        if self.flow.node(name)["type"] != "queue":
+            raise UnknownNode(name)
+        return name
 
     def _locked(self) -> bool:
         locked = getattr(self.check_code, "locked", None)
@@ -295,7 +488,7 @@ class FlowRun:
 
     # ----- helpers -----
 
-    def _say(self, verb: Any, node: str, prompt: dict[str, str]) -> None:
+    def _say(self, verb: Any, node: str, prompt: dict[str, str], *, keep: bool = True) -> None:
         locale = self.call.locale if self.call.locale in VOICES else "en"
         text = render(prompt[locale], locale, self.values, time_zone=self.time_zone)
         refused = refusals(text)
@@ -315,7 +508,8 @@ class FlowRun:
             text = SAFE_FALLBACK[locale]
         language, voice = VOICES[locale]
         verb.say(text, language=language, voice=voice)
-        self._turn(node, "system", text)
+        if keep:
+            self._turn(node, "system", text)
 
     def _turn(self, node: str, speaker: str, text: str) -> None:
         self.call.add_turn(node, speaker, text)
@@ -330,6 +524,39 @@ class FlowRun:
             # A URL for a node that a new version of the flow removed: end the call politely.
             raise UnknownNode(node)
         return node
+
+
+def hold_offer_due(call: CallState, now: datetime) -> str | None:
+    """The queue node whose offer of a call back is due for this call's caller, if any: they
+    wait there, were not offered one yet, and have waited its `offer_callback_after`."""
+    queued = (call.variables or {}).get(QUEUE)
+    if not isinstance(queued, dict) or queued.get("state") != "waiting" or queued.get("offered"):
+        return None
+    try:
+        since = datetime.fromisoformat(str(queued.get("since")))
+        waited = now - since
+    except (TypeError, ValueError):
+        return None
+    if waited.total_seconds() < float(queued.get("offer_after") or 0):
+        return None
+    return str(queued["node"])
+
+
+def offered_hold(call: CallState) -> None:
+    """Note that the caller is being offered a call back: never twice in one call."""
+    queued = (call.variables or {}).get(QUEUE)
+    if isinstance(queued, dict):
+        call.variables = {**(call.variables or {}), QUEUE: {**queued, "offered": True}}
+
+
+def left_the_queue(session: Session, call: CallState, queueing: Queueing) -> None:
+    """The call ended while its caller waited for a person: the queue hears it, once (it leaves
+    alone a caller an agent took, or who chose a call back)."""
+    queued = (call.variables or {}).get(QUEUE)
+    if not isinstance(queued, dict) or queued.get("state") != "waiting":
+        return
+    call.variables = {**(call.variables or {}), QUEUE: {**queued, "state": "ended"}}
+    queueing.left(session, call.id)
 
 
 class UnknownNode(LookupError):

@@ -7,8 +7,9 @@ from pathlib import Path
 from flask import Flask, current_app
 
 from app.flows.definition import FLOWS_DIRECTORY, Flow, load_flows
+from app.flows.ports import NobodyToTake, Queueing
 from app.flows.safety import rules
-from app.registry import flow_actions_of
+from app.registry import flow_actions_of, registry_of
 
 _CACHE: dict[tuple[object, ...], dict[str, Flow]] = {}
 
@@ -42,3 +43,10 @@ def flows() -> dict[str, Flow]:
 
 def inbound_flow_names() -> set[str]:
     return {name for name, flow in flows().items() if flow.direction == "inbound"}
+
+
+def queueing_of(app: Flask) -> Queueing:
+    """The queue for people a domain registered, or one where nobody can take a call (tests may
+    put another in app.extensions["queueing"])."""
+    queue: Queueing | None = app.extensions.get("queueing") or registry_of(app).queue
+    return queue if queue is not None else NobodyToTake()

@@ -20,9 +20,9 @@ from app.calls import service as calls
 from app.calls.models import Call
 from app.carriers.signatures import twilio_signed
 from app.extensions import db
-from app.flows.engine import FlowRun, UnknownNode
+from app.flows.engine import FlowRun, UnknownNode, left_the_queue
 from app.flows.prompts import VOICES
-from app.flows.registry import flows
+from app.flows.registry import flows, queueing_of
 from app.flows.variables import render
 from app.ivr.steps import code_checker_for, flow_run, step_key, take_step
 
@@ -140,6 +140,8 @@ def status() -> Response:
         answered_by=form.get("AnsweredBy"),
         sid=form.get("CallSid"),
     )
+    if call.status.is_final:  # a caller still waiting for a person has left
+        left_the_queue(db.session(), call, queueing_of(current_app))
     db.session.commit()
     return Response(status=204)
 
@@ -198,11 +200,39 @@ def call_transcribed(call_id: uuid.UUID, node: str) -> Response:
 @bp.post("/calls/<uuid:call_id>/nodes/<node>/dialed")
 @twilio_signed
 def call_dialed(call_id: uuid.UUID, node: str) -> Response:
+    # The caller's own CallStatus says whether they hung up during the <Dial>.
+    caller_gone = request.form.get("CallStatus") == "completed"
     return _step(
         call_id,
-        lambda run: run.on_dial(node, request.form.get("DialCallStatus", "")),
+        lambda run: run.on_dial(
+            node, request.form.get("DialCallStatus", ""), caller_gone=caller_gone
+        ),
         after_end=True,
     )
+
+
+@bp.post("/calls/<uuid:call_id>/nodes/<node>/waiting")
+@twilio_signed
+def call_waiting(call_id: uuid.UUID, node: str) -> Response:
+    """The conference's waitUrl: the caller's place in line, again each round."""
+    number = request.args.get("round", "1")
+    round_ = int(number) if number.isdigit() and 0 < int(number) < 100_000 else 1
+    return _step(call_id, lambda run: run.waiting(node, round_))
+
+
+@bp.post("/calls/<uuid:call_id>/nodes/<node>/hold")
+@twilio_signed
+def call_hold_offer(call_id: uuid.UUID, node: str) -> Response:
+    """Where the worker brings a caller who has waited long: the offer of a call back."""
+    return _step(call_id, lambda run: run.offer_hold(node))
+
+
+@bp.post("/calls/<uuid:call_id>/nodes/<node>/conference")
+@twilio_signed
+def call_conference_events(call_id: uuid.UUID, node: str) -> Response:
+    """The waiting caller's conference: join, leave, end. The call's own status callback tells
+    the queue that a caller left; the agents' desk follows the conference on its own."""
+    return Response(status=204)
 
 
 def _step(

@@ -16,6 +16,8 @@ class NumberPurpose(enum.StrEnum):
     INBOUND_HOTLINE = "inbound_hotline"
     COMPLAINTS = "complaints"
     SMS = "sms"
+    # The general service line: the caller verifies with an app code, then waits for a person.
+    SERVICE_LINE = "service_line"
 
 
 class OfficialNumber(Base):

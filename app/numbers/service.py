@@ -19,6 +19,7 @@ from app.phones import parse_phone
 DEFAULT_FLOWS = {
     NumberPurpose.INBOUND_HOTLINE: "verify_caller_line",
     NumberPurpose.COMPLAINTS: "complaints_line",
+    NumberPurpose.SERVICE_LINE: "service_line",
 }
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from app.agents import route_tick
+from app.agents.line import ring_agents
 from app.agents.models import QueueEntry
-from app.agents.ringing import add_ringer, log_offers, ringers
+from app.agents.ringing import add_ringer, ringers
 from app.extensions import db
 from app.registry import registry_of
 from app.wakeup import _KEY as HINTS
@@ -16,7 +17,8 @@ from tests.agents.conftest import add_agent, caller, later
 def test_the_router_is_a_wakeable_worker_tick(app):
     tick = registry_of(app).ticks["route"]
     assert tick.wake and tick.seconds(app) == 2
-    assert ringers(app) == (log_offers,)  # nobody rings yet: offers are logged
+    # The carrier's ringer: the agent's browser phone joins the caller's conference.
+    assert ringers(app) == (ring_agents,)
 
 
 def test_a_caller_entering_the_queue_wakes_the_router(app):
@@ -26,7 +28,7 @@ def test_a_caller_entering_the_queue_wakes_the_router(app):
         db.session.rollback()
 
 
-def test_the_tick_rings_each_offer_after_it_is_committed(app, clock):
+def test_the_tick_rings_each_offer_after_it_is_committed(app, clock, simulator):
     rung: list[tuple[str, str]] = []
 
     def desk(app, offers):

@@ -447,3 +447,26 @@ def test_the_callback_is_never_taken_by_a_call_that_typed_no_right_code(app, api
         assert continue_callback(db.session, call, {}).result == "unavailable"
         db.session.commit()
     untouched(app, api, callback_id, "registration")
+
+
+@pytest.mark.usefixtures("codes")
+def test_a_caller_who_verified_on_the_line_reaches_a_person_verified(app, api, simulator, customer):
+    # The hotline's own "press 0" is unverified; a right code takes the callback, and its
+    # question's "press 0" reaches the callback's team as verified.
+    from tests.ivr.test_queue import FakeQueue
+
+    queue = app.extensions["queueing"] = FakeQueue()
+    callback_about(api, "withdrawal_request")
+    code = app_code(api, customer, purpose="inbound_call")
+
+    call, heard = ring_the_line(app, simulator, CUSTOMER_PHONE, ["#", "1", code, "0"])
+
+    [request] = queue.requests
+    assert (request.skill, request.flow, request.call_id) == (
+        "withdrawals",
+        "withdrawal_check",
+        call.id,
+    )
+    assert request.verified_by == "app_code" and request.verified_at is not None
+    assert code not in " ".join(queue.received)
+    assert "Resta in linea: ti stiamo mettendo in contatto con il nostro team prelievi." in heard

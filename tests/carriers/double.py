@@ -70,6 +70,7 @@ class CarrierDouble:
         self.requests: list[str] = []  # the number of every create asked for, in order
         self.messages: list[dict[str, str]] = []
         self.hung_up: list[str] = []
+        self.redirected: list[tuple[str, str]] = []
         self.unblock = threading.Event()
         self._lock = threading.Lock()
 
@@ -150,6 +151,9 @@ class CarrierDouble:
 
     def hang_up(self, sid: str) -> None:
         self.hung_up.append(sid)
+
+    def redirect(self, sid: str, url: str) -> None:
+        self.redirected.append((sid, url))
 
     def call_status(self, sid: str) -> str | None:
         found = [call for call in self.calls if call.sid == sid]

@@ -55,6 +55,18 @@ def test_texts_and_hang_ups_send_what_twilio_documents(fake, twilio):
     assert fake.last(f"/Calls/CA{'b' * 32}.json").form["Status"] == ["completed"]
 
 
+def test_redirecting_a_call_sends_what_twilio_documents(fake, twilio):
+    url = "https://calls.example.com/twilio/voice/calls/1/nodes/fraud/hold?offer=1"
+
+    twilio.redirect("CA" + "c" * 32, url)
+
+    assert fake.violations == []
+    sent = fake.last(f"/Calls/CA{'c' * 32}.json")
+    assert sent.form["Url"] == [url]
+    assert sent.form["Method"] == ["POST"]
+    assert "Status" not in sent.form  # a redirect never ends the call
+
+
 def test_no_number_or_text_reaches_the_info_logs(fake, twilio):
     import logging
     from datetime import UTC, datetime

@@ -79,10 +79,19 @@ def test_the_roles_are_the_products(app):
     }
     writers = {key: value for key, value in roles.items() if key[1] == "POST" and value}
 
+    takes_calls, supervisors = {"supervisor", "agent"}, {"supervisor"}
+    # The desk is for those who take calls, the wall for supervisors; everyone reads the rest.
+    pages = {
+        ("console.desk", "GET"): takes_calls,
+        ("console.desk_state", "GET"): takes_calls,
+        ("console.desk_token", "GET"): takes_calls,
+        ("console.wall", "GET"): supervisors,
+        ("console.wall_live", "GET"): supervisors,
+    }
     assert all(
-        value == {"supervisor", "agent", "auditor"}
-        for (_, m), value in roles.items()
-        if m == "GET" and value
+        value == pages.get(key, {"supervisor", "agent", "auditor"})
+        for key, value in roles.items()
+        if key[1] == "GET" and value
     )
     assert writers == {
         ("console.campaign_action", "POST"): {"supervisor"},
@@ -94,4 +103,19 @@ def test_the_roles_are_the_products(app):
         ("console.staff_agent", "POST"): {"supervisor"},  # skills and languages
         ("console.complaint_save", "POST"): {"supervisor", "agent"},
         ("console.fraud_save", "POST"): {"supervisor", "agent"},
+        **{
+            (f"console.desk_{action}", "POST"): takes_calls
+            for action in (
+                "presence",
+                "answer",
+                "decline",
+                "say",
+                "hold",
+                "transfer",
+                "leave",
+                "hang_up",
+                "wrap_up",
+            )
+        },
+        ("console.wall_supervise", "POST"): supervisors,
     }

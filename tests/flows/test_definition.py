@@ -20,6 +20,7 @@ SHIPPED = {
     "verify_caller_line",
     "complaints_line",
     "campaign_notice",
+    "service_line",
 }
 
 
@@ -56,7 +57,7 @@ def test_flows_check_command_passes_on_the_shipped_flows(client, app):
     result = app.test_cli_runner().invoke(args=["flows", "check"])
 
     assert result.exit_code == 0, result.output
-    assert "7 flows OK" in result.output
+    assert "8 flows OK" in result.output
 
 
 @pytest.mark.parametrize(
@@ -325,3 +326,101 @@ def test_no_flow_may_mark_a_caller_verified_but_a_right_code(line, prompts):
     problems = problems_of(line, prompts, "verify_caller_line")
 
     assert "node pending: save_as may not be 'verified': only a right code sets it" in problems
+
+
+def test_no_flow_may_set_the_time_of_verification_but_a_right_code(line, prompts):
+    line["nodes"]["pending"]["save_as"] = "verified_at"
+
+    problems = problems_of(line, prompts, "verify_caller_line")
+
+    assert "node pending: save_as may not be 'verified_at': only a right code sets it" in problems
+
+
+# ----- the queue node: a person takes the call -----
+
+
+def test_an_outbound_flow_may_not_queue_a_caller_for_a_person_before_a_right_code(alert, prompts):
+    # "Press 0" offered before the code: the agent would take an unverified caller for the customer.
+    alert["nodes"]["explain"] = {
+        "type": "gather",
+        "prompt": {language: "Press 1 to go on. Press 0 to speak to us." for language in LANGUAGES},
+        "choices": {"1": "verify", "0": "early"},
+        "fallback": "verify",
+    }
+    alert["nodes"]["early"] = {
+        "type": "queue",
+        "skill": "general",
+        "prompt": "@connect_general",
+        "next": "after_agent",
+        "unavailable": "verify",
+    }
+
+    problems = problems_of(alert, prompts)
+
+    assert problems == [
+        "node early: a caller can reach this queue without a right code: put a verify node "
+        "before it, or say unverified: true (the agent is told)"
+    ]
+    alert["nodes"]["early"]["unverified"] = True
+    assert problems_of(alert, prompts) == []
+
+
+def test_the_shipped_queues_before_a_code_say_they_are_unverified(line, prompts):
+    assert line["nodes"]["speak_to_us"]["unverified"] is True
+    del line["nodes"]["speak_to_us"]["unverified"]
+
+    problems = problems_of(line, prompts, "verify_caller_line")
+
+    assert any(p.startswith("node speak_to_us: a caller can reach this queue") for p in problems)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda node: node.update(skill="sales"), "skill must be one of fraud, withdrawals"),
+        (lambda node: node.update(priority="urgent"), "priority must be one of high, medium"),
+        (lambda node: node.update(offer_callback_after=0), "offer_callback_after must be whole"),
+        (lambda node: node.update(offer_callback_after="3"), "offer_callback_after must be whole"),
+        (lambda node: node.update(unverified="yes"), "unverified must be true or false"),
+        (lambda node: node.update(unavailable="nowhere"), "does not exist: 'nowhere'"),
+        (lambda node: node.pop("unavailable"), "queue needs 'unavailable'"),
+        (lambda node: node.pop("skill"), "queue needs 'skill'"),
+        (lambda node: node.update(to="+14155550100"), "unknown keys ['to']"),
+    ],
+)
+def test_a_queue_node_is_checked(alert, prompts, change, expected):
+    change(alert["nodes"]["speak_to_us"])
+
+    problems = problems_of(alert, prompts)
+
+    assert any(expected in p for p in problems), problems
+
+
+def test_every_flow_that_verifies_offers_a_person_after_the_code(prompts):
+    flows = load_flows(actions=registered_actions())
+    skills = {
+        "transaction_alert": "fraud",
+        "withdrawal_check": "withdrawals",
+        "account_change_check": "fraud",
+        "registration_check": "general",
+    }
+    for name, skill in skills.items():
+        nodes = flows[name].nodes
+        assert nodes["ask_confirm"]["choices"]["0"] == "speak_to_us"
+        assert "press 0" in nodes["ask_confirm"]["prompt"]["en"]
+        assert nodes["speak_to_us"]["skill"] == skill
+        # "It was not me": the denial is recorded first, then the fraud team, before anyone else.
+        assert nodes["denied"]["value"] == "denied"
+        assert nodes[nodes["denied"]["next"]]["next"] == "fraud_team"
+        assert (nodes["fraud_team"]["skill"], nodes["fraud_team"]["priority"]) == ("fraud", "high")
+
+
+def test_a_queue_whose_unavailable_link_comes_straight_back_to_it_fails(alert, prompts):
+    # With nobody to take the call, the flow would go round without ever waiting for the caller.
+    alert["nodes"]["speak_to_us"]["unavailable"] = "sorry"
+    alert["nodes"]["sorry"] = {"type": "say", "prompt": "@nobody_free", "next": "speak_to_us"}
+    del alert["nodes"]["nobody_free"]
+
+    problems = problems_of(alert, prompts)
+
+    assert any("is in a loop that never waits for the caller" in p for p in problems), problems

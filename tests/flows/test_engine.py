@@ -164,3 +164,45 @@ def test_an_official_line_must_name_an_inbound_flow(api):
 
     assert response.status_code == 422
     assert response.get_json()["error"]["field"] == "flow"
+
+
+def test_the_waiting_room_says_only_what_twilio_plays_there_and_comes_round_again(
+    app, client, simulator
+):
+    """A conference's waitUrl may hold only Say, Play, Pause and Redirect (Twilio error 13238)."""
+    from app.flows.engine import QUEUE
+
+    class Line:
+        def position(self, session, call_id):
+            return 4
+
+    app.extensions["queueing"] = Line()
+    with app.app_context():
+        call = Call(
+            id=uuid.uuid4(),
+            sid="CA" + uuid.uuid4().hex,
+            flow="service_line",
+            flow_version=flows()["service_line"].version,
+            locale="pl",
+            direction=CallDirection.INBOUND,
+            from_number="+48601234567",
+            to_number="+14155550104",
+            variables={QUEUE: {"node": "fraud", "conference": "queue-1", "state": "waiting"}},
+        )
+        db.session.add(call)
+        db.session.commit()
+        call_id, sid = call.id, call.sid
+    step = CallUrls(app).for_call(call_id, step=7)
+
+    first = signed(client, app, step.waiting("fraud", 1), {"CallSid": sid})
+    again = signed(client, app, step.waiting("fraud", 1), {"CallSid": sid})  # Twilio retries
+    not_a_queue = signed(client, app, step.waiting("department", 1), {"CallSid": sid})
+
+    root = _parse(first.get_data(as_text=True))
+    assert {verb.tag for verb in root} == {"Say", "Pause", "Redirect"}
+    assert root[0].text == "Jesteś 4. w kolejce."
+    # The next round is a step of its own (its URL names the step that answered this one).
+    assert root.find("Redirect").text.startswith(step.waiting("fraud", 2).split("&")[0])
+    assert root.find("Redirect").text != step.waiting("fraud", 1)
+    assert again.get_data() == first.get_data()
+    assert [verb.tag for verb in _parse(not_a_queue.get_data(as_text=True))] == ["Say", "Hangup"]

@@ -122,7 +122,30 @@ def test_nothing_registers_once_the_app_is_built():
         registry.flow_action("late", lambda session, call, values: None, results=("done",))
     with pytest.raises(RegistryFrozen):
         registry.tick("late", 1.0, lambda app, worker: None)
+    with pytest.raises(RegistryFrozen):
+        registry.queueing(object())
     assert "late" not in registry.flow_actions
+
+
+def test_one_queue_for_people_and_without_one_nobody_can_take_a_call():
+    from flask import Flask
+
+    from app.agents.queueing import AgentsQueue
+    from app.flows.ports import NobodyToTake
+    from app.flows.registry import queueing_of
+    from app.registry import _KEY as REGISTRY
+    from app.registry import DuplicateName, Registry
+
+    registry = Registry()
+    registry.queueing("the agents' queue")
+    with pytest.raises(DuplicateName):
+        registry.queueing("another")
+    assert registry.queue == "the agents' queue"
+    # The app's is the agents domain's; an app where no domain registered one has nobody.
+    assert isinstance(queueing_of(bare_app()), AgentsQueue)
+    nobody = Flask("bare")
+    nobody.extensions[REGISTRY] = Registry()
+    assert isinstance(queueing_of(nobody), NobodyToTake)
 
 
 # The layers the engine may use: the platform, and itself. Domains, carriers and faces reach it

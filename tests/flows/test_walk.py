@@ -46,6 +46,32 @@ def test_walk_plays_an_inbound_line_in_chinese(app):
     assert "您的投诉编号是C" in result.output.replace(" ", "")  # the reference, read back
 
 
+def test_walk_plays_the_service_line_up_to_the_queue(app):
+    # The walk has no queue for people: nobody can take the call, and the caller hears so.
+    result = app.test_cli_runner().invoke(
+        args=[
+            "flows",
+            "walk",
+            "service_line",
+            "--lang",
+            "pl",
+            "--digits",
+            "908172,1",
+            "--code",
+            "908172",
+        ]
+    )
+
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("service_line (pl), inbound call")
+    assert "  CALLEE keys in 6 digits" in lines and "  CALLEE presses 1" in lines
+    assert not any("łączymy" in line for line in lines)  # "connecting you" only when queued
+    said = [line for line in lines if line.startswith("  CALL   ")]
+    assert said[-1].startswith("  CALL   Przepraszamy, w tej chwili nikt z naszego zespołu")
+    assert "908172" not in result.output
+
+
 def test_walk_names_the_flows_when_given_an_unknown_one(app):
     result = app.test_cli_runner().invoke(args=["flows", "walk", "nope"])
 

@@ -1,0 +1,74 @@
+"""The queue for people as the flows see it: the `Queueing` port (app.flows.ports), on the
+agents domain's queue (app.agents.service).
+
+A queue node's caller enters with their call's language, the node's skill and priority, the
+customer and the matter the call is about, and, when a verify node accepted a code in this call,
+how and when (never the code). They wait in the conference named after their place.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.agents import service
+from app.calls.models import Call
+from app.errors import Conflict
+from app.flows.ports import QueueRequest
+
+log = logging.getLogger(__name__)
+
+
+def conference_name(entry_id: uuid.UUID) -> str:
+    """The conference a caller waits in: their place in the queue (Twilio's FriendlyName)."""
+    return str(entry_id)
+
+
+class AgentsQueue:
+    """The Queueing port on app.agents.service; each method takes the call's id, never what the
+    caller typed."""
+
+    def enqueue(self, session: Session, request: QueueRequest) -> str | None:
+        call = session.get_one(Call, request.call_id)
+        entry = service.open_entry(session, call.id)
+        if entry is None:
+            if not service.can_take(session, request.skill, request.locale):
+                return None  # nobody who could take the call is at work: the flow says so
+            entry = service.enqueue(
+                session,
+                call=call,
+                skill=request.skill,
+                priority=request.priority,
+                locale=request.locale,
+                customer_id=call.customer_id,
+                callback_id=call.callback_id,
+                verified_by=request.verified_by,
+                verified_at=request.verified_at,
+                now=clock.now(),
+            )
+        return conference_name(entry.id)
+
+    def position(self, session: Session, call_id: Any) -> int | None:
+        entry = service.open_entry(session, call_id)
+        place = service.position(session, entry) if entry is not None else 0
+        return place or None
+
+    def waiting_calls(self, session: Session) -> list[Any]:
+        return list(service.waiting_call_ids(session))
+
+    def take_virtual_hold(self, session: Session, call_id: Any) -> None:
+        entry = service.open_entry(session, call_id)
+        if entry is None:
+            return
+        try:
+            service.offer_virtual_hold(session, entry, now=clock.now())
+        except Conflict:
+            # Offered to an agent meanwhile: the end of this call hands them back (abandoned).
+            log.warning("virtual hold refused", extra={"entry_id": str(entry.id)})
+
+    def left(self, session: Session, call_id: Any) -> None:
+        service.caller_hung_up(session, call_id, clock.now())
