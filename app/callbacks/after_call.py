@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,9 +16,6 @@ from app.callbacks.window import callee_zones
 from app.calls.models import Call
 from app.customers.models import Customer
 from app.outcomes import Outcome
-
-#: How long a matter whose caller talked with an agent waits for the agent's wrap-up.
-AWAITING_WRAP_UP = timedelta(hours=2)
 
 
 def call_ended(call: Call, *, session: Session, policy: Policy, now: datetime) -> None:
@@ -62,17 +59,9 @@ def call_ended(call: Call, *, session: Session, policy: Policy, now: datetime) -
         return  # an agent agreed a time with the customer, or decides it at their wrap-up
     actor = Actor("system:call-ended")
     if ended is Outcome.TRANSFERRED:
-        # The caller talked with an agent: the agent's wrap-up decides the matter, never a
-        # retry. Should no wrap-up come (the desk closed mid-call), it is called again then.
-        lifecycle.put_off(
-            session,
-            callback,
-            now + AWAITING_WRAP_UP,
-            "the agent's wrap-up",
-            now=now,
-            actor=actor,
-            may_give_up=False,
-        )
+        # The caller reached an agent and the call ended before the agent's leg said so: the
+        # agent's wrap-up decides the matter, never a retry (as `hang_up` would have set it).
+        lifecycle.with_agent(session, callback, now=now, actor=actor)
         return
     decided = ended.decides_callback if ended is not None else None
     if decided is not None:

@@ -343,8 +343,8 @@ def test_a_call_that_reached_an_agent_waits_for_the_wrap_up_not_a_retry(app, mat
     call_ended(call, session=session, policy=app.extensions["callback_policy"], now=later(185))
     callback = session.get_one(Callback, matter)
     assert callback.status is CallbackStatus.QUEUED
-    assert callback.next_attempt_at >= later(185) + timedelta(hours=2)  # no retry in 10 minutes
-    assert callback.waiting_for == "the agent's wrap-up"
+    assert callback.next_attempt_at > later(185) + timedelta(hours=1)  # no retry in 10 minutes
+    assert callback.waiting_for == lifecycle.WITH_AGENT
 
     service.wrap_up(
         session,
@@ -370,4 +370,4 @@ def test_a_caller_who_left_before_any_agent_answered_is_left_to_the_usual_rules(
     call_ended(call, session=session, policy=app.extensions["callback_policy"], now=later(31))
     assert call.outcome is None
     callback = session.get_one(Callback, matter)
-    assert callback.waiting_for != "the agent's wrap-up"  # the retries' rules decide, as ever
+    assert callback.waiting_for != lifecycle.WITH_AGENT  # the retries' rules decide, as ever
