@@ -380,9 +380,24 @@ def route(
     """
     if not session.scalar(select(exists().where(Agent.presence == Presence.AVAILABLE))):
         return []  # nobody to offer to: the callers wait (the common case under load)
+    # Only callers some available agent could take: however many wait ahead of them for a skill
+    # or a language nobody free has, they are not left out of the round (`limit`).
+    takeable = (
+        select(Agent.staff_id)
+        .join(AgentSkill, AgentSkill.staff_id == Agent.staff_id)
+        .join(AgentLanguage, AgentLanguage.staff_id == Agent.staff_id)
+        .join(StaffUser, StaffUser.id == Agent.staff_id)
+        .where(
+            Agent.presence == Presence.AVAILABLE,
+            AgentSkill.skill == QueueEntry.skill,
+            AgentLanguage.locale == QueueEntry.locale,
+            StaffUser.active.is_(True),
+        )
+        .exists()
+    )
     entries = session.scalars(
         select(QueueEntry)
-        .where(QueueEntry.state.in_(WAITING_STATES))
+        .where(QueueEntry.state.in_(WAITING_STATES), takeable)
         .order_by(QueueEntry.priority.desc(), QueueEntry.entered_at, QueueEntry.id)
         .limit(limit)
         .with_for_update(skip_locked=True)

@@ -242,3 +242,16 @@ def test_the_call_back_of_a_caller_on_virtual_hold_becomes_their_leg(session):
     waiting = caller(session, entered=later(301))
     with pytest.raises(Conflict):
         service.called_back(session, waiting, add_call(session), now=later(302))
+
+
+def test_callers_nobody_free_can_take_never_keep_a_caller_who_can_be_taken_waiting(session):
+    # More callers than one round of the router considers wait ahead, in skills and languages
+    # no free agent has (their agents are busy): the caller the free agent can take still rings.
+    for k in range(service.ROUTE_LIMIT + 10):
+        caller(session, skill="fraud", locale="pl", priority=3, entered=later(k))
+    italian = caller(session, locale="it", priority=1, entered=later(100))
+    agent = add_agent(session, "it-general", languages=["it"], available_since=later(101))
+
+    [offer] = service.route(session, now=later(102))
+
+    assert (offer.entry_id, offer.agent_id) == (italian.id, agent.staff_id)
