@@ -122,3 +122,12 @@ def test_only_a_waiting_room_counts_as_the_answer_to_press_0():
 def test_a_ringer_that_never_rings_fails_the_press0_run(postgres_url):
     with pytest.raises(BenchmarkFailed, match="2 callers of 2 who pressed 0 never rang"):
         bench_press0(2, waiting=0, rings=False)
+
+
+def test_press0_percentiles_never_go_beyond_what_was_measured():
+    from benchmarks.press0 import percentile
+
+    values = [0.01 * k for k in range(1, 61)]  # 10 ms to 600 ms
+
+    assert percentile(values, 99) <= 600
+    assert percentile(values, 50) == 305
