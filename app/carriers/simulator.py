@@ -236,6 +236,14 @@ class ConferenceRoom:
                 return conference, participant
         return None
 
+    def left(self, call_sid: str) -> SimulatedParticipant | None:
+        """A call that has left its conference (the latest time), to see how it went on."""
+        for room in [*self.conferences.values(), *reversed(self.ended)]:
+            participant = room.participants.get(call_sid)
+            if participant is not None and participant.state == "left":
+                return participant
+        return None
+
     def find(self, name: str) -> SimulatedConference | None:
         """The live conference of this name, else the last one that ended (to look back at)."""
         live = self.live(name)
@@ -907,7 +915,7 @@ class SimulatorTelephony:
         for _ in range(_MAX_VERBS):
             if pending is None:
                 break
-            if _waits_in_conference(pending):
+            if waits_in_conference(pending):
                 return  # the caller waits in their conference until they leave it
             pending = self.press(call, pending, keys.popleft() if keys else "")
         else:
@@ -940,7 +948,7 @@ class SimulatorTelephony:
     def press(self, call: SimulatedCall, pending: str, keys: str) -> str | None:
         """Answer the waiting <Gather> with keys ("" presses nothing); the next pending TwiML."""
         root = _parse(pending)
-        if _waits_in_conference(pending):
+        if waits_in_conference(pending):
             # Nobody listens to keys in a waiting room: the caller goes on waiting.
             call.lines.append(Line("callee", _pressed(keys) + " while waiting"))
             return pending
@@ -1054,7 +1062,7 @@ class SimulatorTelephony:
         if (
             found is None
             or found[1].label != "caller"
-            or (pending is not None and not _waits_in_conference(pending))
+            or (pending is not None and not waits_in_conference(pending))
         ):
             raise SimulatorError("the call is not waiting in a conference")
         return found
@@ -1162,7 +1170,7 @@ def _bool(value: bool) -> str:
     return "true" if value else "false"
 
 
-def _waits_in_conference(twiml: str) -> bool:
+def waits_in_conference(twiml: str) -> bool:
     """A pending document that is a caller's <Dial><Conference> (not a <Gather>)."""
     first = next(iter(_parse(twiml)), None)
     return first is not None and first.tag == "Dial" and first.find("Conference") is not None

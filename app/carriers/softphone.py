@@ -23,6 +23,7 @@ from app.carriers.simulator import (
     SimulatorTelephony,
     WsgiTransport,
     room_for,
+    waits_in_conference,
 )
 from app.database import utcnow
 from app.errors import Conflict, NotFound
@@ -80,12 +81,32 @@ class Softphone:
                     "ended",
                     answered=False,
                 )
-        shown = [self.view(row) for row in rows if row.state != "ended"]
+        # A caller the app took out of their conference (the agent's talk is over) went on with
+        # their flow meanwhile: shown as it went on, once more when it ended there.
+        just_ended = {row.sid for row in rows if self._went_on(row)}
+        shown = [self.view(row) for row in rows if row.state != "ended" or row.sid in just_ended]
         for call in shown:  # what a caller in a conference heard since their last click
             lines = self.carrier.conference_lines(call["sid"])
             if lines is not None and len(lines) > len(call["lines"]):
                 call["lines"] = lines
         return shown
+
+    def _went_on(self, row: SimulatorCall) -> bool:
+        """Catch up with a call waiting in a conference that has left it since the last click;
+        answers whether it has ended (the rest of its flow asked nothing)."""
+        if row.state != "in-progress" or row.pending is None:
+            return False
+        if not waits_in_conference(row.pending) or self.carrier.in_conference(row.sid):
+            return False
+        with self.carrier.conferences.lock:
+            gone = self.carrier.conferences.left(row.sid)
+        if gone is None or gone.call.statuses[-1:] != ["completed"]:
+            return False  # still going on (a person answers what it asks at their next click)
+        row.lines = [{"who": line.who, "text": line.text} for line in gone.call.lines]
+        row.seconds, row.sequence = gone.call.seconds, gone.call.sequence
+        row.state, row.pending = "ended", None
+        self.session.commit()
+        return True
 
     def answer(self, sid: str) -> dict[str, Any]:
         row = self._row(sid, "ringing")
@@ -101,7 +122,7 @@ class Softphone:
         row = self._row(sid, "in-progress")
         if len(keys) > 32 or not set(keys) <= VALID_KEYS:
             raise Conflict("keys: only 0-9, * and # can be pressed", field="keys")
-        if row.pending is None:
+        if row.pending is None or waits_in_conference(row.pending):
             raise Conflict("the call is not waiting for keys", field="keys")
         pending = row.pending
         return self._advance(row, lambda call: self.carrier.press(call, pending, keys))
@@ -163,11 +184,9 @@ class Softphone:
         self.session.commit()
         self.carrier.resume(call)
         pending = step(call)
-        # A caller waiting in a conference stays on the line between clicks, with no question
-        # to answer (keys change nothing there).
+        # A caller waiting in a conference stays on the line between clicks (their pending
+        # document is the conference: a person, not keys, is what they wait for).
         waiting = self.carrier.in_conference(call.sid)
-        if waiting:
-            pending = None
         if state == "ended" or (pending is None and not waiting):
             finished = call.statuses[-1:] == ["completed"]  # by leaving its conference
             if answered and not finished:
@@ -188,6 +207,8 @@ class Softphone:
             "from": row.from_number,
             "to": row.to_number,
             "state": row.state,
-            "waiting_for_keys": row.pending is not None,
+            # A caller in a conference's waiting room waits for a person, not for keys.
+            "waiting_for_keys": row.pending is not None and not waits_in_conference(row.pending),
+            "waiting_for_an_agent": row.pending is not None and waits_in_conference(row.pending),
             "lines": row.lines or [],
         }

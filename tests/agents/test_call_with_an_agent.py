@@ -158,6 +158,11 @@ def test_press_0_waits_talks_to_the_agent_then_goes_on_and_the_wrap_up_decides_t
     assert simulated.statuses[-1] == "completed"
     assert the_entry(app).state is QueueState.ENDED
     assert presence(app, anna) is Presence.WRAP_UP
+    # The matter waits for Anna's wrap-up: the customer is not called again meanwhile.
+    assert callback_of(app, matter).waiting_for == "an agent's wrap-up"
+    clock.advance(30 * 60)
+    with app.app_context():
+        assert dispatcher().dispatch() == 0
 
     with app.app_context():
         agent = db.session.get_one(Agent, anna)
