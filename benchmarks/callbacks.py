@@ -42,7 +42,17 @@ ADMIN_URL = os.environ.get(
     "DATABASE_URL_TEST", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 ROOT = Path(__file__).resolve().parents[1]
-BENCHMARKS = ("dispatch", "ingest", "expand", "claim", "campaign", "pacing", "ring", "overlap")
+BENCHMARKS = (
+    "dispatch",
+    "ingest",
+    "expand",
+    "claim",
+    "campaign",
+    "pacing",
+    "ring",
+    "overlap",
+    "press0",
+)
 DATABASE_TIMEOUT_SECONDS = 5
 WEB_START_SECONDS = 30.0  # the web process must answer /healthz within this
 WORKERS_SECONDS = 900.0  # dispatch workers that have not finished by then have hung
@@ -55,6 +65,7 @@ TARGETS = {
     "pacing": "the most calls in any one second <= rate + 1; every 10 s window within 5 %",
     "ring": "event to ring p99 <= 2 s, with and without ingest load",
     "overlap": "8 clients, overlapping and retried batches: 0 errors, 0 lost, 0 decided twice",
+    "press0": "press 0 to the agent's desk ringing p99 <= 2 s, with 200 callers waiting too",
 }
 
 
@@ -857,6 +868,10 @@ def main(argv: list[str] | None = None) -> int:
         "--overlap-seconds", type=float, default=60.0, help="per phase (one client, then many)"
     )
     parser.add_argument("--overlap-clients", type=int, default=8)
+    parser.add_argument("--press0-probes", type=int, default=60, help="callers per load")
+    parser.add_argument(
+        "--press0-waiting", type=int, default=200, help="callers nobody free can take, waiting"
+    )
     args = parser.parse_args(argv)
     chosen = {name.strip() for name in args.only.split(",") if name.strip()}
     if not chosen or chosen - set(BENCHMARKS):
@@ -914,6 +929,11 @@ def main(argv: list[str] | None = None) -> int:
             current = "overlap"
             results["overlap"] = bench_overlap(args.overlap_seconds, args.overlap_clients)
             progress("overlapping batches measured; their checks passed")
+        if "press0" in chosen:
+            from benchmarks import press0
+
+            current = "press 0 to ring"
+            results.update(press0.run(args.press0_probes, args.press0_waiting))
     except BenchmarkFailed as exc:
         print(f"bench: {current} FAILED: {exc}", file=sys.stderr, flush=True)
         print("bench: no figures: a failed run measures nothing", file=sys.stderr, flush=True)

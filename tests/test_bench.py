@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.callbacks import batch_problem
+from benchmarks.callbacks import BenchmarkFailed, batch_problem
+from benchmarks.press0 import bench_press0, conference_of, ring_latencies
 
 ROOT = Path(__file__).parent.parent
 FIGURES = ("ingest_per_s", "dispatch_per_s", "copy_rows_per_s", "p99_ms", "targets:")
@@ -60,7 +61,7 @@ def test_an_unknown_benchmark_is_refused_rather_than_skipped():
     assert run.returncode == 2
     assert (
         "--only: ingset is not one of dispatch, ingest, expand, claim, campaign, pacing, ring, "
-        "overlap" in run.stderr
+        "overlap, press0" in run.stderr
     )
 
 
@@ -78,3 +79,55 @@ def test_every_ingest_answer_is_checked(status, body, expected):
     problem = batch_problem(status, body, 3)
 
     assert problem == expected if expected is None else expected in problem
+
+
+# ----- press 0 to ring (benchmarks/press0.py) -----
+
+
+def test_a_caller_whose_agent_never_rang_fails_the_press0_check():
+    answered = {"a" * 36: 100.0, "b" * 36: 101.0}
+
+    with pytest.raises(BenchmarkFailed, match="1 callers of 2 who pressed 0 never rang"):
+        ring_latencies(answered, [("a" * 36, 100.2)])
+    with pytest.raises(BenchmarkFailed, match="2 callers of 2 who pressed 0 never rang"):
+        ring_latencies(answered, [])
+
+
+def test_a_conference_rung_twice_fails_the_press0_check():
+    answered = {"a" * 36: 100.0}
+
+    with pytest.raises(BenchmarkFailed, match="rang an agent twice"):
+        ring_latencies(answered, [("a" * 36, 100.2), ("a" * 36, 100.4)])
+
+
+def test_press0_measures_from_the_answer_to_the_first_ring():
+    latencies = ring_latencies({"a" * 36: 100.0}, [("a" * 36, 100.25)])
+
+    assert latencies == pytest.approx([0.25])
+
+
+def test_only_a_waiting_room_counts_as_the_answer_to_press_0():
+    entry = "0b0e5a52-3c8e-4a43-9d1e-7f3a4c1d2e5f"
+    waiting = (
+        '<?xml version="1.0" encoding="UTF-8"?><Response><Say>Attendi</Say>'
+        f'<Dial action="/x" method="POST"><Conference beep="false">{entry}</Conference></Dial>'
+        "</Response>"
+    )
+
+    assert conference_of(waiting) == entry
+    assert conference_of("<Response><Say>Nessuno</Say><Hangup/></Response>") is None
+
+
+@pytest.mark.processes
+def test_a_ringer_that_never_rings_fails_the_press0_run(postgres_url):
+    with pytest.raises(BenchmarkFailed, match="2 callers of 2 who pressed 0 never rang"):
+        bench_press0(2, waiting=0, rings=False)
+
+
+def test_press0_percentiles_never_go_beyond_what_was_measured():
+    from benchmarks.press0 import percentile
+
+    values = [0.01 * k for k in range(1, 61)]  # 10 ms to 600 ms
+
+    assert percentile(values, 99) <= 600
+    assert percentile(values, 50) == 305
