@@ -199,11 +199,13 @@ def enqueue(
     callback_id: uuid.UUID | None = None,
     verified_by: str | None = None,
     verified_at: datetime | None = None,
+    reserved_for: uuid.UUID | None = None,
     now: datetime,
 ) -> QueueEntry:
     """Put a caller in the queue; a call already in it answers its place (idempotent).
 
     `verified_by` says how the caller was verified ("app_code"): a word, never a code or digits.
+    `reserved_for`: the agent the caller is kept for (we called them for that agent).
     """
     wanted_skill = _skill(skill)
     wanted_locale = _language(locale, field="locale")
@@ -235,6 +237,7 @@ def enqueue(
                     state=QueueState.WAITING,
                     verified_by=verified_by,
                     verified_at=verified_at if verified_by else None,
+                    reserved_for=reserved_for,
                 )
                 session.add(entry)
         except IntegrityError:  # the same call, enqueued at the same moment elsewhere
@@ -252,6 +255,7 @@ def enqueue(
                 "locale": wanted_locale,
                 "callback_id": callback_id,
                 "verified_by": verified_by,
+                "reserved_for": reserved_for,
             },
         )
         wakeup.hint(session, "route")  # routed at once, not at the next tick
@@ -391,6 +395,13 @@ def route(
     offers: list[Offer] = []
     nobody: set[tuple[Skill, str]] = set()  # no agent left for this skill and language
     for entry in entries:
+        if entry.reserved_for is not None and _at_work(session, entry.reserved_for):
+            # Kept for that agent: offered to them once they are free (another router holding
+            # them now: the next round), to anyone with the skill only while they are away.
+            kept = _free_agent(session, entry.reserved_for)
+            if kept is not None:
+                offers.append(_offer(session, entry, kept, now=now, ring_seconds=ring_seconds))
+            continue
         if (entry.skill, entry.locale) in nobody:
             continue
         agent = session.scalar(
@@ -416,6 +427,31 @@ def route(
         offers.append(_offer(session, entry, agent, now=now, ring_seconds=ring_seconds))
     session.flush()
     return offers
+
+
+def _at_work(session: Session, staff_id: uuid.UUID) -> bool:
+    """Whether the agent is at work: active and not away (available, or busy for now)."""
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    Agent.staff_id == staff_id,
+                    Agent.presence != Presence.AWAY,
+                    exists().where(StaffUser.id == Agent.staff_id, StaffUser.active.is_(True)),
+                )
+            )
+        )
+    )
+
+
+def _free_agent(session: Session, staff_id: uuid.UUID) -> Agent | None:
+    """The agent, locked, if they are available and no other router holds them."""
+    return session.scalar(
+        select(Agent)
+        .where(Agent.staff_id == staff_id, Agent.presence == Presence.AVAILABLE)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
 
 
 def _offer(
@@ -749,6 +785,68 @@ def _decide_matter(
     return outcome.value
 
 
+# ----- progressive dialing: we call the customer for an agent -----
+
+
+def call_now(
+    session: Session,
+    agent: Agent,
+    matter: Callback,
+    *,
+    actor: Actor,
+    now: datetime,
+    at: datetime | None = None,
+) -> Callback:
+    """The agent asks us to call the customer of this matter for them, now (or at `at`: a
+    follow-up): our agent_callback call greets the customer, verifies them, and only then is
+    the agent rung (their caller's place is kept for them). Answers our callback that calls."""
+    calling = callbacks.queue_agent_callback(
+        session,
+        matter,
+        at=at or now,
+        agent_call={"agent_id": str(agent.staff_id), "skill": rules.skill_of_flow(matter.flow)},
+        actor=actor,
+        now=now,
+        why="an agent's follow-up" if at is not None and at > now else "an agent's call now",
+    )
+    record(
+        session,
+        actor=actor,
+        action="agent.call_now" if at is None or at <= now else "agent.call_scheduled",
+        subject_type="agent",
+        subject_id=agent.staff_id,
+        changes={"callback_id": matter.id, "calling": calling.id, "at": at or now},
+    )
+    return calling
+
+
+def calling_for(session: Session, agent: Agent) -> list[Callback]:
+    """Our calls to customers for this agent not over yet (their desk says "calling the
+    customer…" while one is dialed or the customer is being verified)."""
+    mine = str(agent.staff_id)
+    return [
+        callback
+        for callback in session.scalars(
+            select(Callback)
+            .where(
+                Callback.flow == callbacks.AGENT_CALLBACK_FLOW,
+                Callback.status != CallbackStatus.DONE,
+            )
+            .order_by(Callback.next_attempt_at)
+        )
+        if (callback.variables or {}).get("agent_id") == mine
+    ]
+
+
+def agent_call_of(callback: Callback | None) -> dict[str, str] | None:
+    """What our call for an agent carries (agent_id, skill, matter_id, entry_id), or None when
+    the callback is not one."""
+    if callback is None or callback.flow != callbacks.AGENT_CALLBACK_FLOW:
+        return None
+    variables = callback.variables or {}
+    return {key: str(variables[key]) for key in callbacks.AGENT_CALL_KEYS if key in variables}
+
+
 # ----- the call to the agent's browser phone (a participant in the caller's conference) -----
 
 
@@ -831,10 +929,15 @@ def agent_call(
     return AgentCall.NOTHING
 
 
-def can_take(session: Session, skill: Skill | str, locale: str) -> bool:
+def can_take(
+    session: Session, skill: Skill | str, locale: str, *, reserved_for: uuid.UUID | None = None
+) -> bool:
     """Whether somebody could take a caller of this skill and language now: an active agent
-    who has it, speaks it and is not away (available, or busy with another caller)."""
+    who has it, speaks it and is not away (available, or busy with another caller); for a caller
+    kept for an agent, that agent at work will do."""
     wanted = _skill(skill)
+    if reserved_for is not None and _at_work(session, reserved_for):
+        return True
     return bool(
         session.scalar(
             select(

@@ -710,6 +710,99 @@ def schedule_follow_up(
     raise Conflict("the customer's open callback changed while the follow-up was made; retry")
 
 
+#: The flow of our calls for an agent (progressive dialing): greet, never-ask, reference, verify,
+#: then the place kept for the agent (call_flows/agent_callback.yaml).
+AGENT_CALLBACK_FLOW = "agent_callback"
+#: What an agent's call needs to go on in the queue: its variables name no person and no digit.
+AGENT_CALL_KEYS = ("agent_id", "matter_id", "skill", "entry_id")
+#: An agent's call is due soon after its time (someone waits for it): dialed before the
+#: customer's other matters, its retries within this.
+AGENT_CALL_DEADLINE = timedelta(minutes=15)
+
+
+def queue_agent_callback(
+    session: Session,
+    matter: Callback,
+    *,
+    at: datetime,
+    agent_call: dict[str, str],
+    actor: Actor,
+    now: datetime,
+    why: str,
+) -> Callback:
+    """Call the customer of this matter for one of our people at `at` (now: "call now"): a
+    callback of the agent_callback flow, high priority, so the dialer's pacing, calling hours,
+    one call per person and retries apply. `agent_call` says for whom (agent_id, the skill, the
+    matter; entry_id: the caller's place kept on virtual hold). The customer's open one, not in
+    a call yet, is moved to this; one being dialed now is a Conflict. Answers the callback."""
+    unknown = set(agent_call) - set(AGENT_CALL_KEYS)
+    if unknown:
+        raise ValueError(f"an agent's call carries {AGENT_CALL_KEYS}, not {sorted(unknown)}")
+    variables = {**matter.variables, **agent_call, "matter_id": str(matter.id)}
+    if at <= now:
+        at = now
+    for _ in range(2):
+        open_callback = session.scalar(
+            select(Callback)
+            .where(
+                Callback.customer_id == matter.customer_id,
+                Callback.flow == AGENT_CALLBACK_FLOW,
+                Callback.status != CallbackStatus.DONE,
+            )
+            .with_for_update()
+        )
+        if open_callback is not None:
+            if open_callback.status is not CallbackStatus.QUEUED:
+                raise Conflict(
+                    "we are calling this customer for someone right now; try again later"
+                )
+            open_callback.variables = variables
+            open_callback.to_number, open_callback.priority = matter.to_number, Priority.HIGH
+            lifecycle.follow_up(session, open_callback, at, now=now, actor=actor, why=why)
+            callback = open_callback
+            break
+        try:
+            with session.begin_nested():
+                callback = Callback(
+                    id=uuid.uuid4(),
+                    customer_id=matter.customer_id,
+                    trigger=EventType.AGENT,
+                    flow=AGENT_CALLBACK_FLOW,
+                    to_number=matter.to_number,
+                    priority=Priority.HIGH,
+                    status=CallbackStatus.QUEUED,
+                    due_by=at + AGENT_CALL_DEADLINE,
+                    next_attempt_at=at,
+                    reasons=["agent"],
+                    variables=variables,
+                    policy_version=matter.policy_version,
+                    dial_profile=matter.dial_profile,
+                )
+                session.add(callback)
+        except IntegrityError:  # the same customer's, made at the same moment elsewhere
+            continue
+        record(
+            session,
+            actor=actor,
+            action="callback.queued",
+            subject_type="callback",
+            subject_id=callback.id,
+            changes={
+                "priority": Priority.HIGH.value,
+                "flow": AGENT_CALLBACK_FLOW,
+                "for": {key: variables[key] for key in AGENT_CALL_KEYS if key in variables},
+                "next_attempt_at": at,
+                "why": why,
+            },
+        )
+        break
+    else:
+        raise Conflict("the customer's calls changed while this one was made; try again")
+    if at <= now:
+        wakeup.hint(session, "dispatch")  # dialed at once, once committed
+    return callback
+
+
 def callback_stats(session: Session) -> dict[str, Any]:
     """Counts for supervisors: callbacks by state and outcome, escalated, deadlines missed."""
     by_status = dict(
