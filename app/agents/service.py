@@ -738,7 +738,7 @@ def wrap_up(
         raise Conflict(f"the caller is {entry.state.value}", field="entry_id")
     entry.disposition, entry.notes, entry.follow_up_at = chosen, notes, follow_up_at
     entry.wrapped_at = now
-    decided = _decide_matter(session, entry, chosen, actor=actor, now=now)
+    decided = _decide_matter(session, entry, chosen, agent=agent, actor=actor, now=now)
     record(
         session,
         actor=actor,
@@ -761,10 +761,20 @@ def wrap_up(
 
 
 def _decide_matter(
-    session: Session, entry: QueueEntry, disposition: Disposition, *, actor: Actor, now: datetime
+    session: Session,
+    entry: QueueEntry,
+    disposition: Disposition,
+    *,
+    agent: Agent,
+    actor: Actor,
+    now: datetime,
 ) -> str | None:
     """The callback's change the disposition makes (its lifecycle records it); answers what
-    was done, for the wrap-up's audit entry."""
+    was done, for the wrap-up's audit entry.
+
+    A follow-up is the agent's own call at the agreed time (progressive dialing, kept for them
+    while they are at work, else for anyone with the skill); an open matter waits for it, its
+    own call put off past that call's deadline, should ours not reach the customer."""
     if entry.callback_id is None:
         return None
     callback = session.get(Callback, entry.callback_id, with_for_update=True)
@@ -773,9 +783,16 @@ def _decide_matter(
     why = f"the agent's disposition: {disposition.value}"
     if disposition is Disposition.FOLLOW_UP:
         assert entry.follow_up_at is not None
-        calling = callbacks.schedule_follow_up(
-            session, callback, entry.follow_up_at, now=now, actor=actor, why=why
-        )
+        calling = call_now(session, agent, callback, actor=actor, now=now, at=entry.follow_up_at)
+        if callback.status is not CallbackStatus.DONE:
+            lifecycle.follow_up(
+                session,
+                callback,
+                entry.follow_up_at + callbacks.AGENT_CALL_DEADLINE,
+                now=now,
+                actor=actor,
+                why=why,
+            )
         return f"follow_up {calling.id}"
     if callback.status is CallbackStatus.DONE:
         return f"already {callback.outcome}"  # decided before the agent: kept as it was

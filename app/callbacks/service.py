@@ -649,67 +649,6 @@ def _new_callback(
     return callback
 
 
-def schedule_follow_up(
-    session: Session, callback: Callback, at: datetime, *, now: datetime, actor: Actor, why: str
-) -> Callback:
-    """An agent agreed with the customer to call them back about this matter at `at`: its open
-    callback waits for then; a matter already decided gets a new callback queued for then (or
-    the customer's open one for the same flow, put off). Answers the callback that will call."""
-    if callback.status is not CallbackStatus.DONE:
-        lifecycle.follow_up(session, callback, at, now=now, actor=actor, why=why)
-        return callback
-    for _ in range(2):
-        open_callback = session.scalar(
-            select(Callback)
-            .where(
-                Callback.customer_id == callback.customer_id,
-                Callback.flow == callback.flow,
-                Callback.status != CallbackStatus.DONE,
-            )
-            .with_for_update()
-        )
-        if open_callback is not None:
-            lifecycle.follow_up(session, open_callback, at, now=now, actor=actor, why=why)
-            return open_callback
-        try:
-            with session.begin_nested():
-                follow_up = Callback(
-                    id=uuid.uuid4(),
-                    customer_id=callback.customer_id,
-                    trigger=callback.trigger,
-                    flow=callback.flow,
-                    to_number=callback.to_number,
-                    priority=callback.priority,
-                    status=CallbackStatus.QUEUED,
-                    due_by=at + lifecycle.FOLLOW_UP_DEADLINE,
-                    next_attempt_at=at,
-                    waiting_for=lifecycle.FOLLOW_UP,
-                    reasons=[*callback.reasons, "follow_up"],
-                    variables=dict(callback.variables),
-                    policy_version=callback.policy_version,
-                    dial_profile=callback.dial_profile,
-                )
-                session.add(follow_up)
-        except IntegrityError:  # an event opened the same matter meanwhile: put that one off
-            continue
-        record(
-            session,
-            actor=actor,
-            action="callback.queued",
-            subject_type="callback",
-            subject_id=follow_up.id,
-            changes={
-                "priority": follow_up.priority.value,
-                "flow": follow_up.flow,
-                "follow_up_of": callback.id,
-                "next_attempt_at": at,
-                "why": why,
-            },
-        )
-        return follow_up
-    raise Conflict("the customer's open callback changed while the follow-up was made; retry")
-
-
 #: The flow of our calls for an agent (progressive dialing): greet, never-ask, reference, verify,
 #: then the place kept for the agent (call_flows/agent_callback.yaml).
 AGENT_CALLBACK_FLOW = "agent_callback"

@@ -6,6 +6,7 @@ place kept for them."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -181,3 +182,44 @@ def test_with_the_agent_away_the_caller_kept_for_them_goes_to_anyone_with_the_sk
     [offer] = service.route(session, now=later(2))
 
     assert (offer.entry_id, offer.agent_id) == (kept.id, marco.staff_id)
+
+
+def test_a_follow_up_agreed_with_the_customer_is_the_agents_call_at_that_time(
+    app, clock, dispatcher, simulator, matter
+):
+    anna = an_agent(app, "anna")
+    simulator.expect(CUSTOMER_PHONE, CalleeScript(keys=[VALID_CODE, "0"]))
+    with app.app_context():
+        assert dispatcher().dispatch() == 1  # the matter's own call: they press 0
+    route(app)
+    entry = the_entry(app)
+    ring = ringing_for(simulator, entry, anna)
+    simulator.answer_participant(ring)
+    simulator.participant_hangs_up(ring)
+    agreed = clock() + timedelta(days=1)
+    with app.app_context():
+        service.wrap_up(
+            db.session,
+            db.session.get_one(Agent, anna),
+            db.session.get_one(QueueEntry, entry.id),
+            disposition="follow_up",
+            notes="Call back tomorrow, same time.",
+            follow_up_at=agreed,
+            actor=Actor(f"staff:{anna}"),
+            now=clock(),
+        )
+        db.session.commit()
+    [calling] = calling_for(app, anna)
+
+    clock.advance(timedelta(days=1).total_seconds())
+    simulated = we_call(app, dispatcher, simulator, VALID_CODE)
+
+    assert prompt("connect_agent") in heard(simulated)
+    with app.app_context():
+        kept = db.session.scalars(
+            select(QueueEntry).where(QueueEntry.state == QueueState.WAITING)
+        ).one()
+        assert (kept.reserved_for, str(kept.callback_id)) == (anna, matter)
+        assert db.session.get_one(Callback, uuid.UUID(calling)).status is not CallbackStatus.QUEUED
+    route(app)
+    assert ringing_for(simulator, kept, anna)
