@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.agents import service
+from app.agents.models import QueueEntry
 from app.callbacks.models import Callback
 from app.calls.models import Call
 from app.errors import Conflict
@@ -42,6 +43,19 @@ class AgentsQueue:
             asked = service.agent_call_of(
                 session.get(Callback, call.callback_id) if call.callback_id else None
             )
+            kept_id = _uuid((asked or {}).get("entry_id"))
+            kept = session.get(QueueEntry, kept_id) if kept_id is not None else None
+            if kept is not None and kept.state.is_open and kept.virtual_hold_at is not None:
+                # Our call back to a caller on virtual hold: their place, kept for their agent.
+                service.caller_verified(
+                    session,
+                    kept,
+                    call,
+                    verified_by=request.verified_by,
+                    verified_at=request.verified_at,
+                    now=clock.now(),
+                )
+                return conference_name(kept.id)
             if asked is not None:
                 skill = asked.get("skill", skill)
                 callback_id = _uuid(asked.get("matter_id")) or callback_id

@@ -73,7 +73,7 @@ from app.audit.service import Actor, record
 from app.callbacks import lifecycle
 from app.callbacks import service as callbacks
 from app.callbacks.models import Callback, CallbackStatus
-from app.calls.models import Call
+from app.calls.models import Call, CallDirection
 from app.errors import Conflict, InvalidInput, NotFound
 from app.locales import SUPPORTED_LOCALES
 from app.staff.models import StaffUser
@@ -485,8 +485,15 @@ def expire_offers(session: Session, now: datetime) -> int:
         .execution_options(populate_existing=True)
     ).all()
     for entry in expired:
-        _missed(session, entry, why="nobody answered", now=now)
-    return len(expired)
+        if entry.virtual_hold_at is not None:
+            # Our call back ran out before the customer verified: back in their place; the
+            # agent kept for them missed nothing and is free.
+            _missed(
+                session, entry, why="our call back ran out", now=now, agent_to=Presence.AVAILABLE
+            )
+        else:
+            _missed(session, entry, why="nobody answered", now=now)
+    return len(expired) + _calls_back_over(session, now)
 
 
 def _missed(
@@ -546,6 +553,11 @@ def accept(session: Session, agent: Agent, entry_id: uuid.UUID, *, now: datetime
         or entry.offer_expires_at <= now
     ):
         raise Conflict("this caller is no longer offered to you", field="entry_id")
+    if entry.virtual_hold_at is not None:
+        raise Conflict(
+            "we are calling this customer back: your desk rings once they have verified",
+            field="entry_id",
+        )
     _lock(session, agent)
     entry.state, entry.answered_at = QueueState.CONNECTED, now
     record(
@@ -862,6 +874,147 @@ def agent_call_of(callback: Callback | None) -> dict[str, str] | None:
         return None
     variables = callback.variables or {}
     return {key: str(variables[key]) for key in callbacks.AGENT_CALL_KEYS if key in variables}
+
+
+# ----- the call back of virtual hold -----
+
+
+#: How long an agent stays kept for a caller on virtual hold while we call them back (the
+#: agent's call is due within AGENT_CALL_DEADLINE; a little more for its last try).
+CALL_BACK_HOLDS_AGENT = callbacks.AGENT_CALL_DEADLINE + timedelta(minutes=5)
+
+
+def call_back(
+    session: Session, offer: Offer, *, policy_version: int, now: datetime
+) -> Callback | None:
+    """A caller on virtual hold was offered to an agent (the router's offer, in its
+    transaction, the caller's row locked): we call them back with the agent_callback flow,
+    and the agent stays kept for them until they verify (`caller_verified`) or our call fails
+    (`give_up`). Answers our callback; None when the caller cannot be called back (unknown to
+    us: given up) or is being called already (back in their place, the agent free)."""
+    entry = _locked_entry(session, offer.entry_id)
+    if entry is None or entry.state is not QueueState.OFFERED or entry.virtual_hold_at is None:
+        return None
+    call = session.get(Call, entry.call_id)
+    matter = session.get(Callback, entry.callback_id) if entry.callback_id else None
+    if entry.customer_id is None or call is None:
+        give_up(session, entry, why="an unknown caller cannot be verified on our call", now=now)
+        return None
+    number = call.from_number if call.direction is CallDirection.INBOUND else call.to_number
+    try:
+        with session.begin_nested():
+            calling = callbacks.queue_agent_callback(
+                session,
+                matter,
+                customer_id=entry.customer_id,
+                to_number=matter.to_number if matter is not None else number,
+                policy_version=policy_version,
+                at=now,
+                agent_call={
+                    "agent_id": str(offer.agent_id),
+                    "skill": entry.skill.value,
+                    "entry_id": str(entry.id),
+                },
+                actor=ROUTER,
+                now=now,
+                why="a caller on virtual hold: their turn",
+            )
+    except Conflict:  # we are calling this customer for someone right now: next round
+        _missed(
+            session,
+            entry,
+            why="the customer is on another call of ours",
+            now=now,
+            agent_to=Presence.AVAILABLE,
+        )
+        return None
+    entry.offer_expires_at = now + CALL_BACK_HOLDS_AGENT
+    record(
+        session,
+        actor=ROUTER,
+        action="queue.calling_back",
+        subject_type="queue_entry",
+        subject_id=entry.id,
+        changes={"agent_id": offer.agent_id, "callback_id": calling.id},
+    )
+    return calling
+
+
+def caller_verified(
+    session: Session,
+    entry: QueueEntry,
+    call: Call,
+    *,
+    verified_by: str | None,
+    verified_at: datetime | None,
+    now: datetime,
+) -> QueueEntry:
+    """Our call back reached the caller on virtual hold and they verified: this call is their
+    leg, they wait on the line in their place, kept for the agent who was held for them (rung at
+    the router's next round, at once)."""
+    called_back(session, entry, call, now=now)
+    agent_id = entry.agent_id
+    entry.state, entry.virtual_hold_at = QueueState.WAITING, None
+    entry.agent_id = entry.offered_at = entry.offer_expires_at = None
+    entry.reserved_for = agent_id
+    if verified_by is not None and _VERIFIED_BY.match(verified_by):
+        entry.verified_by, entry.verified_at = verified_by, verified_at
+    agent = _locked_agent(session, agent_id)
+    if agent is not None and agent.presence is Presence.RINGING:
+        _change_presence(session, agent, Presence.AVAILABLE, actor=ROUTER, now=now)
+    wakeup.hint(session, "route")
+    return entry
+
+
+def give_up(session: Session, entry: QueueEntry, *, why: str, now: datetime) -> QueueEntry:
+    """Our call back to a caller on virtual hold failed (unanswered, not verified, ran out):
+    they leave the queue (the call back's own retries are over), and the agent held for them is
+    free again."""
+    agent_id = entry.agent_id if entry.state is QueueState.OFFERED else None
+    entry.state, entry.ended_at = QueueState.ABANDONED, now
+    entry.offer_expires_at = None
+    record(
+        session,
+        actor=ROUTER,
+        action="queue.gave_up",
+        subject_type="queue_entry",
+        subject_id=entry.id,
+        changes={"agent_id": agent_id, "why": why},
+    )
+    agent = _locked_agent(session, agent_id)
+    if agent is not None and agent.presence is Presence.RINGING:
+        _change_presence(session, agent, Presence.AVAILABLE, actor=ROUTER, now=now)
+        wakeup.hint(session, "route")
+    return entry
+
+
+def _calls_back_over(session: Session, now: datetime) -> int:
+    """Callers being called back whose call back is over without reaching them (done: no
+    answer, a wrong code): given up at once, their agent free. Answers how many."""
+    calling = session.scalars(
+        select(QueueEntry)
+        .where(QueueEntry.state == QueueState.OFFERED, QueueEntry.virtual_hold_at.is_not(None))
+        .order_by(QueueEntry.id)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    ).all()
+    over = 0
+    for entry in calling:
+        ours = session.scalars(
+            select(Callback)
+            .where(
+                Callback.customer_id == entry.customer_id,
+                Callback.flow == callbacks.AGENT_CALLBACK_FLOW,
+            )
+            .order_by(Callback.created_at.desc())
+            .limit(5)
+        ).all()
+        mine = [c for c in ours if (c.variables or {}).get("entry_id") == str(entry.id)]
+        if mine and mine[0].status is CallbackStatus.DONE:
+            outcome = mine[0].outcome.value if mine[0].outcome else "over"
+            give_up(session, entry, why=f"our call back: {outcome}", now=now)
+            over += 1
+    return over
 
 
 # ----- the call to the agent's browser phone (a participant in the caller's conference) -----

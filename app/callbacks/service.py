@@ -661,8 +661,11 @@ AGENT_CALL_DEADLINE = timedelta(minutes=15)
 
 def queue_agent_callback(
     session: Session,
-    matter: Callback,
+    matter: Callback | None,
     *,
+    customer_id: uuid.UUID | None = None,
+    to_number: str | None = None,
+    policy_version: int | None = None,
     at: datetime,
     agent_call: dict[str, str],
     actor: Actor,
@@ -673,18 +676,28 @@ def queue_agent_callback(
     callback of the agent_callback flow, high priority, so the dialer's pacing, calling hours,
     one call per person and retries apply. `agent_call` says for whom (agent_id, the skill, the
     matter; entry_id: the caller's place kept on virtual hold). The customer's open one, not in
-    a call yet, is moved to this; one being dialed now is a Conflict. Answers the callback."""
+    a call yet, is moved to this; one being dialed now is a Conflict. Answers the callback.
+
+    Without a matter (a caller on virtual hold who called about none), `customer_id`,
+    `to_number` (E.164) and `policy_version` say whom to call."""
     unknown = set(agent_call) - set(AGENT_CALL_KEYS)
     if unknown:
         raise ValueError(f"an agent's call carries {AGENT_CALL_KEYS}, not {sorted(unknown)}")
-    variables = {**matter.variables, **agent_call, "matter_id": str(matter.id)}
+    if matter is not None:
+        customer_id, to_number = matter.customer_id, matter.to_number
+        policy_version = matter.policy_version
+        variables = {**matter.variables, **agent_call, "matter_id": str(matter.id)}
+    else:
+        variables = dict(agent_call)
+    if customer_id is None or to_number is None or policy_version is None:
+        raise ValueError("an agent's call needs a matter, or a customer, a number and a policy")
     if at <= now:
         at = now
     for _ in range(2):
         open_callback = session.scalar(
             select(Callback)
             .where(
-                Callback.customer_id == matter.customer_id,
+                Callback.customer_id == customer_id,
                 Callback.flow == AGENT_CALLBACK_FLOW,
                 Callback.status != CallbackStatus.DONE,
             )
@@ -696,7 +709,7 @@ def queue_agent_callback(
                     "we are calling this customer for someone right now; try again later"
                 )
             open_callback.variables = variables
-            open_callback.to_number, open_callback.priority = matter.to_number, Priority.HIGH
+            open_callback.to_number, open_callback.priority = to_number, Priority.HIGH
             lifecycle.follow_up(session, open_callback, at, now=now, actor=actor, why=why)
             callback = open_callback
             break
@@ -704,18 +717,18 @@ def queue_agent_callback(
             with session.begin_nested():
                 callback = Callback(
                     id=uuid.uuid4(),
-                    customer_id=matter.customer_id,
+                    customer_id=customer_id,
                     trigger=EventType.AGENT,
                     flow=AGENT_CALLBACK_FLOW,
-                    to_number=matter.to_number,
+                    to_number=to_number,
                     priority=Priority.HIGH,
                     status=CallbackStatus.QUEUED,
                     due_by=at + AGENT_CALL_DEADLINE,
                     next_attempt_at=at,
                     reasons=["agent"],
                     variables=variables,
-                    policy_version=matter.policy_version,
-                    dial_profile=matter.dial_profile,
+                    policy_version=policy_version,
+                    dial_profile=matter.dial_profile if matter is not None else None,
                 )
                 session.add(callback)
         except IntegrityError:  # the same customer's, made at the same moment elsewhere

@@ -170,7 +170,17 @@ def _state(session: Session, agent: Agent) -> dict[str, Any]:
         ],
     }
     if entry is not None:
-        if entry.state is QueueState.OFFERED:
+        if entry.state is QueueState.OFFERED and entry.virtual_hold_at is not None:
+            # A caller on virtual hold whose turn came: we call them back; the desk rings once
+            # they have verified (nothing to answer yet).
+            state["calling"] = [
+                {
+                    "callback_id": None,
+                    "status": "calling_back",
+                    "label": "Calling the customer back…",
+                }
+            ]
+        elif entry.state is QueueState.OFFERED:
             state["offer"] = desk_call.offer(entry, now=moment)
         else:
             state["entry"] = desk_call.screen_pop(session, entry, now=moment)

@@ -16,9 +16,13 @@ from app.agents import service
 from app.agents.models import Agent, Presence, QueueEntry, QueueState
 from app.audit.service import Actor
 from app.callbacks.models import Callback, CallbackStatus, EventType, Priority
+from app.calls.service import CallUrls
 from app.carriers.simulator import CalleeScript, SimulatedCall
+from app.errors import Conflict
 from app.extensions import db
 from app.flows.prompts import NEVER_ASK
+from app.flows.registry import queueing_of
+from app.ivr.waiting import offer_call_backs
 from tests.agents.conftest import add_agent, audit, caller, later
 from tests.agents.test_call_with_an_agent import (
     CUSTOMER_PHONE,
@@ -223,3 +227,76 @@ def test_a_follow_up_agreed_with_the_customer_is_the_agents_call_at_that_time(
         assert db.session.get_one(Callback, uuid.UUID(calling)).status is not CallbackStatus.QUEUED
     route(app)
     assert ringing_for(simulator, kept, anna)
+
+
+def on_virtual_hold(app, clock, dispatcher, simulator) -> QueueEntry:
+    """The customer pressed 0 in our call about their matter, waited, and took the offer of a
+    call back (press 1): they keep their place, off the line."""
+    simulator.expect(CUSTOMER_PHONE, CalleeScript(keys=[VALID_CODE, "0", "1"]))
+    with app.app_context():
+        assert dispatcher().dispatch() == 1
+        assert offer_call_backs(
+            db.session(),
+            queueing=queueing_of(app),
+            telephony=simulator,
+            urls=CallUrls(app),
+            now=clock() + timedelta(minutes=30),
+        )
+    entry = the_entry(app)
+    assert entry.state is QueueState.VIRTUAL_HOLD
+    clock.advance(timedelta(minutes=10).total_seconds())  # the queue moves on meanwhile
+    return entry
+
+
+def test_virtual_hold_their_turn_we_call_back_they_verify_and_the_same_agent_rings(
+    app, clock, dispatcher, simulator, matter
+):
+    anna = an_agent(app, "anna", idle_since_seconds=60)  # the route tick has not run yet
+    entry = on_virtual_hold(app, clock, dispatcher, simulator)
+
+    route(app)  # their turn: Anna is kept for them, and we call them back
+
+    held = the_entry(app)
+    assert (held.state, held.agent_id) == (QueueState.OFFERED, anna)
+    assert presence(app, anna) is Presence.RINGING
+    with app.app_context():
+        agent = db.session.get_one(Agent, anna)
+        with pytest.raises(Conflict, match="calling this customer back"):
+            service.accept(db.session, agent, held.id, now=clock())
+        db.session.rollback()
+        [calling] = service.calling_for(db.session, db.session.get_one(Agent, anna))
+        assert calling.variables["entry_id"] == str(entry.id)
+        assert len(audit(db.session, "queue.calling_back")) == 1
+    route(app)  # a second round places nothing more
+    assert len(calling_for(app, anna)) == 1
+
+    simulated = we_call(app, dispatcher, simulator, VALID_CODE)
+
+    assert prompt("connect_agent") in heard(simulated)
+    back = the_entry(app)
+    assert back.id == entry.id and back.entered_at == entry.entered_at  # their place
+    assert back.call_id != entry.call_id and back.reserved_for == anna
+    route(app)
+    ring = ringing_for(simulator, back, anna)
+    simulator.answer_participant(ring)
+    assert (the_entry(app).state, the_entry(app).agent_id) == (QueueState.CONNECTED, anna)
+    assert simulator.speak(ring, "Buongiorno, sono Anna.") == [simulated.sid]
+
+
+def test_virtual_hold_a_call_back_that_fails_verification_gives_up_and_frees_the_agent(
+    app, clock, dispatcher, simulator, matter
+):
+    anna = an_agent(app, "anna")
+    on_virtual_hold(app, clock, dispatcher, simulator)
+    route(app)
+
+    simulated = we_call(app, dispatcher, simulator, "111111", "222222", "333333")
+    route(app)
+
+    assert heard(simulated)[-1] == prompt("verify_failed")
+    assert the_entry(app).state is QueueState.ABANDONED
+    assert presence(app, anna) is Presence.AVAILABLE
+    with app.app_context():
+        [gave_up] = audit(db.session, "queue.gave_up")
+        assert gave_up.changes["why"] == "our call back: verification_failed"
+    assert not [c for c in simulator.calls.values() if c.to.startswith("client:")]
