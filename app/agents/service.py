@@ -17,6 +17,11 @@ The interface other parts build on (the IVR's `queue` node, the desk, the Twilio
     caller_hung_up(session, call_id, now)     # either of the two above, as the call's end says
     offer_virtual_hold(session, entry, now=)  # "we will call you back", keeping the place
     called_back(session, entry, call, now=)   # the IVR's call back is the caller's leg now
+    call_now(session, agent, matter, actor=, now=, at=) -> Callback   # progressive dialing
+    calling_for(session, agent)               # our calls to customers for the agent, not over
+    call_back(session, offer, policy_version=, now=)  # virtual hold: their turn, we call them
+    caller_verified(session, entry, call, ...)  # ... they verified: kept for their agent
+    give_up(session, entry, why=, now=)       # ... our call back did not reach them
     current_entry(session, agent)             # the caller at an agent's desk, if any
     wrap_up(session, agent, entry, disposition=, notes=, follow_up_at=, actor=, now=)
     can_take(session, skill, locale)          # somebody not away could take such a caller
@@ -48,6 +53,7 @@ import re
 import uuid
 from collections import Counter
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -394,6 +400,8 @@ def route(
     ).all()
     offers: list[Offer] = []
     nobody: set[tuple[Skill, str]] = set()  # no agent left for this skill and language
+    # Agents we are calling a customer for right now: kept for that customer, not offered others.
+    calling = _calling_for_agents(session)
     for entry in entries:
         if entry.reserved_for is not None and _at_work(session, entry.reserved_for):
             # Kept for that agent: offered to them once they are free (another router holding
@@ -415,6 +423,7 @@ def route(
                     AgentLanguage.staff_id == Agent.staff_id, AgentLanguage.locale == entry.locale
                 ),
                 exists().where(StaffUser.id == Agent.staff_id, StaffUser.active.is_(True)),
+                Agent.staff_id.not_in(calling),
             )
             .order_by(Agent.presence_since, Agent.staff_id)
             .limit(1)
@@ -427,6 +436,21 @@ def route(
         offers.append(_offer(session, entry, agent, now=now, ring_seconds=ring_seconds))
     session.flush()
     return offers
+
+
+def _calling_for_agents(session: Session) -> set[uuid.UUID]:
+    """The agents whose customer we are dialing or verifying right now (our agent_callback
+    calls claimed or in a call)."""
+    agents: set[uuid.UUID] = set()
+    for variables in session.scalars(
+        select(Callback.variables).where(
+            Callback.flow == callbacks.AGENT_CALLBACK_FLOW,
+            Callback.status.in_([CallbackStatus.CLAIMED, CallbackStatus.IN_CALL]),
+        )
+    ):
+        with suppress(KeyError, TypeError, ValueError):
+            agents.add(uuid.UUID(str(variables["agent_id"])))
+    return agents
 
 
 def _at_work(session: Session, staff_id: uuid.UUID) -> bool:

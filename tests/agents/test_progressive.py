@@ -300,3 +300,19 @@ def test_virtual_hold_a_call_back_that_fails_verification_gives_up_and_frees_the
         [gave_up] = audit(db.session, "queue.gave_up")
         assert gave_up.changes["why"] == "our call back: verification_failed"
     assert not [c for c in simulator.calls.values() if c.to.startswith("client:")]
+
+
+def test_while_we_call_the_customer_for_an_agent_the_agent_is_offered_nobody_else(
+    app, clock, dispatcher, simulator, matter
+):
+    anna = an_agent(app, "anna")
+    calling = call_now(app, clock, anna, matter)
+    with app.app_context():
+        db.session.get_one(Callback, uuid.UUID(calling)).status = CallbackStatus.IN_CALL
+        someone = caller(db.session, locale="it", entered=clock())
+        db.session.commit()
+        assert service.route(db.session, now=clock()) == []
+        db.session.get_one(Callback, uuid.UUID(calling)).status = CallbackStatus.QUEUED
+        [offer] = service.route(db.session, now=clock())  # between tries, she is free
+        assert (offer.entry_id, offer.agent_id) == (someone.id, anna)
+        db.session.rollback()
