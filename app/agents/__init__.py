@@ -34,15 +34,20 @@ def init_app(app: Flask) -> None:
 
 
 def route_tick(app: Flask, worker: str) -> None:
-    """Expire offers nobody answered, route the waiting callers, commit, then ring."""
+    """Expire offers nobody answered, route the waiting callers (a caller on virtual hold whose
+    turn came: queue our call back, in the same transaction), commit, then ring."""
     from app import clock
     from app.agents.ringing import ring
-    from app.agents.service import expire_offers, route
+    from app.agents.service import call_back, expire_offers, route
     from app.extensions import db
 
     session = db.session()
     now = clock.now()
     expire_offers(session, now)
     offers = route(session, now=now)
+    policy_version = app.extensions["callback_policy"].version
+    for offer in offers:
+        if offer.virtual_hold:  # their turn: we call them back first, the agent kept for them
+            call_back(session, offer, policy_version=policy_version, now=now)
     session.commit()
-    ring(app, offers)
+    ring(app, [offer for offer in offers if not offer.virtual_hold])

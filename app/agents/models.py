@@ -189,6 +189,11 @@ class QueueEntry(Base):
     agent_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("agents.staff_id", ondelete="SET NULL"), index=True
     )
+    # Kept for one agent: the one who asked us to call the customer ("call now", a follow-up);
+    # offered to anyone with the skill only while that agent is away.
+    reserved_for: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("agents.staff_id", ondelete="SET NULL")
+    )
     offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The call ringing (then joined) at the agent's browser phone, in the caller's conference:

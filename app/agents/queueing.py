@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.agents import service
+from app.agents.models import QueueEntry
+from app.callbacks.models import Callback
 from app.calls.models import Call
 from app.errors import Conflict
 from app.flows.ports import QueueRequest
@@ -36,18 +38,41 @@ class AgentsQueue:
         call = session.get_one(Call, request.call_id)
         entry = service.open_entry(session, call.id)
         if entry is None:
-            if not service.can_take(session, request.skill, request.locale):
+            skill, callback_id, reserved_for = request.skill, call.callback_id, None
+            # Our call for an agent: the place is kept for them, about the matter they asked.
+            asked = service.agent_call_of(
+                session.get(Callback, call.callback_id) if call.callback_id else None
+            )
+            kept_id = _uuid((asked or {}).get("entry_id"))
+            kept = session.get(QueueEntry, kept_id) if kept_id is not None else None
+            if kept is not None and kept.state.is_open and kept.virtual_hold_at is not None:
+                # Our call back to a caller on virtual hold: their place, kept for their agent.
+                service.caller_verified(
+                    session,
+                    kept,
+                    call,
+                    verified_by=request.verified_by,
+                    verified_at=request.verified_at,
+                    now=clock.now(),
+                )
+                return conference_name(kept.id)
+            if asked is not None:
+                skill = asked.get("skill", skill)
+                callback_id = _uuid(asked.get("matter_id")) or callback_id
+                reserved_for = _uuid(asked.get("agent_id"))
+            if not service.can_take(session, skill, request.locale, reserved_for=reserved_for):
                 return None  # nobody who could take the call is at work: the flow says so
             entry = service.enqueue(
                 session,
                 call=call,
-                skill=request.skill,
+                skill=skill,
                 priority=request.priority,
                 locale=request.locale,
                 customer_id=call.customer_id,
-                callback_id=call.callback_id,
+                callback_id=callback_id,
                 verified_by=request.verified_by,
                 verified_at=request.verified_at,
+                reserved_for=reserved_for,
                 now=clock.now(),
             )
         return conference_name(entry.id)
@@ -72,3 +97,10 @@ class AgentsQueue:
 
     def left(self, session: Session, call_id: Any) -> None:
         service.caller_hung_up(session, call_id, clock.now())
+
+
+def _uuid(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None

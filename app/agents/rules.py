@@ -42,6 +42,19 @@ FOLLOW_UP_SOONEST = timedelta(minutes=5)
 FOLLOW_UP_LATEST = timedelta(days=30)
 
 
+#: The team a matter's flow needs when we call its customer for an agent who is away.
+FLOW_SKILLS = {
+    "transaction_alert": "fraud",
+    "account_change_check": "fraud",
+    "withdrawal_check": "withdrawals",
+}
+
+
+def skill_of_flow(flow: str) -> str:
+    """The skill a matter of this flow needs (general for any other)."""
+    return FLOW_SKILLS.get(flow, "general")
+
+
 def queue_priority(callback_priority: str | None) -> int:
     """A callback's priority (high, medium, low) as a queue priority (3, 2, 1); low without one."""
     return PRIORITIES.get(callback_priority or "", LOWEST_PRIORITY)

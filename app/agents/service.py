@@ -18,6 +18,10 @@ The interface other parts build on (the IVR's `queue` node, the desk, the Twilio
     offer_virtual_hold(session, entry, now=)  # "we will call you back", keeping the place
     called_back(session, entry, call, now=)   # the IVR's call back is the caller's leg now
     give_up(session, entry, now=, why=)       # e.g. a virtual-hold caller who did not answer
+    call_now(session, agent, matter, actor=, now=, at=) -> Callback   # progressive dialing
+    calling_for(session, agent)               # our calls to customers for the agent, not over
+    call_back(session, offer, policy_version=, now=)  # virtual hold: their turn, we call them
+    caller_verified(session, entry, call, ...)  # ... they verified: kept for their agent
     current_entry(session, agent)             # the caller at an agent's desk, if any
     wrap_up(session, agent, entry, disposition=, notes=, follow_up_at=, actor=, now=)
     can_take(session, skill, locale)          # somebody not away could take such a caller
@@ -49,11 +53,12 @@ import re
 import uuid
 from collections import Counter
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, exists, func, select, true
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -75,7 +80,7 @@ from app.audit.service import Actor, record
 from app.callbacks import lifecycle
 from app.callbacks import service as callbacks
 from app.callbacks.models import Callback, CallbackStatus
-from app.calls.models import Call
+from app.calls.models import Call, CallDirection
 from app.errors import Conflict, InvalidInput, NotFound
 from app.locales import SUPPORTED_LOCALES
 from app.outcomes import Outcome
@@ -204,11 +209,13 @@ def enqueue(
     callback_id: uuid.UUID | None = None,
     verified_by: str | None = None,
     verified_at: datetime | None = None,
+    reserved_for: uuid.UUID | None = None,
     now: datetime,
 ) -> QueueEntry:
     """Put a caller in the queue; a call already in it answers its place (idempotent).
 
     `verified_by` says how the caller was verified ("app_code"): a word, never a code or digits.
+    `reserved_for`: the agent the caller is kept for (we called them for that agent).
     """
     wanted_skill = _skill(skill)
     wanted_locale = _language(locale, field="locale")
@@ -240,6 +247,7 @@ def enqueue(
                     state=QueueState.WAITING,
                     verified_by=verified_by,
                     verified_at=verified_at if verified_by else None,
+                    reserved_for=reserved_for,
                 )
                 session.add(entry)
         except IntegrityError:  # the same call, enqueued at the same moment elsewhere
@@ -257,6 +265,7 @@ def enqueue(
                 "locale": wanted_locale,
                 "callback_id": callback_id,
                 "verified_by": verified_by,
+                "reserved_for": reserved_for,
             },
         )
         wakeup.hint(session, "route")  # routed at once, not at the next tick
@@ -391,13 +400,23 @@ def route(
     offers: list[Offer] = []
     seen: list[uuid.UUID] = []
     nobody: set[tuple[Skill, str]] = set()  # no agent left (or free to take) for these
+    # Agents we are calling a customer for right now: kept for that customer, not offered others.
+    calling = _calling_for_agents(session)
     while len(offers) < limit:
         batch = session.scalars(
             select(QueueEntry)
             .where(
                 QueueEntry.state.in_(WAITING_STATES),
                 QueueEntry.id.not_in(seen) if seen else true(),
-                _free_agents(QueueEntry.skill, QueueEntry.locale).exists(),
+                or_(
+                    # Kept for an agent who is free now: offered to them.
+                    _reserved_agent(Presence.AVAILABLE),
+                    # Anyone else's caller (or one whose agent is away): a free agent can take.
+                    and_(
+                        ~_reserved_agent(),
+                        _free_agents(QueueEntry.skill, QueueEntry.locale, calling).exists(),
+                    ),
+                ),
             )
             .order_by(QueueEntry.priority.desc(), QueueEntry.entered_at, QueueEntry.id)
             .limit(limit)
@@ -407,10 +426,19 @@ def route(
         made = len(offers)
         for entry in batch:
             seen.append(entry.id)
-            if len(offers) == limit or (entry.skill, entry.locale) in nobody:
+            if len(offers) == limit:
+                continue
+            if entry.reserved_for is not None and _at_work(session, entry.reserved_for):
+                # Kept for that agent: offered to them once they are free (another router holding
+                # them now: the next round), to anyone with the skill only while they are away.
+                kept = _free_agent(session, entry.reserved_for)
+                if kept is not None:
+                    offers.append(_offer(session, entry, kept, now=now, ring_seconds=ring_seconds))
+                continue
+            if (entry.skill, entry.locale) in nobody:
                 continue
             agent = session.scalar(
-                _free_agents(entry.skill, entry.locale)
+                _free_agents(entry.skill, entry.locale, calling)
                 .order_by(Agent.presence_since, Agent.staff_id)
                 .limit(1)
                 .with_for_update(skip_locked=True)
@@ -426,9 +454,10 @@ def route(
     return offers
 
 
-def _free_agents(skill: Any, locale: Any) -> Select[Agent]:
+def _free_agents(skill: Any, locale: Any, calling: Iterable[uuid.UUID] = ()) -> Select[Agent]:
     """SQL: the available agents of active staff with this skill who speak this language (a
-    caller's own values, or their columns in a correlated subquery)."""
+    caller's own values, or their columns in a correlated subquery), but for those we are
+    calling a customer for (`calling`)."""
     # Everything but their own table is the enclosing query's (the agent, and the caller).
     return select(Agent).where(
         Agent.presence == Presence.AVAILABLE,
@@ -441,6 +470,65 @@ def _free_agents(skill: Any, locale: Any) -> Select[Agent]:
         exists()
         .where(StaffUser.id == Agent.staff_id, StaffUser.active.is_(True))
         .correlate_except(StaffUser),
+        Agent.staff_id.not_in(list(calling)),
+    )
+
+
+def _reserved_agent(presence: Presence | None = None) -> ColumnElement[bool]:
+    """SQL, correlated to the caller read: the caller is kept for an agent of active staff who
+    is at work (not away), or, given a `presence`, who is in it."""
+    return (
+        exists()
+        .where(
+            Agent.staff_id == QueueEntry.reserved_for,
+            (Agent.presence == presence)
+            if presence is not None
+            else (Agent.presence != Presence.AWAY),
+            exists()
+            .where(StaffUser.id == Agent.staff_id, StaffUser.active.is_(True))
+            .correlate_except(StaffUser),
+        )
+        .correlate_except(Agent)
+    )
+
+
+def _calling_for_agents(session: Session) -> set[uuid.UUID]:
+    """The agents whose customer we are dialing or verifying right now (our agent_callback
+    calls claimed or in a call)."""
+    agents: set[uuid.UUID] = set()
+    for variables in session.scalars(
+        select(Callback.variables).where(
+            Callback.flow == callbacks.AGENT_CALLBACK_FLOW,
+            Callback.status.in_([CallbackStatus.CLAIMED, CallbackStatus.IN_CALL]),
+        )
+    ):
+        with suppress(KeyError, TypeError, ValueError):
+            agents.add(uuid.UUID(str(variables["agent_id"])))
+    return agents
+
+
+def _at_work(session: Session, staff_id: uuid.UUID) -> bool:
+    """Whether the agent is at work: active and not away (available, or busy for now)."""
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    Agent.staff_id == staff_id,
+                    Agent.presence != Presence.AWAY,
+                    exists().where(StaffUser.id == Agent.staff_id, StaffUser.active.is_(True)),
+                )
+            )
+        )
+    )
+
+
+def _free_agent(session: Session, staff_id: uuid.UUID) -> Agent | None:
+    """The agent, locked, if they are available and no other router holds them."""
+    return session.scalar(
+        select(Agent)
+        .where(Agent.staff_id == staff_id, Agent.presence == Presence.AVAILABLE)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
     )
 
 
@@ -475,8 +563,15 @@ def expire_offers(session: Session, now: datetime) -> int:
         .execution_options(populate_existing=True)
     ).all()
     for entry in expired:
-        _missed(session, entry, why="nobody answered", now=now)
-    return len(expired)
+        if entry.virtual_hold_at is not None:
+            # Our call back ran out before the customer verified: back in their place; the
+            # agent kept for them missed nothing and is free.
+            _missed(
+                session, entry, why="our call back ran out", now=now, agent_to=Presence.AVAILABLE
+            )
+        else:
+            _missed(session, entry, why="nobody answered", now=now)
+    return len(expired) + _calls_back_over(session, now)
 
 
 def _missed(
@@ -536,6 +631,11 @@ def accept(session: Session, agent: Agent, entry_id: uuid.UUID, *, now: datetime
         or entry.offer_expires_at <= now
     ):
         raise Conflict("this caller is no longer offered to you", field="entry_id")
+    if entry.virtual_hold_at is not None:
+        raise Conflict(
+            "we are calling this customer back: your desk rings once they have verified",
+            field="entry_id",
+        )
     _lock(session, agent)
     entry.state, entry.answered_at = QueueState.CONNECTED, now
     call = session.get(Call, entry.call_id)
@@ -769,7 +869,7 @@ def wrap_up(
         raise Conflict(f"the caller is {entry.state.value}", field="entry_id")
     entry.disposition, entry.notes, entry.follow_up_at = chosen, notes, follow_up_at
     entry.wrapped_at = now
-    decided = _decide_matter(session, entry, chosen, actor=actor, now=now)
+    decided = _decide_matter(session, entry, chosen, agent=agent, actor=actor, now=now)
     record(
         session,
         actor=actor,
@@ -792,10 +892,20 @@ def wrap_up(
 
 
 def _decide_matter(
-    session: Session, entry: QueueEntry, disposition: Disposition, *, actor: Actor, now: datetime
+    session: Session,
+    entry: QueueEntry,
+    disposition: Disposition,
+    *,
+    agent: Agent,
+    actor: Actor,
+    now: datetime,
 ) -> str | None:
     """The callback's change the disposition makes (its lifecycle records it); answers what
-    was done, for the wrap-up's audit entry."""
+    was done, for the wrap-up's audit entry.
+
+    A follow-up is the agent's own call at the agreed time (progressive dialing, kept for them
+    while they are at work, else for anyone with the skill); an open matter waits for it, its
+    own call put off past that call's deadline, should ours not reach the customer."""
     if entry.callback_id is None:
         return None
     callback = session.get(Callback, entry.callback_id, with_for_update=True)
@@ -804,9 +914,16 @@ def _decide_matter(
     why = f"the agent's disposition: {disposition.value}"
     if disposition is Disposition.FOLLOW_UP:
         assert entry.follow_up_at is not None
-        calling = callbacks.schedule_follow_up(
-            session, callback, entry.follow_up_at, now=now, actor=actor, why=why
-        )
+        calling = call_now(session, agent, callback, actor=actor, now=now, at=entry.follow_up_at)
+        if callback.status is not CallbackStatus.DONE:
+            lifecycle.follow_up(
+                session,
+                callback,
+                entry.follow_up_at + callbacks.AGENT_CALL_DEADLINE,
+                now=now,
+                actor=actor,
+                why=why,
+            )
         return f"follow_up {calling.id}"
     if callback.status is CallbackStatus.DONE:
         return f"already {callback.outcome}"  # decided before the agent: kept as it was
@@ -814,6 +931,187 @@ def _decide_matter(
     assert outcome is not None
     lifecycle.finish(session, callback, outcome, now, actor=actor, why=why, call_id=entry.call_id)
     return outcome.value
+
+
+# ----- progressive dialing: we call the customer for an agent -----
+
+
+def call_now(
+    session: Session,
+    agent: Agent,
+    matter: Callback,
+    *,
+    actor: Actor,
+    now: datetime,
+    at: datetime | None = None,
+) -> Callback:
+    """The agent asks us to call the customer of this matter for them, now (or at `at`: a
+    follow-up): our agent_callback call greets the customer, verifies them, and only then is
+    the agent rung (their caller's place is kept for them). Answers our callback that calls."""
+    calling = callbacks.queue_agent_callback(
+        session,
+        matter,
+        at=at or now,
+        agent_call={"agent_id": str(agent.staff_id), "skill": rules.skill_of_flow(matter.flow)},
+        actor=actor,
+        now=now,
+        why="an agent's follow-up" if at is not None and at > now else "an agent's call now",
+    )
+    record(
+        session,
+        actor=actor,
+        action="agent.call_now" if at is None or at <= now else "agent.call_scheduled",
+        subject_type="agent",
+        subject_id=agent.staff_id,
+        changes={"callback_id": matter.id, "calling": calling.id, "at": at or now},
+    )
+    return calling
+
+
+def calling_for(session: Session, agent: Agent) -> list[Callback]:
+    """Our calls to customers for this agent not over yet (their desk says "calling the
+    customer…" while one is dialed or the customer is being verified)."""
+    mine = str(agent.staff_id)
+    return [
+        callback
+        for callback in session.scalars(
+            select(Callback)
+            .where(
+                Callback.flow == callbacks.AGENT_CALLBACK_FLOW,
+                Callback.status != CallbackStatus.DONE,
+            )
+            .order_by(Callback.next_attempt_at)
+        )
+        if (callback.variables or {}).get("agent_id") == mine
+    ]
+
+
+def agent_call_of(callback: Callback | None) -> dict[str, str] | None:
+    """What our call for an agent carries (agent_id, skill, matter_id, entry_id), or None when
+    the callback is not one."""
+    if callback is None or callback.flow != callbacks.AGENT_CALLBACK_FLOW:
+        return None
+    variables = callback.variables or {}
+    return {key: str(variables[key]) for key in callbacks.AGENT_CALL_KEYS if key in variables}
+
+
+# ----- the call back of virtual hold -----
+
+
+#: How long an agent stays kept for a caller on virtual hold while we call them back (the
+#: agent's call is due within AGENT_CALL_DEADLINE; a little more for its last try).
+CALL_BACK_HOLDS_AGENT = callbacks.AGENT_CALL_DEADLINE + timedelta(minutes=5)
+
+
+def call_back(
+    session: Session, offer: Offer, *, policy_version: int, now: datetime
+) -> Callback | None:
+    """A caller on virtual hold was offered to an agent (the router's offer, in its
+    transaction, the caller's row locked): we call them back with the agent_callback flow,
+    and the agent stays kept for them until they verify (`caller_verified`) or our call fails
+    (`give_up`). Answers our callback; None when the caller cannot be called back (unknown to
+    us: given up) or is being called already (back in their place, the agent free)."""
+    entry = _locked_entry(session, offer.entry_id)
+    if entry is None or entry.state is not QueueState.OFFERED or entry.virtual_hold_at is None:
+        return None
+    call = session.get(Call, entry.call_id)
+    matter = session.get(Callback, entry.callback_id) if entry.callback_id else None
+    if entry.customer_id is None or call is None:
+        give_up(session, entry, why="an unknown caller cannot be verified on our call", now=now)
+        return None
+    number = call.from_number if call.direction is CallDirection.INBOUND else call.to_number
+    try:
+        with session.begin_nested():
+            calling = callbacks.queue_agent_callback(
+                session,
+                matter,
+                customer_id=entry.customer_id,
+                to_number=matter.to_number if matter is not None else number,
+                policy_version=policy_version,
+                at=now,
+                agent_call={
+                    "agent_id": str(offer.agent_id),
+                    "skill": entry.skill.value,
+                    "entry_id": str(entry.id),
+                },
+                actor=ROUTER,
+                now=now,
+                why="a caller on virtual hold: their turn",
+            )
+    except Conflict:  # we are calling this customer for someone right now: next round
+        _missed(
+            session,
+            entry,
+            why="the customer is on another call of ours",
+            now=now,
+            agent_to=Presence.AVAILABLE,
+        )
+        return None
+    entry.offer_expires_at = now + CALL_BACK_HOLDS_AGENT
+    record(
+        session,
+        actor=ROUTER,
+        action="queue.calling_back",
+        subject_type="queue_entry",
+        subject_id=entry.id,
+        changes={"agent_id": offer.agent_id, "callback_id": calling.id},
+    )
+    return calling
+
+
+def caller_verified(
+    session: Session,
+    entry: QueueEntry,
+    call: Call,
+    *,
+    verified_by: str | None,
+    verified_at: datetime | None,
+    now: datetime,
+) -> QueueEntry:
+    """Our call back reached the caller on virtual hold and they verified: this call is their
+    leg, they wait on the line in their place, kept for the agent who was held for them (rung at
+    the router's next round, at once)."""
+    called_back(session, entry, call, now=now)
+    agent_id = entry.agent_id
+    entry.state, entry.virtual_hold_at = QueueState.WAITING, None
+    entry.agent_id = entry.offered_at = entry.offer_expires_at = None
+    entry.reserved_for = agent_id
+    if verified_by is not None and _VERIFIED_BY.match(verified_by):
+        entry.verified_by, entry.verified_at = verified_by, verified_at
+    agent = _locked_agent(session, agent_id)
+    if agent is not None and agent.presence is Presence.RINGING:
+        _change_presence(session, agent, Presence.AVAILABLE, actor=ROUTER, now=now)
+    wakeup.hint(session, "route")
+    return entry
+
+
+def _calls_back_over(session: Session, now: datetime) -> int:
+    """Callers being called back whose call back is over without reaching them (done: no
+    answer, a wrong code): given up at once, their agent free. Answers how many."""
+    calling = session.scalars(
+        select(QueueEntry)
+        .where(QueueEntry.state == QueueState.OFFERED, QueueEntry.virtual_hold_at.is_not(None))
+        .order_by(QueueEntry.id)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    ).all()
+    over = 0
+    for entry in calling:
+        ours = session.scalars(
+            select(Callback)
+            .where(
+                Callback.customer_id == entry.customer_id,
+                Callback.flow == callbacks.AGENT_CALLBACK_FLOW,
+            )
+            .order_by(Callback.created_at.desc())
+            .limit(5)
+        ).all()
+        mine = [c for c in ours if (c.variables or {}).get("entry_id") == str(entry.id)]
+        if mine and mine[0].status is CallbackStatus.DONE:
+            outcome = mine[0].outcome.value if mine[0].outcome else "over"
+            give_up(session, entry, why=f"our call back: {outcome}", now=now)
+            over += 1
+    return over
 
 
 # ----- the call to the agent's browser phone (a participant in the caller's conference) -----
@@ -898,10 +1196,15 @@ def agent_call(
     return AgentCall.NOTHING
 
 
-def can_take(session: Session, skill: Skill | str, locale: str) -> bool:
+def can_take(
+    session: Session, skill: Skill | str, locale: str, *, reserved_for: uuid.UUID | None = None
+) -> bool:
     """Whether somebody could take a caller of this skill and language now: an active agent
-    who has it, speaks it and is not away (available, or busy with another caller)."""
+    who has it, speaks it and is not away (available, or busy with another caller); for a caller
+    kept for an agent, that agent at work will do."""
     wanted = _skill(skill)
+    if reserved_for is not None and _at_work(session, reserved_for):
+        return True
     return bool(
         session.scalar(
             select(

@@ -593,8 +593,10 @@ def finish(
             now=now,
             actor=actor,
         )
-    if callback.trigger is EventType.CAMPAIGN:
-        return  # a campaign's calls decide nothing the core system must act on
+    if callback.trigger in (EventType.CAMPAIGN, EventType.AGENT):
+        # A campaign's calls, and our call for an agent (whose talk decides the matter, at the
+        # wrap-up), decide nothing the core system must act on.
+        return
     customer = session.get_one(Customer, callback.customer_id)
     event_ids = list(
         session.scalars(

@@ -32,10 +32,11 @@ class EventType(enum.StrEnum):
     WITHDRAWAL_REQUEST = "withdrawal_request"
     ACCOUNT_CHANGE = "account_change"
     CAMPAIGN = "campaign"  # queued by a supervisor's campaign, not by an event
+    AGENT = "agent"  # one of our people asked us to call the customer for them
 
 
 #: The kinds of event the core system may send (campaign callbacks come from the console).
-EVENT_KINDS = tuple(kind for kind in EventType if kind is not EventType.CAMPAIGN)
+EVENT_KINDS = tuple(kind for kind in EventType if kind not in (EventType.CAMPAIGN, EventType.AGENT))
 
 
 class Priority(enum.StrEnum):

@@ -649,65 +649,110 @@ def _new_callback(
     return callback
 
 
-def schedule_follow_up(
-    session: Session, callback: Callback, at: datetime, *, now: datetime, actor: Actor, why: str
+#: The flow of our calls for an agent (progressive dialing): greet, never-ask, reference, verify,
+#: then the place kept for the agent (call_flows/agent_callback.yaml).
+AGENT_CALLBACK_FLOW = "agent_callback"
+#: What an agent's call needs to go on in the queue: its variables name no person and no digit.
+AGENT_CALL_KEYS = ("agent_id", "matter_id", "skill", "entry_id")
+#: An agent's call is due soon after its time (someone waits for it): dialed before the
+#: customer's other matters, its retries within this.
+AGENT_CALL_DEADLINE = timedelta(minutes=15)
+
+
+def queue_agent_callback(
+    session: Session,
+    matter: Callback | None,
+    *,
+    customer_id: uuid.UUID | None = None,
+    to_number: str | None = None,
+    policy_version: int | None = None,
+    at: datetime,
+    agent_call: dict[str, str],
+    actor: Actor,
+    now: datetime,
+    why: str,
 ) -> Callback:
-    """An agent agreed with the customer to call them back about this matter at `at`: its open
-    callback waits for then; a matter already decided gets a new callback queued for then (or
-    the customer's open one for the same flow, put off). Answers the callback that will call."""
-    if callback.status is not CallbackStatus.DONE:
-        lifecycle.follow_up(session, callback, at, now=now, actor=actor, why=why)
-        return callback
+    """Call the customer of this matter for one of our people at `at` (now: "call now"): a
+    callback of the agent_callback flow, high priority, so the dialer's pacing, calling hours,
+    one call per person and retries apply. `agent_call` says for whom (agent_id, the skill, the
+    matter; entry_id: the caller's place kept on virtual hold). The customer's open one, not in
+    a call yet, is moved to this; one being dialed now is a Conflict. Answers the callback.
+
+    Without a matter (a caller on virtual hold who called about none), `customer_id`,
+    `to_number` (E.164) and `policy_version` say whom to call."""
+    unknown = set(agent_call) - set(AGENT_CALL_KEYS)
+    if unknown:
+        raise ValueError(f"an agent's call carries {AGENT_CALL_KEYS}, not {sorted(unknown)}")
+    if matter is not None:
+        customer_id, to_number = matter.customer_id, matter.to_number
+        policy_version = matter.policy_version
+        variables = {**matter.variables, **agent_call, "matter_id": str(matter.id)}
+    else:
+        variables = dict(agent_call)
+    if customer_id is None or to_number is None or policy_version is None:
+        raise ValueError("an agent's call needs a matter, or a customer, a number and a policy")
+    if at <= now:
+        at = now
     for _ in range(2):
         open_callback = session.scalar(
             select(Callback)
             .where(
-                Callback.customer_id == callback.customer_id,
-                Callback.flow == callback.flow,
+                Callback.customer_id == customer_id,
+                Callback.flow == AGENT_CALLBACK_FLOW,
                 Callback.status != CallbackStatus.DONE,
             )
             .with_for_update()
         )
         if open_callback is not None:
+            if open_callback.status is not CallbackStatus.QUEUED:
+                raise Conflict(
+                    "we are calling this customer for someone right now; try again later"
+                )
+            open_callback.variables = variables
+            open_callback.to_number, open_callback.priority = to_number, Priority.HIGH
             lifecycle.follow_up(session, open_callback, at, now=now, actor=actor, why=why)
-            return open_callback
+            callback = open_callback
+            break
         try:
             with session.begin_nested():
-                follow_up = Callback(
+                callback = Callback(
                     id=uuid.uuid4(),
-                    customer_id=callback.customer_id,
-                    trigger=callback.trigger,
-                    flow=callback.flow,
-                    to_number=callback.to_number,
-                    priority=callback.priority,
+                    customer_id=customer_id,
+                    trigger=EventType.AGENT,
+                    flow=AGENT_CALLBACK_FLOW,
+                    to_number=to_number,
+                    priority=Priority.HIGH,
                     status=CallbackStatus.QUEUED,
-                    due_by=at + lifecycle.FOLLOW_UP_DEADLINE,
+                    due_by=at + AGENT_CALL_DEADLINE,
                     next_attempt_at=at,
-                    waiting_for=lifecycle.FOLLOW_UP,
-                    reasons=[*callback.reasons, "follow_up"],
-                    variables=dict(callback.variables),
-                    policy_version=callback.policy_version,
-                    dial_profile=callback.dial_profile,
+                    reasons=["agent"],
+                    variables=variables,
+                    policy_version=policy_version,
+                    dial_profile=matter.dial_profile if matter is not None else None,
                 )
-                session.add(follow_up)
-        except IntegrityError:  # an event opened the same matter meanwhile: put that one off
+                session.add(callback)
+        except IntegrityError:  # the same customer's, made at the same moment elsewhere
             continue
         record(
             session,
             actor=actor,
             action="callback.queued",
             subject_type="callback",
-            subject_id=follow_up.id,
+            subject_id=callback.id,
             changes={
-                "priority": follow_up.priority.value,
-                "flow": follow_up.flow,
-                "follow_up_of": callback.id,
+                "priority": Priority.HIGH.value,
+                "flow": AGENT_CALLBACK_FLOW,
+                "for": {key: variables[key] for key in AGENT_CALL_KEYS if key in variables},
                 "next_attempt_at": at,
                 "why": why,
             },
         )
-        return follow_up
-    raise Conflict("the customer's open callback changed while the follow-up was made; retry")
+        break
+    else:
+        raise Conflict("the customer's calls changed while this one was made; try again")
+    if at <= now:
+        wakeup.hint(session, "dispatch")  # dialed at once, once committed
+    return callback
 
 
 def callback_stats(session: Session) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from app.console.blueprint import bp, requires_role
 from app.console.forms import Choice, Form, read
 from app.customers.models import Customer
 from app.extensions import db
-from app.staff.auth import READ
+from app.staff.auth import READ, WORK, current_staff
 
 
 class CallbacksQuery(Form):
@@ -54,4 +54,12 @@ def callback(callback_id: uuid.UUID) -> str:
         .order_by(CallbackAttempt.number)
     ).all()
     calls = {a.call_id: db.session.get(Call, a.call_id) for a in attempts if a.call_id}
-    return render_template("console/callback.html", callback=item, attempts=attempts, calls=calls)
+    staff = current_staff()
+    can_call_now = staff is not None and staff.role in WORK
+    return render_template(
+        "console/callback.html",
+        callback=item,
+        attempts=attempts,
+        calls=calls,
+        can_call_now=can_call_now,
+    )

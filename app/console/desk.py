@@ -25,6 +25,8 @@ from app.agents.ringing import ring
 from app.agents.rules import NOTES_MAX
 from app.audit.models import AuditEvent
 from app.audit.service import record
+from app.callbacks.models import Callback, CallbackStatus
+from app.callbacks.service import AGENT_CALLBACK_FLOW
 from app.carriers.access_tokens import voice_token
 from app.carriers.carrier import TelephonyError, staff_identity
 from app.carriers.simulator import SimulatorError
@@ -156,9 +158,32 @@ def _state(session: Session, agent: Agent) -> dict[str, Any]:
         "lines": [],
         "colleagues": [],
         "still_on_a_line": False,
+        # Our calls to customers for this agent ("call now", a follow-up): ringing them, or
+        # verifying them; the desk rings once the customer has verified.
+        "calling": [
+            {
+                "callback_id": str(calling.id),
+                "status": calling.status.value,
+                "label": "Calling the customer…"
+                if calling.status is not CallbackStatus.QUEUED or calling.next_attempt_at <= moment
+                else f"We call the customer at {calling.next_attempt_at:%Y-%m-%d %H:%M} UTC",
+            }
+            # Once the customer is at their desk (ringing, talking), that is what it shows.
+            for calling in (agents.calling_for(session, agent) if entry is None else [])
+        ],
     }
     if entry is not None:
-        if entry.state is QueueState.OFFERED:
+        if entry.state is QueueState.OFFERED and entry.virtual_hold_at is not None:
+            # A caller on virtual hold whose turn came: we call them back; the desk rings once
+            # they have verified (nothing to answer yet).
+            state["calling"] = [
+                {
+                    "callback_id": None,
+                    "status": "calling_back",
+                    "label": "Calling the customer back…",
+                }
+            ]
+        elif entry.state is QueueState.OFFERED:
             state["offer"] = desk_call.offer(entry, now=moment)
         else:
             state["entry"] = desk_call.screen_pop(session, entry, now=moment)
@@ -175,6 +200,7 @@ def _state(session: Session, agent: Agent) -> dict[str, Any]:
             str(entry.id) if entry else "-",
             entry.state.value if entry else "-",
             "hold" if state["on_hold"] else "-",
+            ",".join(f"{c['callback_id']}/{c['status']}" for c in state["calling"]) or "-",
         ]
     )
     return state
@@ -228,6 +254,32 @@ def _on_hold(session: Session, entry: QueueEntry) -> bool:
 
 
 # ----- the agent's actions -----
+
+
+@bp.post("/callbacks/<uuid:callback_id>/call-now")
+@requires_role(WORK)
+def call_now(callback_id: uuid.UUID) -> Response:
+    """An agent's (or a supervisor's) "call now" on a callback: we call the customer, verify
+    them, and only then ring this member of staff's desk."""
+    session = db.session()
+    matter = session.get(Callback, callback_id, with_for_update=True)
+    if matter is None:
+        return refused("Not called: no callback has this id.", "console.callbacks")
+    if matter.flow == AGENT_CALLBACK_FLOW:
+        return refused(
+            "Not called: this is already our call for an agent.",
+            "console.callback",
+            callback_id=callback_id,
+        )
+    try:
+        agents.call_now(session, _agent(session), matter, actor=staff_actor(), now=now())
+    except DomainError as exc:
+        session.rollback()
+        return refused(f"Not called: {exc.message}", "console.callback", callback_id=callback_id)
+    session.commit()
+    return back(
+        "We are calling the customer: your desk rings once they have verified.", "console.desk"
+    )
 
 
 @bp.post("/desk/presence")

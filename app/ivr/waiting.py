@@ -26,7 +26,7 @@ from app.flows.registry import queueing_of
 
 log = logging.getLogger(__name__)
 
-#: How often the worker looks for callers to offer a call back (the lead registers the tick).
+#: How often the worker looks for callers to offer a call back (app.ivr registers the tick).
 OFFER_EVERY_SECONDS = 15.0
 
 
@@ -67,7 +67,7 @@ def offer_call_backs(
 
 
 def offer_call_backs_tick(app: Flask, worker: str) -> None:
-    """The worker tick (`registry.tick("queue_call_back_offers", OFFER_EVERY_SECONDS, ...)`)."""
+    """The worker tick `queue_call_back_offers`, every OFFER_EVERY_SECONDS."""
     offer_call_backs(
         db.session(),
         queueing=queueing_of(app),

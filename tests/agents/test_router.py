@@ -204,10 +204,11 @@ def test_virtual_hold_keeps_the_callers_place(session):
     ann = add_agent(session, "ann", available_since=later(200))
     [offer] = service.route(session, now=later(300))
     assert (offer.entry_id, offer.virtual_hold) == (on_hold.id, True)
-    # Nobody answered: back on virtual hold, still first.
+    # Our call back did not reach them in time: back on virtual hold, still first; Ann, kept
+    # for them and never rung, is free.
     service.expire_offers(session, later(321))
     assert on_hold.state is QueueState.VIRTUAL_HOLD and service.position(session, on_hold) == 1
-    assert ann.presence is Presence.AWAY
+    assert ann.presence is Presence.AVAILABLE
 
 
 def test_a_caller_who_hangs_up_while_waiting_or_ringing_abandons(session):
@@ -237,7 +238,18 @@ def test_the_call_back_of_a_caller_on_virtual_hold_becomes_their_leg(session):
     assert entry.state is QueueState.OFFERED
 
     back = add_call(session)
-    service.called_back(session, entry, back, now=later(52))
+    with pytest.raises(Conflict, match="calling this customer back"):
+        service.accept(session, ann, entry.id, now=later(51))  # not on the line yet
+    service.caller_verified(
+        session, entry, back, verified_by="app_code", verified_at=later(52), now=later(52)
+    )
+    assert (entry.call_id, entry.state, entry.reserved_for) == (
+        back.id,
+        QueueState.WAITING,
+        ann.staff_id,
+    )
+    [offer] = service.route(session, now=later(53))  # rung now: they are on the line
+    assert (offer.agent_id, offer.virtual_hold) == (ann.staff_id, False)
     service.accept(session, ann, entry.id, now=later(60))
     assert service.caller_hung_up(session, back.id, later(300)) is entry
     assert entry.state is QueueState.ENDED and ann.presence is Presence.WRAP_UP

@@ -1,6 +1,6 @@
 """Routers racing: several processes route at once and never give one caller to two agents, nor
-one agent two callers (PostgreSQL: FOR UPDATE SKIP LOCKED on both rows; SQLite has one writer,
-so one worker routes there)."""
+one agent two callers, nor place the call back of a caller on virtual hold twice (PostgreSQL: FOR
+UPDATE SKIP LOCKED on both rows; SQLite has one writer, so one worker routes there)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,11 @@ from collections import Counter
 import pytest
 import sqlalchemy as sa
 
-from app.agents import service
+from app.agents import route_tick, service
 from app.agents.models import Agent, Presence, QueueEntry, QueueState
+from app.audit.models import AuditEvent
+from app.callbacks.models import Callback
+from app.customers.models import Customer
 from app.extensions import db
 from tests.agents.conftest import add_agent, caller, later
 
@@ -104,3 +107,50 @@ def test_racing_routers_never_give_a_caller_to_two_agents_nor_an_agent_two_calle
                 sa.update(Agent).values(presence=Presence.AVAILABLE, presence_since=later(round_))
             )
             db.session.commit()
+
+
+def test_racing_route_ticks_place_the_call_back_of_a_caller_on_virtual_hold_once(
+    app, database_url, customer, clock
+):
+    needs_postgres(database_url)
+    with app.app_context():
+        for i in range(AGENTS):
+            add_agent(db.session, f"agent{i}", available_since=later(-i))
+        entry = caller(db.session, entered=later(0))
+        entry.customer_id = db.session.scalar(
+            sa.select(Customer.id).where(Customer.external_id == customer["external_id"])
+        )
+        service.offer_virtual_hold(db.session, entry, now=later(1))
+        db.session.commit()
+    start = threading.Barrier(ROUTERS)
+    failures: list[BaseException] = []
+
+    def worker(name: str) -> None:
+        with app.app_context():
+            try:
+                start.wait()
+                route_tick(app, name)
+            except BaseException as error:
+                failures.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(ROUTERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert failures == []
+    with app.app_context():
+        placed = db.session.scalars(
+            sa.select(Callback).where(Callback.flow == "agent_callback")
+        ).all()
+        calling_back = db.session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.action == "queue.calling_back")
+        ).all()
+        held = db.session.scalars(
+            sa.select(Agent.staff_id).where(Agent.presence == Presence.RINGING)
+        ).all()
+    assert len(placed) == 1 and len(calling_back) == 1
+    assert len(held) == 1 and placed[0].variables["agent_id"] == str(held[0])

@@ -15,6 +15,7 @@ from app.audit.service import Actor
 from app.callbacks import lifecycle
 from app.callbacks.after_call import call_ended
 from app.callbacks.models import Callback, CallbackStatus
+from app.callbacks.service import AGENT_CALL_DEADLINE
 from app.calls.models import Call, CallStatus
 from app.errors import Conflict, InvalidInput
 from app.fraud.models import FraudCase
@@ -150,7 +151,14 @@ def test_denied_opens_a_fraud_case(matter, session):
     assert session.scalar(select(FraudCase).where(FraudCase.callback_id == matter)) is not None
 
 
-def test_a_follow_up_puts_the_matter_off_to_the_agreed_time(matter, session):
+def agents_call(session) -> Callback:
+    """Our call for the agent (the follow-up), queued."""
+    return session.scalars(select(Callback).where(Callback.flow == "agent_callback")).one()
+
+
+def test_a_follow_up_is_the_agents_call_at_the_agreed_time_and_the_matter_waits_for_it(
+    matter, session
+):
     ann, entry = talked(session, callback_id=matter)
     for bad in (None, later(200 + 60), later(200) + timedelta(days=31)):
         with pytest.raises(InvalidInput):
@@ -175,12 +183,19 @@ def test_a_follow_up_puts_the_matter_off_to_the_agreed_time(matter, session):
         actor=ANN,
         now=later(200),
     )
+    calling = agents_call(session)
+    assert (calling.status, calling.next_attempt_at) == (CallbackStatus.QUEUED, tomorrow)
+    assert calling.priority.value == "high"
+    assert calling.variables["agent_id"] == str(ann.staff_id)
+    assert calling.variables["matter_id"] == str(matter)
+    # The matter's own call only if ours does not reach the customer.
     callback = session.get_one(Callback, matter)
-    assert callback.status is CallbackStatus.QUEUED
-    assert callback.next_attempt_at == tomorrow and callback.waiting_for == lifecycle.FOLLOW_UP
-    assert callback.due_by >= tomorrow + lifecycle.FOLLOW_UP_DEADLINE
+    assert callback.status is CallbackStatus.QUEUED and callback.waiting_for == lifecycle.FOLLOW_UP
+    assert callback.next_attempt_at == tomorrow + AGENT_CALL_DEADLINE
     assert [e.subject_id for e in audit(session, "callback.follow_up")] == [str(matter)]
-    assert audit(session, "queue.wrapped_up")[0].changes["callback"] == f"follow_up {matter}"
+    assert audit(session, "agent.call_scheduled")[0].changes["at"] == tomorrow.isoformat()
+    wrapped = audit(session, "queue.wrapped_up")[0]
+    assert wrapped.changes["callback"] == f"follow_up {calling.id}"
 
 
 def test_a_follow_up_on_a_decided_matter_queues_a_new_call_for_then(matter, session):
@@ -202,10 +217,10 @@ def test_a_follow_up_on_a_decided_matter_queues_a_new_call_for_then(matter, sess
     [again] = session.scalars(
         select(Callback).where(Callback.status == CallbackStatus.QUEUED)
     ).all()
-    assert (again.customer_id, again.flow) == (decided.customer_id, decided.flow)
-    assert again.next_attempt_at == tomorrow and again.waiting_for == lifecycle.FOLLOW_UP
+    assert (again.customer_id, again.flow) == (decided.customer_id, "agent_callback")
+    assert again.next_attempt_at == tomorrow
     [queued] = [e for e in audit(session, "callback.queued") if e.subject_id == str(again.id)]
-    assert queued.changes["follow_up_of"] == str(matter)
+    assert queued.changes["for"]["matter_id"] == str(matter)
 
 
 def test_a_follow_up_needs_a_matter_to_call_back_about(session):
@@ -324,7 +339,9 @@ def test_the_end_of_the_call_leaves_the_follow_up_as_agreed(app, matter, session
     call.status = CallStatus.COMPLETED
     call_ended(call, session=session, policy=app.extensions["callback_policy"], now=later(210))
     callback = session.get_one(Callback, matter)
-    assert callback.status is CallbackStatus.QUEUED and callback.next_attempt_at == tomorrow
+    assert callback.status is CallbackStatus.QUEUED
+    assert callback.next_attempt_at == tomorrow + AGENT_CALL_DEADLINE
+    assert agents_call(session).next_attempt_at == tomorrow
 
 
 def test_a_call_that_reached_an_agent_waits_for_the_wrap_up_not_a_retry(app, matter, session):
