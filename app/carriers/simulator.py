@@ -44,7 +44,11 @@ from app.carriers.carrier import (
     client_address,
     supervisor_settings,
 )
-from app.carriers.models import SimulatorConference, SimulatorParticipant
+from app.carriers.models import (
+    SimulatorConference,
+    SimulatorConferenceCall,
+    SimulatorParticipant,
+)
 from app.carriers.signatures import signature_for
 from app.database import utcnow
 from app.errors import InvalidInput
@@ -245,6 +249,16 @@ class ConferenceRoom:
                 return conference, participant
         return None
 
+    def of_address(self, to: str) -> list[tuple[SimulatedConference, SimulatedParticipant]]:
+        """The live conferences a call to this address (a person's browser phone) is in or
+        ringing into, with its participant."""
+        return [
+            (conference, participant)
+            for conference in list(self.conferences.values())
+            for participant in conference.participants.values()
+            if participant.call.to == to and participant.state != "left"
+        ]
+
     def find(self, name: str) -> SimulatedConference | None:
         """The live conference of this name, else the last one that ended (to look back at)."""
         live = self.live(name)
@@ -317,8 +331,9 @@ class _Transaction:
 
 
 class StoredConferenceRoom(ConferenceRoom):
-    """Every simulated conference of one app, in the simulator_conferences and
-    simulator_participants tables; the same interface as the in-memory room."""
+    """Every simulated conference of one app, in the simulator_conferences,
+    simulator_participants and simulator_conference_calls tables; the same interface as the
+    in-memory room. A call may be in several conferences, one after the other."""
 
     def __init__(self, engine: Callable[[], Engine]) -> None:
         super().__init__()
@@ -396,6 +411,31 @@ class StoredConferenceRoom(ConferenceRoom):
             return None  # it left while we waited for the lock
         return conference, participant
 
+    def of_address(self, to: str) -> list[tuple[SimulatedConference, SimulatedParticipant]]:
+        with self._reading() as session:
+            rows = session.scalars(
+                self._locked(select(SimulatorConference), session)
+                .where(
+                    SimulatorConference.live_name.is_not(None),
+                    SimulatorConference.sid.in_(
+                        select(SimulatorParticipant.conference_sid)
+                        .join(SimulatorConferenceCall)
+                        .where(
+                            SimulatorConferenceCall.to_number == to,
+                            SimulatorParticipant.state != "left",
+                        )
+                    ),
+                )
+                .order_by(SimulatorConference.created_at)
+            ).all()
+            conferences = [self._loaded(session, row) for row in rows]
+        return [
+            (conference, participant)
+            for conference in conferences
+            for participant in conference.participants.values()
+            if participant.call.to == to and participant.state != "left"
+        ]
+
     def find(self, name: str) -> SimulatedConference | None:
         live = self.live(name)
         if live is not None:
@@ -429,8 +469,8 @@ class StoredConferenceRoom(ConferenceRoom):
             return  # not a participant's call this process knows
         with self._writing() as session:
             row = session.scalar(
-                self._locked(select(SimulatorParticipant), session).where(
-                    SimulatorParticipant.call_sid == call.sid
+                self._locked(select(SimulatorConferenceCall), session).where(
+                    SimulatorConferenceCall.sid == call.sid
                 )
             )
             if row is not None:
@@ -503,14 +543,15 @@ class StoredConferenceRoom(ConferenceRoom):
             events=frozenset(row.events or ()),
             sequence=row.sequence,
         )
-        people = session.scalars(
-            self._locked(select(SimulatorParticipant), session)
+        people = session.execute(
+            self._locked(select(SimulatorParticipant, SimulatorConferenceCall), session)
+            .join(SimulatorConferenceCall)
             .where(SimulatorParticipant.conference_sid == row.sid)
             .order_by(SimulatorParticipant.position)
         )
-        for person in people:
+        for person, its_call in people:
             conference.participants[person.call_sid] = SimulatedParticipant(
-                call=self._call(person),
+                call=self._call(its_call),
                 label=person.label,
                 state=person.state,
                 muted=person.muted,
@@ -527,16 +568,16 @@ class StoredConferenceRoom(ConferenceRoom):
             loaded[row.sid] = conference
         return conference
 
-    def _call(self, row: SimulatorParticipant) -> SimulatedCall:
+    def _call(self, row: SimulatorConferenceCall) -> SimulatedCall:
         """The participant's call: this process's own object (brought up to date), or one
         rebuilt from the row (the call was placed or played by another process)."""
         lines = [Line(entry["who"], entry["text"]) for entry in row.lines or []]
         statuses = list(row.statuses or [])
         with self._calls_lock:
-            synced = self._calls.get(row.call_sid)
+            synced = self._calls.get(row.sid)
             if synced is None:
                 call = SimulatedCall(
-                    sid=row.call_sid,
+                    sid=row.sid,
                     direction=row.direction,
                     from_=row.from_number,
                     to=row.to_number,
@@ -569,13 +610,11 @@ class StoredConferenceRoom(ConferenceRoom):
         if conference.status == "completed" and row.live_name is not None:
             row.live_name, row.ended_at = None, utcnow()
         for position, (sid, participant) in enumerate(conference.participants.items()):
-            person = session.get(SimulatorParticipant, sid)
-            if person is None:
-                call = participant.call
-                person = SimulatorParticipant(
-                    call_sid=sid,
-                    conference_sid=conference.sid,
-                    position=position,
+            call = participant.call
+            its_call = session.get(SimulatorConferenceCall, sid)
+            if its_call is None:
+                its_call = SimulatorConferenceCall(
+                    sid=sid,
                     direction=call.direction,
                     from_number=call.from_,
                     to_number=call.to,
@@ -583,6 +622,15 @@ class StoredConferenceRoom(ConferenceRoom):
                     status_callback=call.status_callback,
                     lines=[],
                     statuses=[],
+                )
+                session.add(its_call)
+                session.flush()  # before the participant that refers to it
+            # One row per conference the call is in: a caller who left theirs (redirected
+            # out of a waiting room) and came back joins a new conference of that name.
+            person = session.get(SimulatorParticipant, (conference.sid, sid))
+            if person is None:
+                person = SimulatorParticipant(
+                    call_sid=sid, conference_sid=conference.sid, position=position
                 )
                 session.add(person)
             person.label = participant.label
@@ -594,9 +642,9 @@ class StoredConferenceRoom(ConferenceRoom):
             person.end_conference_on_exit = participant.end_conference_on_exit
             person.action, person.then = participant.action, participant.then
             person.heard = [{"who": who, "text": words} for who, words in participant.heard]
-            self._write_call(person, participant.call)
+            self._write_call(its_call, call)
 
-    def _write_call(self, row: SimulatorParticipant, call: SimulatedCall) -> None:
+    def _write_call(self, row: SimulatorConferenceCall, call: SimulatedCall) -> None:
         """Merge what a call did into its row: what this process added since it last read it
         (others may have added lines meanwhile, as when someone spoke to it)."""
         with self._calls_lock:

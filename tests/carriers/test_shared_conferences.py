@@ -146,6 +146,32 @@ def test_a_conference_name_is_reused_once_its_conference_has_ended(two_processes
     assert list(conference.participants) == [second]
 
 
+def test_a_caller_who_leaves_their_conference_and_comes_back_joins_a_new_one(two_processes):
+    web, worker, _ = two_processes
+    caller = a_caller_waits(web)
+    first_sid = worker.conferences.live(ENTRY).sid  # type: ignore[union-attr]
+
+    # Out of the waiting room (offered a call back, say) and back into a place of that name.
+    web.redirect(caller, f"{BASE}/test-line/start")
+
+    conference = worker.conferences.live(ENTRY)
+    assert conference is not None and conference.sid != first_sid
+    assert [(p.sid, p.state) for p in conference.participants.values()] == [(caller, "joined")]
+    lines = [(line.who, line.text) for line in web.calls[caller].lines]
+    assert lines.count(("carrier", "waits in a conference")) == 2
+    assert ("carrier", "leaves the conference (redirected)") in lines
+    agent = worker.add_agent(
+        ENTRY, identity="agent_7", from_=LINE, status_callback=f"{BASE}/test-line/agent"
+    )
+    worker.answer_participant(agent)
+    assert worker.speak(agent, "Hello, this is Anna.") == [caller]
+    assert [(c.sid, p.sid, p.state) for c, p in web.conferences.of_address("client:agent_7")] == [
+        (conference.sid, agent, "joined")
+    ]
+    # Everything the call did is still there, in both conferences' process.
+    assert [(line.who, line.text) for line in web.calls[caller].lines][: len(lines)] == lines
+
+
 def test_two_processes_answering_one_ringing_agent_connect_it_once(two_processes, database_url):
     if not database_url.startswith("postgresql"):
         pytest.skip("two processes write at once only on PostgreSQL (SQLite: one writer)")
