@@ -59,40 +59,14 @@ class SimulatorConference(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class SimulatorConferenceCall(Base):
-    """A call that is or was in a simulated conference: its own progress, from any process.
-
-    Kept apart from its participations: a caller who leaves their conference (offered a call
-    back, say) and keeps waiting joins a new one, with the same call.
-    """
-
-    __tablename__ = "simulator_conference_calls"
-
-    sid: Mapped[str] = mapped_column(String(64), primary_key=True)
-    direction: Mapped[str] = mapped_column(String(16))
-    from_number: Mapped[str] = mapped_column(String(64))
-    to_number: Mapped[str] = mapped_column(String(160))
-    url: Mapped[str] = mapped_column(Text, default="")
-    status_callback: Mapped[str | None] = mapped_column(Text)
-    lines: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
-    statuses: Mapped[list[str]] = mapped_column(JSON, default=list)
-    seconds: Mapped[int] = mapped_column(default=0)
-    sequence: Mapped[int] = mapped_column(default=-1)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
 class SimulatorParticipant(Base):
-    """One call in one simulated conference, and what it heard there."""
+    """One call in a simulated conference, with what it heard and its own call's progress."""
 
     __tablename__ = "simulator_participants"
 
+    call_sid: Mapped[str] = mapped_column(String(64), primary_key=True)
     conference_sid: Mapped[str] = mapped_column(
-        ForeignKey("simulator_conferences.sid", ondelete="CASCADE"), primary_key=True
-    )
-    call_sid: Mapped[str] = mapped_column(
-        ForeignKey("simulator_conference_calls.sid", ondelete="CASCADE"),
-        primary_key=True,
-        index=True,
+        ForeignKey("simulator_conferences.sid", ondelete="CASCADE"), index=True
     )
     position: Mapped[int] = mapped_column(default=0)  # the order they came in
     label: Mapped[str] = mapped_column(String(16))  # caller, agent, transfer, supervisor
@@ -106,3 +80,13 @@ class SimulatorParticipant(Base):
     action: Mapped[str | None] = mapped_column(Text)
     then: Mapped[str | None] = mapped_column(Text)
     heard: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    # The participant's call: enough to report its status and show it, from any process.
+    direction: Mapped[str] = mapped_column(String(16))
+    from_number: Mapped[str] = mapped_column(String(64))
+    to_number: Mapped[str] = mapped_column(String(160))
+    url: Mapped[str] = mapped_column(Text, default="")
+    status_callback: Mapped[str | None] = mapped_column(Text)
+    lines: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    statuses: Mapped[list[str]] = mapped_column(JSON, default=list)
+    seconds: Mapped[int] = mapped_column(default=0)
+    sequence: Mapped[int] = mapped_column(default=-1)

@@ -44,11 +44,7 @@ from app.carriers.carrier import (
     client_address,
     supervisor_settings,
 )
-from app.carriers.models import (
-    SimulatorConference,
-    SimulatorConferenceCall,
-    SimulatorParticipant,
-)
+from app.carriers.models import SimulatorConference, SimulatorParticipant
 from app.carriers.signatures import signature_for
 from app.database import utcnow
 from app.errors import InvalidInput
@@ -331,9 +327,8 @@ class _Transaction:
 
 
 class StoredConferenceRoom(ConferenceRoom):
-    """Every simulated conference of one app, in the simulator_conferences,
-    simulator_participants and simulator_conference_calls tables; the same interface as the
-    in-memory room. A call may be in several conferences, one after the other."""
+    """Every simulated conference of one app, in the simulator_conferences and
+    simulator_participants tables; the same interface as the in-memory room."""
 
     def __init__(self, engine: Callable[[], Engine]) -> None:
         super().__init__()
@@ -418,10 +413,8 @@ class StoredConferenceRoom(ConferenceRoom):
                 .where(
                     SimulatorConference.live_name.is_not(None),
                     SimulatorConference.sid.in_(
-                        select(SimulatorParticipant.conference_sid)
-                        .join(SimulatorConferenceCall)
-                        .where(
-                            SimulatorConferenceCall.to_number == to,
+                        select(SimulatorParticipant.conference_sid).where(
+                            SimulatorParticipant.to_number == to,
                             SimulatorParticipant.state != "left",
                         )
                     ),
@@ -469,8 +462,8 @@ class StoredConferenceRoom(ConferenceRoom):
             return  # not a participant's call this process knows
         with self._writing() as session:
             row = session.scalar(
-                self._locked(select(SimulatorConferenceCall), session).where(
-                    SimulatorConferenceCall.sid == call.sid
+                self._locked(select(SimulatorParticipant), session).where(
+                    SimulatorParticipant.call_sid == call.sid
                 )
             )
             if row is not None:
@@ -543,15 +536,14 @@ class StoredConferenceRoom(ConferenceRoom):
             events=frozenset(row.events or ()),
             sequence=row.sequence,
         )
-        people = session.execute(
-            self._locked(select(SimulatorParticipant, SimulatorConferenceCall), session)
-            .join(SimulatorConferenceCall)
+        people = session.scalars(
+            self._locked(select(SimulatorParticipant), session)
             .where(SimulatorParticipant.conference_sid == row.sid)
             .order_by(SimulatorParticipant.position)
         )
-        for person, its_call in people:
+        for person in people:
             conference.participants[person.call_sid] = SimulatedParticipant(
-                call=self._call(its_call),
+                call=self._call(person),
                 label=person.label,
                 state=person.state,
                 muted=person.muted,
@@ -568,16 +560,16 @@ class StoredConferenceRoom(ConferenceRoom):
             loaded[row.sid] = conference
         return conference
 
-    def _call(self, row: SimulatorConferenceCall) -> SimulatedCall:
+    def _call(self, row: SimulatorParticipant) -> SimulatedCall:
         """The participant's call: this process's own object (brought up to date), or one
         rebuilt from the row (the call was placed or played by another process)."""
         lines = [Line(entry["who"], entry["text"]) for entry in row.lines or []]
         statuses = list(row.statuses or [])
         with self._calls_lock:
-            synced = self._calls.get(row.sid)
+            synced = self._calls.get(row.call_sid)
             if synced is None:
                 call = SimulatedCall(
-                    sid=row.sid,
+                    sid=row.call_sid,
                     direction=row.direction,
                     from_=row.from_number,
                     to=row.to_number,
@@ -610,11 +602,13 @@ class StoredConferenceRoom(ConferenceRoom):
         if conference.status == "completed" and row.live_name is not None:
             row.live_name, row.ended_at = None, utcnow()
         for position, (sid, participant) in enumerate(conference.participants.items()):
-            call = participant.call
-            its_call = session.get(SimulatorConferenceCall, sid)
-            if its_call is None:
-                its_call = SimulatorConferenceCall(
-                    sid=sid,
+            person = session.get(SimulatorParticipant, sid)
+            if person is None:
+                call = participant.call
+                person = SimulatorParticipant(
+                    call_sid=sid,
+                    conference_sid=conference.sid,
+                    position=position,
                     direction=call.direction,
                     from_number=call.from_,
                     to_number=call.to,
@@ -622,15 +616,6 @@ class StoredConferenceRoom(ConferenceRoom):
                     status_callback=call.status_callback,
                     lines=[],
                     statuses=[],
-                )
-                session.add(its_call)
-                session.flush()  # before the participant that refers to it
-            # One row per conference the call is in: a caller who left theirs (redirected
-            # out of a waiting room) and came back joins a new conference of that name.
-            person = session.get(SimulatorParticipant, (conference.sid, sid))
-            if person is None:
-                person = SimulatorParticipant(
-                    call_sid=sid, conference_sid=conference.sid, position=position
                 )
                 session.add(person)
             person.label = participant.label
@@ -642,9 +627,9 @@ class StoredConferenceRoom(ConferenceRoom):
             person.end_conference_on_exit = participant.end_conference_on_exit
             person.action, person.then = participant.action, participant.then
             person.heard = [{"who": who, "text": words} for who, words in participant.heard]
-            self._write_call(its_call, call)
+            self._write_call(person, participant.call)
 
-    def _write_call(self, row: SimulatorConferenceCall, call: SimulatedCall) -> None:
+    def _write_call(self, row: SimulatorParticipant, call: SimulatedCall) -> None:
         """Merge what a call did into its row: what this process added since it last read it
         (others may have added lines meanwhile, as when someone spoke to it)."""
         with self._calls_lock:
