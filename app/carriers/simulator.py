@@ -239,6 +239,14 @@ class ConferenceRoom:
                 return conference, participant
         return None
 
+    def left(self, call_sid: str) -> SimulatedParticipant | None:
+        """A call that has left its conference (the latest time), to see how it went on."""
+        for room in [*self.conferences.values(), *reversed(self.ended)]:
+            participant = room.participants.get(call_sid)
+            if participant is not None and participant.state == "left":
+                return participant
+        return None
+
     def find(self, name: str) -> SimulatedConference | None:
         """The live conference of this name, else the last one that ended (to look back at)."""
         live = self.live(name)
@@ -394,6 +402,21 @@ class StoredConferenceRoom(ConferenceRoom):
         if participant is None or participant.state == "left":
             return None  # it left while we waited for the lock
         return conference, participant
+
+    def left(self, call_sid: str) -> SimulatedParticipant | None:
+        """A call that has left its conference (the latest time), to see how it went on."""
+        with self._reading() as session:
+            person = session.scalar(
+                select(SimulatorParticipant).where(
+                    SimulatorParticipant.call_sid == call_sid, SimulatorParticipant.state == "left"
+                )
+            )
+            if person is None:
+                return None
+            row = session.get_one(SimulatorConference, person.conference_sid)
+            conference = self._loaded(session, row)
+        participant = conference.participants.get(call_sid)
+        return participant if participant is not None and participant.state == "left" else None
 
     def find(self, name: str) -> SimulatedConference | None:
         live = self.live(name)

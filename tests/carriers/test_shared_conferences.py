@@ -145,6 +145,18 @@ def test_a_caller_waiting_in_one_process_hears_the_agent_another_process_connect
     assert ended is not None and ended.status == "completed"
 
 
+def test_a_caller_another_process_removes_is_seen_going_on_with_their_call(two_processes):
+    web, worker, seen = two_processes
+    caller = a_caller_waits(web)
+
+    worker.remove(ENTRY, caller)  # e.g. the agent's talk is over
+
+    assert not web.in_conference(caller)
+    gone = web.conferences.left(caller)
+    assert gone is not None and gone.call.statuses[-1] == "completed"
+    assert [form["CallStatus"] for form in sent(seen, "status", caller)] == ["completed"]
+
+
 def test_a_conference_name_is_reused_once_its_conference_has_ended(two_processes):
     web, worker, _ = two_processes
     first = a_caller_waits(web)
