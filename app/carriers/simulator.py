@@ -22,7 +22,7 @@ from collections import OrderedDict, defaultdict, deque
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import formatdate
 from functools import partial
 from types import TracebackType
@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 import requests
 from flask import Flask
-from sqlalchemy import select, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -255,6 +255,14 @@ class ConferenceRoom:
             if participant.call.to == to and participant.state != "left"
         ]
 
+    def left(self, call_sid: str) -> SimulatedParticipant | None:
+        """A call that has left its conference (the latest time), to see how it went on."""
+        for room in [*self.conferences.values(), *reversed(self.ended)]:
+            participant = room.participants.get(call_sid)
+            if participant is not None and participant.state == "left":
+                return participant
+        return None
+
     def find(self, name: str) -> SimulatedConference | None:
         """The live conference of this name, else the last one that ended (to look back at)."""
         live = self.live(name)
@@ -279,9 +287,13 @@ def room_for(app: Flask) -> ConferenceRoom:
     if room is None:
         from app.extensions import db
 
+        engines: list[Engine] = []
+
         def engine() -> Engine:
-            with app.app_context():
-                return db.engine
+            if not engines:
+                with app.app_context():
+                    engines.append(db.engine)
+            return engines[0]
 
         room = app.extensions["simulated_conferences"] = StoredConferenceRoom(engine)
     return room
@@ -297,6 +309,7 @@ def room_for(app: Flask) -> ConferenceRoom:
 
 # Participants' calls a process keeps in step with their rows (the newest).
 KEPT_CALLS = 10_000
+ENDED_KEPT_FOR = timedelta(days=2)  # ended conferences in the database, to look back at
 
 
 @dataclass
@@ -429,6 +442,21 @@ class StoredConferenceRoom(ConferenceRoom):
             if participant.call.to == to and participant.state != "left"
         ]
 
+    def left(self, call_sid: str) -> SimulatedParticipant | None:
+        """A call that has left its conference (the latest time), to see how it went on."""
+        with self._reading() as session:
+            person = session.scalar(
+                select(SimulatorParticipant).where(
+                    SimulatorParticipant.call_sid == call_sid, SimulatorParticipant.state == "left"
+                )
+            )
+            if person is None:
+                return None
+            row = session.get_one(SimulatorConference, person.conference_sid)
+            conference = self._loaded(session, row)
+        participant = conference.participants.get(call_sid)
+        return participant if participant is not None and participant.state == "left" else None
+
     def find(self, name: str) -> SimulatedConference | None:
         live = self.live(name)
         if live is not None:
@@ -479,16 +507,11 @@ class StoredConferenceRoom(ConferenceRoom):
 
     def _begin(self) -> Session:
         depth = getattr(self._local, "depth", 0)
-        self._local.depth = depth + 1
         if depth:
+            self._local.depth = depth + 1
             return self._session()
-        session = Session(self._engine(), expire_on_commit=False)
-        session.begin()
-        if session.get_bind().dialect.name == "sqlite":
-            # SQLite has no row locks: take its write lock now, before reading (a no-op write).
-            session.execute(text("UPDATE simulator_conferences SET sid = sid WHERE 0 = 1"))
-        self._local.session = session
-        self._local.loaded = {}
+        session = self._writer()
+        self._local.session, self._local.loaded, self._local.depth = session, {}, 1
         return session
 
     def _end(self, *, failed: bool) -> None:
@@ -515,9 +538,19 @@ class StoredConferenceRoom(ConferenceRoom):
     def _writing(self) -> _Reading:
         return _Reading(self, write=True)
 
+    def _writer(self) -> Session:
+        """A transaction that changes conferences: what it reads, it locks."""
+        session = Session(self._engine(), expire_on_commit=False, info={"locks": True})
+        session.begin()
+        if session.get_bind().dialect.name == "sqlite":
+            # SQLite has no row locks: take its one write lock now, before reading (a no-op).
+            session.execute(text("UPDATE simulator_conferences SET sid = sid WHERE 0 = 1"))
+        return session
+
     @staticmethod
     def _locked(statement: Any, session: Session) -> Any:
-        return statement.with_for_update() if session.in_transaction() else statement
+        """SELECT ... FOR UPDATE in a transaction that changes conferences; a plain read else."""
+        return statement.with_for_update() if session.info.get("locks") else statement
 
     # ----- rows to objects and back -----
 
@@ -601,6 +634,12 @@ class StoredConferenceRoom(ConferenceRoom):
         row.log = [{"who": who, "text": words} for who, words in conference.log]
         if conference.status == "completed" and row.live_name is not None:
             row.live_name, row.ended_at = None, utcnow()
+            # Ended conferences are kept a while to look back at (their participants go too).
+            session.execute(
+                delete(SimulatorConference).where(
+                    SimulatorConference.ended_at < row.ended_at - ENDED_KEPT_FOR
+                )
+            )
         for position, (sid, participant) in enumerate(conference.participants.items()):
             person = session.get(SimulatorParticipant, sid)
             if person is None:
@@ -618,6 +657,9 @@ class StoredConferenceRoom(ConferenceRoom):
                     statuses=[],
                 )
                 session.add(person)
+            elif person.conference_sid != conference.sid and participant.state != "left":
+                # The call joins another conference (the one it was in has ended for it).
+                person.conference_sid, person.position = conference.sid, position
             person.label = participant.label
             person.state = participant.state
             person.muted, person.hold = participant.muted, participant.hold
@@ -672,9 +714,10 @@ class _Reading:
         session = getattr(self.room._local, "session", None)
         if session is not None:
             return session
-        self.own = Session(self.room._engine(), expire_on_commit=False)
         if self.write:
-            self.own.begin()
+            self.own = self.room._writer()
+        else:
+            self.own = Session(self.room._engine(), expire_on_commit=False)
         return self.own
 
     def __exit__(

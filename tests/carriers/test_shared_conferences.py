@@ -7,16 +7,20 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask, Response, request
 
+from app.carriers.models import SimulatorConference, SimulatorParticipant
 from app.carriers.signatures import signing_token
 from app.carriers.simulator import (
+    ENDED_KEPT_FOR,
     SimulatorError,
     SimulatorTelephony,
     WsgiTransport,
     room_for,
 )
 from app.carriers.twiml import Speech, wait_for_an_agent, waiting
+from app.database import utcnow
 from app.extensions import db
 from tests.conftest import make_app
 
@@ -45,6 +49,9 @@ def process(database_url: str, seen: Seen) -> tuple[Flask, SimulatorTelephony]:
             return Response(str(document), mimetype="text/xml")
         if name == "wait":
             document = waiting(Speech("You are number 1 in the queue.", *ENGLISH))
+            return Response(str(document), mimetype="text/xml")
+        if name == "hold":
+            document = waiting(Speech("Please hold.", *ENGLISH), pause_seconds=5)
             return Response(str(document), mimetype="text/xml")
         return Response(status=204)
 
@@ -111,6 +118,10 @@ def test_a_caller_waiting_in_one_process_hears_the_agent_another_process_connect
         (line.who, line.text) for line in web.calls[caller].lines
     ]
     assert web.speak(caller, "Hi Anna.") == [agent]  # and the agent hears the caller
+    worker.hold(ENTRY, caller, True, hold_url=f"{BASE}/test-line/hold")
+    assert "Please hold." in [line["text"] for line in web.conference_lines(caller) or []]
+    assert worker.speak(agent, "(to a colleague) A blocked card.") == []
+    worker.hold(ENTRY, caller, False)
 
     web.participant_hangs_up(caller)
 
@@ -125,12 +136,25 @@ def test_a_caller_waiting_in_one_process_hears_the_agent_another_process_connect
         "participant-leave",
         "conference-end",
     ]
-    # One numbering for the conference, whichever process reported.
+    # One numbering for the conference, whichever process reported (the TwiML asked for join,
+    # leave and end: no hold events).
     assert [int(form["SequenceNumber"]) for form in events] == [1, 2, 3, 4, 5]
     assert [form["CallStatus"] for form in sent(seen, "status", caller)] == ["completed"]
     assert worker.conferences.live(ENTRY) is None
     ended = worker.conferences.find(ENTRY)
     assert ended is not None and ended.status == "completed"
+
+
+def test_a_caller_another_process_removes_is_seen_going_on_with_their_call(two_processes):
+    web, worker, seen = two_processes
+    caller = a_caller_waits(web)
+
+    worker.remove(ENTRY, caller)  # e.g. the agent's talk is over
+
+    assert not web.in_conference(caller)
+    gone = web.conferences.left(caller)
+    assert gone is not None and gone.call.statuses[-1] == "completed"
+    assert [form["CallStatus"] for form in sent(seen, "status", caller)] == ["completed"]
 
 
 def test_a_conference_name_is_reused_once_its_conference_has_ended(two_processes):
@@ -217,3 +241,28 @@ def test_two_processes_answering_one_ringing_agent_connect_it_once(two_processes
         "participant-join"
     ) == 2  # the caller and the agent, once
     assert web.speak(caller, "Hello?") == [agent]
+
+
+def test_ended_conferences_are_kept_a_while_then_forgotten(two_processes, database_url):
+    web, worker, _ = two_processes
+    first = a_caller_waits(web)
+    web.participant_hangs_up(first)
+    ended = worker.conferences.find(ENTRY)
+    assert ended is not None and ended.status == "completed"
+    engine = sa.create_engine(database_url)
+    with engine.begin() as connection:  # two days and more later
+        connection.execute(
+            sa.update(SimulatorConference).values(ended_at=utcnow() - ENDED_KEPT_FOR * 2)
+        )
+
+    second = a_caller_waits(worker)
+    worker.participant_hangs_up(second)
+
+    remaining = worker.conferences.find(ENTRY)
+    assert remaining is not None and remaining.sid != ended.sid
+    with engine.connect() as connection:
+        kept = connection.scalars(sa.select(SimulatorConference.sid)).all()
+        people = connection.scalars(sa.select(SimulatorParticipant.call_sid)).all()
+    engine.dispose()
+    assert kept == [remaining.sid]
+    assert people == [second]
