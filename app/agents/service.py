@@ -17,6 +17,7 @@ The interface other parts build on (the IVR's `queue` node, the desk, the Twilio
     caller_hung_up(session, call_id, now)     # either of the two above, as the call's end says
     offer_virtual_hold(session, entry, now=)  # "we will call you back", keeping the place
     called_back(session, entry, call, now=)   # the IVR's call back is the caller's leg now
+    give_up(session, entry, now=, why=)       # e.g. a virtual-hold caller who did not answer
     current_entry(session, agent)             # the caller at an agent's desk, if any
     wrap_up(session, agent, entry, disposition=, notes=, follow_up_at=, actor=, now=)
     can_take(session, skill, locale)          # somebody not away could take such a caller
@@ -50,8 +51,9 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import Select, exists, func, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -87,9 +89,11 @@ _VERIFIED_BY = re.compile(r"^[a-z][a-z_]{0,31}$")
 
 @dataclass(frozen=True)
 class Offer:
-    """A caller offered to an agent: ring the agent's desk (after the commit).
+    """A caller offered to an agent: ring the agent's desk (after the commit) until expires_at.
 
-    `virtual_hold`: the caller asked to be called back; the IVR places the call to them.
+    `virtual_hold`: the caller hung up to be called back, so call_id is their old, ended leg:
+    the hook for the IVR, which places the call to them (`called_back` makes it their leg) once
+    the agent accepts.
     """
 
     entry_id: uuid.UUID
@@ -372,50 +376,71 @@ def route(
     limit: int = ROUTE_LIMIT,
     ring_seconds: float = rules.RING_SECONDS,
 ) -> list[Offer]:
-    """Offer waiting callers to available agents; answers the offers, to ring after the commit.
+    """Offer waiting callers to available agents; answers the offers (at most `limit`), to ring
+    after the commit.
 
     Callers in order (priority, then who entered first), each to the available agent who has the
     skill and speaks the language and has been idle longest. The caller is offered until
-    now + ring_seconds and the agent rings; both in the caller's transaction.
+    now + ring_seconds and the agent rings; both in the caller's transaction. Only callers some
+    free agent can take are read, so callers nobody free can take never hold back one behind
+    them whom an agent can take.
     """
     if not session.scalar(select(exists().where(Agent.presence == Presence.AVAILABLE))):
         return []  # nobody to offer to: the callers wait (the common case under load)
-    entries = session.scalars(
-        select(QueueEntry)
-        .where(QueueEntry.state.in_(WAITING_STATES))
-        .order_by(QueueEntry.priority.desc(), QueueEntry.entered_at, QueueEntry.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-        .execution_options(populate_existing=True)
-    ).all()
     offers: list[Offer] = []
-    nobody: set[tuple[Skill, str]] = set()  # no agent left for this skill and language
-    for entry in entries:
-        if (entry.skill, entry.locale) in nobody:
-            continue
-        agent = session.scalar(
-            select(Agent)
+    seen: list[uuid.UUID] = []
+    nobody: set[tuple[Skill, str]] = set()  # no agent left (or free to take) for these
+    while len(offers) < limit:
+        batch = session.scalars(
+            select(QueueEntry)
             .where(
-                Agent.presence == Presence.AVAILABLE,
-                exists().where(
-                    AgentSkill.staff_id == Agent.staff_id, AgentSkill.skill == entry.skill
-                ),
-                exists().where(
-                    AgentLanguage.staff_id == Agent.staff_id, AgentLanguage.locale == entry.locale
-                ),
-                exists().where(StaffUser.id == Agent.staff_id, StaffUser.active.is_(True)),
+                QueueEntry.state.in_(WAITING_STATES),
+                QueueEntry.id.not_in(seen) if seen else true(),
+                _free_agents(QueueEntry.skill, QueueEntry.locale).exists(),
             )
-            .order_by(Agent.presence_since, Agent.staff_id)
-            .limit(1)
+            .order_by(QueueEntry.priority.desc(), QueueEntry.entered_at, QueueEntry.id)
+            .limit(limit)
             .with_for_update(skip_locked=True)
             .execution_options(populate_existing=True)
-        )
-        if agent is None:
-            nobody.add((entry.skill, entry.locale))
-            continue
-        offers.append(_offer(session, entry, agent, now=now, ring_seconds=ring_seconds))
+        ).all()
+        made = len(offers)
+        for entry in batch:
+            seen.append(entry.id)
+            if len(offers) == limit or (entry.skill, entry.locale) in nobody:
+                continue
+            agent = session.scalar(
+                _free_agents(entry.skill, entry.locale)
+                .order_by(Agent.presence_since, Agent.staff_id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+                .execution_options(populate_existing=True)
+            )
+            if agent is None:  # taken by this round, or held by another router right now
+                nobody.add((entry.skill, entry.locale))
+                continue
+            offers.append(_offer(session, entry, agent, now=now, ring_seconds=ring_seconds))
+        if len(offers) == made:  # nothing more to offer: every agent left is held or unfit
+            break
     session.flush()
     return offers
+
+
+def _free_agents(skill: Any, locale: Any) -> Select[Agent]:
+    """SQL: the available agents of active staff with this skill who speak this language (a
+    caller's own values, or their columns in a correlated subquery)."""
+    # Everything but their own table is the enclosing query's (the agent, and the caller).
+    return select(Agent).where(
+        Agent.presence == Presence.AVAILABLE,
+        exists()
+        .where(AgentSkill.staff_id == Agent.staff_id, AgentSkill.skill == skill)
+        .correlate_except(AgentSkill),
+        exists()
+        .where(AgentLanguage.staff_id == Agent.staff_id, AgentLanguage.locale == locale)
+        .correlate_except(AgentLanguage),
+        exists()
+        .where(StaffUser.id == Agent.staff_id, StaffUser.active.is_(True))
+        .correlate_except(StaffUser),
+    )
 
 
 def _offer(
@@ -543,6 +568,11 @@ def hang_up(session: Session, entry: QueueEntry, *, now: datetime) -> QueueEntry
     agent = _locked_agent(session, entry.agent_id)
     if agent is not None and agent.presence is Presence.ON_CALL:
         _change_presence(session, agent, Presence.WRAP_UP, actor=ROUTER, now=now)
+    if entry.callback_id is not None:
+        # The caller's matter waits for the agent's wrap-up, not for a retry of the call.
+        callback = session.get(Callback, entry.callback_id, with_for_update=True)
+        if callback is not None:
+            lifecycle.with_agent(session, callback, now=now, actor=ROUTER)
     return entry
 
 
@@ -593,6 +623,9 @@ def transfer(
         )
         entry.agent_id = entry.offered_at = entry.offer_expires_at = None
         wakeup.hint(session, "route")
+    # The first agent's phone is no longer the caller's agent's: its end ends nothing (the
+    # router's ringer keeps the next agent's).
+    entry.agent_call_sid = None
     record(
         session,
         actor=actor,
@@ -619,6 +652,8 @@ def abandon(session: Session, call_id: uuid.UUID, now: datetime) -> QueueEntry |
         .where(
             QueueEntry.call_id == call_id,
             QueueEntry.state.in_([QueueState.WAITING, QueueState.OFFERED]),
+            # A caller who took virtual hold hung up on purpose: they keep their place.
+            QueueEntry.virtual_hold_at.is_(None),
         )
         .with_for_update()
         .execution_options(populate_existing=True)
@@ -645,13 +680,39 @@ def abandon(session: Session, call_id: uuid.UUID, now: datetime) -> QueueEntry |
 
 def caller_hung_up(session: Session, call_id: uuid.UUID, now: datetime) -> QueueEntry | None:
     """The caller's leg ended: abandoned if they were waiting or ringing, ended if they were
-    with an agent; a caller on virtual hold keeps their place (we call them back)."""
+    with an agent; a caller who took virtual hold keeps their place until an agent is with them
+    (we call them back)."""
     entry = open_entry(session, call_id)
-    if entry is None or entry.state is QueueState.VIRTUAL_HOLD:
+    if entry is None or (
+        entry.virtual_hold_at is not None and entry.state is not QueueState.CONNECTED
+    ):
         return entry
     if entry.state is QueueState.CONNECTED:
         return hang_up(session, entry, now=now)
     return abandon(session, call_id, now)
+
+
+def give_up(session: Session, entry: QueueEntry, *, now: datetime, why: str) -> QueueEntry:
+    """The queue gives up on a caller not yet with an agent (e.g. a virtual-hold caller who did
+    not answer our call back): abandoned, saying why; an agent it rang is free again."""
+    _lock(session, entry)
+    if entry.state not in (*WAITING_STATES, QueueState.OFFERED):
+        raise Conflict(f"the caller is {entry.state.value}", field="entry_id")
+    agent_id = entry.agent_id if entry.state is QueueState.OFFERED else None
+    entry.state, entry.ended_at, entry.offer_expires_at = QueueState.ABANDONED, now, None
+    record(
+        session,
+        actor=ROUTER,
+        action="queue.abandoned",
+        subject_type="queue_entry",
+        subject_id=entry.id,
+        changes={"agent_id": agent_id, "why": why},
+    )
+    agent = _locked_agent(session, agent_id)
+    if agent is not None and agent.presence is Presence.RINGING:
+        _change_presence(session, agent, Presence.AVAILABLE, actor=ROUTER, now=now)
+        wakeup.hint(session, "route")
+    return entry
 
 
 def wrap_up(

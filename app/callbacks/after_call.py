@@ -52,8 +52,11 @@ def call_ended(call: Call, *, session: Session, policy: Policy, now: datetime) -
         )
     if callback is None or callback.status is CallbackStatus.DONE:
         return
-    if callback.status is CallbackStatus.QUEUED and callback.waiting_for == lifecycle.FOLLOW_UP:
-        return  # an agent agreed a time with the customer in this call: it waits for then
+    if callback.status is CallbackStatus.QUEUED and callback.waiting_for in (
+        lifecycle.FOLLOW_UP,
+        lifecycle.WITH_AGENT,
+    ):
+        return  # an agent agreed a time with the customer, or decides it at their wrap-up
     actor = Actor("system:call-ended")
     decided = ended.decides_callback if ended is not None else None
     if decided is not None:

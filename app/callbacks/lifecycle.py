@@ -5,6 +5,7 @@
        +----put off------+-------------- retry --------------------+
     queued --taken over by the hotline (a verified caller)--> in_call
     queued / in_call --an agent's follow-up--> queued, for the time agreed with the customer
+    queued / in_call --talked with an agent--> queued, waiting for the agent's wrap-up
     any open --finish (an outcome) / cancel (its campaign)--> done
 
 At most one callback per number is claimed or in a call (uq_callbacks_live_number): a person is
@@ -447,6 +448,35 @@ def follow_up(
         subject_type="callback",
         subject_id=callback.id,
         changes={"next_attempt_at": at, "due_by": callback.due_by, "why": why, "at": now},
+    )
+
+
+# ----- a customer who talked with an agent about their matter -----
+
+#: Why a callback waits while the agent who talked with the customer about it writes their
+#: wrap-up (the disposition decides it); the end of that call tries nothing.
+WITH_AGENT = "an agent's wrap-up"
+#: How long it waits for that wrap-up at most; then it is dialed as any callback.
+WITH_AGENT_LONGEST = timedelta(hours=2)
+
+
+def with_agent(session: Session, callback: Callback, *, now: datetime, actor: Actor) -> None:
+    """An agent has talked with the customer about this callback: it waits for their wrap-up
+    (at most WITH_AGENT_LONGEST, its deadline moved past that), not for a retry."""
+    if callback.status is CallbackStatus.DONE:
+        return
+    until = now + WITH_AGENT_LONGEST
+    callback.status, callback.next_attempt_at = CallbackStatus.QUEUED, until
+    callback.waiting_for = WITH_AGENT
+    callback.lease_owner = callback.lease_expires_at = None
+    callback.due_by = max(callback.due_by, until + FOLLOW_UP_DEADLINE)
+    record(
+        session,
+        actor=actor,
+        action="callback.with_agent",
+        subject_type="callback",
+        subject_id=callback.id,
+        changes={"next_attempt_at": until, "due_by": callback.due_by, "at": now},
     )
 
 

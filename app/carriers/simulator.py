@@ -1060,6 +1060,18 @@ class SimulatorTelephony:
                     call.lines = list(found[1].call.lines)
                 found[1].call = call
 
+    def after_conference(self, call_sid: str, waiting: str) -> SimulatedCall | None:
+        """The call of a caller who has left the conference `waiting` (their <Dial><Conference>
+        document) still on the line, as it went on since; None while they are in a conference."""
+        if self.in_conference(call_sid) or not waits_in_conference(waiting):
+            return None
+        element = _parse(waiting)[0].find("Conference")
+        room = self.conferences.find((element.text or "").strip()) if element is not None else None
+        participant = room.participants.get(call_sid) if room is not None else None
+        if participant is None or participant.state != "left":
+            return None
+        return participant.call
+
     def conference_lines(self, call_sid: str) -> list[dict[str, str]] | None:
         """The lines of a call in a conference as it stands (None when it is in none)."""
         found = self.conferences.of_call(call_sid)
@@ -1394,7 +1406,7 @@ class SimulatorTelephony:
         for _ in range(_MAX_VERBS):
             if pending is None:
                 break
-            if _waits_in_conference(pending):
+            if waits_in_conference(pending):
                 return  # the caller waits in their conference until they leave it
             pending = self.press(call, pending, keys.popleft() if keys else "")
         else:
@@ -1427,7 +1439,7 @@ class SimulatorTelephony:
     def press(self, call: SimulatedCall, pending: str, keys: str) -> str | None:
         """Answer the waiting <Gather> with keys ("" presses nothing); the next pending TwiML."""
         root = _parse(pending)
-        if _waits_in_conference(pending):
+        if waits_in_conference(pending):
             # Nobody listens to keys in a waiting room: the caller goes on waiting.
             call.lines.append(Line("callee", _pressed(keys) + " while waiting"))
             return pending
@@ -1541,7 +1553,7 @@ class SimulatorTelephony:
         if (
             found is None
             or found[1].label != "caller"
-            or (pending is not None and not _waits_in_conference(pending))
+            or (pending is not None and not waits_in_conference(pending))
         ):
             raise SimulatorError("the call is not waiting in a conference")
         return found
@@ -1650,7 +1662,7 @@ def _bool(value: bool) -> str:
     return "true" if value else "false"
 
 
-def _waits_in_conference(twiml: str) -> bool:
+def waits_in_conference(twiml: str) -> bool:
     """A pending document that is a caller's <Dial><Conference> (not a <Gather>)."""
     first = next(iter(_parse(twiml)), None)
     return first is not None and first.tag == "Dial" and first.find("Conference") is not None

@@ -23,6 +23,7 @@ from app.carriers.simulator import (
     SimulatorTelephony,
     WsgiTransport,
     room_for,
+    waits_in_conference,
 )
 from app.database import utcnow
 from app.errors import Conflict, NotFound
@@ -72,6 +73,7 @@ class Softphone:
                 .order_by(SimulatorCall.created_at.desc())
             )
         )
+        ended: set[str] = set()
         for row in rows:
             if row.state == "ringing" and now - row.created_at > timedelta(seconds=RING_SECONDS):
                 self._advance(
@@ -80,12 +82,29 @@ class Softphone:
                     "ended",
                     answered=False,
                 )
-        shown = [self.view(row) for row in rows if row.state != "ended"]
+            elif self._after_conference(row):
+                ended.add(row.sid)
+        # A call that ended so is shown once more, ended (the page then shows its goodbye).
+        shown = [self.view(row) for row in rows if row.state != "ended" or row.sid in ended]
         for call in shown:  # what a caller in a conference heard since their last click
             lines = self.carrier.conference_lines(call["sid"])
             if lines is not None and len(lines) > len(call["lines"]):
                 call["lines"] = lines
         return shown
+
+    def _after_conference(self, row: SimulatorCall) -> bool:
+        """A caller the app took out of their conference (the agent's talk is over) went on
+        without a click, to the end of their call: keep what they heard, and that it ended
+        (answers whether it did)."""
+        if row.state != "in-progress" or not row.pending or not waits_in_conference(row.pending):
+            return False
+        went_on = self.carrier.after_conference(row.sid, row.pending)
+        if went_on is None or went_on.statuses[-1:] != ["completed"]:
+            return False
+        row.lines = [{"who": line.who, "text": line.text} for line in went_on.lines]
+        row.seconds, row.state, row.pending = went_on.seconds, "ended", None
+        self.session.commit()
+        return True
 
     def answer(self, sid: str) -> dict[str, Any]:
         row = self._row(sid, "ringing")
@@ -101,7 +120,7 @@ class Softphone:
         row = self._row(sid, "in-progress")
         if len(keys) > 32 or not set(keys) <= VALID_KEYS:
             raise Conflict("keys: only 0-9, * and # can be pressed", field="keys")
-        if row.pending is None:
+        if row.pending is None or waits_in_conference(row.pending):
             raise Conflict("the call is not waiting for keys", field="keys")
         pending = row.pending
         return self._advance(row, lambda call: self.carrier.press(call, pending, keys))
@@ -163,11 +182,9 @@ class Softphone:
         self.session.commit()
         self.carrier.resume(call)
         pending = step(call)
-        # A caller waiting in a conference stays on the line between clicks, with no question
-        # to answer (keys change nothing there).
+        # A caller waiting in a conference stays on the line between clicks (their pending
+        # document is the conference: a person, not keys, is what they wait for).
         waiting = self.carrier.in_conference(call.sid)
-        if waiting:
-            pending = None
         if state == "ended" or (pending is None and not waiting):
             finished = call.statuses[-1:] == ["completed"]  # by leaving its conference
             if answered and not finished:
@@ -188,6 +205,8 @@ class Softphone:
             "from": row.from_number,
             "to": row.to_number,
             "state": row.state,
-            "waiting_for_keys": row.pending is not None,
+            # A caller in a conference's waiting room waits for a person, not for keys.
+            "waiting_for_keys": row.pending is not None and not waits_in_conference(row.pending),
+            "waiting_for_an_agent": row.pending is not None and waits_in_conference(row.pending),
             "lines": row.lines or [],
         }

@@ -55,6 +55,9 @@ PRESENCES = {
 }
 
 
+DECLINED = "Declined: the caller goes to the next agent. You are away."
+
+
 class PresenceForm(Form):
     presence = ma.fields.String(required=True)
 
@@ -193,6 +196,23 @@ def _colleagues(session: Session, agent: Agent) -> list[dict[str, str]]:
     return [{"id": str(staff_id), "name": name} for staff_id, name in rows]
 
 
+def _returned_from(session: Session, entry: QueueEntry, agent: Agent) -> bool:
+    """Whether the caller, no longer offered to the agent, went back to the queue from them."""
+    if entry.agent_id == agent.staff_id:
+        return False
+    latest = session.scalar(
+        select(AuditEvent.changes)
+        .where(
+            AuditEvent.subject_type == "queue_entry",
+            AuditEvent.subject_id == str(entry.id),
+            AuditEvent.action == "queue.returned",
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    return bool(latest and latest.get("agent_id") == str(agent.staff_id))
+
+
 def _on_hold(session: Session, entry: QueueEntry) -> bool:
     latest = session.scalar(
         select(AuditEvent.changes)
@@ -232,6 +252,15 @@ def desk_answer() -> Response:
     try:
         form = read(EntryForm, request.form)
         agent = _agent(db.session())
+        answered = db.session.get(QueueEntry, form["entry_id"])
+        if (
+            answered is not None
+            and answered.agent_id == agent.staff_id
+            and answered.state is QueueState.CONNECTED
+        ):
+            # The browser phone's own report (answered) reached the queue first, or a second
+            # click: either way they are on the call.
+            return back("You are on this call already.", "console.desk")
         entry = agents.accept(db.session(), agent, form["entry_id"], now=now())
     except DomainError as exc:
         db.session.rollback()
@@ -254,6 +283,10 @@ def desk_decline() -> Response:
     try:
         form = read(EntryForm, request.form)
         agent = _agent(db.session())
+        declined = db.session.get(QueueEntry, form["entry_id"])
+        if declined is not None and _returned_from(db.session(), declined, agent):
+            # The browser phone's own report (busy) reached the queue first: done already.
+            return back(DECLINED, "console.desk")
         entry = _entry(db.session(), agent, form["entry_id"], QueueState.OFFERED)
         agents.set_presence(db.session(), agent, Presence.AWAY, actor=staff_actor(), now=now())
     except DomainError as exc:
@@ -266,7 +299,7 @@ def desk_decline() -> Response:
         # It may have stopped ringing by itself meanwhile: nothing left to decline then.
         with suppress(SimulatorError):
             line.simulated.decline_participant(leg.sid, "busy")
-    return back("Declined: the caller goes to the next agent. You are away.", "console.desk")
+    return back(DECLINED, "console.desk")
 
 
 @bp.post("/desk/say")
@@ -443,16 +476,18 @@ def _entry(session: Session, agent: Agent, entry_id: uuid.UUID, state: QueueStat
 
 
 def _leave(entry: QueueEntry, agent: Agent) -> None:
-    """The agent's browser phone leaves the caller's conference (the caller's flow goes on)."""
+    """The talk is over (committed): the caller is taken out of the conference, on with their
+    flow (the goodbye), which ends the conference and so the agent's call; the agent's phone
+    is hung up too, should the caller be gone already."""
     line = desk_call.line_of(current_app, entry)
-    try:
+    agent_sid = desk_call.agent_call_sid(line, entry)
+    with suppress(TelephonyError, SimulatorError, Conflict):  # gone already: nothing to end
+        line.conferencing.remove(line.name, desk_call.caller_sid(db.session(), entry))
+    if agent_sid is None:
+        return
+    with suppress(TelephonyError, SimulatorError):
         if line.simulated is not None:
-            leg = line.leg(agent.staff_id)
-            if leg is not None:
-                line.simulated.participant_hangs_up(leg.sid)
-            return
-        sid = desk_call.agent_call_sid(line, entry)
-        if sid:
-            line.conferencing.remove(line.name, sid)
-    except (TelephonyError, SimulatorError):
-        pass  # already gone: the call has ended for them either way
+            if line.simulated.in_conference(agent_sid):
+                line.simulated.participant_hangs_up(agent_sid)
+        else:
+            line.conferencing.remove(line.name, agent_sid)

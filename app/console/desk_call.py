@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from app.agents import service as agents
 from app.agents.models import QueueEntry, QueueState
+from app.agents.queueing import conference_name
 from app.callbacks.models import Callback, Event
 from app.calls.models import Call
 from app.carriers.carrier import (
@@ -182,18 +183,17 @@ def phone_legs(app: Flask, staff_id: uuid.UUID) -> list[str]:
 
 
 def line_of(app: Flask, entry: QueueEntry) -> Line:
-    return Line(conferencing_for(app), str(entry.id))
+    return Line(conferencing_for(app), conference_name(entry.id))
 
 
 def agent_call_sid(line: Line, entry: QueueEntry) -> str | None:
-    """The call id of the agent's browser phone in the conference: the simulator knows it; on
-    Twilio it is what the router's ringer kept on the entry, when it keeps one."""
+    """The call id of the agent's browser phone in the conference: the simulator knows it;
+    elsewhere it is the one the router's ringer kept on the entry."""
     if entry.agent_id is not None:
         leg = line.leg(entry.agent_id)
         if leg is not None:
             return leg.sid
-    kept = getattr(entry, "agent_call_sid", None)  # the ringer's, once it keeps it
-    return str(kept) if kept else None
+    return entry.agent_call_sid  # the router's ringer keeps it
 
 
 def carrier_refused(error: TelephonyError | SimulatorError) -> Conflict:
@@ -240,22 +240,33 @@ def supervise(
     *,
     supervisor_id: uuid.UUID,
     mode: SupervisorMode,
-) -> str:
-    """Bring a supervisor into an agent's live call, or change how they are in it; answers
-    what now happens. In the simulator the supervisor's browser phone picks up at once."""
+    joined_sid: str | None = None,
+) -> tuple[str, str]:
+    """Bring a supervisor into an agent's live call, or change how they are in it (their call
+    `joined_sid`, when they joined it before); answers what now happens and their call's id.
+    In the simulator the supervisor's browser phone picks up at once."""
     if entry.state is not QueueState.CONNECTED:
         raise Conflict("this call is not live any more")
     line = line_of(app, entry)
     agent_sid = agent_call_sid(line, entry)
     if mode == "whisper" and agent_sid is None:
         raise InvalidInput("whisper: the agent's call is not known yet; monitor or barge")
+    present = line.leg(supervisor_id)
+    if line.simulated is not None:
+        joined_sid = present.sid if present is not None and present.state == "joined" else None
+    sid: str | None = None
     try:
-        present = line.leg(supervisor_id)
-        if present is not None and present.state == "joined":
-            line.conferencing.change_supervisor_mode(
-                line.name, present.sid, mode=mode, agent_call_sid=agent_sid
-            )
-        else:
+        if joined_sid is not None:
+            try:
+                line.conferencing.change_supervisor_mode(
+                    line.name, joined_sid, mode=mode, agent_call_sid=agent_sid
+                )
+                sid = joined_sid
+            except CarrierRefused as exc:
+                if exc.status != 404:
+                    raise
+                # They hung up since: ring them in again.
+        if sid is None:
             sid = line.conferencing.add_supervisor(
                 line.name,
                 identity=staff_identity(supervisor_id),
@@ -263,13 +274,16 @@ def supervise(
                 mode=mode,
                 agent_call_sid=agent_sid,
             )
-            simulator = line.simulated
-            if simulator is not None:
-                simulator.answer_participant(sid)
+            if line.simulated is not None:
+                line.simulated.answer_participant(sid)
     except (TelephonyError, SimulatorError) as exc:
         raise carrier_refused(exc) from None
-    return {
-        "monitor": "You are listening in; nobody hears you.",
-        "whisper": "You are coaching the agent; the customer does not hear you.",
-        "barge": "You are in the call; the customer and the agent both hear you.",
-    }[mode]
+    return SUPERVISING[mode], sid
+
+
+#: What a supervisor's mode means, as the wall tells them.
+SUPERVISING = {
+    "monitor": "You are listening in; nobody hears you.",
+    "whisper": "You are coaching the agent; the customer does not hear you.",
+    "barge": "You are in the call; the customer and the agent both hear you.",
+}

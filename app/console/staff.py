@@ -31,6 +31,8 @@ class StaffForm(Form):
 
 #: The roles whose staff may take calls (auditors only read).
 TAKES_CALLS = (Role.AGENT, Role.SUPERVISOR)
+#: Each language in its own words, as a person picks it.
+LANGUAGE_NAMES = {"en": "English", "it": "Italiano", "pl": "Polski", "zh": "中文"}
 
 
 class AgentForm(Form):
@@ -53,7 +55,7 @@ def staff() -> str:
         desks=desks,
         takes_calls=TAKES_CALLS,
         skills=list(Skill),
-        languages=SUPPORTED_LOCALES,
+        languages={locale: LANGUAGE_NAMES.get(locale, locale) for locale in SUPPORTED_LOCALES},
     )
 
 

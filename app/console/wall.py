@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 
 from app.agents import service as agents
 from app.agents.models import WAITING_STATES, Agent, QueueEntry, QueueState
+from app.audit.models import AuditEvent
 from app.audit.service import record
 from app.carriers.carrier import SUPERVISOR_MODES
 from app.console import desk_call
@@ -61,8 +62,13 @@ def wall_supervise() -> Response:
         entry = db.session.get(QueueEntry, form["entry_id"])
         if entry is None:
             raise NotFound("no call has this id", field="entry_id")
-        doing = desk_call.supervise(
-            current_app, db.session(), entry, supervisor_id=staff.id, mode=form["mode"]
+        doing, sid = desk_call.supervise(
+            current_app,
+            db.session(),
+            entry,
+            supervisor_id=staff.id,
+            mode=form["mode"],
+            joined_sid=_joined(db.session(), entry, staff_actor().label),
         )
         record(
             db.session(),
@@ -70,13 +76,31 @@ def wall_supervise() -> Response:
             action="queue.supervised",
             subject_type="queue_entry",
             subject_id=entry.id,
-            changes={"mode": form["mode"], "agent_id": entry.agent_id},
+            changes={"mode": form["mode"], "agent_id": entry.agent_id, "call_sid": sid},
         )
     except DomainError as exc:
         db.session.rollback()
         return refused(f"Not done: {exc.message}", "console.wall")
     db.session.commit()
     return back(doing, "console.wall")
+
+
+def _joined(session: Session, entry: QueueEntry, actor: str) -> str | None:
+    """The supervisor's call in this caller's conference, when they joined it before (their
+    latest `queue.supervised` entry for it keeps the call's id)."""
+    changes = session.scalar(
+        select(AuditEvent.changes)
+        .where(
+            AuditEvent.subject_type == "queue_entry",
+            AuditEvent.subject_id == str(entry.id),
+            AuditEvent.action == "queue.supervised",
+            AuditEvent.actor == actor,
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    sid = (changes or {}).get("call_sid")
+    return str(sid) if sid else None
 
 
 def wall_data(session: Session, *, now: datetime) -> dict[str, Any]:

@@ -468,11 +468,19 @@ def _check_graph(
         can_end |= _reach(end, reverse)
     for name in sorted(reachable - can_end):
         problems.append(f"node {name}: no path from here ever ends the call")
-    # A loop of nodes that never wait for the caller would spin forever.
+
+    # A loop of nodes that never wait for the caller would spin forever. A queue node waits only
+    # when someone can take the call: its `unavailable` link goes on at once.
+    def at_once(name: str) -> list[str]:
+        if nodes[name]["type"] == "queue":
+            return [nodes[name]["unavailable"]]
+        return edges[name] if nodes[name]["type"] in IMMEDIATE else []
+
+    goes_on = IMMEDIATE | {"queue"}
     immediate = {
-        n: [m for m in edges[n] if nodes[m]["type"] in IMMEDIATE]
+        n: [m for m in at_once(n) if nodes[m]["type"] in goes_on]
         for n in nodes
-        if nodes[n]["type"] in IMMEDIATE
+        if nodes[n]["type"] in goes_on
     }
     for name in immediate:
         if name in _reach_excluding_self(name, immediate):

@@ -19,6 +19,7 @@ from app.audit.models import AuditEvent
 from app.audit.service import Actor
 from app.calls.service import CallUrls
 from app.carriers.carrier import client_address, staff_identity
+from app.carriers.models import SimulatorCall
 from app.carriers.simulator import CalleeScript, SimulatedCall
 from app.carriers.softphone import Softphone
 from app.extensions import db
@@ -158,6 +159,11 @@ def test_press_0_waits_talks_to_the_agent_then_goes_on_and_the_wrap_up_decides_t
     assert simulated.statuses[-1] == "completed"
     assert the_entry(app).state is QueueState.ENDED
     assert presence(app, anna) is Presence.WRAP_UP
+    # The matter waits for Anna's wrap-up: the customer is not called again meanwhile.
+    assert callback_of(app, matter).waiting_for == "an agent's wrap-up"
+    clock.advance(30 * 60)
+    with app.app_context():
+        assert dispatcher().dispatch() == 0
 
     with app.app_context():
         agent = db.session.get_one(Agent, anna)
@@ -339,6 +345,17 @@ def test_a_person_at_the_softphone_hears_the_agent_who_takes_their_call(app, sim
     with app.app_context():
         [shown] = Softphone(app, db.session).calls()
     assert shown["lines"][-1] == {"who": "call", "text": "Buongiorno, sono Anna."}
+
+    simulator.participant_hangs_up(ring)  # the talk is over: the caller's flow says goodbye
+
+    with app.app_context():
+        [ended] = Softphone(app, db.session).calls()  # shown once more, ended (the page
+        assert ended["state"] == "ended"  # shows its goodbye), then no more
+        assert Softphone(app, db.session).calls() == []
+        row = db.session.get_one(SimulatorCall, answered["sid"])
+        assert row.state == "ended"
+        said = [line["text"] for line in row.lines if line["who"] == "call"]
+        assert said[-1] == PROMPTS["after_agent"]["it"]
 
 
 def offer_a_call_back(app, simulator, clock) -> int:

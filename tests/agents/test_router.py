@@ -232,6 +232,9 @@ def test_the_call_back_of_a_caller_on_virtual_hold_becomes_their_leg(session):
     ann = add_agent(session, "ann", available_since=later(40))
     [offer] = service.route(session, now=later(50))
     assert offer.virtual_hold and service.current_entry(session, ann) is entry
+    # The end of the leg they hung up, reported late, abandons nothing.
+    assert service.caller_hung_up(session, offer.call_id, later(51)) is entry
+    assert entry.state is QueueState.OFFERED
 
     back = add_call(session)
     service.called_back(session, entry, back, now=later(52))
@@ -242,3 +245,24 @@ def test_the_call_back_of_a_caller_on_virtual_hold_becomes_their_leg(session):
     waiting = caller(session, entered=later(301))
     with pytest.raises(Conflict):
         service.called_back(session, waiting, add_call(session), now=later(302))
+
+
+def test_callers_nobody_free_can_take_do_not_hold_back_one_an_agent_can(session):
+    for second in range(service.ROUTE_LIMIT + 10):
+        caller(session, skill="withdrawals", priority=3, entered=later(second))
+    behind = caller(session, skill="general", locale="zh", priority=1, entered=later(100))
+    agent = add_agent(session, "zh", skills=["general"], languages=["zh"], available_since=MORNING)
+    [offer] = service.route(session, now=later(101))
+    assert (offer.entry_id, offer.agent_id) == (behind.id, agent.staff_id)
+
+
+def test_the_queue_gives_up_on_a_caller_who_does_not_answer_our_call_back(session):
+    entry = caller(session, entered=later(0))
+    service.offer_virtual_hold(session, entry, now=later(30))
+    ann = add_agent(session, "ann", available_since=later(40))
+    service.route(session, now=later(50))
+    service.give_up(session, entry, now=later(90), why="no answer to our call back")
+    assert entry.state is QueueState.ABANDONED and ann.presence is Presence.AVAILABLE
+    assert audit(session, "queue.abandoned")[0].changes["why"] == "no answer to our call back"
+    with pytest.raises(Conflict):
+        service.give_up(session, entry, now=later(91), why="again")

@@ -32,13 +32,13 @@ def signed_in(browser, served, email: str):
 
 
 def test_the_desk_rings_pops_the_caller_and_refuses_a_card_number_in_the_notes(
-    browser, served, app, api, simulator, clock
+    browser, served, app, api, simulator, clock, dispatcher
 ):
     ARTIFACTS.mkdir(exist_ok=True)
     page = signed_in(browser, served, "agent@bank.example")
     responses = []
     page.on("response", lambda response: responses.append(response))
-    entry_id = ringing(app, api, simulator, clock)
+    entry_id = ringing(app, api, simulator, dispatcher)
 
     page.get_by_role("link", name="Desk").click()
     offer = page.get_by_test_id("offer")
@@ -77,10 +77,10 @@ def test_the_desk_rings_pops_the_caller_and_refuses_a_card_number_in_the_notes(
 
 
 def test_the_wall_shows_the_waiting_caller_and_the_agents(
-    browser, served, app, api, simulator, clock
+    browser, served, app, api, simulator, clock, dispatcher
 ):
     ARTIFACTS.mkdir(exist_ok=True)
-    ringing(app, api, simulator, clock)
+    ringing(app, api, simulator, dispatcher)
     page = signed_in(browser, served, "supervisor@bank.example")
 
     page.get_by_role("link", name="Wall").click()

@@ -413,3 +413,14 @@ def test_every_flow_that_verifies_offers_a_person_after_the_code(prompts):
         assert nodes["denied"]["value"] == "denied"
         assert nodes[nodes["denied"]["next"]]["next"] == "fraud_team"
         assert (nodes["fraud_team"]["skill"], nodes["fraud_team"]["priority"]) == ("fraud", "high")
+
+
+def test_a_queue_whose_unavailable_link_comes_straight_back_to_it_fails(alert, prompts):
+    # With nobody to take the call, the flow would go round without ever waiting for the caller.
+    alert["nodes"]["speak_to_us"]["unavailable"] = "sorry"
+    alert["nodes"]["sorry"] = {"type": "say", "prompt": "@nobody_free", "next": "speak_to_us"}
+    del alert["nodes"]["nobody_free"]
+
+    problems = problems_of(alert, prompts)
+
+    assert any("is in a loop that never waits for the caller" in p for p in problems), problems

@@ -290,3 +290,21 @@ def test_the_code_minted_for_a_call_is_the_code_its_checker_accepts(
         db.session.commit()
 
         assert CallCodeChecker(app)(db.session, call, code) is CodeResult.VERIFIED
+
+
+def test_a_person_who_presses_0_waits_for_a_person_with_the_keypad_off(client, app, ringing):
+    from tests.ivr.test_queue import FakeQueue
+
+    app.extensions["queueing"] = FakeQueue(ahead=1)
+    call_id, sid = ringing
+    post(client, f"/calls/{sid}/answer")
+    post(client, f"/calls/{sid}/keys", {"keys": VALID_CODE})
+
+    waiting = post(client, f"/calls/{sid}/keys", {"keys": "0"}).get_json()
+
+    assert waiting["state"] == "in-progress"
+    assert waiting["waiting_for_an_agent"] and not waiting["waiting_for_keys"]
+    assert waiting["lines"][-2]["text"] == "Sei il numero 2 in coda."
+    ended = post(client, f"/calls/{sid}/hangup").get_json()
+    assert ended["state"] == "ended"
+    assert app.extensions["queueing"].gone == [call_id]
