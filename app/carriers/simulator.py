@@ -344,7 +344,7 @@ class StoredConferenceRoom(ConferenceRoom):
     simulator_participants tables; the same interface as the in-memory room."""
 
     def __init__(self, engine: Callable[[], Engine]) -> None:
-        super().__init__()
+        # Not the in-memory room's dictionaries: `conferences` reads the table.
         self._engine = engine
         self._local = threading.local()
         self._calls: OrderedDict[str, _Synced] = OrderedDict()
@@ -352,6 +352,21 @@ class StoredConferenceRoom(ConferenceRoom):
         self.lock = _Transaction(self)
 
     # ----- the room's interface -----
+
+    @property
+    def conferences(self) -> dict[str, SimulatedConference]:
+        """Every live conference, by name (as the in-memory room's dictionary, to read)."""
+        with self._reading() as session:
+            rows = session.scalars(
+                self._locked(select(SimulatorConference), session)
+                .where(SimulatorConference.live_name.is_not(None))
+                .order_by(SimulatorConference.sid)
+            ).all()
+            return {row.name: self._loaded(session, row) for row in rows}
+
+    @conferences.setter
+    def conferences(self, value: dict[str, SimulatedConference]) -> None:
+        raise AttributeError("the stored room's conferences are its table's rows")
 
     def live(self, name: str) -> SimulatedConference | None:
         with self._reading() as session:

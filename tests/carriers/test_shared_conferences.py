@@ -101,6 +101,7 @@ def test_a_caller_waiting_in_one_process_hears_the_agent_another_process_connect
     waiting_room = worker.conferences.live(ENTRY)
     assert waiting_room is not None and waiting_room.status == "init"
     assert list(waiting_room.participants) == [caller]
+    assert list(worker.conferences.conferences) == [ENTRY]  # every live one, by name
 
     agent = worker.add_agent(
         ENTRY, identity="agent_7", from_=LINE, status_callback=f"{BASE}/test-line/agent"
