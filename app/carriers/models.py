@@ -1,10 +1,10 @@
-"""The simulator's calls waiting for a person at the softphone page."""
+"""The simulator's calls waiting for a person at the softphone page, and its conferences."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, String, Text
+from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.database import Base, UTCDateTime, utcnow
@@ -34,3 +34,59 @@ class SimulatorCall(Base):
     sequence: Mapped[int] = mapped_column(default=-1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class SimulatorConference(Base):
+    """A conference of the simulator (a caller waiting, agents and supervisors with them).
+
+    Only the simulator writes here, so that every process (the web workers, the worker that rings
+    agents) sees one conference: `live_name` is its FriendlyName while it lasts, None once it
+    has ended (a name is reused by the next caller of that queue entry).
+    """
+
+    __tablename__ = "simulator_conferences"
+
+    sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), index=True)
+    live_name: Mapped[str | None] = mapped_column(String(128), unique=True)
+    status: Mapped[str] = mapped_column(String(16))  # init, in-progress, completed
+    status_callback: Mapped[str | None] = mapped_column(Text)
+    events: Mapped[list[str]] = mapped_column(JSON, default=list)
+    sequence: Mapped[int] = mapped_column(default=0)
+    # What happened, in order: {"who": "carrier" or a label, "text": ...}.
+    log: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SimulatorParticipant(Base):
+    """One call in a simulated conference, with what it heard and its own call's progress."""
+
+    __tablename__ = "simulator_participants"
+
+    call_sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    conference_sid: Mapped[str] = mapped_column(
+        ForeignKey("simulator_conferences.sid", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(default=0)  # the order they came in
+    label: Mapped[str] = mapped_column(String(16))  # caller, agent, transfer, supervisor
+    state: Mapped[str] = mapped_column(String(16))  # ringing, joined, left
+    muted: Mapped[bool] = mapped_column(default=False)
+    hold: Mapped[bool] = mapped_column(default=False)
+    coaching: Mapped[bool] = mapped_column(default=False)
+    call_sid_to_coach: Mapped[str | None] = mapped_column(String(64))
+    start_conference_on_enter: Mapped[bool] = mapped_column(default=True)
+    end_conference_on_exit: Mapped[bool] = mapped_column(default=False)
+    action: Mapped[str | None] = mapped_column(Text)
+    then: Mapped[str | None] = mapped_column(Text)
+    heard: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    # The participant's call: enough to report its status and show it, from any process.
+    direction: Mapped[str] = mapped_column(String(16))
+    from_number: Mapped[str] = mapped_column(String(64))
+    to_number: Mapped[str] = mapped_column(String(160))
+    url: Mapped[str] = mapped_column(Text, default="")
+    status_callback: Mapped[str | None] = mapped_column(Text)
+    lines: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    statuses: Mapped[list[str]] = mapped_column(JSON, default=list)
+    seconds: Mapped[int] = mapped_column(default=0)
+    sequence: Mapped[int] = mapped_column(default=-1)

@@ -18,17 +18,23 @@ import secrets
 import threading
 import time
 import xml.etree.ElementTree as ET
-from collections import defaultdict, deque
+from collections import OrderedDict, defaultdict, deque
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import formatdate
 from functools import partial
-from typing import Protocol
+from types import TracebackType
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
 from flask import Flask
+from sqlalchemy import delete, select, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from app.carriers.carrier import (
     CarrierRefused,
@@ -38,7 +44,9 @@ from app.carriers.carrier import (
     client_address,
     supervisor_settings,
 )
+from app.carriers.models import SimulatorConference, SimulatorParticipant
 from app.carriers.signatures import signature_for
+from app.database import utcnow
 from app.errors import InvalidInput
 from app.phones import parse_phone
 
@@ -205,10 +213,11 @@ class SimulatedConference:
 
 
 class ConferenceRoom:
-    """Every simulated conference of one app, by name; a name is reused once it has ended."""
+    """Every simulated conference of one simulator, by name, in memory; a name is reused once
+    it has ended. The simulator changes a conference only under `lock`."""
 
     def __init__(self) -> None:
-        self.lock = threading.RLock()
+        self.lock: AbstractContextManager[object] = threading.RLock()
         self.conferences: dict[str, SimulatedConference] = {}
         self.ended: list[SimulatedConference] = []
 
@@ -236,6 +245,24 @@ class ConferenceRoom:
                 return conference, participant
         return None
 
+    def of_address(self, to: str) -> list[tuple[SimulatedConference, SimulatedParticipant]]:
+        """The live conferences a call to this address (a person's browser phone) is in or
+        ringing into, with its participant."""
+        return [
+            (conference, participant)
+            for conference in list(self.conferences.values())
+            for participant in conference.participants.values()
+            if participant.call.to == to and participant.state != "left"
+        ]
+
+    def left(self, call_sid: str) -> SimulatedParticipant | None:
+        """A call that has left its conference (the latest time), to see how it went on."""
+        for room in [*self.conferences.values(), *reversed(self.ended)]:
+            participant = room.participants.get(call_sid)
+            if participant is not None and participant.state == "left":
+                return participant
+        return None
+
     def find(self, name: str) -> SimulatedConference | None:
         """The live conference of this name, else the last one that ended (to look back at)."""
         live = self.live(name)
@@ -243,13 +270,486 @@ class ConferenceRoom:
             return live
         return next((c for c in reversed(self.ended) if c.name == name), None)
 
+    def next_sequence(self, conference: SimulatedConference) -> int:
+        """The SequenceNumber of the conference's next status callback."""
+        conference.sequence += 1
+        return conference.sequence
+
+    def keep(self, call: SimulatedCall) -> None:
+        """Note what a participant's call did outside the lock (statuses, what it heard); in
+        memory it is the participant's own object already."""
+
 
 def room_for(app: Flask) -> ConferenceRoom:
-    """The app's conference room, shared by the simulators it builds (carrier, softphone)."""
+    """The app's conference room, shared by the simulators it builds (carrier, softphone) and,
+    kept in its database, by its other processes (web workers, the worker)."""
     room = app.extensions.get("simulated_conferences")
     if room is None:
-        room = app.extensions["simulated_conferences"] = ConferenceRoom()
+        from app.extensions import db
+
+        engines: list[Engine] = []
+
+        def engine() -> Engine:
+            if not engines:
+                with app.app_context():
+                    engines.append(db.engine)
+            return engines[0]
+
+        room = app.extensions["simulated_conferences"] = StoredConferenceRoom(engine)
     return room
+
+
+# ----- the app's conferences in its database, so that every process of the app meets them -----
+# The product runs several web processes and a worker: the worker rings an agent into a caller's
+# conference, the caller's and the agent's requests land in any web process. Each change the
+# simulator makes under `room.lock` is one transaction: the conference's row is locked (SELECT ...
+# FOR UPDATE on PostgreSQL; SQLite takes its one write lock first), read, changed and written
+# back before any webhook is sent. What a participant's call does afterwards (its status
+# callbacks, a hold document it hears) is merged into its row by `keep`.
+
+# Participants' calls a process keeps in step with their rows (the newest).
+KEPT_CALLS = 10_000
+ENDED_KEPT_FOR = timedelta(days=2)  # ended conferences in the database, to look back at
+
+
+@dataclass
+class _Synced:
+    """A call object of this process, and how much of its lines and statuses its row holds."""
+
+    call: SimulatedCall
+    lines: int
+    statuses: int
+
+
+class _Transaction:
+    """`with room.lock:` — one transaction (re-entered by the same thread, it is the same one)."""
+
+    def __init__(self, room: StoredConferenceRoom) -> None:
+        self.room = room
+
+    def __enter__(self) -> Session:
+        return self.room._begin()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.room._end(failed=kind is not None)
+
+
+class StoredConferenceRoom(ConferenceRoom):
+    """Every simulated conference of one app, in the simulator_conferences and
+    simulator_participants tables; the same interface as the in-memory room."""
+
+    def __init__(self, engine: Callable[[], Engine]) -> None:
+        # Not the in-memory room's dictionaries: `conferences` reads the table.
+        self._engine = engine
+        self._local = threading.local()
+        self._calls: OrderedDict[str, _Synced] = OrderedDict()
+        self._calls_lock = threading.Lock()
+        self.lock = _Transaction(self)
+
+    # ----- the room's interface -----
+
+    @property
+    def conferences(self) -> dict[str, SimulatedConference]:
+        """Every live conference, by name (as the in-memory room's dictionary, to read)."""
+        with self._reading() as session:
+            rows = session.scalars(
+                self._locked(select(SimulatorConference), session)
+                .where(SimulatorConference.live_name.is_not(None))
+                .order_by(SimulatorConference.sid)
+            ).all()
+            return {row.name: self._loaded(session, row) for row in rows}
+
+    @conferences.setter
+    def conferences(self, value: dict[str, SimulatedConference]) -> None:
+        raise AttributeError("the stored room's conferences are its table's rows")
+
+    def live(self, name: str) -> SimulatedConference | None:
+        with self._reading() as session:
+            row = session.scalar(
+                self._locked(select(SimulatorConference), session).where(
+                    SimulatorConference.live_name == name
+                )
+            )
+            return self._loaded(session, row) if row is not None else None
+
+    def open(self, name: str) -> SimulatedConference:
+        session = self._session()  # only under the lock, as in the simulator
+        found = self.live(name)
+        if found is not None:
+            return found
+        conference = SimulatedConference(name)
+        try:
+            with session.begin_nested():
+                session.add(
+                    SimulatorConference(
+                        sid=conference.sid,
+                        name=name,
+                        live_name=name,
+                        status=conference.status,
+                        events=[],
+                        sequence=0,
+                        log=[],
+                    )
+                )
+        except IntegrityError:  # another process opened it a moment ago: join theirs
+            found = self.live(name)
+            if found is None:
+                raise
+            return found
+        self._local.loaded[conference.sid] = conference
+        return conference
+
+    def close(self, conference: SimulatedConference) -> None:
+        conference.status = "completed"  # written when the lock is let go
+
+    def of_call(self, call_sid: str) -> tuple[SimulatedConference, SimulatedParticipant] | None:
+        with self._reading() as session:
+            conference_sid = session.scalar(
+                select(SimulatorParticipant.conference_sid)
+                .join(SimulatorConference)
+                .where(
+                    SimulatorParticipant.call_sid == call_sid,
+                    SimulatorParticipant.state != "left",
+                    SimulatorConference.live_name.is_not(None),
+                )
+            )
+            if conference_sid is None:
+                return None
+            row = session.scalar(
+                self._locked(select(SimulatorConference), session).where(
+                    SimulatorConference.sid == conference_sid,
+                    SimulatorConference.live_name.is_not(None),
+                )
+            )
+            if row is None:
+                return None
+            conference = self._loaded(session, row)
+        participant = conference.participants.get(call_sid)
+        if participant is None or participant.state == "left":
+            return None  # it left while we waited for the lock
+        return conference, participant
+
+    def of_address(self, to: str) -> list[tuple[SimulatedConference, SimulatedParticipant]]:
+        with self._reading() as session:
+            rows = session.scalars(
+                self._locked(select(SimulatorConference), session)
+                .where(
+                    SimulatorConference.live_name.is_not(None),
+                    SimulatorConference.sid.in_(
+                        select(SimulatorParticipant.conference_sid).where(
+                            SimulatorParticipant.to_number == to,
+                            SimulatorParticipant.state != "left",
+                        )
+                    ),
+                )
+                .order_by(SimulatorConference.created_at)
+            ).all()
+            conferences = [self._loaded(session, row) for row in rows]
+        return [
+            (conference, participant)
+            for conference in conferences
+            for participant in conference.participants.values()
+            if participant.call.to == to and participant.state != "left"
+        ]
+
+    def left(self, call_sid: str) -> SimulatedParticipant | None:
+        """A call that has left its conference (the latest time), to see how it went on."""
+        with self._reading() as session:
+            person = session.scalar(
+                select(SimulatorParticipant).where(
+                    SimulatorParticipant.call_sid == call_sid, SimulatorParticipant.state == "left"
+                )
+            )
+            if person is None:
+                return None
+            row = session.get_one(SimulatorConference, person.conference_sid)
+            conference = self._loaded(session, row)
+        participant = conference.participants.get(call_sid)
+        return participant if participant is not None and participant.state == "left" else None
+
+    def find(self, name: str) -> SimulatedConference | None:
+        live = self.live(name)
+        if live is not None:
+            return live
+        with self._reading() as session:
+            row = session.scalar(
+                select(SimulatorConference)
+                .where(SimulatorConference.name == name)
+                .order_by(SimulatorConference.ended_at.desc())
+                .limit(1)
+            )
+            return self._loaded(session, row) if row is not None else None
+
+    def next_sequence(self, conference: SimulatedConference) -> int:
+        with self._writing() as session:
+            row = session.scalar(
+                self._locked(select(SimulatorConference), session).where(
+                    SimulatorConference.sid == conference.sid
+                )
+            )
+            if row is None:
+                return super().next_sequence(conference)
+            row.sequence = max(row.sequence, conference.sequence) + 1
+            conference.sequence = row.sequence
+            return row.sequence
+
+    def keep(self, call: SimulatedCall) -> None:
+        with self._calls_lock:
+            synced = self._calls.get(call.sid)
+        if synced is None or synced.call is not call:
+            return  # not a participant's call this process knows
+        with self._writing() as session:
+            row = session.scalar(
+                self._locked(select(SimulatorParticipant), session).where(
+                    SimulatorParticipant.call_sid == call.sid
+                )
+            )
+            if row is not None:
+                self._write_call(row, call)
+
+    # ----- transactions -----
+
+    def _session(self) -> Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            raise RuntimeError("a conference changes only under `with room.lock`")
+        return session
+
+    def _begin(self) -> Session:
+        depth = getattr(self._local, "depth", 0)
+        if depth:
+            self._local.depth = depth + 1
+            return self._session()
+        session = self._writer()
+        self._local.session, self._local.loaded, self._local.depth = session, {}, 1
+        return session
+
+    def _end(self, *, failed: bool) -> None:
+        self._local.depth -= 1
+        if self._local.depth:
+            return
+        session: Session = self._local.session
+        loaded: dict[str, SimulatedConference] = self._local.loaded
+        self._local.session, self._local.loaded = None, {}
+        try:
+            if failed:
+                session.rollback()
+                return
+            for conference in loaded.values():
+                self._write(session, conference)
+            session.commit()
+        finally:
+            session.close()
+
+    def _reading(self) -> _Reading:
+        """The lock's transaction when one is open in this thread, else a short one of its own."""
+        return _Reading(self, write=False)
+
+    def _writing(self) -> _Reading:
+        return _Reading(self, write=True)
+
+    def _writer(self) -> Session:
+        """A transaction that changes conferences: what it reads, it locks."""
+        session = Session(self._engine(), expire_on_commit=False, info={"locks": True})
+        session.begin()
+        if session.get_bind().dialect.name == "sqlite":
+            # SQLite has no row locks: take its one write lock now, before reading (a no-op).
+            session.execute(text("UPDATE simulator_conferences SET sid = sid WHERE 0 = 1"))
+        return session
+
+    @staticmethod
+    def _locked(statement: Any, session: Session) -> Any:
+        """SELECT ... FOR UPDATE in a transaction that changes conferences; a plain read else."""
+        return statement.with_for_update() if session.info.get("locks") else statement
+
+    # ----- rows to objects and back -----
+
+    def _loaded(self, session: Session, row: SimulatorConference) -> SimulatedConference:
+        """The conference as its rows say (in a transaction, the same object each time)."""
+        loaded: dict[str, SimulatedConference] | None = getattr(self._local, "loaded", None)
+        in_lock = getattr(self._local, "session", None) is session
+        if in_lock and loaded is not None and row.sid in loaded:
+            return loaded[row.sid]
+        conference = SimulatedConference(
+            row.name,
+            sid=row.sid,
+            status=row.status,
+            log=[(entry["who"], entry["text"]) for entry in row.log or []],
+            status_callback=row.status_callback,
+            events=frozenset(row.events or ()),
+            sequence=row.sequence,
+        )
+        people = session.scalars(
+            self._locked(select(SimulatorParticipant), session)
+            .where(SimulatorParticipant.conference_sid == row.sid)
+            .order_by(SimulatorParticipant.position)
+        )
+        for person in people:
+            conference.participants[person.call_sid] = SimulatedParticipant(
+                call=self._call(person),
+                label=person.label,
+                state=person.state,
+                muted=person.muted,
+                hold=person.hold,
+                coaching=person.coaching,
+                call_sid_to_coach=person.call_sid_to_coach,
+                start_conference_on_enter=person.start_conference_on_enter,
+                end_conference_on_exit=person.end_conference_on_exit,
+                action=person.action,
+                then=person.then,
+                heard=[(entry["who"], entry["text"]) for entry in person.heard or []],
+            )
+        if in_lock and loaded is not None:
+            loaded[row.sid] = conference
+        return conference
+
+    def _call(self, row: SimulatorParticipant) -> SimulatedCall:
+        """The participant's call: this process's own object (brought up to date), or one
+        rebuilt from the row (the call was placed or played by another process)."""
+        lines = [Line(entry["who"], entry["text"]) for entry in row.lines or []]
+        statuses = list(row.statuses or [])
+        with self._calls_lock:
+            synced = self._calls.get(row.call_sid)
+            if synced is None:
+                call = SimulatedCall(
+                    sid=row.call_sid,
+                    direction=row.direction,
+                    from_=row.from_number,
+                    to=row.to_number,
+                    url=row.url,
+                    status_callback=row.status_callback,
+                    script=CalleeScript(),
+                    machine_detection=False,
+                    lines=lines,
+                    statuses=statuses,
+                    seconds=row.seconds,
+                    sequence=row.sequence,
+                )
+                self._remember(call, len(lines), len(statuses))
+                return call
+            call = synced.call
+            call.lines[:] = lines + call.lines[synced.lines :]
+            call.statuses[:] = statuses + call.statuses[synced.statuses :]
+            call.sequence = max(call.sequence, row.sequence)
+            call.seconds = max(call.seconds, row.seconds)
+            synced.lines, synced.statuses = len(lines), len(statuses)
+            return call
+
+    def _write(self, session: Session, conference: SimulatedConference) -> None:
+        row = session.get_one(SimulatorConference, conference.sid)
+        row.status = conference.status
+        row.status_callback = conference.status_callback
+        row.events = sorted(conference.events)
+        row.sequence = max(row.sequence, conference.sequence)
+        row.log = [{"who": who, "text": words} for who, words in conference.log]
+        if conference.status == "completed" and row.live_name is not None:
+            row.live_name, row.ended_at = None, utcnow()
+            # Ended conferences are kept a while to look back at (their participants go too).
+            session.execute(
+                delete(SimulatorConference).where(
+                    SimulatorConference.ended_at < row.ended_at - ENDED_KEPT_FOR
+                )
+            )
+        for position, (sid, participant) in enumerate(conference.participants.items()):
+            person = session.get(SimulatorParticipant, sid)
+            if person is None:
+                call = participant.call
+                person = SimulatorParticipant(
+                    call_sid=sid,
+                    conference_sid=conference.sid,
+                    position=position,
+                    direction=call.direction,
+                    from_number=call.from_,
+                    to_number=call.to,
+                    url=call.url,
+                    status_callback=call.status_callback,
+                    lines=[],
+                    statuses=[],
+                )
+                session.add(person)
+            elif person.conference_sid != conference.sid and participant.state != "left":
+                # The call joins another conference (the one it was in has ended for it).
+                person.conference_sid, person.position = conference.sid, position
+            person.label = participant.label
+            person.state = participant.state
+            person.muted, person.hold = participant.muted, participant.hold
+            person.coaching = participant.coaching
+            person.call_sid_to_coach = participant.call_sid_to_coach
+            person.start_conference_on_enter = participant.start_conference_on_enter
+            person.end_conference_on_exit = participant.end_conference_on_exit
+            person.action, person.then = participant.action, participant.then
+            person.heard = [{"who": who, "text": words} for who, words in participant.heard]
+            self._write_call(person, participant.call)
+
+    def _write_call(self, row: SimulatorParticipant, call: SimulatedCall) -> None:
+        """Merge what a call did into its row: what this process added since it last read it
+        (others may have added lines meanwhile, as when someone spoke to it)."""
+        with self._calls_lock:
+            synced = self._calls.get(call.sid)
+            if synced is None or synced.call is not call:
+                # New to this process, or rebuilt between a person's clicks: it is the whole call.
+                lines, statuses = list(call.lines), list(call.statuses)
+                row.sequence, row.seconds = call.sequence, call.seconds
+            else:
+                lines = [
+                    Line(entry["who"], entry["text"]) for entry in row.lines or []
+                ] + call.lines[synced.lines :]
+                statuses = list(row.statuses or []) + call.statuses[synced.statuses :]
+                row.sequence = max(row.sequence, call.sequence)
+                row.seconds = max(row.seconds, call.seconds)
+                call.lines[:] = lines
+                call.statuses[:] = statuses
+                call.sequence, call.seconds = row.sequence, row.seconds
+            row.lines = [{"who": line.who, "text": line.text} for line in lines]
+            row.statuses = statuses
+            self._remember(call, len(lines), len(statuses))
+
+    def _remember(self, call: SimulatedCall, lines: int, statuses: int) -> None:
+        """Keep this process's call object in step with its row (under _calls_lock)."""
+        self._calls[call.sid] = _Synced(call, lines, statuses)
+        self._calls.move_to_end(call.sid)
+        while len(self._calls) > KEPT_CALLS:
+            self._calls.popitem(last=False)
+
+
+class _Reading:
+    """The open lock's session, or a short transaction of its own (committed when it writes)."""
+
+    def __init__(self, room: StoredConferenceRoom, *, write: bool) -> None:
+        self.room = room
+        self.write = write
+        self.own: Session | None = None
+
+    def __enter__(self) -> Session:
+        session = getattr(self.room._local, "session", None)
+        if session is not None:
+            return session
+        if self.write:
+            self.own = self.room._writer()
+        else:
+            self.own = Session(self.room._engine(), expire_on_commit=False)
+        return self.own
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self.own is None:
+            return
+        try:
+            if self.write and kind is None:
+                self.own.commit()
+            else:
+                self.own.rollback()
+        finally:
+            self.own.close()
 
 
 class Transport(Protocol):
@@ -679,6 +1179,7 @@ class SimulatorTelephony:
         wait_url = element.get("waitUrl")
         if waiting and wait_url:
             self._listen(call, wait_url, "a conference's waitUrl")
+        self.conferences.keep(call)
 
     def _joined(
         self, room: SimulatedConference, newcomer: SimulatedParticipant
@@ -831,6 +1332,7 @@ class SimulatorTelephony:
                 call.seconds += int(verb.get("length", "1"))
             elif verb.tag not in ("Play", "Redirect"):
                 raise SimulatorError(f"<{verb.tag}> may not be in {what}")
+        self.conferences.keep(call)
 
     def _conference_event(
         self,
@@ -843,13 +1345,13 @@ class SimulatorTelephony:
         kind = event.split("-", 1)[1].replace("unhold", "hold")
         if not room.status_callback or kind not in room.events:
             return
-        room.sequence += 1
+        sequence = self.conferences.next_sequence(room)
         params = {
             "AccountSid": ACCOUNT_SID,
             "ConferenceSid": room.sid,
             "FriendlyName": room.name,
             "StatusCallbackEvent": event,
-            "SequenceNumber": str(room.sequence),
+            "SequenceNumber": str(sequence),
             "Timestamp": formatdate(usegmt=True),
             **extra,
         }
@@ -1130,6 +1632,7 @@ class SimulatorTelephony:
     def _status(self, call: SimulatedCall, status: str, **extra: str) -> None:
         call.statuses.append(status)
         call.sequence += 1
+        self.conferences.keep(call)
         if not call.status_callback:
             return
         params = {

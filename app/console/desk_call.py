@@ -177,9 +177,8 @@ def phone_legs(app: Flask, staff_id: uuid.UUID) -> list[str]:
     with simulator.conferences.lock:
         return [
             participant.sid
-            for room in simulator.conferences.conferences.values()
-            for participant in room.participants.values()
-            if participant.call.to == address and participant.state == "joined"
+            for _, participant in simulator.conferences.of_address(address)
+            if participant.state == "joined"
         ]
 
 

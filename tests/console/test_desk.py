@@ -379,7 +379,10 @@ def test_a_warm_transfer_rings_a_colleague_while_the_agent_stays_on_the_line(
     with app.app_context():
         entry = db.session.get_one(QueueEntry, uuid.UUID(entry_id))
         assert (entry.state, entry.agent_id) == (QueueState.OFFERED, colleague)
-    # The router's ringer rings the colleague's browser phone into the same conference.
+    # The router's ringer has rung the colleague's browser phone (once) into the same conference.
+    room = simulator.conferences.find(entry_id)
+    address = f"client:{staff_identity(colleague)}"
+    assert [p.state for p in room.participants.values() if p.call.to == address] == ["ringing"]
     second = Recorder(sign_in(app, "supervisor"))
     assert "Giulia Rossi" in text(second.post("/console/desk/answer", entry_id=entry_id))
     assert agent_leg(simulator, entry_id, app, "supervisor").state == "joined"
