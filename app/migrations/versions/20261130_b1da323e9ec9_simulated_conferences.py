@@ -1,7 +1,7 @@
 """The simulator's conferences and their participants, shared by the app's processes
 
 Revision ID: b1da323e9ec9
-Revises: 5b0e7d2c91a4
+Revises: c4d1a7e93b52
 Create Date: 2026-11-30 13:49:07
 
 New tables only. A live conference's name is unique (live_name), so that two processes opening
@@ -15,7 +15,7 @@ import app.database  # noqa: F401 - autogenerate renders app.database.UTCDateTim
 
 # revision identifiers, used by Alembic.
 revision = 'b1da323e9ec9'
-down_revision = '5b0e7d2c91a4'
+down_revision = 'c4d1a7e93b52'
 branch_labels = None
 depends_on = None
 
