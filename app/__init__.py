@@ -20,6 +20,7 @@ from app import config as settings_module
 from app.errors import InvalidInput, JsonErrorApi, error_body, register_error_handlers
 from app.extensions import db, migrate
 from app.flows.registry import init_flows
+from app.i18n import init_i18n
 from app.inputs import check_json_body, refuse_control_characters
 from app.logs import configure_logging
 from app.ratelimit import init_rate_limits
@@ -80,6 +81,7 @@ def create_app(config: dict[str, Any] | type[settings_module.Config] | None = No
     app.extensions["api"] = api
     register_error_handlers(app)
     init_rate_limits(app)
+    init_i18n(app)
     if app.config.get("PROXY_HOPS"):
         from werkzeug.middleware.proxy_fix import ProxyFix
 

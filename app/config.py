@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 #: Variables read from the environment. Every one is documented in .env.example.
 ENVIRONMENT_VARIABLES = (
@@ -27,6 +28,7 @@ ENVIRONMENT_VARIABLES = (
     "DISPATCH_TICK_SECONDS",
     "CARRIER_CREATE_SECONDS",
     "COMPANY_NAME",
+    "CONSOLE_TIME_ZONE",
     "CALLBACK_POLICY_FILE",
     "CORE_WEBHOOK_URL",
     "CORE_WEBHOOK_SECRET",
@@ -86,6 +88,8 @@ class Config:
     # no other call.
     CARRIER_CREATE_SECONDS = 2.0
     COMPANY_NAME = "Demo Bank"  # spoken in every call: "Hello, this is Demo Bank"
+    # The zone console times are shown in for staff who chose none (an IANA name).
+    CONSOLE_TIME_ZONE = "Europe/London"
     FLOWS_DIRECTORY: str | None = None  # call_flows/ of the checkout unless set
     CALLBACK_POLICY_FILE: str | None = None  # config/callback_policy.yaml unless set
     CORE_WEBHOOK_URL: str | None = None  # where the core system hears of withdrawals, denials
@@ -201,6 +205,15 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
         settings["CALLBACK_POLICY_FILE"] = text("CALLBACK_POLICY_FILE")
     if text("COMPANY_NAME"):
         settings["COMPANY_NAME"] = text("COMPANY_NAME")
+    if text("CONSOLE_TIME_ZONE"):
+        zone = env["CONSOLE_TIME_ZONE"].strip()
+        try:
+            ZoneInfo(zone)
+        except (ValueError, ZoneInfoNotFoundError):
+            raise ConfigurationError(
+                f"CONSOLE_TIME_ZONE: {zone!r} is not a time zone; use a name like Europe/Rome"
+            ) from None
+        settings["CONSOLE_TIME_ZONE"] = zone
     if text("LOG_LEVEL"):
         settings["LOG_LEVEL"] = text("LOG_LEVEL")
     for key in ("WORKER_HEARTBEAT_SECONDS", "DISPATCH_TICK_SECONDS", "CARRIER_CREATE_SECONDS"):

@@ -45,3 +45,31 @@ def served(app):
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+
+
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+#: The impacts that fail a page: a person using a screen reader or a keyboard cannot get through.
+BLOCKING = ("critical", "serious")
+
+
+def check_accessibility(page, where: str = "") -> list[dict]:
+    """Run axe-core (vendored from npm by scripts/vendor) on the page as it is now; fail on any
+    critical or serious violation, naming the rule, its help text and the elements. Returns the
+    lesser violations, which a test may also look at."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    blocking = [v for v in result["violations"] if v.get("impact") in BLOCKING]
+    described = [
+        f"{v['impact']} {v['id']}: {v['help']} -> "
+        + "; ".join(node["target"][0] if node["target"] else "?" for node in v["nodes"][:5])
+        for v in blocking
+    ]
+    assert not described, f"axe on {where or page.url}:\n" + "\n".join(described)
+    return [v for v in result["violations"] if v.get("impact") not in BLOCKING]
+
+
+def screenshots(tmp_path: Path) -> Path:
+    """Where screenshots go: the test's tmp dir, or SCREENSHOTS_DIR to look at them."""
+    folder = Path(os.environ.get("SCREENSHOTS_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

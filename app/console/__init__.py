@@ -8,6 +8,9 @@ from app.registry import registry_of
 
 
 def init_app(app: Flask) -> None:
+    from app.console.labels import LABELS
     from app.console.views import bp
+    from app.i18n import register_labels
 
+    register_labels(LABELS)
     registry_of(app).blueprint(bp)

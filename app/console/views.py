@@ -18,6 +18,7 @@ from app.console import (  # noqa: F401 (imported for the routes they add to bp)
     do_not_call,
     fraud,
     numbers,
+    settings,
     sign_in,
     staff,
     wall,

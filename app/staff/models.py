@@ -29,6 +29,10 @@ class StaffUser(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The console's language for them (en, it, pl, zh) and the zone its times are shown in (an
+    # IANA name; none: the console's CONSOLE_TIME_ZONE).
+    language: Mapped[str] = mapped_column(String(5), default="en", server_default="en")
+    time_zone: Mapped[str | None] = mapped_column(String(64))
 
 
 class StaffSession(Base):

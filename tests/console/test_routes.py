@@ -119,4 +119,5 @@ def test_the_roles_are_the_products(app):
         },
         ("console.wall_supervise", "POST"): supervisors,
         ("console.call_now", "POST"): takes_calls,  # a callback's "call now", for their desk
+        ("console.settings", "POST"): {"supervisor", "agent", "auditor"},  # one's own settings
     }

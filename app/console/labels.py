@@ -1,0 +1,167 @@
+"""The human label of every value the console shows (statuses, kinds, skills, outcomes).
+
+Each is a lazy gettext string, so it is read in the staff member's language when shown, through
+the templates' `label` filter (`app.i18n.label`). A test checks that every member of every enum
+the console can show has one.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from app.agents.models import Disposition, Presence, QueueState, Skill
+from app.authenticity.models import ReportChannel, ReportStatus
+from app.callbacks.models import (
+    AttemptStatus,
+    CallbackStatus,
+    DialHold,
+    EventType,
+    HoldStatus,
+    Priority,
+)
+from app.calls.models import CallDirection, CallStatus
+from app.campaigns.models import CampaignStatus
+from app.complaints.models import ComplaintChannel, ComplaintStatus
+from app.fraud.models import CaseStatus
+from app.messaging.models import MessageKind, MessageState
+from app.numbers.models import NumberPurpose
+from app.outcomes import Outcome
+from app.staff.models import Role
+from app.verification.models import AttemptResult, CodePurpose
+
+LABELS: list[tuple[Enum, Any]] = [
+    # Verification
+    (CodePurpose.CALLBACK, _l("Code for a call we made")),
+    (CodePurpose.INBOUND_CALL, _l("Code for a call to us")),
+    (AttemptResult.VERIFIED, _l("Verified")),
+    (AttemptResult.WRONG, _l("Wrong code")),
+    (AttemptResult.REPLAYED, _l("Code already used")),
+    (AttemptResult.LOCKED, _l("Locked after too many tries")),
+    (AttemptResult.NOTHING_ENROLLED, _l("No app enrolled")),
+    # Agents
+    (Skill.FRAUD, _l("Fraud")),
+    (Skill.WITHDRAWALS, _l("Withdrawals")),
+    (Skill.COMPLAINTS, _l("Complaints")),
+    (Skill.GENERAL, _l("General enquiries")),
+    (Presence.AVAILABLE, _l("Available")),
+    (Presence.RINGING, _l("Ringing")),
+    (Presence.ON_CALL, _l("On a call")),
+    (Presence.WRAP_UP, _l("Wrap-up")),
+    (Presence.AWAY, _l("Away")),
+    (QueueState.WAITING, _l("Waiting")),
+    (QueueState.OFFERED, _l("Ringing an agent")),
+    (QueueState.CONNECTED, _l("With an agent")),
+    (QueueState.VIRTUAL_HOLD, _l("Waiting for our call back")),
+    (QueueState.ABANDONED, _l("Hung up while waiting")),
+    (QueueState.ENDED, _l("Ended")),
+    (Disposition.RESOLVED, _l("Resolved")),
+    (Disposition.CONFIRMED, _l("Confirmed by the customer")),
+    (Disposition.DENIED, _l("Denied: possible fraud")),
+    (Disposition.FOLLOW_UP, _l("Follow-up call")),
+    (Disposition.COMPLAINT_FILED, _l("Complaint filed")),
+    # Calls
+    (CallDirection.OUTBOUND, _l("We called")),
+    (CallDirection.INBOUND, _l("They called us")),
+    (CallStatus.QUEUED, _l("Queued")),
+    (CallStatus.INITIATED, _l("Dialling")),
+    (CallStatus.RINGING, _l("Ringing")),
+    (CallStatus.IN_PROGRESS, _l("In progress")),
+    (CallStatus.COMPLETED, _l("Completed")),
+    (CallStatus.BUSY, _l("Busy")),
+    (CallStatus.NO_ANSWER, _l("No answer")),
+    (CallStatus.FAILED, _l("Failed")),
+    (CallStatus.CANCELED, _l("Cancelled")),
+    # Fraud and scam reports
+    (CaseStatus.OPEN, _l("Open")),
+    (CaseStatus.CLOSED, _l("Closed")),
+    (ReportStatus.NEW, _l("New")),
+    (ReportStatus.REVIEWING, _l("Being reviewed")),
+    (ReportStatus.CLOSED, _l("Closed")),
+    (ReportChannel.WEB, _l("Web page")),
+    (ReportChannel.API, _l("Partner system")),
+    (ReportChannel.PHONE, _l("Phone line")),
+    # Outcomes of a callback or call
+    (Outcome.CONFIRMED, _l("Confirmed by the customer")),
+    (Outcome.DENIED, _l("Denied by the customer")),
+    (Outcome.VERIFICATION_FAILED, _l("Verification failed")),
+    (Outcome.LOCKED, _l("Locked after wrong codes")),
+    (Outcome.UNREACHABLE, _l("Could not be reached")),
+    (Outcome.CANCELLED, _l("Cancelled")),
+    (Outcome.VOICEMAIL, _l("Reached voicemail")),
+    (Outcome.NO_INPUT, _l("No answer on the keypad")),
+    (Outcome.TRANSFERRED, _l("Passed to an agent")),
+    (Outcome.RECORDED, _l("Message recorded")),
+    (Outcome.NO_MESSAGE, _l("No message left")),
+    (Outcome.INFORMED, _l("Informed")),
+    (Outcome.REPORTED, _l("Reported as a scam")),
+    (Outcome.OPTED_OUT, _l("Asked not to be called")),
+    # Callbacks
+    (EventType.TRANSACTION, _l("Unusual payment")),
+    (EventType.REGISTRATION, _l("New registration")),
+    (EventType.WITHDRAWAL_REQUEST, _l("Withdrawal request")),
+    (EventType.ACCOUNT_CHANGE, _l("Account change")),
+    (EventType.CAMPAIGN, _l("Campaign")),
+    (EventType.AGENT, _l("Requested by an agent")),
+    (Priority.HIGH, _l("High")),
+    (Priority.MEDIUM, _l("Medium")),
+    (Priority.LOW, _l("Low")),
+    (CallbackStatus.QUEUED, _l("Waiting to be called")),
+    (CallbackStatus.CLAIMED, _l("About to be dialled")),
+    (CallbackStatus.IN_CALL, _l("On a call")),
+    (CallbackStatus.DONE, _l("Finished")),
+    (DialHold.PAUSED, _l("Paused with its campaign")),
+    (DialHold.CANCELLED, _l("Cancelled with its campaign")),
+    (AttemptStatus.DIALING, _l("Dialling")),
+    (AttemptStatus.PLACED, _l("Placed")),
+    (AttemptStatus.FAILED, _l("Not placed")),
+    (AttemptStatus.UNKNOWN, _l("Being checked with the carrier")),
+    (AttemptStatus.ENDED, _l("Ended")),
+    (HoldStatus.VERIFYING, _l("Held until the customer confirms")),
+    (HoldStatus.AUTHORIZED, _l("Authorized")),
+    (HoldStatus.REJECTED, _l("Rejected")),
+    # Messages
+    (MessageKind.SMS, _l("Text message")),
+    (MessageKind.EMAIL, _l("Email")),
+    (MessageKind.WEBHOOK, _l("Message to the core system")),
+    (MessageState.PENDING, _l("Waiting to be sent")),
+    (MessageState.SENT, _l("Sent")),
+    (MessageState.FAILED, _l("Not sent")),
+    # Staff
+    (Role.SUPERVISOR, _l("Supervisor")),
+    (Role.AGENT, _l("Agent")),
+    (Role.AUDITOR, _l("Auditor")),
+    # Complaints
+    (ComplaintStatus.NEW, _l("New")),
+    (ComplaintStatus.ACKNOWLEDGED, _l("Acknowledged")),
+    (ComplaintStatus.IN_PROGRESS, _l("Being handled")),
+    (ComplaintStatus.WAITING_FOR_CUSTOMER, _l("Waiting for the customer")),
+    (ComplaintStatus.RESOLVED, _l("Resolved")),
+    (ComplaintStatus.CLOSED, _l("Closed")),
+    (ComplaintChannel.WEB, _l("Web page")),
+    (ComplaintChannel.API, _l("Partner system")),
+    (ComplaintChannel.PHONE, _l("Phone line")),
+    # Numbers
+    (NumberPurpose.OUTBOUND_VERIFICATION, _l("Verification calls")),
+    (NumberPurpose.INBOUND_HOTLINE, _l("Number check line")),
+    (NumberPurpose.COMPLAINTS, _l("Complaints line")),
+    (NumberPurpose.SMS, _l("Text messages")),
+    (NumberPurpose.SERVICE_LINE, _l("Customer service line")),
+    # Campaigns
+    (CampaignStatus.DRAFT, _l("Draft")),
+    (CampaignStatus.SCHEDULED, _l("Scheduled")),
+    (CampaignStatus.RUNNING, _l("Running")),
+    (CampaignStatus.PAUSED, _l("Paused")),
+    (CampaignStatus.COMPLETED, _l("Completed")),
+    (CampaignStatus.CANCELLED, _l("Cancelled")),
+]
+
+#: The enums whose values the console may show (every member must have a label above).
+SHOWN = (
+    CodePurpose, AttemptResult, Skill, Presence, QueueState, Disposition, CallDirection,
+    CallStatus, CaseStatus, ReportStatus, ReportChannel, Outcome, EventType, Priority,
+    CallbackStatus, DialHold, AttemptStatus, HoldStatus, MessageKind, MessageState, Role,
+    ComplaintStatus, ComplaintChannel, NumberPurpose, CampaignStatus,
+)  # fmt: skip

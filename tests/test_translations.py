@@ -1,0 +1,66 @@
+"""The gettext catalogs: every text a page or the console shows is translated into each language,
+and what the app reads (.mo) is what the translators wrote (.po)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parent.parent
+TRANSLATIONS = ROOT / "app" / "translations"
+LANGUAGES = ("it", "pl", "zh")
+
+
+def _extracted(tmp_path: Path) -> set[object]:
+    pot = tmp_path / "messages.pot"
+    subprocess.run(
+        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F",
+         str(ROOT / "babel.cfg"), "-k", "lazy_gettext", "-k", "_l", "--no-location", "-o",
+         str(pot), "app"],
+        cwd=ROOT, check=True,
+    )  # fmt: skip
+    with pot.open("rb") as handle:
+        return {message.id for message in read_po(handle) if message.id}
+
+
+@pytest.fixture(scope="module")
+def extracted(tmp_path_factory: pytest.TempPathFactory) -> set[object]:
+    return _extracted(tmp_path_factory.mktemp("pot"))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_text_is_translated(language: str, extracted: set[object]) -> None:
+    with (TRANSLATIONS / language / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        catalog = read_po(handle, locale=language)
+    translated = {
+        message.id
+        for message in catalog
+        if message.id
+        and (
+            all(message.string)
+            if isinstance(message.string, (list, tuple))
+            else bool(message.string)
+        )
+        and not message.fuzzy
+    }
+    missing = sorted(str(text) for text in extracted - translated)
+    assert not missing, (
+        f"{len(missing)} texts have no {language} translation (scripts/translations update, "
+        f"then fill them in): {missing[:20]}"
+    )
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_compiled_catalog_is_current(language: str) -> None:
+    folder = TRANSLATIONS / language / "LC_MESSAGES"
+    with (folder / "messages.po").open("rb") as handle:
+        written = {m.id: m.string for m in read_po(handle, locale=language) if m.id and m.string}
+    with (folder / "messages.mo").open("rb") as handle:
+        compiled = {m.id: m.string for m in read_mo(BytesIO(handle.read())) if m.id}
+    assert compiled == written, "run scripts/translations compile and commit the .mo files"
