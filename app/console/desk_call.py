@@ -117,7 +117,7 @@ def screen_pop(session: Session, entry: QueueEntry, *, now: datetime) -> dict[st
         "priority_label": priority_label(entry.priority),
         "language": entry.locale,
         "language_name": language_label(entry.locale),
-        "waited_seconds": int(agents.waited(entry, now).total_seconds()),
+        "waited_seconds": max(0, int(agents.waited(entry, now).total_seconds())),
         "customer": customer.name if customer and customer.name else None,
         "reference": call.reference if call else None,
         "verification": verification(entry),
@@ -139,7 +139,7 @@ def offer(entry: QueueEntry, *, now: datetime) -> dict[str, Any]:
         "priority_label": priority_label(entry.priority),
         "language": entry.locale,
         "language_name": language_label(entry.locale),
-        "waited_seconds": int(agents.waited(entry, now).total_seconds()),
+        "waited_seconds": max(0, int(agents.waited(entry, now).total_seconds())),
         "verified": entry.verified_by is not None,
     }
 

@@ -154,8 +154,10 @@ def wall_data(session: Session, *, now: datetime) -> dict[str, Any]:
                 "skill": label(entry.skill),
                 "language": language_label(entry.locale),
                 "priority": desk_call.priority_label(entry.priority),
-                "state": label(entry.state),
-                "waited": int(agents.waited(entry, now).total_seconds()),
+                "state": _("Being called back")
+                if entry.state is QueueState.OFFERED and entry.virtual_hold_at is not None
+                else label(entry.state),
+                "waited": seconds(agents.waited(entry, now)),
                 "verified": entry.verified_by is not None,
                 "agent": names.get(entry.agent_id) if entry.agent_id else None,
                 "kept_for": names.get(entry.reserved_for) if entry.reserved_for else None,
@@ -167,7 +169,7 @@ def wall_data(session: Session, *, now: datetime) -> dict[str, Any]:
             {
                 "name": staff.name,
                 "presence": label(agent.presence),
-                "since": int((now - agent.presence_since).total_seconds()),
+                "since": seconds(now - agent.presence_since),
                 "skills": ", ".join(label(skill) for skill in agent.skills),
                 "languages": ", ".join(language_label(code) for code in agent.languages),
                 "held": held.get(agent.staff_id),
@@ -182,7 +184,7 @@ def wall_data(session: Session, *, now: datetime) -> dict[str, Any]:
                 else _("An agent"),
                 "skill": label(entry.skill),
                 "language": language_label(entry.locale),
-                "talking": int((now - (entry.answered_at or now)).total_seconds()),
+                "talking": seconds(now - (entry.answered_at or now)),
                 "lines": desk_call.line_of(current_app, entry).log(
                     session, me=supervisor.id if supervisor else None
                 )[-8:],
@@ -190,6 +192,11 @@ def wall_data(session: Session, *, now: datetime) -> dict[str, Any]:
             for entry in live
         ],
     }
+
+
+def seconds(span: timedelta) -> int:
+    """A duration in whole seconds, never negative (clocks of two machines may differ)."""
+    return max(0, int(span.total_seconds()))
 
 
 def _call_backs(
@@ -286,5 +293,5 @@ def _call_back(
         "held": held,
         "skill": skill,
         "language": language,
-        "since": int((now - since).total_seconds()) if since is not None else None,
+        "since": seconds(now - since) if since is not None else None,
     }

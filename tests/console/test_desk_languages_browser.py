@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import pytest
 
+from tests.agents.test_call_with_an_agent import an_agent, matter, route
+from tests.agents.test_progressive import on_virtual_hold
 from tests.browser_fixtures import check_accessibility, screenshots
 from tests.console.conftest import PASSWORD
-from tests.console.test_desk import ringing
+from tests.console.test_desk import flagged_payment, ringing
 from tests.console.test_desk_words import RAW, speaks
+
+__all__ = ["matter"]  # the customer's open callback, a fixture
 
 pytestmark = [
     pytest.mark.usefixtures("accounts", "lines", "customer", "clock"),
@@ -103,3 +107,52 @@ def test_the_desk_and_the_wall_read_well_in_two_languages(
     check_accessibility(wall, f"the wall ({lang})")
     wall.screenshot(path=str(shots / f"wall-{lang}.png"), full_page=True)
     assert not RAW.search(visible(wall)), RAW.search(visible(wall))
+
+
+def test_in_chinese_the_desk_says_we_call_the_customer_and_the_wall_shows_it(
+    browser, served, app, api, tmp_path
+):
+    """An agent's "call now": their desk says we are calling the customer; the wall shows our
+    call for them. Both in Simplified Chinese, both accessible."""
+    shots = screenshots(tmp_path)
+    matter_id = flagged_payment(api)
+    speaks(app, "agent", "zh")
+    speaks(app, "supervisor", "zh")
+    desk = signed_in(browser, served, "agent")
+    desk.goto(f"{served}/console/callbacks/{matter_id}")
+    desk.get_by_test_id("call-now").click()
+
+    desk.get_by_test_id("calling").wait_for()
+    assert "正在呼叫客户" in desk.get_by_test_id("calling").text_content()
+    assert "我的工作台" in visible(desk) and "暂无" in visible(desk)  # no team yet
+    check_accessibility(desk, "the desk calling the customer (zh)")
+    desk.screenshot(path=str(shots / "desk-calling-zh.png"), full_page=True)
+
+    wall = signed_in(browser, served, "supervisor")
+    wall.goto(f"{served}/console/wall")
+    calls_back = wall.get_by_test_id("call-backs")
+    calls_back.filter(has_text="正在为Agent呼叫客户").wait_for()
+    check_accessibility(wall, "the wall with our call for an agent (zh)")
+    wall.screenshot(path=str(shots / "wall-calling-zh.png"), full_page=True)
+    assert not RAW.search(visible(wall)) and not RAW.search(visible(desk))
+
+
+def test_the_wall_shows_the_agent_held_for_a_call_back_in_polish(
+    browser, served, app, clock, dispatcher, simulator, matter, tmp_path
+):
+    an_agent(app, "Anna Bianchi")
+    on_virtual_hold(app, clock, dispatcher, simulator)
+    route(app)  # their turn: Anna is held for them, and we call them back
+    speaks(app, "supervisor", "pl")
+    wall = signed_in(browser, served, "supervisor")
+
+    wall.goto(f"{served}/console/wall")
+
+    wall.get_by_test_id("call-backs").filter(
+        has_text="Oddzwaniamy do klienta dla: Anna Bianchi"
+    ).wait_for()
+    assert "Zarezerwowany na oddzwonienie" in wall.get_by_test_id("agents").text_content()
+    assert "Oddzwaniamy (Anna Bianchi)" in wall.get_by_test_id("waiting").text_content()
+    check_accessibility(wall, "the wall with an agent held for a call back (pl)")
+    wall.screenshot(path=str(screenshots(tmp_path) / "wall-held-pl.png"), full_page=True)
+    assert not RAW.search(visible(wall))

@@ -112,6 +112,7 @@ def test_the_wall_shows_the_agent_held_for_a_call_back_and_then_kept_for_the_cus
     assert "Calling the customer back for Anna Bianchi" in calling
     assert re.search(r'data-testid="calling-back">1<', calling)
     assert re.search(r'data-testid="held">Held for a call back<', calling)
+    assert "Being called back (Anna Bianchi)" in calling  # the caller's place, on the wall
 
     we_call(app, dispatcher, simulator, VALID_CODE)  # they answer and verify
 
