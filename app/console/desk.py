@@ -15,6 +15,8 @@ from typing import Any
 
 import marshmallow as ma
 from flask import current_app, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
@@ -34,30 +36,20 @@ from app.config import ConfigurationError
 from app.console import desk_call
 from app.console.blueprint import back, bp, now, refused, requires_role
 from app.console.forms import Form, Moment, Text, read
+from app.console.labels import language_label
 from app.errors import Conflict, DomainError, InvalidInput, NotFound
 from app.extensions import db
+from app.i18n import label, when
 from app.inputs import MultilineString
 from app.staff.auth import WORK, current_staff, staff_actor
 from app.staff.models import StaffUser
 
-#: What each disposition is called on the wrap-up form.
-DISPOSITIONS = {
-    Disposition.RESOLVED: "Resolved",
-    Disposition.CONFIRMED: "Confirmed by the customer",
-    Disposition.DENIED: "Denied: it was not them (fraud)",
-    Disposition.FOLLOW_UP: "Follow-up callback at a time",
-    Disposition.COMPLAINT_FILED: "Complaint filed",
+DECLINED = _l("Declined: the caller goes to the next agent. You are away.")
+#: What the desk says once the agent chose a presence.
+CHOSEN = {
+    Presence.AVAILABLE: _l("You are available."),
+    Presence.AWAY: _l("You are away."),
 }
-PRESENCES = {
-    Presence.AVAILABLE: "Available",
-    Presence.RINGING: "Ringing",
-    Presence.ON_CALL: "On a call",
-    Presence.WRAP_UP: "Wrap-up",
-    Presence.AWAY: "Away",
-}
-
-
-DECLINED = "Declined: the caller goes to the next agent. You are away."
 
 
 class PresenceForm(Form):
@@ -65,7 +57,7 @@ class PresenceForm(Form):
 
 
 class EntryForm(Form):
-    entry_id = ma.fields.UUID(required=True, error_messages={"invalid_uuid": "not a caller"})
+    entry_id = ma.fields.UUID(required=True, error_messages={"invalid_uuid": _l("not a caller")})
 
 
 class SayForm(EntryForm):
@@ -100,12 +92,24 @@ def desk() -> str:
         "console/desk.html",
         agent=agent,
         state=state,
-        presences=PRESENCES,
-        dispositions=DISPOSITIONS,
+        dispositions=list(Disposition),
         notes_max=NOTES_MAX,
         skills=list(Skill),
         twilio=current_app.config["TELEPHONY"] == "twilio",
+        texts=browser_texts(),
     )
+
+
+def browser_texts() -> dict[str, str]:
+    """What the desk's script says itself (the browser phone's state), in the agent's words."""
+    return {
+        "phone": _("Browser phone: %(state)s"),
+        "starting": _("starting…"),
+        "ready": _("ready"),
+        "ringing": _("ringing"),
+        "on_call": _("on a call"),
+        "unavailable": _("not available"),
+    }
 
 
 @bp.get("/desk/state")
@@ -123,7 +127,7 @@ def desk_state() -> Response:
 def desk_token() -> tuple[Response, int] | Response:
     """An access token for the signed-in member of staff's browser phone (Twilio only)."""
     if current_app.config["TELEPHONY"] != "twilio":
-        return jsonify(message="the simulator needs no browser phone"), 404
+        return jsonify(message=_("the simulator needs no browser phone")), 404
     staff = _staff()
     identity = staff_identity(staff.id)
     try:
@@ -149,9 +153,11 @@ def _state(session: Session, agent: Agent) -> dict[str, Any]:
     entry = agents.current_entry(session, agent)
     state: dict[str, Any] = {
         "presence": agent.presence.value,
-        "presence_label": PRESENCES[agent.presence],
+        "presence_label": label(agent.presence),
         "skills": [skill.value for skill in agent.skills],
+        "skill_labels": [label(skill) for skill in agent.skills],
         "languages": list(agent.languages),
+        "language_labels": [language_label(code) for code in agent.languages],
         "entry": None,
         "offer": None,
         "on_hold": False,
@@ -164,9 +170,9 @@ def _state(session: Session, agent: Agent) -> dict[str, Any]:
             {
                 "callback_id": str(calling.id),
                 "status": calling.status.value,
-                "label": "Calling the customer…"
+                "label": _("Calling the customer…")
                 if calling.status is not CallbackStatus.QUEUED or calling.next_attempt_at <= moment
-                else f"We call the customer at {calling.next_attempt_at:%Y-%m-%d %H:%M} UTC",
+                else _("We call the customer at %(time)s", time=when(calling.next_attempt_at)),
             }
             # Once the customer is at their desk (ringing, talking), that is what it shows.
             for calling in (agents.calling_for(session, agent) if entry is None else [])
@@ -180,7 +186,7 @@ def _state(session: Session, agent: Agent) -> dict[str, Any]:
                 {
                     "callback_id": None,
                     "status": "calling_back",
-                    "label": "Calling the customer back…",
+                    "label": _("Calling the customer back…"),
                 }
             ]
         elif entry.state is QueueState.OFFERED:
@@ -190,7 +196,7 @@ def _state(session: Session, agent: Agent) -> dict[str, Any]:
             state["on_hold"] = entry.state is QueueState.CONNECTED and _on_hold(session, entry)
             if entry.state is QueueState.CONNECTED:
                 state["colleagues"] = _colleagues(session, agent)
-        state["lines"] = desk_call.line_of(current_app, entry).log()
+        state["lines"] = desk_call.line_of(current_app, entry).log(session, me=agent.staff_id)
     elif agent.presence is Presence.WRAP_UP:
         # A caller handed on: the agent may still be on that line, introducing them.
         state["still_on_a_line"] = True
@@ -264,10 +270,10 @@ def call_now(callback_id: uuid.UUID) -> Response:
     session = db.session()
     matter = session.get(Callback, callback_id, with_for_update=True)
     if matter is None:
-        return refused("Not called: no callback has this id.", "console.callbacks")
+        return refused(_("Not called: no callback has this id."), "console.callbacks")
     if matter.flow == AGENT_CALLBACK_FLOW:
         return refused(
-            "Not called: this is already our call for an agent.",
+            _("Not called: this is already our call for an agent."),
             "console.callback",
             callback_id=callback_id,
         )
@@ -275,10 +281,12 @@ def call_now(callback_id: uuid.UUID) -> Response:
         agents.call_now(session, _agent(session), matter, actor=staff_actor(), now=now())
     except DomainError as exc:
         session.rollback()
-        return refused(f"Not called: {exc.message}", "console.callback", callback_id=callback_id)
+        return refused(
+            _("Not called: %(why)s", why=exc.message), "console.callback", callback_id=callback_id
+        )
     session.commit()
     return back(
-        "We are calling the customer: your desk rings once they have verified.", "console.desk"
+        _("We are calling the customer: your desk rings once they have verified."), "console.desk"
     )
 
 
@@ -291,9 +299,13 @@ def desk_presence() -> Response:
         agents.set_presence(db.session(), agent, form["presence"], actor=staff_actor(), now=now())
     except DomainError as exc:
         db.session.rollback()
-        return refused(f"Not changed: {exc.message}", "console.desk")
+        return refused(_("Not changed: %(why)s", why=exc.message), "console.desk")
     db.session.commit()
-    return back(f"You are {PRESENCES[agent.presence].lower()}.", "console.desk")
+    chosen = CHOSEN.get(agent.presence)
+    return back(
+        str(chosen) if chosen else _("You are: %(presence)s.", presence=label(agent.presence)),
+        "console.desk",
+    )
 
 
 @bp.post("/desk/answer")
@@ -312,11 +324,11 @@ def desk_answer() -> Response:
         ):
             # The browser phone's own report (answered) reached the queue first, or a second
             # click: either way they are on the call.
-            return back("You are on this call already.", "console.desk")
+            return back(_("You are on this call already."), "console.desk")
         entry = agents.accept(db.session(), agent, form["entry_id"], now=now())
     except DomainError as exc:
         db.session.rollback()
-        return refused(f"Not answered: {exc.message}", "console.desk")
+        return refused(_("Not answered: %(why)s", why=exc.message), "console.desk")
     db.session.commit()
     line = desk_call.line_of(current_app, entry)
     leg = line.leg(agent.staff_id)
@@ -324,8 +336,8 @@ def desk_answer() -> Response:
         try:
             line.simulated.answer_participant(leg.sid)
         except SimulatorError:
-            return refused("Answered, but the simulated phone did not connect.", "console.desk")
-    return back("Answered: you are on the call.", "console.desk")
+            return refused(_("Answered, but the simulated phone did not connect."), "console.desk")
+    return back(_("Answered: you are on the call."), "console.desk")
 
 
 @bp.post("/desk/decline")
@@ -338,12 +350,12 @@ def desk_decline() -> Response:
         declined = db.session.get(QueueEntry, form["entry_id"])
         if declined is not None and _returned_from(db.session(), declined, agent):
             # The browser phone's own report (busy) reached the queue first: done already.
-            return back(DECLINED, "console.desk")
+            return back(str(DECLINED), "console.desk")
         entry = _entry(db.session(), agent, form["entry_id"], QueueState.OFFERED)
         agents.set_presence(db.session(), agent, Presence.AWAY, actor=staff_actor(), now=now())
     except DomainError as exc:
         db.session.rollback()
-        return refused(f"Not declined: {exc.message}", "console.desk")
+        return refused(_("Not declined: %(why)s", why=exc.message), "console.desk")
     db.session.commit()
     line = desk_call.line_of(current_app, entry)
     leg = line.leg(agent.staff_id)
@@ -351,7 +363,7 @@ def desk_decline() -> Response:
         # It may have stopped ringing by itself meanwhile: nothing left to decline then.
         with suppress(SimulatorError):
             line.simulated.decline_participant(leg.sid, "busy")
-    return back(DECLINED, "console.desk")
+    return back(str(DECLINED), "console.desk")
 
 
 @bp.post("/desk/say")
@@ -365,20 +377,22 @@ def desk_say() -> Response:
         line = desk_call.line_of(current_app, entry)
         leg = line.leg(agent.staff_id)
         if line.simulated is None:
-            raise Conflict("on Twilio you speak through your headset")
+            raise Conflict(_("on Twilio you speak through your headset"))
         if leg is None or leg.state != "joined":
-            raise Conflict("your phone is not in the call")
+            raise Conflict(_("your phone is not in the call"))
         try:
             heard = line.simulated.speak(leg.sid, form["words"])
         except SimulatorError:
-            raise Conflict("your phone is not in the call") from None
+            raise Conflict(_("your phone is not in the call")) from None
     except DomainError as exc:
         db.session.rollback()
-        return refused(f"Not said: {exc.message}", "console.desk")
+        return refused(_("Not said: %(why)s", why=exc.message), "console.desk")
     db.session.rollback()  # nothing changed in the database
     if not heard:
-        return back("Said, but nobody heard it (the customer is on hold or gone).", "console.desk")
-    return back("Said.", "console.desk")
+        return back(
+            _("Said, but nobody heard it (the customer is on hold or gone)."), "console.desk"
+        )
+    return back(_("Said."), "console.desk")
 
 
 @bp.post("/desk/hold")
@@ -404,10 +418,10 @@ def desk_hold() -> Response:
         )
     except DomainError as exc:
         db.session.rollback()
-        return refused(f"Not changed: {exc.message}", "console.desk")
+        return refused(_("Not changed: %(why)s", why=exc.message), "console.desk")
     db.session.commit()
     return back(
-        "The customer is on hold." if form["on"] else "The customer is back.", "console.desk"
+        _("The customer is on hold.") if form["on"] else _("The customer is back."), "console.desk"
     )
 
 
@@ -422,10 +436,10 @@ def desk_hang_up() -> Response:
         agents.hang_up(db.session(), entry, now=now())
     except DomainError as exc:
         db.session.rollback()
-        return refused(f"Not hung up: {exc.message}", "console.desk")
+        return refused(_("Not hung up: %(why)s", why=exc.message), "console.desk")
     db.session.commit()
     _leave(entry, agent)
-    return back("Hung up. Write the wrap-up.", "console.desk")
+    return back(_("Hung up. Write the wrap-up."), "console.desk")
 
 
 @bp.post("/desk/transfer")
@@ -437,7 +451,7 @@ def desk_transfer() -> Response:
         form = read(TransferForm, request.form)
         agent = _agent(db.session())
         entry = _entry(db.session(), agent, form["entry_id"], QueueState.CONNECTED)
-        kind, _, value = form["to"].partition(":")
+        kind, _colon, value = form["to"].partition(":")
         if kind == "skill":
             offer = agents.transfer(
                 db.session(), agent, entry, skill=value, actor=staff_actor(), now=now()
@@ -446,22 +460,22 @@ def desk_transfer() -> Response:
             try:
                 colleague = uuid.UUID(value)
             except ValueError:
-                raise NotFound("no agent has this id", field="to") from None
+                raise NotFound(_("no agent has this id"), field="to") from None
             offer = agents.transfer(
                 db.session(), agent, entry, to=colleague, actor=staff_actor(), now=now()
             )
         else:
-            raise InvalidInput("to: a skill or an available agent", field="to")
+            raise InvalidInput(_("to: a skill or an available agent"), field="to")
     except DomainError as exc:
         db.session.rollback()
-        return refused(f"Not transferred: {exc.message}", "console.desk")
+        return refused(_("Not transferred: %(why)s", why=exc.message), "console.desk")
     db.session.commit()
     if offer is not None:
         ring(current_app, [offer])  # the colleague's desk and browser phone ring now
-        done = "Transferring: your colleague's phone rings."
+        done = _("Transferring: your colleague's phone rings.")
     else:
-        done = "Transferring: the caller is first in line for that team."
-    return back(f"{done} Introduce the caller, then leave the call.", "console.desk")
+        done = _("Transferring: the caller is first in line for that team.")
+    return back(_("%(done)s Introduce the caller, then leave the call.", done=done), "console.desk")
 
 
 @bp.post("/desk/leave")
@@ -472,18 +486,18 @@ def desk_leave() -> Response:
     try:
         agent = _agent(db.session())
         if agents.current_entry(db.session(), agent) is not None:
-            raise Conflict("you still have a caller at your desk: hang up or wrap up first")
+            raise Conflict(_("you still have a caller at your desk: hang up or wrap up first"))
         agents.set_presence(db.session(), agent, Presence.AVAILABLE, actor=staff_actor(), now=now())
     except DomainError as exc:
         db.session.rollback()
-        return refused(f"Not done: {exc.message}", "console.desk")
+        return refused(_("Not done: %(why)s", why=exc.message), "console.desk")
     db.session.commit()
     simulator = desk_call.line_simulator(current_app)
     if simulator is not None:
         for sid in desk_call.phone_legs(current_app, agent.staff_id):
             with suppress(SimulatorError):  # gone meanwhile
                 simulator.participant_hangs_up(sid)
-    return back("You left the call and are available.", "console.desk")
+    return back(_("You left the call and are available."), "console.desk")
 
 
 @bp.post("/desk/wrap-up")
@@ -506,24 +520,24 @@ def desk_wrap_up() -> Response:
         )
     except DomainError as exc:
         db.session.rollback()
-        return refused(f"Not saved: {exc.message}", "console.desk")
+        return refused(_("Not saved: %(why)s", why=exc.message), "console.desk")
     db.session.commit()
     if was_live:
         _leave(entry, agent)
-    return back("Wrapped up. You are available for the next caller.", "console.desk")
+    return back(_("Wrapped up. You are available for the next caller."), "console.desk")
 
 
 def _entry(session: Session, agent: Agent, entry_id: uuid.UUID, state: QueueState) -> QueueEntry:
     """The agent's own caller, in the state the action needs; a clear refusal otherwise."""
     entry = session.get(QueueEntry, entry_id)
     if entry is None:
-        raise NotFound("no caller has this place in the queue", field="entry_id")
+        raise NotFound(_("no caller has this place in the queue"), field="entry_id")
     if entry.agent_id != agent.staff_id:
-        raise Conflict("this caller is not at your desk", field="entry_id")
+        raise Conflict(_("this caller is not at your desk"), field="entry_id")
     if entry.state is not state:
         if state is QueueState.OFFERED:
-            raise Conflict("this caller is no longer offered to you", field="entry_id")
-        raise Conflict("this call is not live any more", field="entry_id")
+            raise Conflict(_("this caller is no longer offered to you"), field="entry_id")
+        raise Conflict(_("this call is not live any more"), field="entry_id")
     return entry
 
 

@@ -165,3 +165,48 @@ SHOWN = (
     CallbackStatus, DialHold, AttemptStatus, HoldStatus, MessageKind, MessageState, Role,
     ComplaintStatus, ComplaintChannel, NumberPurpose, CampaignStatus,
 )  # fmt: skip
+
+# desk and wall
+#: A short human title of each call flow, by the flow's name (its file in call_flows/).
+FLOW_TITLES: dict[str, Any] = {
+    "account_change_check": _l("Contact details change check"),
+    "agent_callback": _l("Our call for an agent"),
+    "campaign_notice": _l("Campaign message"),
+    "complaints_line": _l("Complaints line"),
+    "registration_check": _l("New account check"),
+    "service_line": _l("Customer service line"),
+    "transaction_alert": _l("Payment check"),
+    "verify_caller_line": _l("Number check line"),
+    "withdrawal_check": _l("Withdrawal check"),
+}
+#: The languages callers and agents speak, by code, in the reader's words.
+LANGUAGE_LABELS: dict[str, Any] = {
+    "en": _l("English"),
+    "it": _l("Italian"),
+    "pl": _l("Polish"),
+    "zh": _l("Chinese"),
+}
+#: How a caller was verified (queue_entries.verified_by), in the reader's words.
+VERIFIED_BY: dict[str, Any] = {"app_code": _l("app code")}
+#: A queue priority (3, 2, 1) as the callback priority it came from.
+QUEUE_PRIORITIES = {3: Priority.HIGH, 2: Priority.MEDIUM, 1: Priority.LOW}
+
+
+def flow_title(name: str | None) -> str:
+    """A flow's short title; a flow with none is named by its name, spaced."""
+    if not name:
+        return ""
+    return str(FLOW_TITLES.get(name) or name.replace("_", " ").capitalize())
+
+
+def language_label(code: str | None) -> str:
+    """A language code ("it") as the language's name in the reader's words ("Italian")."""
+    if not code:
+        return ""
+    return str(LANGUAGE_LABELS.get(code) or code)
+
+
+def verified_by_label(method: str | None) -> str:
+    if not method:
+        return ""
+    return str(VERIFIED_BY.get(method) or method.replace("_", " "))

@@ -4,26 +4,33 @@ joins its conference; in the simulator the wall shows what then happens in it)."
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 import marshmallow as ma
 from flask import current_app, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from app.agents import service as agents
-from app.agents.models import WAITING_STATES, Agent, QueueEntry, QueueState
+from app.agents.models import WAITING_STATES, Agent, Presence, QueueEntry, QueueState, Skill
 from app.audit.models import AuditEvent
 from app.audit.service import record
+from app.callbacks.models import Callback, CallbackStatus
+from app.callbacks.service import AGENT_CALLBACK_FLOW
 from app.carriers.carrier import SUPERVISOR_MODES
 from app.console import desk_call
 from app.console.blueprint import back, bp, now, refused, requires_role
-from app.console.desk import PRESENCES
 from app.console.forms import Form, read
+from app.console.labels import language_label
 from app.errors import DomainError, NotFound
 from app.extensions import db
+from app.i18n import label, when
 from app.staff.auth import RUN, current_staff, staff_actor
 from app.staff.models import StaffUser
 
@@ -32,10 +39,10 @@ FIGURES_SINCE = timedelta(hours=24)
 
 
 class SuperviseForm(Form):
-    entry_id = ma.fields.UUID(required=True, error_messages={"invalid_uuid": "not a call"})
+    entry_id = ma.fields.UUID(required=True, error_messages={"invalid_uuid": _l("not a call")})
     mode = ma.fields.String(
         required=True,
-        validate=ma.validate.OneOf(SUPERVISOR_MODES, error="one of monitor, whisper, barge"),
+        validate=ma.validate.OneOf(SUPERVISOR_MODES, error=_l("one of monitor, whisper, barge")),
     )
 
 
@@ -61,7 +68,7 @@ def wall_supervise() -> Response:
         form = read(SuperviseForm, request.form)
         entry = db.session.get(QueueEntry, form["entry_id"])
         if entry is None:
-            raise NotFound("no call has this id", field="entry_id")
+            raise NotFound(_("no call has this id"), field="entry_id")
         doing, sid = desk_call.supervise(
             current_app,
             db.session(),
@@ -80,7 +87,7 @@ def wall_supervise() -> Response:
         )
     except DomainError as exc:
         db.session.rollback()
-        return refused(f"Not done: {exc.message}", "console.wall")
+        return refused(_("Not done: %(why)s", why=exc.message), "console.wall")
     db.session.commit()
     return back(doing, "console.wall")
 
@@ -104,7 +111,8 @@ def _joined(session: Session, entry: QueueEntry, actor: str) -> str | None:
 
 
 def wall_data(session: Session, *, now: datetime) -> dict[str, Any]:
-    """What the wall shows: the figures, the callers waiting, the agents, the live calls."""
+    """What the wall shows: the figures, the callers waiting, our call backs and the agents
+    held for them, the agents, the live calls; every value in the supervisor's words."""
     figures = agents.figures(session, since=now - FIGURES_SINCE, now=now)
     waiting = session.scalars(
         select(QueueEntry)
@@ -118,42 +126,172 @@ def wall_data(session: Session, *, now: datetime) -> dict[str, Any]:
         .where(StaffUser.active.is_(True))
         .order_by(StaffUser.name)
     ).all()
-    names = {staff.id: staff.name for _, staff in staff_rows}
+    names = {staff.id: staff.name for _agent, staff in staff_rows}
+    call_backs = _call_backs(session, waiting, names, now=now)
+    held = {row["agent_id"]: row["held"] for row in call_backs if row["agent_id"]}
     live = desk_call.live_calls(session)
+    supervisor = current_staff()
     return {
         "figures": figures,
+        "waiting_by_skill": [
+            {
+                "skill": skill.value,
+                "label": label(skill),
+                "count": figures.waiting_by_skill.get(skill.value, 0),
+            }
+            for skill in Skill
+        ],
+        "agents_by_presence": [
+            {
+                "presence": presence.value,
+                "label": label(presence),
+                "count": figures.agents_by_presence.get(presence.value, 0),
+            }
+            for presence in Presence
+        ],
         "waiting": [
             {
-                "skill": entry.skill.value,
-                "language": entry.locale,
-                "priority": entry.priority,
-                "state": entry.state.value.replace("_", " "),
-                "waited": int(agents.waited(entry, now).total_seconds()),
+                "skill": label(entry.skill),
+                "language": language_label(entry.locale),
+                "priority": desk_call.priority_label(entry.priority),
+                "state": _("Being called back")
+                if entry.state is QueueState.OFFERED and entry.virtual_hold_at is not None
+                else label(entry.state),
+                "waited": seconds(agents.waited(entry, now)),
                 "verified": entry.verified_by is not None,
                 "agent": names.get(entry.agent_id) if entry.agent_id else None,
+                "kept_for": names.get(entry.reserved_for) if entry.reserved_for else None,
             }
             for entry in waiting
         ],
+        "call_backs": call_backs,
         "agents": [
             {
                 "name": staff.name,
-                "presence": PRESENCES[agent.presence],
-                "since": int((now - agent.presence_since).total_seconds()),
-                "skills": ", ".join(skill.value for skill in agent.skills),
-                "languages": ", ".join(agent.languages),
+                "presence": label(agent.presence),
+                "since": seconds(now - agent.presence_since),
+                "skills": ", ".join(label(skill) for skill in agent.skills),
+                "languages": ", ".join(language_label(code) for code in agent.languages),
+                "held": held.get(agent.staff_id),
             }
             for agent, staff in staff_rows
         ],
         "live": [
             {
                 "entry_id": str(entry.id),
-                "agent": names.get(entry.agent_id, "?") if entry.agent_id else "?",
-                "skill": entry.skill.value,
-                "language": entry.locale,
-                "talking": int((now - (entry.answered_at or now)).total_seconds()),
-                "lines": desk_call.line_of(current_app, entry).log()[-8:],
+                "agent": names.get(entry.agent_id, _("An agent"))
+                if entry.agent_id
+                else _("An agent"),
+                "skill": label(entry.skill),
+                "language": language_label(entry.locale),
+                "talking": seconds(now - (entry.answered_at or now)),
+                "lines": desk_call.line_of(current_app, entry).log(
+                    session, me=supervisor.id if supervisor else None
+                )[-8:],
             }
             for entry in live
         ],
-        "presences": PRESENCES,
+    }
+
+
+def seconds(span: timedelta) -> int:
+    """A duration in whole seconds, never negative (clocks of two machines may differ)."""
+    return max(0, int(span.total_seconds()))
+
+
+def _call_backs(
+    session: Session,
+    waiting: Sequence[QueueEntry],
+    names: dict[uuid.UUID, str],
+    *,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """Our calls back to customers and the agents held for them: a caller on virtual hold
+    whose turn came (we call them back for an agent), a customer who verified on our call and
+    waits for the agent kept for them, and our calls to customers for an agent ("call now",
+    a follow-up)."""
+    rows: list[dict[str, Any]] = []
+    for entry in waiting:
+        agent = names.get(entry.agent_id or entry.reserved_for or uuid.UUID(int=0))
+        who = agent or _("an agent")
+        if entry.state is QueueState.OFFERED and entry.virtual_hold_at is not None:
+            rows.append(
+                _call_back(
+                    entry.agent_id,
+                    _("Calling the customer back for %(agent)s", agent=who),
+                    _("Held for a call back"),
+                    skill=label(entry.skill),
+                    language=language_label(entry.locale),
+                    since=entry.offered_at,
+                    now=now,
+                )
+            )
+        elif entry.state is QueueState.WAITING and entry.reserved_for is not None:
+            rows.append(
+                _call_back(
+                    entry.reserved_for,
+                    _("The customer has verified and waits for %(agent)s", agent=who),
+                    _("Kept for a customer we called back"),
+                    skill=label(entry.skill),
+                    language=language_label(entry.locale),
+                    since=entry.entered_at,
+                    now=now,
+                )
+            )
+    ours = session.scalars(
+        select(Callback)
+        .where(Callback.flow == AGENT_CALLBACK_FLOW, Callback.status != CallbackStatus.DONE)
+        .order_by(Callback.next_attempt_at)
+        .limit(200)
+    ).all()
+    for callback in ours:
+        carried = agents.agent_call_of(callback) or {}
+        if "entry_id" in carried:  # a caller on virtual hold: their queue entry says it above
+            continue
+        try:
+            agent_id: uuid.UUID | None = uuid.UUID(carried.get("agent_id", ""))
+        except ValueError:
+            agent_id = None
+        who = names.get(agent_id) if agent_id else None
+        later = callback.status is CallbackStatus.QUEUED and callback.next_attempt_at > now
+        rows.append(
+            _call_back(
+                agent_id,
+                _(
+                    "We call the customer for %(agent)s at %(time)s",
+                    agent=who or _("an agent"),
+                    time=when(callback.next_attempt_at),
+                )
+                if later
+                else _("Calling the customer for %(agent)s", agent=who or _("an agent")),
+                None if later else _("Calling a customer for a call back"),
+                skill=label(Skill(carried["skill"])) if carried.get("skill") in SKILLS else "",
+                language="",
+                since=None,
+                now=now,
+            )
+        )
+    return rows
+
+
+SKILLS = frozenset(skill.value for skill in Skill)
+
+
+def _call_back(
+    agent_id: uuid.UUID | None,
+    text: str,
+    held: str | None,
+    *,
+    skill: str,
+    language: str,
+    since: datetime | None,
+    now: datetime,
+) -> dict[str, Any]:
+    return {
+        "agent_id": agent_id,
+        "text": text,
+        "held": held,
+        "skill": skill,
+        "language": language,
+        "since": seconds(now - since) if since is not None else None,
     }

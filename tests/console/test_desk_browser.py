@@ -44,7 +44,7 @@ def test_the_desk_rings_pops_the_caller_and_refuses_a_card_number_in_the_notes(
     offer = page.get_by_test_id("offer")
     offer.wait_for()
     assert page.get_by_test_id("offer-language").text_content() == "Italian"
-    assert page.get_by_test_id("offer-skill").text_content() == "fraud"
+    assert page.get_by_test_id("offer-skill").text_content() == "Fraud"
     page.screenshot(path=str(ARTIFACTS / "desk-ringing.png"), full_page=True)
 
     page.get_by_role("button", name="Answer").click()
