@@ -97,12 +97,18 @@ def desk() -> str:
     agent = _agent(session)
     state = _state(session, agent)
     session.commit()  # the agent's row, made on their first visit
+    handed_on = bool(state["entry"] and state["entry"].get("handoff"))
     return render_template(
         "console/desk.html",
         agent=agent,
         state=state,
         presences=PRESENCES,
-        dispositions=DISPOSITIONS,
+        # A caller handed on: the follow-up is for the agent who ends the call.
+        dispositions={
+            d: label for d, label in DISPOSITIONS.items() if d is not Disposition.FOLLOW_UP
+        }
+        if handed_on
+        else DISPOSITIONS,
         notes_max=NOTES_MAX,
         skills=list(Skill),
         twilio=current_app.config["TELEPHONY"] == "twilio",
