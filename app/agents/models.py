@@ -10,6 +10,10 @@ never loses their place.
        ^                  |
        +--expired/away----+        waiting/offered --caller hangs up--> abandoned
     waiting --virtual hold--> virtual_hold --route--> offered (we call the caller back)
+
+A warm transfer hands the caller on (offered to a colleague, or waiting for a team) and leaves a
+handoff: the first agent's own part of the call, which they wrap up with their own disposition
+and notes once they have left the line; the caller's matter stays with whoever ends the call.
 """
 
 from __future__ import annotations
@@ -212,4 +216,33 @@ class QueueEntry(Base):
     )
     notes: Mapped[str | None] = mapped_column(Text)
     follow_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    wrapped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Handoff(Base):
+    """An agent's part of a call they handed on (a warm transfer): from the transfer to their
+    leaving the line, then their own wrap-up, which decides nothing about the caller's matter."""
+
+    __tablename__ = "queue_handoffs"
+    __table_args__ = (Index("ix_queue_handoffs_agent_id", "agent_id", "wrapped_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    entry_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("queue_entries.id", ondelete="CASCADE"), index=True
+    )
+    agent_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agents.staff_id", ondelete="CASCADE"))
+    # The first agent's browser phone in the caller's conference: its end is their leaving.
+    agent_call_sid: Mapped[str | None] = mapped_column(String(64))
+    # To whom: a colleague, or a team (skill).
+    to_agent_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("agents.staff_id", ondelete="SET NULL")
+    )
+    to_skill: Mapped[Skill | None] = mapped_column(enum_by_value(Skill, "agent_skill"))
+    handed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Their own wrap-up.
+    disposition: Mapped[Disposition | None] = mapped_column(
+        enum_by_value(Disposition, "queue_disposition")
+    )
+    notes: Mapped[str | None] = mapped_column(Text)
     wrapped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -12,6 +12,8 @@ The interface other parts build on (the IVR's `queue` node, the desk, the Twilio
     expire_offers(session, now)               # unanswered offers go back; their agents go away
     accept(session, agent, entry_id, now=)    # the agent answers: connected, on_call
     transfer(session, agent, entry, skill= | to=, actor=, now=) -> Offer | None  # warm
+    handoff_of(session, agent) -> Handoff | None  # the call they handed on, not wrapped up
+    leave_handoff(session, agent, actor=, now=)   # ... they left its line: their own wrap-up
     hang_up(session, entry, now=)             # ended, the agent in wrap-up
     abandon(session, call_id, now)            # the caller hung up while waiting or ringing
     caller_hung_up(session, call_id, now)     # either of the two above, as the call's end says
@@ -24,6 +26,7 @@ The interface other parts build on (the IVR's `queue` node, the desk, the Twilio
     caller_verified(session, entry, call, ...)  # ... they verified: kept for their agent
     current_entry(session, agent)             # the caller at an agent's desk, if any
     wrap_up(session, agent, entry, disposition=, notes=, follow_up_at=, actor=, now=)
+                                              # (after a handoff: the first agent's own)
     can_take(session, skill, locale)          # somebody not away could take such a caller
     waiting_call_ids(session)                 # the calls whose callers wait on the line
     ringing(session, entry_id, agent_id, call_sid)           # the call ringing the agent
@@ -71,6 +74,7 @@ from app.agents.models import (
     AgentLanguage,
     AgentSkill,
     Disposition,
+    Handoff,
     Presence,
     QueueEntry,
     QueueState,
@@ -696,8 +700,9 @@ def transfer(
     """A warm transfer: the agent hands their caller on, to a named available agent (offered to
     them at once: ring the answered Offer after the commit) or to another skill (the caller waits
     again, first in line, for the router). The caller stays in their conference, and the first
-    agent on the line until they leave it; they are in wrap-up, with nothing to write (whoever
-    ends the call wraps it up), until they say they are available."""
+    agent on the line until they leave it (`leave_handoff`, or their phone's end); they are in
+    wrap-up from now on, and once they have left they write their own (a handoff's wrap-up:
+    `wrap_up`); the caller's matter is decided by whoever ends the call."""
     if (skill is None) == (to is None):
         raise InvalidInput("transfer to a skill or to an agent, one of the two", field="to")
     wanted = _skill(skill) if skill is not None else None
@@ -729,8 +734,18 @@ def transfer(
         )
         entry.agent_id = entry.offered_at = entry.offer_expires_at = None
         wakeup.hint(session, "route")
-    # The first agent's phone is no longer the caller's agent's: its end ends nothing (the
-    # router's ringer keeps the next agent's).
+    # The first agent's phone is no longer the caller's agent's: its end ends only their part
+    # (the handoff); the router's ringer keeps the next agent's.
+    handoff = Handoff(
+        id=uuid.uuid4(),
+        entry_id=entry.id,
+        agent_id=agent.staff_id,
+        agent_call_sid=entry.agent_call_sid,
+        to_agent_id=to,
+        to_skill=wanted,
+        handed_at=now,
+    )
+    session.add(handoff)
     entry.agent_call_sid = None
     record(
         session,
@@ -742,6 +757,7 @@ def transfer(
             "from_agent_id": agent.staff_id,
             "to_agent_id": to,
             "skill": wanted.value if wanted else None,
+            "handoff_id": handoff.id,
         },
     )
     _lock(session, agent)
@@ -834,13 +850,28 @@ def wrap_up(
 ) -> QueueEntry:
     """The agent's disposition and notes: they decide the caller's matter (its callback, through
     the callback lifecycle), a follow-up puts the matter off to the agreed time; the agent is
-    available again."""
+    available again. An agent who handed the caller on writes their own part's wrap-up instead
+    (`Handoff`): it decides nothing, the matter stays with whoever ends the call."""
     chosen = _disposition(disposition)
     notes = (notes or "").strip() or None
     if notes is not None:
         refused = rules.note_refusal(notes)
         if refused:
             raise InvalidInput(refused, field="notes", code="unsafe_notes")
+    if entry.agent_id != agent.staff_id:
+        handoff = _open_handoff(session, agent, entry.id)
+        if handoff is not None:
+            _wrap_up_handoff(
+                session,
+                agent,
+                handoff,
+                disposition=chosen,
+                notes=notes,
+                follow_up_at=follow_up_at,
+                actor=actor,
+                now=now,
+            )
+            return entry
     if chosen is Disposition.FOLLOW_UP:
         if follow_up_at is None:
             raise InvalidInput("follow_up_at: a follow-up needs a time", field="follow_up_at")
@@ -889,6 +920,103 @@ def wrap_up(
         _change_presence(session, agent, Presence.AVAILABLE, actor=actor, now=now)
         wakeup.hint(session, "route")
     return entry
+
+
+def handoff_of(session: Session, agent: Agent) -> Handoff | None:
+    """The call the agent handed on and has not wrapped up yet (the latest), if any: on its line
+    still while `left_at` is None, then theirs to wrap up."""
+    return session.scalar(
+        select(Handoff)
+        .where(Handoff.agent_id == agent.staff_id, Handoff.wrapped_at.is_(None))
+        .order_by(Handoff.handed_at.desc(), Handoff.id)
+        .limit(1)
+    )
+
+
+def leave_handoff(session: Session, agent: Agent, *, actor: Actor, now: datetime) -> Handoff:
+    """The agent leaves the line of the caller they handed on (their introduction is over):
+    they stay in wrap-up, with their own to write. Leaving twice changes nothing."""
+    handoff = handoff_of(session, agent)
+    if handoff is None:
+        raise Conflict("you handed no caller on", field="entry_id")
+    _lock(session, handoff)
+    if handoff.left_at is None:
+        _left(session, handoff, actor=actor, why="they left the call", now=now)
+    return handoff
+
+
+def _open_handoff(
+    session: Session, agent: Agent, entry_id: uuid.UUID, *, call_sid: str | None = None
+) -> Handoff | None:
+    """The agent's handoff of this caller not wrapped up yet (of this phone call, if given)."""
+    query = select(Handoff).where(
+        Handoff.agent_id == agent.staff_id,
+        Handoff.entry_id == entry_id,
+        Handoff.wrapped_at.is_(None),
+    )
+    if call_sid is not None:
+        query = query.where(
+            or_(Handoff.agent_call_sid.is_(None), Handoff.agent_call_sid == call_sid)
+        )
+    return session.scalar(
+        query.order_by(Handoff.handed_at.desc(), Handoff.id)
+        .limit(1)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def _left(session: Session, handoff: Handoff, *, actor: Actor, why: str, now: datetime) -> None:
+    handoff.left_at = now
+    record(
+        session,
+        actor=actor,
+        action="queue.handoff_left",
+        subject_type="queue_entry",
+        subject_id=handoff.entry_id,
+        changes={"agent_id": handoff.agent_id, "handoff_id": handoff.id, "why": why},
+    )
+
+
+def _wrap_up_handoff(
+    session: Session,
+    agent: Agent,
+    handoff: Handoff,
+    *,
+    disposition: Disposition,
+    notes: str | None,
+    follow_up_at: datetime | None,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """The first agent's own wrap-up of a call they handed on: their disposition and notes,
+    audited as theirs; the callback is neither ended nor decided. They are available again."""
+    if disposition is Disposition.FOLLOW_UP or follow_up_at is not None:
+        raise InvalidInput(
+            "disposition: you handed this caller on, so the follow-up is for the agent who "
+            "ends the call; choose another disposition and write the request in the notes",
+            field="disposition",
+        )
+    if handoff.left_at is None:  # wrapping up is leaving the line
+        _left(session, handoff, actor=actor, why="they wrapped up", now=now)
+    handoff.disposition, handoff.notes, handoff.wrapped_at = disposition, notes, now
+    record(
+        session,
+        actor=actor,
+        action="queue.handoff_wrapped_up",
+        subject_type="queue_entry",
+        subject_id=handoff.entry_id,
+        changes={
+            "agent_id": agent.staff_id,
+            "handoff_id": handoff.id,
+            "disposition": disposition.value,
+            "notes": notes,
+        },
+    )
+    _lock(session, agent)
+    if agent.presence is Presence.WRAP_UP:
+        _change_presence(session, agent, Presence.AVAILABLE, actor=actor, now=now)
+        wakeup.hint(session, "route")
 
 
 def _decide_matter(
@@ -1183,6 +1311,12 @@ def agent_call(
             _missed(session, entry, why=f"the agent's phone: {status}", now=now, agent_to=away)
             wakeup.hint(session, "route")  # the next agent, at once
         return AgentCall.NOTHING
+    if status == "completed" and not theirs:
+        # An agent who handed this caller on hung up their phone: they left the line.
+        handoff = _open_handoff(session, agent, entry.id, call_sid=call_sid)
+        if handoff is not None and handoff.left_at is None:
+            _left(session, handoff, actor=ROUTER, why="their phone hung up", now=now)
+        return AgentCall.NOTHING
     if status == "completed":
         if entry.state is QueueState.CONNECTED and theirs:
             hang_up(session, entry, now=now)
@@ -1347,7 +1481,7 @@ def _agent_actor(agent: Agent) -> Actor:
     return Actor(f"staff:{agent.staff_id}")
 
 
-def _lock(session: Session, row: QueueEntry | Agent) -> None:
+def _lock(session: Session, row: QueueEntry | Agent | Handoff) -> None:
     """Read a caller's or an agent's row again, locked (PostgreSQL), before changing it; this
     transaction's own changes are written first (a refresh would drop them)."""
     session.flush()

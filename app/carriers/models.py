@@ -1,10 +1,11 @@
-"""The simulator's calls waiting for a person at the softphone page, and its conferences."""
+"""The simulator's calls waiting for a person at the softphone page, every call's state as all
+the app's processes see it, and its conferences."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.database import Base, UTCDateTime, utcnow
@@ -33,6 +34,32 @@ class SimulatorCall(Base):
     seconds: Mapped[int] = mapped_column(default=0)
     sequence: Mapped[int] = mapped_column(default=-1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class SimulatorCallState(Base):
+    """Every call the simulator placed or took, as every process of the app sees it: its last
+    status (and that status's SequenceNumber) and whether the app hung it up.
+
+    Only the simulator writes here. The web processes and the worker each play calls with their
+    own objects; this row is what one asks of a call another placed or plays (its status for the
+    reaper, a hang-up the playing process must obey, a call to find after a lost create).
+    """
+
+    __tablename__ = "simulator_call_states"
+    __table_args__ = (Index("ix_simulator_call_states_to_number", "to_number", "placed_at"),)
+
+    sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    direction: Mapped[str] = mapped_column(String(16))
+    from_number: Mapped[str] = mapped_column(String(64))
+    to_number: Mapped[str] = mapped_column(String(160))  # a number, or client:<identity>
+    url: Mapped[str] = mapped_column(Text, default="")
+    status_callback: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str | None] = mapped_column(String(16))  # None until its first report
+    sequence: Mapped[int] = mapped_column(default=-1)
+    seconds: Mapped[int] = mapped_column(default=0)
+    hung_up: Mapped[bool] = mapped_column(default=False)
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 

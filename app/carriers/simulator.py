@@ -44,7 +44,7 @@ from app.carriers.carrier import (
     client_address,
     supervisor_settings,
 )
-from app.carriers.models import SimulatorConference, SimulatorParticipant
+from app.carriers.models import SimulatorCallState, SimulatorConference, SimulatorParticipant
 from app.carriers.signatures import signature_for
 from app.database import utcnow
 from app.errors import InvalidInput
@@ -155,6 +155,93 @@ class SimulatedCall:
         )
 
 
+# ----- the simulator's book of calls: each call's last status, and whether the app hung it up ---
+# Each process plays calls with its own objects (`SimulatorTelephony.calls`); the book is what
+# one process asks of a call another placed or plays. One book per conference room (`room.book`):
+# in memory for a lone simulator, in the database for the app's (`room_for`).
+
+KEPT_CALL_STATES = timedelta(days=2)  # calls in the database, to look back at
+
+
+@dataclass
+class CallState:
+    """What the book says of one call."""
+
+    sid: str
+    direction: str = ""
+    from_: str = ""
+    to: str = ""
+    url: str = ""
+    status_callback: str | None = None
+    status: str | None = None  # the last status reported; None before the first
+    sequence: int = -1  # that report's SequenceNumber
+    seconds: int = 0
+    hung_up: bool = False
+    placed_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+class CallBook:
+    """The calls of the simulators that share one conference room, in memory."""
+
+    def __init__(self) -> None:
+        self._states: dict[str, CallState] = {}
+        self._lock = threading.Lock()
+
+    def note(self, call: SimulatedCall) -> None:
+        """Keep the call's latest: placed, or a status reported (an older report of another
+        process's object changes nothing)."""
+        with self._lock:
+            state = self._states.get(call.sid)
+            if state is None:
+                state = self._states[call.sid] = _state_of(call)
+            _merge(state, call)
+
+    def hang_up(self, sid: str) -> None:
+        with self._lock:
+            self._states.setdefault(sid, CallState(sid)).hung_up = True
+
+    def is_hung_up(self, sid: str) -> bool:
+        with self._lock:
+            state = self._states.get(sid)
+            return state is not None and state.hung_up
+
+    def state(self, sid: str) -> CallState | None:
+        with self._lock:
+            state = self._states.get(sid)
+            return CallState(**vars(state)) if state is not None else None
+
+    def find(self, *, to: str, since: datetime, key: str) -> str | None:
+        """The call to this number since a moment whose status callback carries a key."""
+        with self._lock:
+            for state in self._states.values():
+                if (
+                    state.to == to
+                    and state.placed_at >= since
+                    and key in (state.status_callback or "")
+                ):
+                    return state.sid
+        return None
+
+
+def _state_of(call: SimulatedCall) -> CallState:
+    return CallState(
+        sid=call.sid,
+        direction=call.direction,
+        from_=call.from_,
+        to=call.to,
+        url=call.url,
+        status_callback=call.status_callback,
+        placed_at=call.placed_at,
+    )
+
+
+def _merge(state: CallState | SimulatorCallState, call: SimulatedCall) -> None:
+    """A call object's news into the book: its status when it is the latest report."""
+    if call.statuses and call.sequence >= state.sequence:
+        state.status, state.sequence = call.statuses[-1], call.sequence
+    state.seconds = max(state.seconds, call.seconds)
+
+
 # ----- the simulator's conferences: who is in each, in what state, what each one heard -----
 # Only the simulator changes them; tests and the simulated agent desk read them. One room per
 # app (`room_for`), shared by every simulator the app builds in a process.
@@ -220,6 +307,7 @@ class ConferenceRoom:
         self.lock: AbstractContextManager[object] = threading.RLock()
         self.conferences: dict[str, SimulatedConference] = {}
         self.ended: list[SimulatedConference] = []
+        self.book: CallBook | StoredCallBook = CallBook()
 
     def live(self, name: str) -> SimulatedConference | None:
         return self.conferences.get(name)
@@ -350,6 +438,7 @@ class StoredConferenceRoom(ConferenceRoom):
         self._calls: OrderedDict[str, _Synced] = OrderedDict()
         self._calls_lock = threading.Lock()
         self.lock = _Transaction(self)
+        self.book = StoredCallBook(self)
 
     # ----- the room's interface -----
 
@@ -752,6 +841,103 @@ class _Reading:
             self.own.close()
 
 
+class StoredCallBook:
+    """The app's book of calls, in the simulator_call_states table: every process's calls.
+
+    Each change is its own short transaction (or the room's, when this thread holds its lock),
+    so a status written by one process is what the next question from another reads."""
+
+    def __init__(self, room: StoredConferenceRoom) -> None:
+        self.room = room
+
+    def note(self, call: SimulatedCall) -> None:
+        with self.room._writing() as session:
+            row = self._row(session, call.sid)
+            if row is None:
+                row = self._add(session, call)
+            _merge(row, call)
+
+    def hang_up(self, sid: str) -> None:
+        with self.room._writing() as session:
+            row = self._row(session, sid)
+            if row is None:
+                row = self._add(session, SimulatedCall(sid, "", "", "", "", None, CalleeScript()))
+            row.hung_up = True
+
+    def is_hung_up(self, sid: str) -> bool:
+        with self.room._reading() as session:
+            return bool(
+                session.scalar(
+                    select(SimulatorCallState.hung_up).where(SimulatorCallState.sid == sid)
+                )
+            )
+
+    def state(self, sid: str) -> CallState | None:
+        with self.room._reading() as session:
+            row = session.get(SimulatorCallState, sid, populate_existing=True)
+            if row is None:
+                return None
+            return CallState(
+                sid=row.sid,
+                direction=row.direction,
+                from_=row.from_number,
+                to=row.to_number,
+                url=row.url,
+                status_callback=row.status_callback,
+                status=row.status,
+                sequence=row.sequence,
+                seconds=row.seconds,
+                hung_up=row.hung_up,
+                placed_at=row.placed_at,
+            )
+
+    def find(self, *, to: str, since: datetime, key: str) -> str | None:
+        with self.room._reading() as session:
+            rows = session.execute(
+                select(SimulatorCallState.sid, SimulatorCallState.status_callback)
+                .where(SimulatorCallState.to_number == to, SimulatorCallState.placed_at >= since)
+                .order_by(SimulatorCallState.placed_at)
+            )
+            return next((sid for sid, url in rows if key in (url or "")), None)
+
+    def _row(self, session: Session, sid: str) -> SimulatorCallState | None:
+        return session.scalar(
+            self.room._locked(select(SimulatorCallState), session)
+            .where(SimulatorCallState.sid == sid)
+            .execution_options(populate_existing=True)
+        )
+
+    def _add(self, session: Session, call: SimulatedCall) -> SimulatorCallState:
+        """The call's row, new (another process adding it at the same moment: theirs)."""
+        try:
+            with session.begin_nested():
+                row = SimulatorCallState(
+                    sid=call.sid,
+                    direction=call.direction,
+                    from_number=call.from_,
+                    to_number=call.to,
+                    url=call.url,
+                    status_callback=call.status_callback,
+                    sequence=-1,
+                    seconds=0,
+                    hung_up=False,
+                    placed_at=call.placed_at,
+                )
+                session.add(row)
+        except IntegrityError:
+            found = self._row(session, call.sid)
+            if found is None:
+                raise
+            return found
+        # Calls are kept a while to look back at (the reaper's questions come within hours).
+        session.execute(
+            delete(SimulatorCallState).where(
+                SimulatorCallState.placed_at < call.placed_at - KEPT_CALL_STATES
+            )
+        )
+        return row
+
+
 class Transport(Protocol):
     def post(self, url: str, params: dict[str, str], signature: str) -> tuple[int, str]: ...
 
@@ -804,8 +990,10 @@ class SimulatorTelephony:
         self.scripts: dict[str, deque[CalleeScript]] = defaultdict(deque)
         self.calls: dict[str, SimulatedCall] = {}
         self.messages: list[dict[str, str]] = []
-        self.hung_up: set[str] = set()
         self.conferences = conferences if conferences is not None else ConferenceRoom()
+        # Each call's last status and whether the app hung it up, as every simulator sharing
+        # the room sees it (the app's processes: in its database).
+        self.book = self.conferences.book
         self._lock = threading.Lock()
 
     # ----- the Telephony interface -----
@@ -832,6 +1020,7 @@ class SimulatorTelephony:
             machine_detection=call.machine_detection,
         )
         self.calls[simulated.sid] = simulated
+        self.book.note(simulated)
         if script is None and self.ring_store is not None:
             # Nobody scripted this callee: it rings on the softphone page for a person to take.
             # Kept before the sid is answered, as Twilio keeps a call once it accepts it.
@@ -847,23 +1036,32 @@ class SimulatorTelephony:
         return sid
 
     def hang_up(self, sid: str) -> None:
-        self.hung_up.add(sid)
+        # In the book: whichever process plays the call stops at its next step.
+        self.book.hang_up(sid)
         if self.conferences.of_call(sid) is not None:
             self._leave(sid, reason="hung up by the app")
 
     def call_status(self, sid: str) -> str | None:
+        """The call's last status, whichever process placed or plays it (the latest report)."""
+        reports: list[tuple[int, str]] = []
         call = self.calls.get(sid)
-        return call.statuses[-1] if call and call.statuses else None
+        if call is not None and call.statuses:
+            reports.append((call.sequence, call.statuses[-1]))
+        state = self.book.state(sid)
+        if state is not None and state.status:
+            reports.append((state.sequence, state.status))
+        return max(reports)[1] if reports else None
 
     def find_call(self, *, to: str, since: datetime, key: str) -> str | None:
-        # The simulator's own record: this process's calls, and those kept in the database
-        # (so that another worker can reconcile the calls of one that was killed).
+        # The simulator's own record: this process's calls, and the book's (every process's, so
+        # that another worker can reconcile the calls of one that was killed).
         for call in list(self.calls.values()):
             if call.to == to and call.placed_at >= since and key in (call.status_callback or ""):
                 return call.sid
-        if self.ring_lookup is not None:
+        found = self.book.find(to=to, since=since, key=key)
+        if found is None and self.ring_lookup is not None:
             return self.ring_lookup(to, since, key)
-        return None
+        return found
 
     # ----- the simulator's own controls -----
 
@@ -890,6 +1088,7 @@ class SimulatorTelephony:
             script=script or self.default_script,
         )
         self.calls[simulated.sid] = simulated
+        self.book.note(simulated)
         self._start(simulated)
         return simulated
 
@@ -1121,6 +1320,7 @@ class SimulatorTelephony:
             machine_detection=False,
         )
         self.calls[leg.sid] = leg
+        self.book.note(leg)
         with self.conferences.lock:
             room = self.conferences.open(conference)
             room.participants[leg.sid] = SimulatedParticipant(
@@ -1482,7 +1682,7 @@ class SimulatorTelephony:
     def _until_question(self, call: SimulatedCall, twiml: str) -> str | None:
         """Play verbs until a <Gather> waits for keys (answer it as pending TwiML) or the end."""
         for _ in range(_MAX_VERBS):
-            if call.sid in self.hung_up:
+            if self.book.is_hung_up(call.sid):
                 call.lines.append(Line("carrier", "hung up by the app"))
                 return None
             verbs = list(_parse(twiml))
@@ -1552,8 +1752,10 @@ class SimulatorTelephony:
         """The Telephony interface: the call goes on with the TwiML at `url`, leaving its
         conference without <Dial action> (out of a waiting room, say); a scripted call answers
         what follows with its keys."""
+        # Only a call this process plays: one a person plays in another (the softphone) keeps its
+        # next question in that process's row, which this one could not hand back to them.
         call = self.calls.get(sid)
-        if call is None or call.statuses[-1:] == ["completed"]:
+        if call is None or self.call_status(sid) == "completed":
             raise CarrierRefused("Twilio 404 (code 20404): no call in progress", code=20404)
         if self.conferences.of_call(sid) is not None:
             self._leave(sid, reason="redirected")
@@ -1633,6 +1835,7 @@ class SimulatorTelephony:
         call.statuses.append(status)
         call.sequence += 1
         self.conferences.keep(call)
+        self.book.note(call)
         if not call.status_callback:
             return
         params = {

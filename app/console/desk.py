@@ -88,11 +88,13 @@ def desk() -> str:
     agent = _agent(session)
     state = _state(session, agent)
     session.commit()  # the agent's row, made on their first visit
+    handed_on = bool(state["entry"] and state["entry"].get("handoff"))
     return render_template(
         "console/desk.html",
         agent=agent,
         state=state,
-        dispositions=list(Disposition),
+        # A caller handed on: the follow-up is for the agent who ends the call.
+        dispositions=[d for d in Disposition if not (handed_on and d is Disposition.FOLLOW_UP)],
         notes_max=NOTES_MAX,
         skills=list(Skill),
         twilio=current_app.config["TELEPHONY"] == "twilio",
@@ -197,6 +199,18 @@ def _state(session: Session, agent: Agent) -> dict[str, Any]:
             if entry.state is QueueState.CONNECTED:
                 state["colleagues"] = _colleagues(session, agent)
         state["lines"] = desk_call.line_of(current_app, entry).log(session, me=agent.staff_id)
+    elif (handoff := agents.handoff_of(session, agent)) is not None:
+        # A caller handed on: on that line still, introducing them; then their own wrap-up.
+        handed = session.get(QueueEntry, handoff.entry_id)
+        if handoff.left_at is None or handed is None:
+            state["still_on_a_line"] = True
+        else:
+            state["entry"] = desk_call.screen_pop(session, handed, now=moment) | {
+                "state": QueueState.ENDED.value,  # for them: their part is over
+                "handoff": True,
+                "wrapped": False,  # their own wrap-up is still to write
+            }
+        state["handoff"] = f"{handoff.id}/{'left' if handoff.left_at else 'on'}"
     elif agent.presence is Presence.WRAP_UP:
         # A caller handed on: the agent may still be on that line, introducing them.
         state["still_on_a_line"] = True
@@ -207,6 +221,7 @@ def _state(session: Session, agent: Agent) -> dict[str, Any]:
             entry.state.value if entry else "-",
             "hold" if state["on_hold"] else "-",
             ",".join(f"{c['callback_id']}/{c['status']}" for c in state["calling"]) or "-",
+            state.get("handoff", "-"),
         ]
     )
     return state
@@ -481,13 +496,21 @@ def desk_transfer() -> Response:
 @bp.post("/desk/leave")
 @requires_role(WORK)
 def desk_leave() -> Response:
-    """After a transfer (or a call that ended), the agent's phone leaves whatever call it is
-    still in, and they are available for the next caller."""
+    """After a transfer, the agent's phone leaves the call and they write their own wrap-up;
+    after a call that ended, it leaves whatever call it is still in, and they are available
+    for the next caller."""
     try:
         agent = _agent(db.session())
         if agents.current_entry(db.session(), agent) is not None:
             raise Conflict(_("you still have a caller at your desk: hang up or wrap up first"))
-        agents.set_presence(db.session(), agent, Presence.AVAILABLE, actor=staff_actor(), now=now())
+        if agents.handoff_of(db.session(), agent) is not None:
+            agents.leave_handoff(db.session(), agent, actor=staff_actor(), now=now())
+            done = _("You left the call. Write the wrap-up of your part of it.")
+        else:
+            agents.set_presence(
+                db.session(), agent, Presence.AVAILABLE, actor=staff_actor(), now=now()
+            )
+            done = _("You left the call and are available.")
     except DomainError as exc:
         db.session.rollback()
         return refused(_("Not done: %(why)s", why=exc.message), "console.desk")
@@ -497,7 +520,7 @@ def desk_leave() -> Response:
         for sid in desk_call.phone_legs(current_app, agent.staff_id):
             with suppress(SimulatorError):  # gone meanwhile
                 simulator.participant_hangs_up(sid)
-    return back(_("You left the call and are available."), "console.desk")
+    return back(done, "console.desk")
 
 
 @bp.post("/desk/wrap-up")
@@ -507,7 +530,8 @@ def desk_wrap_up() -> Response:
         form = read(WrapUpForm, request.form)
         agent = _agent(db.session())
         entry = agents.get_entry(db.session(), form["entry_id"])
-        was_live = entry.state is QueueState.CONNECTED
+        # Live and theirs (not a caller they handed on): the talk ends with their wrap-up.
+        was_live = entry.state is QueueState.CONNECTED and entry.agent_id == agent.staff_id
         agents.wrap_up(
             db.session(),
             agent,

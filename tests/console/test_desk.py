@@ -391,7 +391,7 @@ def test_a_warm_transfer_rings_a_colleague_while_the_agent_stays_on_the_line(
 
     left = text(desk.post("/console/desk/leave"))
 
-    assert "You left the call and are available." in left
+    assert "You left the call. Write the wrap-up of your part of it." in left
     assert agent_leg(simulator, entry_id, app).state == "left"
     page = text(second.post("/console/desk/wrap-up", entry_id=entry_id, disposition="confirmed"))
     assert "Wrapped up." in page
