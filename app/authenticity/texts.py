@@ -23,12 +23,12 @@ LOOKUP = {
         "en": "Yes: {label} is one of our numbers, in use since {since}. We may call you from it. "
         "To be sure a call is really from us, check the call's reference below, or hang up and "
         "call us back.",
-        "it": "Sì: {label} è un nostro numero, in uso dal {since}. Potremmo chiamarti da questo "
-        "numero. Per essere sicuro che una chiamata sia davvero nostra, verifica il riferimento "
-        "della chiamata qui sotto, oppure riattacca e richiamaci.",
-        "pl": "Tak: {label} to nasz numer, używany od {since}. Możemy z niego do Ciebie dzwonić. "
-        "Aby mieć pewność, że połączenie było od nas, sprawdź poniżej numer referencyjny "
-        "rozmowy albo rozłącz się i oddzwoń do nas.",
+        "it": "Sì: {label} è un nostro numero, in uso dal {since}. Potremmo chiamarLa da questo "
+        "numero. Per avere la certezza che una chiamata sia davvero nostra, verifichi qui sotto "
+        "il riferimento della chiamata, oppure riattacchi e ci richiami.",
+        "pl": "Tak: {label} to nasz numer, używany od {since}. Możemy z niego do Państwa dzwonić. "
+        "Aby mieć pewność, że połączenie było od nas, prosimy sprawdzić poniżej numer "
+        "referencyjny rozmowy albo rozłączyć się i oddzwonić do nas.",
         "zh": "是的：{label}是我们的号码，自{since}起使用。我们可能会用这个号码给您打电话。"
         "要确认来电确实来自我们，请在下方核对通话参考号，或挂断后回拨给我们。",
     },
@@ -54,20 +54,20 @@ LOOKUP = {
     "not_ours": {
         "en": "This is not one of our numbers. If someone called you from it saying they are "
         "{company}, it was not us: hang up, and please report the call.",
-        "it": "Questo non è un nostro numero. Se qualcuno ti ha chiamato da qui dicendo di essere "
-        "{company}, non eravamo noi: riattacca e segnala la chiamata.",
+        "it": "Questo non è un nostro numero. Se qualcuno L'ha chiamata da qui dicendo di essere "
+        "{company}, non eravamo noi: riattacchi e segnali la chiamata.",
         "pl": "To nie jest nasz numer. Jeśli ktoś dzwonił z niego, podając się za {company}, to "
-        "nie byliśmy my: rozłącz się i zgłoś to połączenie.",
+        "nie byliśmy my: prosimy się rozłączyć i zgłosić to połączenie.",
         "zh": "这不是我们的号码。如果有人用这个号码给您打电话并自称是{company}，那不是我们：请挂断，并举报此来电。",
     },
     # No valid number, or one that could be a number of several countries, one of them ours.
     "unreadable": {
         "en": "We could not read this number. Please type it with its country code, as in "
         "{example}.",
-        "it": "Non riusciamo a leggere questo numero. Scrivilo con il prefisso del paese, come in "
-        "{example}.",
-        "pl": "Nie udało nam się odczytać tego numeru. Wpisz go z numerem kierunkowym kraju, jak "
-        "w {example}.",
+        "it": "Non riusciamo a leggere questo numero. Lo scriva con il prefisso del paese, come "
+        "in {example}.",
+        "pl": "Nie udało nam się odczytać tego numeru. Prosimy wpisać go z numerem kierunkowym "
+        "kraju, jak w {example}.",
         "zh": "我们无法识别这个号码。请连同国家区号一起输入，例如 {example}。",
     },
 }
@@ -84,9 +84,9 @@ REFERENCE = {
         "en": "No: we did not call this phone number with this reference in the last 24 hours. "
         "If someone gave you this reference, the call was not from us.",
         "it": "No: nelle ultime 24 ore non abbiamo chiamato questo numero con questo riferimento. "
-        "Se qualcuno ti ha dato questo riferimento, la chiamata non era nostra.",
+        "Se qualcuno Le ha dato questo riferimento, la chiamata non era nostra.",
         "pl": "Nie: w ciągu ostatnich 24 godzin nie dzwoniliśmy na ten numer z tym numerem "
-        "referencyjnym. Jeśli ktoś podał Ci ten numer, połączenie nie było od nas.",
+        "referencyjnym. Jeśli ktoś podał Państwu ten numer, połączenie nie było od nas.",
         "zh": "不是：过去24小时内，我们没有以此参考号拨打过这个电话号码。如果有人向您提供了这个参考号，那通电话并非来自我们。",
     },
 }
@@ -94,10 +94,10 @@ REFERENCE = {
 REPORTED = {
     "en": "Thank you. Your report has the reference {reference}. Our fraud team reviews every "
     "report.",
-    "it": "Grazie. La tua segnalazione ha il riferimento {reference}. Il nostro team antifrode "
+    "it": "Grazie. La Sua segnalazione ha il riferimento {reference}. Il nostro team antifrode "
     "esamina ogni segnalazione.",
-    "pl": "Dziękujemy. Twoje zgłoszenie ma numer {reference}. Nasz zespół ds. oszustw sprawdza "
-    "każde zgłoszenie.",
+    "pl": "Dziękujemy. Zgłoszenie otrzymało numer {reference}. Nasz zespół ds. przeciwdziałania "
+    "oszustwom sprawdza każde zgłoszenie.",
     "zh": "谢谢。您的举报编号为{reference}。我们的反欺诈团队会审核每一份举报。",
 }
 

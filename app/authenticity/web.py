@@ -74,7 +74,6 @@ def _page(locale: str, status: int = 200, **context: Any) -> tuple[str, int]:
     html = render_template(
         "check.html",
         title=_("Is this call really from %(company)s?", company=company),
-        advice=texts.pick(texts.ADVICE, locale),
         asked_for={item: _ASKED[item] for item in ASKED_FOR},
         countries=country_choices(locale),
         region=page_region(locale),

@@ -201,7 +201,6 @@ def status() -> ResponseReturnValue:
         status=texts.pick(texts.STATUS[view["status"]], locale),
     )
     if view["due_by"]:
-        message += " " + texts.pick(texts.REPLY_BY, locale).format(
-            due=service.due_date(view["due_by"], locale, policy)
-        )
+        due = service.due_date(view["due_by"], locale, policy)
+        message += " " + _("We will reply by %(due)s.", due=due)
     return _page(locale, keep_status=keep, status_message=message, status_value=view["status"])
