@@ -15,6 +15,7 @@ from typing import Any
 import marshmallow as ma
 from apispec import BasePlugin
 from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import force_locale, get_babel
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -153,12 +154,23 @@ _PAGES = {
 }
 
 
+def _reader_language() -> str:
+    """The error page's language: ?lang=, else the browser's. Never the form's: the form may be
+    what could not be read (too large, badly encoded)."""
+    known = [str(locale) for locale in get_babel().instance.list_translations()]
+    asked = (request.args.get("lang") or "").strip().lower()
+    if asked in known:
+        return asked
+    return request.accept_languages.best_match(known) or "en"
+
+
 def error_page(status: int, headers: dict[str, str] | None = None) -> Response:
     """The page a person sees instead of an error's JSON: what happened, in their language, and
     the way back to the home page and the call check."""
     kind = status if status in _PAGES else (500 if status >= 500 else 400)
     heading, advice = _PAGES[kind]
-    html = render_template("error.html", status=status, heading=heading, advice=advice)
+    with force_locale(_reader_language()):
+        html = render_template("error.html", status=status, heading=heading, advice=advice)
     response = Response(html, status=status, mimetype="text/html")
     for name, value in (headers or {}).items():
         response.headers[name] = value

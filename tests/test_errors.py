@@ -102,3 +102,15 @@ def test_too_many_requests_and_our_own_faults_are_pages_for_people(page_only, ca
     assert any(
         record.levelno == logging.ERROR and record.exc_info for record in caplog.records
     )  # the fault is logged with its traceback, for us
+
+
+def test_a_form_too_large_to_read_is_a_page_for_a_person_and_json_for_a_program(page_only):
+    body = {"lang": "pl", "text": "x" * (3 * 1024 * 1024)}  # a form that cannot be read...
+    headers = {"Accept": BROWSER, "Accept-Language": "it-IT,it"}  # ...so the browser's language
+
+    person = page_only.test_client().post("/complaints", data=body, headers=headers)
+    program = page_only.test_client().post("/complaints", data=body)
+
+    assert person.status_code == 413 and person.mimetype == "text/html"
+    assert "Troppi dati da inviare in una volta" in person.get_data(as_text=True)
+    assert program.status_code == 413 and program.get_json()["error"]["code"] == "too_large"
