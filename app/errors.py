@@ -172,6 +172,7 @@ def error_page(status: int, headers: dict[str, str] | None = None) -> Response:
     with force_locale(_reader_language()):
         html = render_template("error.html", status=status, heading=heading, advice=advice)
     response = Response(html, status=status, mimetype="text/html")
+    response.vary.add("Accept")  # the same address answers JSON to programs
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response

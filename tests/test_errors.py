@@ -43,6 +43,7 @@ def test_a_mistyped_address_is_a_page_in_the_readers_language_with_a_way_back(
     assert f'href="/check?lang={lang}"' in page  # the call check, for a worried customer
     assert '<main id="main">' in page and 'rel="icon"' in page
     assert '"error"' not in page and "requested URL" not in page  # no JSON, no Werkzeug words
+    assert "Accept" in response.headers["Vary"]  # caches keep the page apart from the JSON
 
 
 def test_the_lang_parameter_picks_an_error_pages_language(page_only):
