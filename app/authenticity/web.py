@@ -24,7 +24,7 @@ from app.locales import (
     page_region,
     suggested_region,
 )
-from app.phones import international, needs_country_code, read_own_number
+from app.phones import example_number, international, read_own_number
 from app.ratelimit import enforce
 
 bp = Blueprint("check", __name__, url_prefix="/check")
@@ -62,6 +62,15 @@ def _bad_number() -> str:
     return _(
         "That does not look like a phone number. Use digits, with the country code (for "
         "example +39 ...)."
+    )
+
+
+def _needs_country_code(region: str | None) -> str:
+    """A number that is no number in the person's country: ask for its country code, showing one."""
+    return _(
+        "We could not read this phone number. Please type it with its country code (for "
+        "example %(example)s).",
+        example=example_number(region),
     )
 
 
@@ -142,7 +151,7 @@ def reference() -> ResponseReturnValue:
         elif field == "reference":
             error = _("The reference has 6 digits.")
         elif exc.code == "unreadable_phone":
-            error = needs_country_code(locale, regions[0])
+            error = _needs_country_code(regions[0])
         else:
             error = _bad_number()
         return _page(locale, 422, keep_reference=keep, errors={field: error})

@@ -23,7 +23,7 @@ from app.locales import (
     page_region,
     suggested_region,
 )
-from app.phones import needs_country_code, read_typed_number
+from app.phones import example_number, read_typed_number
 from app.ratelimit import enforce
 
 bp = Blueprint("complaints_page", __name__, url_prefix="/complaints")
@@ -88,7 +88,7 @@ def _error(exc: InvalidInput, locale: str) -> str:
     if exc.code == CONTROL_CHARACTER:
         return _unprintable(exc.field)
     if exc.code == "unreadable_phone":
-        return needs_country_code(locale, page_region(locale))
+        return _needs_country_code(page_region(locale))
     if exc.field == "phone":
         return _bad_phone()
     if exc.field == "email":
@@ -102,6 +102,15 @@ def _error(exc: InvalidInput, locale: str) -> str:
 
 def _bad_phone() -> str:
     return _("That does not look like a phone number. Use digits, with the country code.")
+
+
+def _needs_country_code(region: str | None) -> str:
+    """A number that is no number in the person's country: ask for its country code, showing one."""
+    return _(
+        "We could not read this phone number. Please type it with its country code (for "
+        "example %(example)s).",
+        example=example_number(region),
+    )
 
 
 def _too_many() -> str:
@@ -177,7 +186,7 @@ def status() -> ResponseReturnValue:
         except InvalidInput:
             return _page(locale, 422, keep_status=keep, errors={"status-phone": _bad_phone()})
         if not readable:
-            error = needs_country_code(locale, regions[0])
+            error = _needs_country_code(regions[0])
             return _page(locale, 422, keep_status=keep, errors={"status-phone": error})
         canonical = references.normalize(reference)  # a malformed one is not found unlooked
         if canonical:

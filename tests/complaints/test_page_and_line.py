@@ -102,7 +102,7 @@ def test_the_page_reads_the_phone_in_the_picked_country_and_says_what_is_wrong_i
 
     page = unreadable.get_data(as_text=True)
     assert unreadable.status_code == 422
-    assert "Scrivilo con il prefisso del paese (per esempio +39 02 1234 5678)" in page
+    assert "Lo scriva con il prefisso del paese (per esempio +39 02 1234 5678)" in page
     assert 'value="12 34 56"' in page and ">La carta non funziona</textarea>" in page
     # The error is under the phone's box, read with it, and the box takes the focus.
     assert 'aria-invalid="true" aria-describedby="phone-error" autofocus' in page
