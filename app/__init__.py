@@ -17,7 +17,14 @@ from flask.json.provider import DefaultJSONProvider
 from flask.typing import ResponseReturnValue
 
 from app import config as settings_module
-from app.errors import InvalidInput, JsonErrorApi, error_body, register_error_handlers
+from app.errors import (
+    InvalidInput,
+    JsonErrorApi,
+    error_body,
+    error_page,
+    register_error_handlers,
+    wants_a_page,
+)
 from app.extensions import db, migrate
 from app.flows.registry import init_flows
 from app.i18n import init_i18n
@@ -165,6 +172,8 @@ def _register_request_hooks(app: Flask) -> None:
 
     @app.errorhandler(413)
     def _too_large(error: Exception) -> ResponseReturnValue:
+        if wants_a_page():
+            return error_page(413)
         return error_body("too_large", "the request body is too large"), 413
 
     @app.after_request

@@ -1,7 +1,9 @@
-"""Errors the product raises, and how every one of them becomes a JSON answer.
+"""Errors the product raises, and how every one of them becomes an answer.
 
-Every error response has the shape ``{"error": {"code", "message", "field"}}`` with a 4xx
-(or, for our own faults, a 5xx) status; the CONTRACT promises it to integrators.
+Every error response to a program (the API, Twilio's webhooks, anything asking for JSON) has the
+shape ``{"error": {"code", "message", "field"}}`` with a 4xx (or, for our own faults, a 5xx)
+status; the CONTRACT promises it to integrators. A person's browser gets a page instead, in their
+language, saying what happened and how to go on.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from typing import Any
 
 import marshmallow as ma
 from apispec import BasePlugin
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import force_locale, get_babel
+from flask_babel import lazy_gettext as _l
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -92,6 +96,86 @@ class ErrorSchema(ma.Schema):
     """The error payload of every 4xx and 5xx answer."""
 
     error = ma.fields.Nested(ErrorDetail)
+
+
+#: Paths only programs call: their errors are always JSON, whatever the Accept header says.
+PROGRAM_PATHS = ("/api/", "/twilio/")
+
+
+def wants_a_page() -> bool:
+    """Whether the request comes from a person's browser (it prefers HTML to JSON and is not one
+    of the programs' paths): then an error is a page, not JSON."""
+    if request.path.startswith(PROGRAM_PATHS) or request.is_json:
+        return False
+    # On a tie (*/*, no Accept header: curl, scripts, fetch) JSON wins, listed first.
+    return request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
+
+
+#: What a person reads for each status: a heading and what to do. Others read as the closest kind.
+_PAGES = {
+    400: (_l("We could not read that request"), _l("Please go back and try again.")),
+    401: (
+        _l("Please sign in first"),
+        _l("This page is only for people who have signed in."),
+    ),
+    403: (_l("This page is not open to you"), _l("If you think it should be, contact us.")),
+    404: (
+        _l("We cannot find that page"),
+        _l(
+            "The address may be mistyped, or the page may have moved. Check the address, or "
+            "start again from our home page."
+        ),
+    ),
+    405: (
+        _l("That page cannot be used that way"),
+        _l("Please go back to the page you came from and use its form or its links."),
+    ),
+    409: (_l("That was already done"), _l("Please go back and look again before you try.")),
+    413: (_l("That is too much to send at once"), _l("Please send less, and try again.")),
+    422: (
+        _l("We could not accept what was sent"),
+        _l("Please go back, check what you typed, and try again."),
+    ),
+    429: (
+        _l("Too many tries from here"),
+        _l(
+            "To protect our customers we have paused requests from here for a moment. Please "
+            "try again in a few minutes."
+        ),
+    ),
+    500: (
+        _l("Something went wrong on our side"),
+        _l("It has been recorded and we are looking into it. Please try again in a few minutes."),
+    ),
+    503: (
+        _l("This service is busy at the moment"),
+        _l("Nothing was sent or changed. Please try again in a few minutes."),
+    ),
+}
+
+
+def _reader_language() -> str:
+    """The error page's language: ?lang=, else the browser's. Never the form's: the form may be
+    what could not be read (too large, badly encoded)."""
+    known = [str(locale) for locale in get_babel().instance.list_translations()]
+    asked = (request.args.get("lang") or "").strip().lower()
+    if asked in known:
+        return asked
+    return request.accept_languages.best_match(known) or "en"
+
+
+def error_page(status: int, headers: dict[str, str] | None = None) -> Response:
+    """The page a person sees instead of an error's JSON: what happened, in their language, and
+    the way back to the home page and the call check."""
+    kind = status if status in _PAGES else (500 if status >= 500 else 400)
+    heading, advice = _PAGES[kind]
+    with force_locale(_reader_language()):
+        html = render_template("error.html", status=status, heading=heading, advice=advice)
+    response = Response(html, status=status, mimetype="text/html")
+    response.vary.add("Accept")  # the same address answers JSON to programs
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
@@ -179,7 +263,7 @@ class JsonErrorApi(Api):
 
     def handle_http_exception(
         self, error: HTTPException
-    ) -> tuple[dict[str, Any], int, dict[str, str]]:
+    ) -> tuple[dict[str, Any], int, dict[str, str]] | Response:
         data = getattr(error, "data", None) or {}
         # Werkzeug's own headers first: a 405 names the methods the URL allows (RFC 9110).
         headers = {
@@ -187,6 +271,12 @@ class JsonErrorApi(Api):
         }
         headers.update(data.get("headers") or {})
         status = error.code or 500
+        if wants_a_page():
+            if isinstance(error, InternalServerError):
+                original = getattr(error, "original_exception", None)
+                if original is not None:
+                    log.error("unhandled error", exc_info=original)
+            return error_page(status, headers)
         if "messages" in data or "errors" in data:
             return validation_payload(data.get("errors") or data["messages"]), status, headers
         if isinstance(error, InternalServerError):
@@ -203,12 +293,17 @@ class JsonErrorApi(Api):
 
 
 def register_error_handlers(app: Flask) -> None:
-    """Domain errors become their 4xx answer; the Api handles everything HTTP."""
+    """Domain errors become their 4xx answer (a page for a person's browser); the Api handles
+    everything HTTP."""
 
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError) -> Response:
-        response = jsonify(error_body(error.code, error.message, error.field))
-        response.status_code = error.status
+        if wants_a_page():
+            # A person is told what happened in their words, not the message for programs.
+            response = error_page(error.status)
+        else:
+            response = jsonify(error_body(error.code, error.message, error.field))
+            response.status_code = error.status
         if isinstance(error, Unauthorized):
             response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
         if isinstance(error, RateLimited | Unavailable):

@@ -153,10 +153,3 @@ def test_a_request_id_is_echoed_or_made_up(client):
 
     assert given.headers["X-Request-Id"] == "abc-123"
     assert len(invented.headers["X-Request-Id"]) == 32
-
-
-def test_the_home_page_gives_the_never_ask_advice(client):
-    page = client.get("/").get_data(as_text=True)
-
-    assert "never ask for your password, your PIN or a code sent to you by SMS" in page
-    assert 'href="/simulator/phone"' in page  # the simulator's softphone, outside production

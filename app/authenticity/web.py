@@ -8,6 +8,8 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app import clock
 from app.audit.service import Actor
@@ -17,16 +19,26 @@ from app.errors import InvalidInput, RateLimited
 from app.extensions import db
 from app.inputs import CONTROL_CHARACTER, refuse_control_characters
 from app.locales import (
-    SUPPORTED_LOCALES,
     country_choices,
     page_locale,
     page_region,
     suggested_region,
 )
-from app.phones import international, needs_country_code, read_own_number
+from app.phones import example_number, international, read_own_number
 from app.ratelimit import enforce
 
 bp = Blueprint("check", __name__, url_prefix="/check")
+
+#: What a scam call asked for, as the report form's boxes say it (one for each of ASKED_FOR).
+_ASKED = {
+    "password": _l("a password"),
+    "pin": _l("a PIN"),
+    "sms_code": _l("a code sent by SMS"),
+    "card_details": _l("card details"),
+    "move_money": _l("to move money"),
+    "install_app": _l("to install an app"),
+    "other": _l("something else"),
+}
 
 
 def _regions(locale: str) -> list[str | None]:
@@ -35,27 +47,46 @@ def _regions(locale: str) -> list[str | None]:
     return [page_region(locale), suggested_region(locale)]
 
 
-def _unprintable(words: dict[str, Any], error: InvalidInput, labels: dict[str, str]) -> str | None:
+def _unprintable(error: InvalidInput, labels: dict[str, str]) -> str | None:
     """The page's words for a field with control characters in it; None for other errors."""
     if error.code != CONTROL_CHARACTER:
         return None
-    return str(words["bad_characters"]).format(label=words[labels[error.field or ""]])
+    return _(
+        "“%(label)s” contains invisible control characters, often left by copying from another "
+        "program. Please type it again.",
+        label=labels[error.field or ""],
+    )
+
+
+def _bad_number() -> str:
+    return _(
+        "That does not look like a phone number. Use digits, with the country code (for "
+        "example +39 ...)."
+    )
+
+
+def _needs_country_code(region: str | None) -> str:
+    """A number that is no number in the person's country: ask for its country code, showing one."""
+    return _(
+        "We could not read this phone number. Please type it with its country code (for "
+        "example %(example)s).",
+        example=example_number(region),
+    )
+
+
+def _too_many() -> str:
+    return _("Too many checks from here. Please try again in a few minutes.")
 
 
 def _page(locale: str, status: int = 200, **context: Any) -> tuple[str, int]:
-    words = texts.PAGE[locale]
     company = current_app.config["COMPANY_NAME"]
     html = render_template(
         "check.html",
-        lang=locale,
-        languages=SUPPORTED_LOCALES,
-        words=words,
-        title=words["title"].format(company=company),
-        advice=texts.pick(texts.ADVICE, locale),
-        asked_for=ASKED_FOR,
+        title=_("Is this call really from %(company)s?", company=company),
+        asked_for={item: _ASKED[item] for item in ASKED_FOR},
         countries=country_choices(locale),
         region=page_region(locale),
-        **{"typed_number": "", "keep_reference": {}, "keep_report": {}, **context},
+        **{"typed_number": "", "keep_reference": {}, "keep_report": {}, "errors": {}, **context},
     )
     return html, status
 
@@ -76,11 +107,10 @@ def page() -> ResponseReturnValue:
             db.session(), seen, locale=locale, company=current_app.config["COMPANY_NAME"]
         )
     except RateLimited:
-        return _page(locale, 429, typed_number=typed, number_error=texts.PAGE[locale]["too_many"])
+        return _page(locale, 429, typed_number=typed, number_error=_too_many())
     except InvalidInput as exc:
-        words = texts.PAGE[locale]
-        bad = _unprintable(words, exc, {"number": "number_label"}) or words["bad_number"]
-        return _page(locale, 422, typed_number=typed, number_error=bad)
+        bad = _unprintable(exc, {"number": _("The number that called you")}) or _bad_number()
+        return _page(locale, 422, typed_number=typed, errors={"number": bad})
     return _page(
         locale,
         typed_number=typed,
@@ -92,7 +122,6 @@ def page() -> ResponseReturnValue:
 @bp.post("/reference")
 def reference() -> ResponseReturnValue:
     locale = page_locale()
-    words = texts.PAGE[locale]
     regions = _regions(locale)
     keep = {key: request.form.get(key, "") for key in ("reference", "phone")}
     try:
@@ -112,35 +141,44 @@ def reference() -> ResponseReturnValue:
             locale=locale,
         )
     except RateLimited:
-        return _page(locale, 429, keep_reference=keep, reference_error=words["too_many"])
+        return _page(locale, 429, keep_reference=keep, reference_error=_too_many())
     except InvalidInput as exc:
-        unprintable = _unprintable(
-            words, exc, {"reference": "reference_label", "phone": "phone_label"}
-        )
+        labels = {"reference": _("Reference of the call"), "phone": _("Your phone number")}
+        unprintable = _unprintable(exc, labels)
+        field = "reference" if exc.field == "reference" else "phone"
         if unprintable is not None:
             error = unprintable
-        elif exc.field == "reference":
-            error = words["bad_reference"]
+        elif field == "reference":
+            error = _("The reference has 6 digits.")
         elif exc.code == "unreadable_phone":
-            error = needs_country_code(locale, regions[0])
+            error = _needs_country_code(regions[0])
         else:
-            error = words["bad_number"]
-        return _page(locale, 422, keep_reference=keep, reference_error=error)
+            error = _bad_number()
+        return _page(locale, 422, keep_reference=keep, errors={field: error})
     return _page(locale, keep_reference=keep, reference_answer=answer)
 
 
-_REPORT_LABELS = {
-    "number": "report_number_label",
-    "called_at": "when_label",
-    "asked_for": "asked_label",
-    "description": "description_label",
+#: The report form's fields, each with the id of its box on the page.
+_REPORT_FIELDS = {
+    "number": "report-number",
+    "called_at": "called-at",
+    "asked_for": "report-number",  # checkboxes of fixed values: only a forged form gets here
+    "description": "description",
 }
+
+
+def _report_labels() -> dict[str, str]:
+    return {
+        "number": _("The number that called you"),
+        "called_at": _("When (optional)"),
+        "asked_for": _("What did they ask for?"),
+        "description": _("What happened (optional)"),
+    }
 
 
 @bp.post("/report")
 def report() -> ResponseReturnValue:
     locale = page_locale()
-    words = texts.PAGE[locale]
     called_at = None
     when = (request.form.get("called_at") or "").strip()
     keep = {
@@ -150,7 +188,7 @@ def report() -> ResponseReturnValue:
         "description": request.form.get("description", ""),
     }
     try:
-        refuse_control_characters(request.form, fields=_REPORT_LABELS, multiline=["description"])
+        refuse_control_characters(request.form, fields=_REPORT_FIELDS, multiline=["description"])
         if when:
             try:  # <input type="datetime-local">: the person's wall clock, read as UTC
                 called_at = datetime.fromisoformat(when).replace(tzinfo=UTC)
@@ -171,12 +209,18 @@ def report() -> ResponseReturnValue:
         )
         db.session.commit()
     except RateLimited:
-        return _page(locale, 429, keep_report=keep, report_error=words["too_many"])
+        return _page(locale, 429, keep_report=keep, report_error=_too_many())
     except InvalidInput as exc:
         db.session.rollback()
-        error = _unprintable(words, exc, _REPORT_LABELS)
-        if error is None:
-            error = words["bad_when"] if exc.field == "called_at" else words["bad_number"]
-        return _page(locale, 422, keep_report=keep, report_error=error)
+        field = exc.field if exc.field in _REPORT_FIELDS else "number"
+        error = _unprintable(exc, _report_labels())
+        if error is None and field == "called_at":
+            error = _(
+                "Check the date and time: the call must be from the last year, and not in the "
+                "future."
+            )
+        return _page(
+            locale, 422, keep_report=keep, errors={_REPORT_FIELDS[field]: error or _bad_number()}
+        )
     message = texts.pick(texts.REPORTED, locale).format(reference=filed.reference)
     return _page(locale, report_done=message, report_reference=filed.reference)

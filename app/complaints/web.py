@@ -6,6 +6,8 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app import clock
 from app.audit.service import Actor
@@ -16,13 +18,12 @@ from app.errors import InvalidInput, NotFound, RateLimited
 from app.extensions import db
 from app.inputs import CONTROL_CHARACTER, refuse_control_characters
 from app.locales import (
-    SUPPORTED_LOCALES,
     country_choices,
     page_locale,
     page_region,
     suggested_region,
 )
-from app.phones import needs_country_code, read_typed_number
+from app.phones import example_number, read_typed_number
 from app.ratelimit import enforce
 
 bp = Blueprint("complaints_page", __name__, url_prefix="/complaints")
@@ -34,43 +35,95 @@ def _regions(locale: str) -> list[str | None]:
     return [page_region(locale), suggested_region(locale)]
 
 
+#: What a complaint is about, as the form's list says it (one for each of the policy's CATEGORIES).
+_CATEGORIES = {
+    "payments": _l("Payments"),
+    "cards": _l("Cards"),
+    "account_access": _l("Access to your account"),
+    "verification_calls": _l("A call from us"),
+    "fraud_scam": _l("Fraud or a scam"),
+    "other": _l("Something else"),
+}
+
+
 def _page(locale: str, status: int = 200, **context: Any) -> tuple[str, int]:
     return (
         render_template(
             "complaints.html",
-            lang=locale,
-            languages=SUPPORTED_LOCALES,
-            words=texts.PAGE[locale],
             # The promise on the page is the policy's first-response deadline, not a copy of it.
-            intro=texts.PAGE[locale]["intro"].format(
-                days=current_app.extensions["complaints_policy"].first_response_days
-            ),
-            categories=CATEGORIES,
+            days=current_app.extensions["complaints_policy"].first_response_days,
+            categories={item: _CATEGORIES[item] for item in CATEGORIES},
             countries=country_choices(locale),
             region=page_region(locale),
-            **{"keep": {}, "keep_status": {}, **context},
+            **{"keep": {}, "keep_status": {}, "errors": {}, **context},
         ),
         status,
     )
 
 
-_FILE_FIELDS = ("phone", "email", "category", "text", "call_reference")
+#: The complaint form's fields, each with the id of its box on the page.
+_FILE_FIELDS = {
+    "phone": "phone",
+    "email": "email",
+    "category": "category",
+    "text": "text",
+    "call_reference": "call-reference",
+}
+
+
+def _labels() -> dict[str, str]:
+    """Each field as its label says it, to name it in an error."""
+    return {
+        "phone": _("Your phone number"),
+        "email": _("Your email (optional)"),
+        "category": _("What is it about?"),
+        "text": _("What happened"),
+        "call_reference": _("Reference of one of our calls (optional)"),
+        "reference": _("Complaint reference"),
+    }
 
 
 def _error(exc: InvalidInput, locale: str) -> str:
     """What went wrong, in the page's language."""
     if exc.code == CONTROL_CHARACTER:
-        return _unprintable(locale, exc.field)
+        return _unprintable(exc.field)
     if exc.code == "unreadable_phone":
-        return needs_country_code(locale, page_region(locale))
-    errors = texts.PAGE[locale]["errors"]
-    return errors.get(exc.field or "", errors["text"])
+        return _needs_country_code(page_region(locale))
+    if exc.field == "phone":
+        return _bad_phone()
+    if exc.field == "email":
+        return _("That is not an email address.")
+    if exc.field == "category":
+        return _("Please pick what it is about from the list.")
+    if exc.field == "call_reference":
+        return _("The reference of one of our calls has 6 digits.")
+    return _("Please tell us what happened (at most 5,000 characters).")
 
 
-def _unprintable(locale: str, field: str | None) -> str:
+def _bad_phone() -> str:
+    return _("That does not look like a phone number. Use digits, with the country code.")
+
+
+def _needs_country_code(region: str | None) -> str:
+    """A number that is no number in the person's country: ask for its country code, showing one."""
+    return _(
+        "We could not read this phone number. Please type it with its country code (for "
+        "example %(example)s).",
+        example=example_number(region),
+    )
+
+
+def _too_many() -> str:
+    return _("Too many requests from here. Please try again in a few minutes.")
+
+
+def _unprintable(field: str | None) -> str:
     """The page's words for a field with control characters in it, named by its label."""
-    words = texts.PAGE[locale]
-    return str(words["bad_characters"]).format(label=words[f"{field}_label"])
+    return _(
+        "“%(label)s” contains invisible control characters, often left by copying from another "
+        "program. Please type it again.",
+        label=_labels().get(field or "", _("What happened")),
+    )
 
 
 @bp.get("")
@@ -81,7 +134,6 @@ def page() -> ResponseReturnValue:
 @bp.post("")
 def file() -> ResponseReturnValue:
     locale = page_locale()
-    words = texts.PAGE[locale]
     policy = current_app.extensions["complaints_policy"]
     form = request.form
     try:
@@ -104,25 +156,24 @@ def file() -> ResponseReturnValue:
         )
         db.session.commit()
     except RateLimited:
-        return _page(locale, 429, file_error=words["too_many"], keep=request.form)
+        return _page(locale, 429, file_error=_too_many(), keep=request.form)
     except InvalidInput as exc:
         db.session.rollback()
-        return _page(
-            locale, 422, file_error=_error(exc, locale), error_field=exc.field, keep=request.form
-        )
+        field = _FILE_FIELDS.get(exc.field or "", "text")
+        return _page(locale, 422, errors={field: _error(exc, locale)}, keep=request.form)
     due = service.due_date(complaint.first_response_due, locale, policy)
-    return _page(
-        locale,
-        201,
-        filed=words["filed"].format(reference=complaint.reference, due=due),
+    filed = _(
+        "Thank you. Your complaint reference is %(reference)s. We will reply by %(due)s. We have "
+        "sent the reference to your phone.",
         reference=complaint.reference,
+        due=due,
     )
+    return _page(locale, 201, filed=filed, reference=complaint.reference)
 
 
 @bp.post("/status")
 def status() -> ResponseReturnValue:
     locale = page_locale()
-    words = texts.PAGE[locale]
     reference = (request.form.get("reference") or "").strip()
     keep = {"reference": reference, "phone": request.form.get("phone", "")}
     regions = _regions(locale)
@@ -133,10 +184,10 @@ def status() -> ResponseReturnValue:
         try:
             readable = bool(read_typed_number(request.form.get("phone"), regions=regions).readings)
         except InvalidInput:
-            return _page(locale, 422, keep_status=keep, status_error=words["errors"]["phone"])
+            return _page(locale, 422, keep_status=keep, errors={"status-phone": _bad_phone()})
         if not readable:
-            error = needs_country_code(locale, regions[0])
-            return _page(locale, 422, keep_status=keep, status_error=error)
+            error = _needs_country_code(regions[0])
+            return _page(locale, 422, keep_status=keep, errors={"status-phone": error})
         canonical = references.normalize(reference)  # a malformed one is not found unlooked
         if canonical:
             enforce("complaint_status:reference", canonical, what="lookups")
@@ -144,20 +195,21 @@ def status() -> ResponseReturnValue:
             db.session(), reference, request.form.get("phone"), regions=regions
         )
     except RateLimited:
-        return _page(locale, 429, keep_status=keep, status_error=words["too_many"])
+        return _page(locale, 429, keep_status=keep, status_error=_too_many())
     except InvalidInput as exc:  # only a control character gets here
-        error = _unprintable(locale, exc.field)
-        return _page(locale, 422, keep_status=keep, status_error=error)
+        field = "reference" if exc.field == "reference" else "status-phone"
+        return _page(locale, 422, keep_status=keep, errors={field: _unprintable(exc.field)})
     except NotFound:
-        return _page(locale, 404, keep_status=keep, status_error=words["not_found"])
+        not_found = _("We found no complaint with this reference and phone number.")
+        return _page(locale, 404, keep_status=keep, status_error=not_found)
     view = service.public_view(complaint)
     policy = current_app.extensions["complaints_policy"]
-    message = words["status"].format(
+    message = _(
+        "Complaint %(reference)s: %(status)s.",
         reference=complaint.reference,
         status=texts.pick(texts.STATUS[view["status"]], locale),
     )
     if view["due_by"]:
-        message += " " + texts.pick(texts.REPLY_BY, locale).format(
-            due=service.due_date(view["due_by"], locale, policy)
-        )
+        due = service.due_date(view["due_by"], locale, policy)
+        message += " " + _("We will reply by %(due)s.", due=due)
     return _page(locale, keep_status=keep, status_message=message, status_value=view["status"])

@@ -265,7 +265,7 @@ def test_the_page_lets_the_person_pick_the_country_in_their_language(client):
     assert '<label for="number-region">Your country</label>' in english
     assert selected_country(default, "number-region") == "IT"
     assert '<option value="IT" selected>Italia (+39)</option>' in default
-    assert '<label for="number-region">Il tuo paese</label>' in default
+    assert '<label for="number-region">Il Suo paese</label>' in default
     assert selected_country(american, "number-region") == "US"
 
 
@@ -286,8 +286,14 @@ def test_the_reference_form_reads_in_the_picked_country_and_keeps_its_inputs(
     assert unreadable.status_code == 422
     assert "We could not read this phone number. Please type it with its country code" in page
     assert 'value="12 34"' in page and f'value="{placed.call.reference}"' in page
-    assert 'action="/check/reference#reference-answer"' in page
-    assert '<div id="reference-answer" class="slot" tabindex="-1" autofocus>' in page
+    # The error is at its field, read with it, and the field takes the focus.
+    assert (
+        'id="phone" name="phone" autocomplete="tel" value="12 34" aria-invalid="true" '
+        'aria-describedby="phone-error" autofocus required>'
+    ) in page
+    error = page.split('<p class="error field-error" id="phone-error" data-field="phone">')[1]
+    assert error.startswith("We could not read this phone number.")
+    assert 'id="reference-answer"' not in page
 
 
 def test_the_report_form_keeps_its_inputs_after_an_error_and_confirms_by_itself(client, app, rome):
@@ -304,7 +310,9 @@ def test_the_report_form_keeps_its_inputs_after_an_error_and_confirms_by_itself(
 
     page = refused.get_data(as_text=True)
     assert refused.status_code == 422
-    assert "Controlla data e ora" in page
+    assert "Controlli data e ora" in page
+    assert 'id="called-at" name="called_at" value="not a time" aria-invalid="true"' in page
+    assert page.index('id="called-at-error"') < page.index("<fieldset>")  # under its field
     assert 'value="06 1234 5678"' in page and 'value="not a time"' in page
     assert 'value="pin" checked' in page and 'value="move_money" checked' in page
     assert 'value="sms_code" checked' not in page

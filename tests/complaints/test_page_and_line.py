@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale, gettext
 from markupsafe import escape
 
 from app.audit.models import AuditEvent
@@ -13,18 +14,23 @@ from app.carriers.signatures import signature_for, signing_token
 from app.carriers.simulator import CalleeScript
 from app.complaints import references, texts
 from app.complaints.models import Complaint, ComplaintChannel, ComplaintMessage, ComplaintNote
+from app.complaints.policy import CATEGORIES
 from app.extensions import db
 
 pytestmark = pytest.mark.usefixtures("lines", "clock")
 COMPLAINTS_LINE = "+14155550102"
+UNPRINTABLE = (
+    "“%(label)s” contains invisible control characters, often left by copying from another "
+    "program. Please type it again."
+)
 
 
-def test_every_language_has_every_word_of_the_page():
-    keys = {lang: set(words) for lang, words in texts.PAGE.items()}
-    assert all(k == keys["en"] for k in keys.values())
-    assert all(
-        set(w["categories"]) == set(texts.PAGE["en"]["categories"]) for w in texts.PAGE.values()
-    )
+def test_every_category_of_the_policy_has_its_words_on_the_form(client):
+    page = client.get("/complaints?lang=zh").get_data(as_text=True)
+
+    for item in CATEGORIES:
+        assert f'<option value="{item}"' in page
+    assert ">欺诈或诈骗</option>" in page
 
 
 def test_the_web_form_files_a_complaint_and_the_status_form_finds_it(client, app):
@@ -64,7 +70,7 @@ def test_the_web_form_files_a_complaint_and_the_status_form_finds_it(client, app
     assert 'data-status="new"' in found.get_data(as_text=True)
     assert "przyjęta" in found.get_data(as_text=True)
     assert wrong.status_code == unknown.status_code == 404
-    assert texts.PAGE["pl"]["not_found"] in wrong.get_data(as_text=True)
+    assert "Nie znaleźliśmy reklamacji" in wrong.get_data(as_text=True)
     # The same answer (only what each person typed is kept in their form).
     assert status_answer(wrong) == status_answer(unknown)
     assert 'value="601234568"' in wrong.get_data(as_text=True)
@@ -96,14 +102,18 @@ def test_the_page_reads_the_phone_in_the_picked_country_and_says_what_is_wrong_i
 
     page = unreadable.get_data(as_text=True)
     assert unreadable.status_code == 422
-    assert "Scrivilo con il prefisso del paese (per esempio +39 02 1234 5678)" in page
+    assert "Lo scriva con il prefisso del paese (per esempio +39 02 1234 5678)" in page
     assert 'value="12 34 56"' in page and ">La carta non funziona</textarea>" in page
-    assert 'action="/complaints#file-answer"' in page
-    assert '<div id="file-answer" class="slot" tabindex="-1" autofocus>' in page
-    assert "Raccontaci che cosa è successo" in no_text.get_data(as_text=True)
-    assert "tell us what happened" not in no_text.get_data(as_text=True)  # no English
+    # The error is under the phone's box, read with it, and the box takes the focus.
+    assert 'aria-invalid="true" aria-describedby="phone-error" autofocus' in page
+    assert page.index('id="phone-error"') < page.index('for="email"')
+    assert 'id="file-answer"' not in page
+    text_page = no_text.get_data(as_text=True)
+    assert "Ci racconti che cosa è successo" in text_page
+    assert "tell us what happened" not in text_page  # no English
+    assert 'id="text" name="text" maxlength="5000" aria-invalid="true"' in text_page
     assert british.status_code == 201
-    assert '<label for="file-region">Il tuo paese</label>' in page
+    assert '<label for="file-region">Il Suo paese</label>' in page
     assert '<option value="IT" selected>Italia (+39)</option>' in page
     with app.app_context():
         assert db.session.scalars(sa.select(Complaint.phone)).all() == ["+443331234567"]
@@ -324,9 +334,10 @@ def test_a_transcription_twilio_sends_again_changes_nothing(app, client, simulat
     assert the_complaint(app).transcription == "Karta zablokowana"
 
 
-def _unprintable(lang: str, label: str) -> str:
-    words = texts.PAGE[lang]
-    return str(escape(words["bad_characters"].format(label=words[label])))
+def _unprintable(app, lang: str, label: str) -> str:
+    """The page's words for a field with control characters in it, in that language."""
+    with app.test_request_context(), force_locale(lang):
+        return str(escape(gettext(UNPRINTABLE, label=gettext(label))))
 
 
 def test_a_control_character_in_the_complaint_forms_is_a_clear_error_in_the_pages_language(
@@ -342,9 +353,9 @@ def test_a_control_character_in_the_complaint_forms_is_a_clear_error_in_the_page
 
     assert filed.status_code == status.status_code == 422
     page = filed.get_data(as_text=True)
-    assert _unprintable("zh", "email_label") in page
+    assert _unprintable(app, "zh", "Your email (optional)") in page
     assert 'data-field="email"' in page
-    assert _unprintable("it", "reference_label") in status.get_data(as_text=True)
+    assert _unprintable(app, "it", "Complaint reference") in status.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Complaint)) == 0
 
