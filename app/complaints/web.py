@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from app import clock
 from app.audit.service import Actor
-from app.complaints import references, service, texts
+from app.complaints import references, service
 from app.complaints.models import ComplaintChannel
 from app.complaints.policy import CATEGORIES
 from app.errors import InvalidInput, NotFound, RateLimited
@@ -59,6 +59,20 @@ def _page(locale: str, status: int = 200, **context: Any) -> tuple[str, int]:
         ),
         status,
     )
+
+
+#: Where a complaint stands, as its page says it (a sentence each: the words agree with the
+#: complaint in every language). Texts and the phone line say it with texts.STATUS.
+_STATUS = {
+    "new": _l("Your complaint %(reference)s has been received."),
+    "acknowledged": _l("Your complaint %(reference)s has been acknowledged."),
+    "in_progress": _l("We are handling your complaint %(reference)s."),
+    "waiting_for_customer": _l(
+        "We are waiting for information from you about your complaint %(reference)s."
+    ),
+    "resolved": _l("Your complaint %(reference)s has been resolved."),
+    "closed": _l("Your complaint %(reference)s is closed."),
+}
 
 
 #: The complaint form's fields, each with the id of its box on the page.
@@ -204,11 +218,7 @@ def status() -> ResponseReturnValue:
         return _page(locale, 404, keep_status=keep, status_error=not_found)
     view = service.public_view(complaint)
     policy = current_app.extensions["complaints_policy"]
-    message = _(
-        "Complaint %(reference)s: %(status)s.",
-        reference=complaint.reference,
-        status=texts.pick(texts.STATUS[view["status"]], locale),
-    )
+    message = str(_STATUS[view["status"]]) % {"reference": complaint.reference}
     if view["due_by"]:
         due = service.due_date(view["due_by"], locale, policy)
         message += " " + _("We will reply by %(due)s.", due=due)

@@ -13,7 +13,13 @@ from app.calls.service import CallUrls
 from app.carriers.signatures import signature_for, signing_token
 from app.carriers.simulator import CalleeScript
 from app.complaints import references, texts
-from app.complaints.models import Complaint, ComplaintChannel, ComplaintMessage, ComplaintNote
+from app.complaints.models import (
+    Complaint,
+    ComplaintChannel,
+    ComplaintMessage,
+    ComplaintNote,
+    ComplaintStatus,
+)
 from app.complaints.policy import CATEGORIES
 from app.extensions import db
 
@@ -31,6 +37,12 @@ def test_every_category_of_the_policy_has_its_words_on_the_form(client):
     for item in CATEGORIES:
         assert f'<option value="{item}"' in page
     assert ">欺诈或诈骗</option>" in page
+
+
+def test_the_status_form_has_a_sentence_for_every_status_a_complaint_can_have():
+    from app.complaints.web import _STATUS
+
+    assert set(_STATUS) == {status.value for status in ComplaintStatus}
 
 
 def test_the_web_form_files_a_complaint_and_the_status_form_finds_it(client, app):
@@ -68,7 +80,7 @@ def test_the_web_form_files_a_complaint_and_the_status_form_finds_it(client, app
     )
 
     assert 'data-status="new"' in found.get_data(as_text=True)
-    assert "przyjęta" in found.get_data(as_text=True)
+    assert f"Reklamacja {reference} została przyjęta." in found.get_data(as_text=True)
     assert wrong.status_code == unknown.status_code == 404
     assert "Nie znaleźliśmy reklamacji" in wrong.get_data(as_text=True)
     # The same answer (only what each person typed is kept in their form).
