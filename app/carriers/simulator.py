@@ -1019,8 +1019,7 @@ class SimulatorTelephony:
             script=script or self.default_script,
             machine_detection=call.machine_detection,
         )
-        self.calls[simulated.sid] = simulated
-        self.book.note(simulated)
+        self._keep(simulated)
         if script is None and self.ring_store is not None:
             # Nobody scripted this callee: it rings on the softphone page for a person to take.
             # Kept before the sid is answered, as Twilio keeps a call once it accepts it.
@@ -1087,10 +1086,19 @@ class SimulatorTelephony:
             status_callback=status_url,
             script=script or self.default_script,
         )
-        self.calls[simulated.sid] = simulated
-        self.book.note(simulated)
+        self._keep(simulated)
         self._start(simulated)
         return simulated
+
+    def _keep(self, call: SimulatedCall) -> None:
+        """A call this process places or takes: in the book, and among its own objects (the
+        newest KEPT_CALLS: the book answers for older ones, so a long-running process does not
+        keep every call it ever made)."""
+        self.book.note(call)
+        with self._lock:
+            self.calls[call.sid] = call
+            while len(self.calls) > KEPT_CALLS:
+                del self.calls[next(iter(self.calls))]
 
     def _start(self, simulated: SimulatedCall) -> None:
         self._run(self.play, simulated)
@@ -1319,8 +1327,7 @@ class SimulatorTelephony:
             script=self.default_script,
             machine_detection=False,
         )
-        self.calls[leg.sid] = leg
-        self.book.note(leg)
+        self._keep(leg)
         with self.conferences.lock:
             room = self.conferences.open(conference)
             room.participants[leg.sid] = SimulatedParticipant(

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import Flask, Response, request
 from twilio.twiml.voice_response import VoiceResponse
 
+from app.carriers import simulator
 from app.carriers.carrier import OutboundCall
 from app.carriers.models import SimulatorCallState
 from app.carriers.signatures import signing_token
@@ -171,3 +172,17 @@ def test_calls_are_kept_a_while_then_forgotten(two_processes, database_url):
         kept = connection.scalars(sa.select(SimulatorCallState.sid)).all()
     engine.dispose()
     assert kept == [new] and old not in kept
+
+
+def test_a_long_running_process_keeps_only_its_newest_calls_and_the_book_answers_for_the_rest(
+    two_processes, monkeypatch
+):
+    _, worker, _ = two_processes
+    monkeypatch.setattr(simulator, "KEPT_CALLS", 2)
+    sids = []
+    for key in ("a", "b", "c"):
+        worker.expect(CUSTOMER, CalleeScript(answer="no-answer"))
+        sids.append(placed(worker, key=key))
+
+    assert list(worker.calls) == sids[1:]
+    assert worker.call_status(sids[0]) == "no-answer"
