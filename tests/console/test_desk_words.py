@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import html
 import re
+import uuid
 from pathlib import Path
 
 import pytest
 import yaml
 from sqlalchemy import select
 
+from app.agents.models import QueueEntry
 from app.console.labels import FLOW_TITLES
 from app.extensions import db
 from app.staff.models import StaffUser
@@ -138,3 +140,27 @@ def test_the_wall_shows_our_call_for_an_agent_in_italian(app, api):
 def test_every_call_flow_has_a_title() -> None:
     names = {yaml.safe_load(path.read_text())["name"] for path in FLOWS.glob("[!_]*.yaml")}
     assert names and names <= set(FLOW_TITLES)
+
+
+def test_a_follow_up_time_is_read_in_the_agents_own_zone(app, api, simulator, clock, dispatcher):
+    entry_id = ringing(app, api, simulator, dispatcher)
+    with app.app_context():
+        staff = db.session.scalar(select(StaffUser).where(StaffUser.email == "agent@bank.example"))
+        staff.time_zone = "Europe/Rome"
+        db.session.commit()
+    desk = Recorder(sign_in(app, "agent"))
+    desk.post("/console/desk/answer", entry_id=entry_id)
+
+    page = text(desk.get("/console/desk"))
+    agreed = desk.post(
+        "/console/desk/wrap-up",
+        entry_id=entry_id,
+        disposition="follow_up",
+        follow_up_at="2026-11-24T15:30",  # Rome's 15:30 is 14:30 UTC in November
+    )
+
+    assert "Follow-up at (your time, Europe/Rome; for a follow-up call)" in page
+    assert "Wrapped up." in text(agreed)
+    with app.app_context():
+        entry = db.session.get_one(QueueEntry, uuid.UUID(entry_id))
+        assert entry.follow_up_at.isoformat() == "2026-11-24T14:30:00+00:00"
