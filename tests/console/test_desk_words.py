@@ -5,6 +5,7 @@ wall the agents held for a call back and our call backs in progress."""
 from __future__ import annotations
 
 import html
+import json
 import re
 import uuid
 from pathlib import Path
@@ -164,3 +165,25 @@ def test_a_follow_up_time_is_read_in_the_agents_own_zone(app, api, simulator, cl
     with app.app_context():
         entry = db.session.get_one(QueueEntry, uuid.UUID(entry_id))
         assert entry.follow_up_at.isoformat() == "2026-11-24T14:30:00+00:00"
+
+
+def test_the_dashboards_live_figures_and_charts_are_in_the_readers_language(
+    app, api, simulator, clock, dispatcher
+):
+    entry_id = ringing(app, api, simulator, dispatcher)
+    desk = Recorder(sign_in(app, "agent"))
+    desk.post("/console/desk/answer", entry_id=entry_id)
+    desk.post("/console/desk/wrap-up", entry_id=entry_id, disposition="confirmed")
+    speaks(app, "supervisor", "it")
+
+    live = sign_in(app, "supervisor").get("/console/live")
+    charts = re.search(
+        r'<script type="application/json" id="chart-data">(.*?)</script>',
+        live.get_data(as_text=True),
+    )
+
+    assert "In coda, priorità alta" in text(live) and "Scadenze mancate" in text(live)
+    data = json.loads(charts.group(1))
+    assert data["names"]["confirmed"] == "Confermato dal cliente"
+    assert data["titles"]["outcomes"] == "Esiti per ora (24 h)"
+    assert "confirmed" in data["outcomes"]["series"]  # shown by its name above
