@@ -15,6 +15,8 @@ import yaml
 from sqlalchemy import select
 
 from app.agents.models import QueueEntry
+from app.carriers.carrier import staff_identity
+from app.console.desk_call import said
 from app.console.labels import FLOW_TITLES
 from app.extensions import db
 from app.staff.models import StaffUser
@@ -187,3 +189,35 @@ def test_the_dashboards_live_figures_and_charts_are_in_the_readers_language(
     assert data["names"]["confirmed"] == "Confermato dal cliente"
     assert data["titles"]["outcomes"] == "Esiti per ora (24 h)"
     assert "confirmed" in data["outcomes"]["series"]  # shown by its name above
+
+
+def test_the_line_log_follows_who_was_rung_for_each_part_of_the_call(app) -> None:
+    """A caller offered to Anna, who declined, then to Marco: each one's words are theirs."""
+    anna, marco = uuid.uuid4(), uuid.uuid4()
+    names = {staff_identity(anna): "Anna", staff_identity(marco): "Marco"}
+    lines = [
+        ("caller", "joins"),
+        ("carrier", f"rings the agent {staff_identity(anna)}"),
+        ("agent", "busy"),
+        ("carrier", f"rings the agent {staff_identity(marco)}"),
+        ("agent", "joins"),
+        ("agent", "Buongiorno."),
+        ("carrier", f"rings the supervisor {staff_identity(uuid.uuid4())}"),
+        ("supervisor", "will be listening in"),
+        ("caller", "leaves (some reason)"),
+    ]
+
+    with app.test_request_context():
+        read = said(lines, names=names, me=marco)
+
+    assert [(line["who"], line["text"]) for line in read] == [
+        ("Caller", "joins the call"),
+        ("Phone line", "rings Anna"),
+        ("Anna", "declined the call"),
+        ("Phone line", "rings you"),
+        ("You", "joins the call"),
+        ("You", "Buongiorno."),
+        ("Phone line", "rings a supervisor"),
+        ("Supervisor", "will listen in"),
+        ("Caller", "leaves the call"),
+    ]
