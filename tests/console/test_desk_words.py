@@ -167,6 +167,9 @@ def test_a_follow_up_time_is_read_in_the_agents_own_zone(app, api, simulator, cl
     with app.app_context():
         entry = db.session.get_one(QueueEntry, uuid.UUID(entry_id))
         assert entry.follow_up_at.isoformat() == "2026-11-24T14:30:00+00:00"
+    wall = text(sign_in(app, "supervisor").get("/console/wall"))  # the supervisor's zone: London
+    assert "We call the customer for Agent at 24 Nov 2026, 14:30 GMT" in wall
+    assert re.search(r'data-testid="calling-back">0<', wall)  # not under way yet
 
 
 def test_the_dashboards_live_figures_and_charts_are_in_the_readers_language(
