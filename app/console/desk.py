@@ -9,12 +9,16 @@ secret in it: the screen pop is built field by field in app.console.desk_call).
 
 from __future__ import annotations
 
+import re
 import uuid
 from contextlib import suppress
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import marshmallow as ma
 from flask import current_app, jsonify, render_template, request
+from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -99,6 +103,7 @@ def desk() -> str:
         skills=list(Skill),
         twilio=current_app.config["TELEPHONY"] == "twilio",
         texts=browser_texts(),
+        zone=str(get_timezone()),
     )
 
 
@@ -528,6 +533,7 @@ def desk_leave() -> Response:
 def desk_wrap_up() -> Response:
     try:
         form = read(WrapUpForm, request.form)
+        form["follow_up_at"] = _in_my_zone(form["follow_up_at"], request.form.get("follow_up_at"))
         agent = _agent(db.session())
         entry = agents.get_entry(db.session(), form["entry_id"])
         # Live and theirs (not a caller they handed on): the talk ends with their wrap-up.
@@ -549,6 +555,18 @@ def desk_wrap_up() -> Response:
     if was_live:
         _leave(entry, agent)
     return back(_("Wrapped up. You are available for the next caller."), "console.desk")
+
+
+def _in_my_zone(moment: datetime | None, typed: str | None) -> datetime | None:
+    """A time the agent typed without a zone (the form's date and time) is in their own zone,
+    the one the console shows them times in."""
+    if moment is None or not typed or _NAMES_A_ZONE.search(typed.strip()):
+        return moment
+    return moment.replace(tzinfo=ZoneInfo(str(get_timezone()))).astimezone(UTC)
+
+
+#: A typed time that names its zone: "...Z", "...+02:00", "...-0500".
+_NAMES_A_ZONE = re.compile(r"(Z|[+-]\d\d:?\d\d)$", re.IGNORECASE)
 
 
 def _entry(session: Session, agent: Agent, entry_id: uuid.UUID, state: QueueState) -> QueueEntry:

@@ -182,7 +182,7 @@ class Line:
         with simulator.conferences.lock:
             room = simulator.conferences.find(self.name)
             lines = list(room.log) if room is not None else []
-        return said(lines[-SHOWN_LINES:], names=_names(session, lines), me=me)
+        return said(lines, names=_names(session, lines), me=me)[-SHOWN_LINES:]
 
 
 #: Who is who in a simulated conference's log (the simulator names them by their part).

@@ -128,7 +128,7 @@ def wall_data(session: Session, *, now: datetime) -> dict[str, Any]:
     ).all()
     names = {staff.id: staff.name for _agent, staff in staff_rows}
     call_backs = _call_backs(session, waiting, names, now=now)
-    held = {row["agent_id"]: row["held"] for row in call_backs if row["agent_id"]}
+    held = {row["agent_id"]: row["held"] for row in call_backs if row["agent_id"] and row["held"]}
     live = desk_call.live_calls(session)
     supervisor = current_staff()
     return {
@@ -165,6 +165,7 @@ def wall_data(session: Session, *, now: datetime) -> dict[str, Any]:
             for entry in waiting
         ],
         "call_backs": call_backs,
+        "calling_back": sum(1 for row in call_backs if row["held"]),
         "agents": [
             {
                 "name": staff.name,
@@ -212,8 +213,8 @@ def _call_backs(
     a follow-up)."""
     rows: list[dict[str, Any]] = []
     for entry in waiting:
-        agent = names.get(entry.agent_id or entry.reserved_for or uuid.UUID(int=0))
-        who = agent or _("an agent")
+        held_for = entry.agent_id or entry.reserved_for
+        who = (names.get(held_for) if held_for else None) or _("an agent")
         if entry.state is QueueState.OFFERED and entry.virtual_hold_at is not None:
             rows.append(
                 _call_back(

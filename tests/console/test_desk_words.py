@@ -5,13 +5,18 @@ wall the agents held for a call back and our call backs in progress."""
 from __future__ import annotations
 
 import html
+import json
 import re
+import uuid
 from pathlib import Path
 
 import pytest
 import yaml
 from sqlalchemy import select
 
+from app.agents.models import QueueEntry
+from app.carriers.carrier import staff_identity
+from app.console.desk_call import said
 from app.console.labels import FLOW_TITLES
 from app.extensions import db
 from app.staff.models import StaffUser
@@ -138,3 +143,84 @@ def test_the_wall_shows_our_call_for_an_agent_in_italian(app, api):
 def test_every_call_flow_has_a_title() -> None:
     names = {yaml.safe_load(path.read_text())["name"] for path in FLOWS.glob("[!_]*.yaml")}
     assert names and names <= set(FLOW_TITLES)
+
+
+def test_a_follow_up_time_is_read_in_the_agents_own_zone(app, api, simulator, clock, dispatcher):
+    entry_id = ringing(app, api, simulator, dispatcher)
+    with app.app_context():
+        staff = db.session.scalar(select(StaffUser).where(StaffUser.email == "agent@bank.example"))
+        staff.time_zone = "Europe/Rome"
+        db.session.commit()
+    desk = Recorder(sign_in(app, "agent"))
+    desk.post("/console/desk/answer", entry_id=entry_id)
+
+    page = text(desk.get("/console/desk"))
+    agreed = desk.post(
+        "/console/desk/wrap-up",
+        entry_id=entry_id,
+        disposition="follow_up",
+        follow_up_at="2026-11-24T15:30",  # Rome's 15:30 is 14:30 UTC in November
+    )
+
+    assert "Follow-up at (your time, Europe/Rome; for a follow-up call)" in page
+    assert "Wrapped up." in text(agreed)
+    with app.app_context():
+        entry = db.session.get_one(QueueEntry, uuid.UUID(entry_id))
+        assert entry.follow_up_at.isoformat() == "2026-11-24T14:30:00+00:00"
+    wall = text(sign_in(app, "supervisor").get("/console/wall"))  # the supervisor's zone: London
+    assert "We call the customer for Agent at 24 Nov 2026, 14:30 GMT" in wall
+    assert re.search(r'data-testid="calling-back">0<', wall)  # not under way yet
+
+
+def test_the_dashboards_live_figures_and_charts_are_in_the_readers_language(
+    app, api, simulator, clock, dispatcher
+):
+    entry_id = ringing(app, api, simulator, dispatcher)
+    desk = Recorder(sign_in(app, "agent"))
+    desk.post("/console/desk/answer", entry_id=entry_id)
+    desk.post("/console/desk/wrap-up", entry_id=entry_id, disposition="confirmed")
+    speaks(app, "supervisor", "it")
+
+    live = sign_in(app, "supervisor").get("/console/live")
+    charts = re.search(
+        r'<script type="application/json" id="chart-data">(.*?)</script>',
+        live.get_data(as_text=True),
+    )
+
+    assert "In coda, priorità alta" in text(live) and "Scadenze mancate" in text(live)
+    data = json.loads(charts.group(1))
+    assert data["names"]["confirmed"] == "Confermato dal cliente"
+    assert data["titles"]["outcomes"] == "Esiti per ora (24 h)"
+    assert "confirmed" in data["outcomes"]["series"]  # shown by its name above
+
+
+def test_the_line_log_follows_who_was_rung_for_each_part_of_the_call(app) -> None:
+    """A caller offered to Anna, who declined, then to Marco: each one's words are theirs."""
+    anna, marco = uuid.uuid4(), uuid.uuid4()
+    names = {staff_identity(anna): "Anna", staff_identity(marco): "Marco"}
+    lines = [
+        ("caller", "joins"),
+        ("carrier", f"rings the agent {staff_identity(anna)}"),
+        ("agent", "busy"),
+        ("carrier", f"rings the agent {staff_identity(marco)}"),
+        ("agent", "joins"),
+        ("agent", "Buongiorno."),
+        ("carrier", f"rings the supervisor {staff_identity(uuid.uuid4())}"),
+        ("supervisor", "will be listening in"),
+        ("caller", "leaves (some reason)"),
+    ]
+
+    with app.test_request_context():
+        read = said(lines, names=names, me=marco)
+
+    assert [(line["who"], line["text"]) for line in read] == [
+        ("Caller", "joins the call"),
+        ("Phone line", "rings Anna"),
+        ("Anna", "declined the call"),
+        ("Phone line", "rings you"),
+        ("You", "joins the call"),
+        ("You", "Buongiorno."),
+        ("Phone line", "rings a supervisor"),
+        ("Supervisor", "will listen in"),
+        ("Caller", "leaves the call"),
+    ]
