@@ -94,7 +94,7 @@ def lookup(session: Session, seen: TypedNumber, *, locale: str, company: str) ->
     else:
         status, calls = "not_ours", False
     message = texts.pick(texts.LOOKUP[status], locale).format(
-        label=latest.label if latest else "",
+        label=latest.label_in(locale) if latest else "",
         since=_date(latest.active_from if latest else None, locale),
         until=_date(latest.retired_at if latest else None, locale),
         company=company,
@@ -106,7 +106,7 @@ def lookup(session: Session, seen: TypedNumber, *, locale: str, company: str) ->
         "status": status,
         "calls_from_this_number": calls,
         "purpose": latest.purpose.value if latest else None,
-        "label": latest.label if latest else None,
+        "label": latest.label_in(locale) if latest else None,
         "inbound_only": latest.inbound_only if latest else None,
         "active_from": latest.active_from if latest else None,
         "retired_at": latest.retired_at if latest else None,
