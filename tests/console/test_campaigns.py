@@ -49,6 +49,9 @@ def create(client, name="Card renewal", csv=CSV, **fields):
         "csrf_token": client.csrf,
         "name": name,
         "purpose": "your new card is on its way",
+        "purpose_it": "la sua nuova carta è in arrivo",
+        "purpose_pl": "Pani/Pana nowa karta jest w drodze",
+        "purpose_zh": "您的新卡正在寄送途中",
         "flow": "campaign_notice",
         "starts_at": MORNING.date().isoformat(),
         "ends_at": (MORNING + timedelta(days=7)).date().isoformat(),
@@ -92,7 +95,8 @@ def test_a_csv_audience_reports_its_bad_rows_and_the_preflight_counts_exclusions
     assert re.search(r'data-testid="audience">4<', page)
     assert re.search(r'data-testid="will-call">3<', page)
     assert re.search(r'data-testid="excluded-do_not_call">1<', page)
-    assert re.search(r'data-testid="excluded-invalid_rows">6<', page)
+    assert re.search(r'data-testid="rows-read">10<', page)
+    assert re.search(r'data-testid="rows-unusable">6<', page)
 
 
 def test_a_started_campaign_is_called_through_and_completes(
@@ -155,7 +159,14 @@ def test_cancel_is_a_kill_switch(app, customers, simulator, dispatcher):
     campaign_id = create(client)
     client.post(f"/console/campaigns/{campaign_id}/start", data={"csrf_token": client.csrf})
 
-    client.post(f"/console/campaigns/{campaign_id}/cancel", data={"csrf_token": client.csrf})
+    asked = client.post(
+        f"/console/campaigns/{campaign_id}/cancel", data={"csrf_token": client.csrf}
+    )
+    assert "Yes, cancel the campaign" in asked.get_data(as_text=True)
+    client.post(
+        f"/console/campaigns/{campaign_id}/cancel",
+        data={"csrf_token": client.csrf, "confirm": "1"},
+    )
     with app.app_context():
         placed = dispatcher(calls_per_second=50).dispatch()
         statuses = db.session.scalars(
