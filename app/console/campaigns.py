@@ -8,9 +8,10 @@ import uuid
 from datetime import datetime, timedelta
 
 import marshmallow as ma
+from babel.dates import format_date
 from flask import Response as FlaskResponse
 from flask import current_app, redirect, render_template, request, url_for
-from flask_babel import format_date, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -24,6 +25,7 @@ from app.console.keyset import page_size, read_page
 from app.errors import DomainError
 from app.extensions import db
 from app.flows.registry import flows
+from app.locales import babel_locale
 from app.staff.auth import READ, RUN, staff_actor
 
 LOCALES = ("en", "it", "pl", "zh")
@@ -85,14 +87,31 @@ EXCLUDED = {
 }
 
 
+def row_problem(error: str) -> str:
+    """A CSV row's problem (kept in English on the campaign) in the reader's words."""
+    if error.startswith("no customer with external_id"):
+        return _("No customer has this external_id")
+    if error.startswith("no customer with phone"):
+        return _("No customer has this phone number")
+    if error == "a duplicate of an earlier row":
+        return _("The same customer as an earlier row")
+    if error == "no external_id and no phone":
+        return _("Neither an external_id nor a phone number")
+    if error.startswith("phone:"):
+        return _("Not a phone number we can read")
+    if error.startswith("control characters"):
+        return _("Has control characters (such as a line break)")
+    return error
+
+
 @bp.app_context_processor
 def _campaign_words() -> dict[str, object]:
-    return {"excluded_reasons": EXCLUDED, "day": _day}
+    return {"excluded_reasons": EXCLUDED, "day": _day, "row_problem": row_problem}
 
 
 def _day(moment: datetime) -> str:
     """A campaign's start or end date (kept as midnight UTC) as the reader writes dates."""
-    return format_date(moment.date(), "medium")
+    return format_date(moment.date(), "medium", locale=babel_locale(str(get_locale() or "en")))
 
 
 @bp.get("/campaigns", endpoint="campaigns")

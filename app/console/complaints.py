@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import date
 
 import marshmallow as ma
+from babel.dates import format_date
 from flask import current_app, render_template, request
-from flask_babel import format_date
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -25,6 +26,7 @@ from app.errors import DomainError, InvalidInput
 from app.extensions import db
 from app.i18n import label
 from app.inputs import MultilineString
+from app.locales import babel_locale
 from app.staff.auth import READ, WORK, staff_actor
 from app.staff.models import StaffUser
 
@@ -95,13 +97,18 @@ def routing_label(reason: str) -> str:
     return _("No category and no known words: sent to the default team")
 
 
+def _reader() -> str:
+    """The Babel locale of the reader's language (British English for en, as `when` writes)."""
+    return babel_locale(str(get_locale() or "en"))
+
+
 def week_label(week: str) -> str:
     """An ISO week ("2026-W48") as the reader says it: "Week of 23 Nov 2026"."""
     try:
         monday = date.fromisoformat(f"{week}-1")
     except ValueError:
         return week
-    return _("Week of %(day)s", day=format_date(monday, "medium"))
+    return _("Week of %(day)s", day=format_date(monday, "medium", locale=_reader()))
 
 
 def _staff() -> list[StaffUser]:

@@ -83,15 +83,18 @@ def test_a_csv_audience_reports_its_bad_rows_and_the_preflight_counts_exclusions
     campaign_id = create(client)
     page = client.get(f"/console/campaigns/{campaign_id}").get_data(as_text=True)
 
-    errors = re.findall(r"<tr><td>(\d+)</td><td>[^<]*</td><td>([^<]+)</td></tr>", page)
+    errors = re.findall(
+        r'<tr><td>(\d+)</td><td>[^<]*</td><td title="[^"]*">([^<]+)</td></tr>', page
+    )
     assert errors == [
-        ("5", "no customer with external_id nobody"),
-        ("6", "a duplicate of an earlier row"),
-        ("7", "phone: a phone number has only digits, spaces and + ( ) - . /"),
-        ("8", "no external_id and no phone"),
-        ("10", "control characters (such as NUL, ESC or a line break) are not accepted"),
-        ("11", "a duplicate of an earlier row"),  # read despite its extra cell
+        ("5", "No customer has this external_id"),
+        ("6", "The same customer as an earlier row"),
+        ("7", "Not a phone number we can read"),
+        ("8", "Neither an external_id nor a phone number"),
+        ("10", "Has control characters (such as a line break)"),
+        ("11", "The same customer as an earlier row"),  # read despite its extra cell
     ]
+    assert 'title="no customer with external_id nobody"' in page
     assert re.search(r'data-testid="audience">4<', page)
     assert re.search(r'data-testid="will-call">3<', page)
     assert re.search(r'data-testid="excluded-do_not_call">1<', page)

@@ -46,7 +46,7 @@ def test_a_reports_page_shows_what_the_reporter_gave_and_links_from_the_queue(ap
     page = html.unescape(agent.get(f"/console/fraud/{reference}").get_data(as_text=True))
 
     assert f'href="/console/fraud/{reference}"' in queue
-    assert "A PIN, A code sent by text" in queue
+    assert "A PIN · A code sent by text" in queue
     assert 'aria-label="Status of report' in queue  # the select has a name
     assert "He said he was from the bank <b>and</b> wanted my PIN." in page
     assert "+393337654321" in page  # the reporter's number
