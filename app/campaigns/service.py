@@ -208,6 +208,9 @@ def create_campaign(
             "audience": "segment" if segment_id else "csv",
             "rows": campaign.rows_read,
             "row_errors": len(campaign.row_errors),
+            "purposes": sorted(["en", *campaign.purposes])
+            if campaign.purpose
+            else sorted(campaign.purposes),
         },
     )
     return campaign

@@ -112,8 +112,13 @@ def week_label(week: str) -> str:
 
 
 def _staff() -> list[StaffUser]:
+    """Who a complaint can be assigned to: active staff who work complaints (not auditors)."""
     return list(
-        db.session.scalars(select(StaffUser).where(StaffUser.active).order_by(StaffUser.name))
+        db.session.scalars(
+            select(StaffUser)
+            .where(StaffUser.active, StaffUser.role.in_(WORK))
+            .order_by(StaffUser.name)
+        )
     )
 
 
