@@ -83,7 +83,7 @@ def test_a_supervisor_runs_a_campaign_and_watches_the_dashboard(browser, served,
     page.get_by_role("heading", name="Dashboard").wait_for()
 
     # A campaign from a CSV with two bad rows (an unknown id, a duplicate).
-    page.get_by_role("link", name="Campaigns").click()
+    page.get_by_role("link", name="Campaigns", exact=True).click()
     page.get_by_label("Name", exact=True).fill("Card renewal")
     page.get_by_label("What it is about (English)").fill("your new card is on its way")
     page.get_by_label("In Italiano").fill("la sua nuova carta è in arrivo")
@@ -104,7 +104,7 @@ def test_a_supervisor_runs_a_campaign_and_watches_the_dashboard(browser, served,
     page.screenshot(path=str(ARTIFACTS / "campaign-completed.png"), full_page=True)
 
     # Another campaign: paused at once, then resumed.
-    page.get_by_role("link", name="Campaigns").click()
+    page.get_by_role("link", name="Campaigns", exact=True).click()
     page.get_by_label("Name", exact=True).fill("Reminder")
     page.get_by_label("What it is about (English)").fill("a reminder about your statement")
     page.get_by_label("In Italiano").fill("un promemoria sul suo estratto conto")
