@@ -141,3 +141,11 @@ def test_filters_with_no_match_say_so_and_a_bad_page_is_a_400(app, accounts):
     assert "No reports match these filters." in empty
     assert bad.status_code == 400
     assert "after: not a page of this list" in bad.get_data(as_text=True)
+
+
+def test_a_reports_page_links_to_its_audit_entries(app, accounts):
+    reference = _report(app)
+
+    page = sign_in(app, "agent").get(f"/console/fraud/{reference}").get_data(as_text=True)
+
+    assert f'/console/audit?subject_type=scam_report&amp;subject_id={reference}"' in page
