@@ -19,6 +19,35 @@ DEMO_NUMBERS = [
     ("+1 415 555 0104", "service_line", "Demo Bank customer service", True),
 ]
 
+#: Each demo number's label in the other languages we speak (the check page and line use them).
+DEMO_LABELS = {
+    "+1 415 555 0100": {
+        "it": "Chiamate di verifica di Demo Bank",
+        "pl": "Połączenia weryfikacyjne Demo Bank",
+        "zh": "Demo Bank 验证来电",
+    },
+    "+1 415 555 0101": {
+        "it": "Demo Bank: questa chiamata è davvero nostra?",
+        "pl": "Demo Bank: czy to połączenie jest naprawdę od nas?",
+        "zh": "Demo Bank：这通电话真的是我们打的吗？",
+    },
+    "+1 415 555 0102": {
+        "it": "Linea reclami di Demo Bank",
+        "pl": "Linia reklamacyjna Demo Bank",
+        "zh": "Demo Bank 投诉热线",
+    },
+    "+1 415 555 0103": {
+        "it": "Messaggi di testo di Demo Bank",
+        "pl": "Wiadomości tekstowe Demo Bank",
+        "zh": "Demo Bank 短信",
+    },
+    "+1 415 555 0104": {
+        "it": "Servizio clienti di Demo Bank",
+        "pl": "Obsługa klienta Demo Bank",
+        "zh": "Demo Bank 客户服务",
+    },
+}
+
 DEMO_CUSTOMERS = [
     ("demo-en-1", "+44 20 7946 0123", "Alex Morgan"),
     ("demo-it-1", "+39 333 123 4567", "Giulia Rossi"),
@@ -38,6 +67,7 @@ def seed(session: Session, *, actor: Actor) -> dict[str, int]:
                 phone=phone,
                 purpose=purpose,
                 label=label,
+                labels=DEMO_LABELS[phone],
                 inbound_only=inbound_only,
             )
             created["numbers"] += 1

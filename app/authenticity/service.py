@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from babel.dates import format_date
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from app.audit.service import Actor, record
@@ -94,7 +94,7 @@ def lookup(session: Session, seen: TypedNumber, *, locale: str, company: str) ->
     else:
         status, calls = "not_ours", False
     message = texts.pick(texts.LOOKUP[status], locale).format(
-        label=latest.label if latest else "",
+        label=latest.label_in(locale) if latest else "",
         since=_date(latest.active_from if latest else None, locale),
         until=_date(latest.retired_at if latest else None, locale),
         company=company,
@@ -106,7 +106,7 @@ def lookup(session: Session, seen: TypedNumber, *, locale: str, company: str) ->
         "status": status,
         "calls_from_this_number": calls,
         "purpose": latest.purpose.value if latest else None,
-        "label": latest.label if latest else None,
+        "label": latest.label_in(locale) if latest else None,
         "inbound_only": latest.inbound_only if latest else None,
         "active_from": latest.active_from if latest else None,
         "retired_at": latest.retired_at if latest else None,
@@ -365,3 +365,64 @@ def report_stats(session: Session, *, days: int, now: datetime) -> dict[str, Any
             {"number": n, "date": d, "reports": c} for (n, d), c in sorted(per_number_day.items())
         ],
     }
+
+
+def reports_query(
+    *,
+    status: ReportStatus | None = None,
+    channel: ReportChannel | None = None,
+    number: str | None = None,
+) -> Select[Any]:
+    """The fraud queue's reports, filtered: by status, channel, and the number the call showed
+    (typed in any format; read as E.164 when it is a valid number, else as its digits)."""
+    query = select(ScamReport)
+    if status is not None:
+        query = query.where(ScamReport.status == status)
+    if channel is not None:
+        query = query.where(ScamReport.channel == channel)
+    if number:
+        typed = read_typed_number(number, regions=(), field="number")
+        query = query.where(
+            ScamReport.reported_number == (typed.single.e164 if typed.single else typed.digits)
+        )
+    return query
+
+
+def reports_about(session: Session, report: ScamReport, *, limit: int = 50) -> list[ScamReport]:
+    """The other reports of the number this report names, newest first."""
+    if not report.reported_number:
+        return []
+    return list(
+        session.scalars(
+            select(ScamReport)
+            .where(
+                ScamReport.reported_number == report.reported_number,
+                ScamReport.id != report.id,
+            )
+            .order_by(ScamReport.created_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def calls_from(session: Session, number: str, *, limit: int = 20) -> list[Call]:
+    """Our latest calls that showed this number (a report of one of ours: were they ours?)."""
+    return list(
+        session.scalars(
+            select(Call)
+            .where(Call.from_number == number, Call.direction == CallDirection.OUTBOUND)
+            .order_by(Call.created_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def number_periods(session: Session, number: str) -> list[OfficialNumber]:
+    """Every period of service of one of our numbers (empty: it was never ours)."""
+    return list(
+        session.scalars(
+            select(OfficialNumber)
+            .where(OfficialNumber.phone == number)
+            .order_by(OfficialNumber.active_from.desc())
+        )
+    )

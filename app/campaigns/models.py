@@ -40,6 +40,8 @@ class Campaign(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(String(120))
     purpose: Mapped[str] = mapped_column(String(300))
+    # What it is about in each language ({"it": "..."}): the call speaks the callee's.
+    purposes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
     flow: Mapped[str] = mapped_column(String(64))
     status: Mapped[CampaignStatus] = mapped_column(
         enum_by_value(CampaignStatus, "campaign_status"), default=CampaignStatus.DRAFT

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import Select, and_, case, exists, false, func, insert, or_, select
+from sqlalchemy import Select, and_, case, delete, exists, false, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from app.audit.service import Actor, record
@@ -33,11 +33,13 @@ from app.campaigns.models import (
 from app.customers.models import Customer
 from app.errors import Conflict, InvalidInput, NotFound
 from app.flows.definition import Flow, spoken_refusals
+from app.flows.prompts import LANGUAGES
 from app.flows.safety import refused_words
 from app.inputs import SINGLE_LINE_MESSAGE, is_printable
 from app.phones import parse_phone, time_zones_of
 
 MAX_ROW_ERRORS = 500
+PURPOSE_MAX = 300
 _CHUNK = 5000
 
 
@@ -89,7 +91,10 @@ def create_campaign(
     retry_minutes: list[int] | None = None,
     segment_id: uuid.UUID | None = None,
     csv_text: str | None = None,
+    purposes: dict[str, str] | None = None,
 ) -> Campaign:
+    """A draft campaign. `purpose` is what it is about in English; `purposes` in the other
+    languages ({"it": ...}): when given, every language of the audience needs its text."""
     if not name.strip():
         raise InvalidInput("name: give the campaign a name", field="name")
     for key, text in (("name", name), ("purpose", purpose)):
@@ -99,18 +104,23 @@ def create_campaign(
                 f"text would: it {refused}",
                 field=key,
             )
-    outbound = sorted(n for n, f in flows.items() if f.direction == "outbound")
-    if flow not in outbound:
-        raise InvalidInput(f"flow: one of {', '.join(outbound)}", field="flow")
-    # The purpose is spoken inside the flow's own sentences: check what the callee would hear.
-    for node, language, refusal in spoken_refusals(
-        flows[flow], {"campaign": purpose.strip() or name.strip()}
-    ):
-        raise InvalidInput(
-            f"purpose: a call never asks for a secret, and spoken in the {language!r} message "
-            f"({flow}, node {node}) this text would: it {refusal.describe()}",
-            field="purpose",
-        )
+    offered = campaign_flows(flows)
+    if flow not in offered:
+        raise InvalidInput(f"flow: one of {', '.join(offered)}", field="flow")
+    translated = _purposes(purposes)
+    # The purpose is spoken inside the flow's own sentences: check what the callee would hear,
+    # each text in its own language (the English one in every language that has none).
+    texts = {"en": purpose.strip() or name.strip(), **translated}
+    for key, text in texts.items():
+        field = "purpose" if key == "en" else f"purposes.{key}"
+        for node, language, refusal in spoken_refusals(flows[flow], {"campaign": text}):
+            if (key == "en" and language in translated) or (key != "en" and language != key):
+                continue
+            raise InvalidInput(
+                f"{field}: a call never asks for a secret, and spoken in the {language!r} "
+                f"message ({flow}, node {node}) this text would: it {refusal.describe()}",
+                field=field,
+            )
     if starts_at.tzinfo is None or ends_at.tzinfo is None:
         raise InvalidInput("starts_at: give dates with a time zone", field="starts_at")
     if ends_at <= starts_at:
@@ -164,6 +174,7 @@ def create_campaign(
         id=uuid.uuid4(),
         name=name.strip(),
         purpose=purpose.strip(),
+        purposes=translated,
         flow=flow,
         segment_id=segment_id,
         starts_at=starts_at,
@@ -183,6 +194,8 @@ def create_campaign(
     session.flush()
     if csv_text is not None:
         load_csv(session, campaign, csv_text)
+    if purposes is not None:
+        _require_purposes(session, campaign)
     record(
         session,
         actor=actor,
@@ -195,9 +208,68 @@ def create_campaign(
             "audience": "segment" if segment_id else "csv",
             "rows": campaign.rows_read,
             "row_errors": len(campaign.row_errors),
+            "purposes": sorted(["en", *campaign.purposes])
+            if campaign.purpose
+            else sorted(campaign.purposes),
         },
     )
     return campaign
+
+
+def campaign_flows(flows: dict[str, Flow]) -> list[str]:
+    """The flows a campaign may use: outbound ones marked `campaign: true` in call_flows/."""
+    return sorted(n for n, f in flows.items() if f.direction == "outbound" and f.campaign)
+
+
+def _purposes(purposes: dict[str, str] | None) -> dict[str, str]:
+    """The purpose in it, pl and zh: each a line of at most 300 characters, asking no secret."""
+    found: dict[str, str] = {}
+    for language, raw in sorted((purposes or {}).items()):
+        if language not in LANGUAGES or language == "en":
+            raise InvalidInput(
+                f"purposes: {language} is not one of it, pl, zh (English is the purpose)",
+                field="purposes",
+            )
+        text = (raw or "").strip()
+        if len(text) > PURPOSE_MAX:
+            raise InvalidInput(
+                f"purposes.{language}: at most {PURPOSE_MAX} characters",
+                field=f"purposes.{language}",
+            )
+        if refused := refused_words(text):
+            raise InvalidInput(
+                f"purposes.{language}: a call never asks for a secret (that is what scam calls "
+                f"do), and this text would: it {refused}",
+                field=f"purposes.{language}",
+            )
+        if text:
+            found[language] = text
+    return found
+
+
+def audience_languages(session: Session, campaign: Campaign) -> list[str]:
+    """The languages the campaign's audience speaks (its calls speak each callee's)."""
+    ids = audience(campaign, session).subquery()
+    return sorted(
+        session.scalars(select(Customer.locale).where(Customer.id.in_(select(ids.c[0]))).distinct())
+    )
+
+
+def _require_purposes(session: Session, campaign: Campaign) -> None:
+    for language in audience_languages(session, campaign):
+        given = campaign.purpose if language == "en" else campaign.purposes.get(language)
+        if not given:
+            field = "purpose" if language == "en" else f"purposes.{language}"
+            raise InvalidInput(
+                f"{field}: the audience has customers who speak {language}: "
+                "say what the campaign is about in their language",
+                field=field,
+            )
+
+
+def purpose_in(campaign: Campaign, language: str) -> str:
+    """What the campaign is about, as a callee who speaks this language hears it."""
+    return campaign.purposes.get(language) or campaign.purpose or campaign.name
 
 
 def load_csv(session: Session, campaign: Campaign, text: str) -> None:
@@ -350,12 +422,25 @@ def preflight(
         "already_in_a_callback": counts.get("already_in_a_callback", 0),
         "frequency_cap": counts.get("frequency_cap", 0),
         "outside_every_window": counts.get("outside_every_window", 0) + no_zone_outside,
-        "invalid_rows": len(campaign.row_errors),
     }
+    rows = None
+    if campaign.segment_id is None:
+        # The CSV's rows and the people they name are counted apart: two rows may name one
+        # customer, and a row may name nobody.
+        people = session.scalar(
+            select(func.count()).where(CampaignRecipient.campaign_id == campaign.id)
+        )
+        rows = {
+            "read": campaign.rows_read,
+            "usable": people or 0,
+            "unusable": campaign.rows_read - (people or 0),
+        }
     return {
+        "rows": rows,
         "audience": sum(v for k, v in counts.items()) + no_zone_outside,
         "will_call": max(0, counts.get("ok", 0)),
         "excluded": excluded,
+        "languages": audience_languages(session, campaign),
     }
 
 
@@ -391,23 +476,37 @@ def start(
 
 
 def run(session: Session, campaign: Campaign, *, policy: Policy, now: datetime) -> int:
-    """One run: the audience becomes queued callbacks, in bulk, on the server."""
-    queued = expand_callbacks(
-        session,
-        customers=audience(campaign, session),
-        policy=policy,
-        trigger=EventType.CAMPAIGN,
-        flow=campaign.flow,
-        priority=Priority.LOW,
-        now=now,
-        start_at=now,
-        due_by=campaign.ends_at,
-        reason=f"campaign: {campaign.name}"[:120],
-        campaign_id=campaign.id,
-        skip_do_not_call=True,
-        variables={"campaign": campaign.purpose or campaign.name},
-        profile=profile_of(campaign),
-    )
+    """One run: the audience becomes queued callbacks, in bulk, on the server; each callee
+    hears the purpose in their own language (one bulk insert per language)."""
+    everyone = audience(campaign, session).subquery()
+    member = everyone.c[0]
+    translated = sorted(campaign.purposes or {})
+    groups: list[tuple[Select[Any], str]] = [
+        (select(member).where(member.in_(_speaking(language))), purpose_in(campaign, language))
+        for language in translated
+    ]
+    others = select(member)
+    if translated:
+        others = others.where(member.not_in(_speaking(*translated)))
+    groups.append((others, campaign.purpose or campaign.name))
+    queued = 0
+    for customers, purpose in groups:
+        queued += expand_callbacks(
+            session,
+            customers=customers,
+            policy=policy,
+            trigger=EventType.CAMPAIGN,
+            flow=campaign.flow,
+            priority=Priority.LOW,
+            now=now,
+            start_at=now,
+            due_by=campaign.ends_at,
+            reason=f"campaign: {campaign.name}"[:120],
+            campaign_id=campaign.id,
+            skip_do_not_call=True,
+            variables={"campaign": purpose},
+            profile=profile_of(campaign),
+        )
     campaign.queued += queued
     campaign.runs += 1
     campaign.status = CampaignStatus.RUNNING
@@ -426,6 +525,10 @@ def run(session: Session, campaign: Campaign, *, policy: Policy, now: datetime) 
         changes={"run": campaign.runs, "queued": queued},
     )
     return queued
+
+
+def _speaking(*languages: str) -> Select[Any]:
+    return select(Customer.id).where(Customer.locale.in_(languages))
 
 
 def pause(session: Session, campaign: Campaign, *, actor: Actor, now: datetime) -> None:
@@ -447,12 +550,33 @@ def cancel(session: Session, campaign: Campaign, *, actor: Actor, now: datetime)
     """The kill switch: nothing queued is dialed any more, at once (calls under way finish)."""
     if campaign.status in (CampaignStatus.CANCELLED, CampaignStatus.COMPLETED):
         raise Conflict(f"the campaign is already {campaign.status.value}", field="status")
+    if campaign.status is CampaignStatus.DRAFT:
+        raise Conflict("a draft has nothing to cancel: delete it instead", field="status")
     stopped = lifecycle.cancel_campaign(
         session, campaign.id, actor=actor, now=now, why="campaign cancelled"
     )
     campaign.finished_at = now
     campaign.next_run_at = None
     _change(session, campaign, CampaignStatus.CANCELLED, actor, stopped=stopped)
+
+
+def delete_draft(session: Session, campaign: Campaign, *, actor: Actor) -> None:
+    """A draft that was never started goes away with its audience (the audit log keeps it)."""
+    if campaign.status is not CampaignStatus.DRAFT:
+        raise Conflict(
+            f"a {campaign.status.value} campaign is kept: only a draft can be deleted",
+            field="status",
+        )
+    record(
+        session,
+        actor=actor,
+        action="campaign.deleted",
+        subject_type="campaign",
+        subject_id=campaign.id,
+        changes={"name": campaign.name, "flow": campaign.flow, "rows": campaign.rows_read},
+    )
+    session.execute(delete(CampaignRecipient).where(CampaignRecipient.campaign_id == campaign.id))
+    session.delete(campaign)
 
 
 def progress(session: Session, campaign: Campaign) -> dict[str, Any]:

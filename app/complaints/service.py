@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from babel.dates import format_date
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -366,11 +366,28 @@ def queue(
     now: datetime,
     limit: int = 100,
 ) -> list[Complaint]:
-    query = select(Complaint).order_by(Complaint.first_response_due).limit(limit)
+    query = queue_query(status=status, department=department, overdue=overdue)
+    return list(session.scalars(query.order_by(Complaint.first_response_due).limit(limit)))
+
+
+def queue_query(
+    *,
+    status: ComplaintStatus | None = None,
+    department: str | None = None,
+    category: str | None = None,
+    assigned_to: str | None = None,
+    overdue: bool = False,
+) -> Select[Any]:
+    """The complaints queue's rows, filtered (unordered: the caller pages through them)."""
+    query = select(Complaint)
     if status is not None:
         query = query.where(Complaint.status == status)
     if department:
         query = query.where(Complaint.department == department)
+    if category:
+        query = query.where(Complaint.category == category)
+    if assigned_to:
+        query = query.where(Complaint.assigned_to == assigned_to)
     if overdue:
         query = query.where(
             or_(
@@ -378,7 +395,7 @@ def queue(
                 Complaint.final_response_breached_at.is_not(None),
             )
         )
-    return list(session.scalars(query))
+    return query
 
 
 def update(
@@ -394,9 +411,10 @@ def update(
 ) -> Complaint:
     complaint = get(session, reference)
     changes: dict[str, Any] = {}
-    if assigned_to is not None and assigned_to != complaint.assigned_to:
-        changes["assigned_to"] = [complaint.assigned_to, assigned_to]
-        complaint.assigned_to = assigned_to
+    if assigned_to is not None and (assigned_to or None) != complaint.assigned_to:
+        # An empty assignee takes the complaint off everyone's list.
+        changes["assigned_to"] = [complaint.assigned_to, assigned_to or None]
+        complaint.assigned_to = assigned_to or None
     if status is not None and status is not complaint.status:
         if status not in ALLOWED[complaint.status]:
             raise Conflict(

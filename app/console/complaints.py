@@ -1,24 +1,71 @@
 """The complaints screen: the queue with its recurring problems, and one complaint's page
-where agents change its status, assign it and add notes."""
+where agents change its status, assign it to a colleague and add notes."""
 
 from __future__ import annotations
 
+from datetime import date
+
+import marshmallow as ma
+from babel.dates import format_date
 from flask import current_app, render_template, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from app.callbacks.models import Callback
+from app.calls.models import Call
 from app.complaints import service as complaints
-from app.complaints.models import ComplaintStatus
+from app.complaints.models import Complaint, ComplaintStatus
+from app.complaints.policy import CATEGORIES
 from app.console.blueprint import back, bp, now, refused, requires_role
 from app.console.forms import Choice, Flag, Form, Text, read
-from app.errors import DomainError
+from app.console.keyset import page_size, read_page
+from app.errors import DomainError, InvalidInput
 from app.extensions import db
+from app.i18n import label
 from app.inputs import MultilineString
+from app.locales import babel_locale
 from app.staff.auth import READ, WORK, staff_actor
+from app.staff.models import StaffUser
+
+#: A complaint's category (what the customer chose), in the reader's words.
+CATEGORY_LABELS = {
+    "payments": _l("Payments"),
+    "cards": _l("Cards"),
+    "account_access": _l("Access to the account or app"),
+    "verification_calls": _l("Our verification calls"),
+    "fraud_scam": _l("Fraud or a scam call"),
+    "other": _l("Something else"),
+}
+
+#: The departments of config/complaints.yaml, in the reader's words (a department the file adds
+#: later is shown by the name the file gives it).
+DEPARTMENT_LABELS = {
+    "payments": _l("Payments team"),
+    "cards": _l("Cards team"),
+    "account_access": _l("Digital access team"),
+    "verification_calls": _l("Call center quality"),
+    "fraud": _l("Fraud team"),
+    "customer_care": _l("Customer care"),
+}
+
+#: The value of the assignee choice that takes a complaint off everyone's list.
+NOBODY = "-"
 
 
 class ComplaintsQuery(Form):
     status = Choice(ComplaintStatus, load_default=None)
+    department = Text(32, load_default=None)
+    category = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.OneOf(CATEGORIES, error="one of {choices}"),
+    )
+    assigned_to = Text(254, load_default=None)
     overdue = Flag(load_default=False)
+    after = ma.fields.String(load_default=None)
+    before = ma.fields.String(load_default=None)
 
 
 class ComplaintForm(Form):
@@ -27,21 +74,107 @@ class ComplaintForm(Form):
     note = MultilineString(load_default=None)
     to_customer = Flag(load_default=False)
     status = Choice(ComplaintStatus, load_default=None)
-    assigned_to = Text(120, load_default=None)
+    assigned_to = Text(254, load_default=None)
+
+
+def category_label(category: str) -> str:
+    return str(CATEGORY_LABELS.get(category, category))
+
+
+def department_label(department: str) -> str:
+    if department in DEPARTMENT_LABELS:
+        return str(DEPARTMENT_LABELS[department])
+    return str(current_app.extensions["complaints_policy"].departments.get(department, department))
+
+
+def routing_label(reason: str) -> str:
+    """Why the complaint went to its department, from the reason kept on it."""
+    if reason.startswith("the text mentions "):
+        word = reason.removeprefix("the text mentions ").rsplit(": ", 1)[0].strip("'\"")
+        return _("Routed by a word in its text: “%(word)s”", word=word)
+    if reason.startswith("category "):
+        return _("Routed by the category the customer chose")
+    return _("No category and no known words: sent to the default team")
+
+
+def _reader() -> str:
+    """The Babel locale of the reader's language (British English for en, as `when` writes)."""
+    return babel_locale(str(get_locale() or "en"))
+
+
+def week_label(week: str) -> str:
+    """An ISO week ("2026-W48") as the reader says it: "Week of 23 Nov 2026"."""
+    try:
+        monday = date.fromisoformat(f"{week}-1")
+    except ValueError:
+        return week
+    return _("Week of %(day)s", day=format_date(monday, "medium", locale=_reader()))
+
+
+def _staff() -> list[StaffUser]:
+    """Who a complaint can be assigned to: active staff who work complaints (not auditors)."""
+    return list(
+        db.session.scalars(
+            select(StaffUser)
+            .where(StaffUser.active, StaffUser.role.in_(WORK))
+            .order_by(StaffUser.name)
+        )
+    )
+
+
+def _names() -> dict[str, str]:
+    """Every staff member's name by e-mail (an assignee who left is still named)."""
+    rows = db.session.execute(select(StaffUser.email, StaffUser.name)).tuples().all()
+    # Notes name their author as the audit log does: "staff:<e-mail>".
+    return {**dict(rows), **{f"staff:{email}": name for email, name in rows}}
+
+
+def _helpers() -> dict[str, object]:
+    return {
+        "category_label": category_label,
+        "department_label": department_label,
+        "routing_label": routing_label,
+        "week_label": week_label,
+        "names": _names(),
+    }
 
 
 @bp.get("/complaints", endpoint="complaints")
 @requires_role(READ)
 def complaints_page() -> str:
     args = read(ComplaintsQuery, request.args)
-    status = args["status"]
-    rows = complaints.queue(db.session(), status=status, overdue=args["overdue"], now=now())
+    size = page_size(request.args.get("size"))
+    page = read_page(
+        db.session(),
+        complaints.queue_query(
+            status=args["status"],
+            department=args["department"],
+            category=args["category"],
+            assigned_to=args["assigned_to"],
+            overdue=args["overdue"],
+        ),
+        moment=Complaint.first_response_due,
+        key=Complaint.reference,
+        after=args["after"],
+        before=args["before"],
+        size=size,
+        newest_first=False,  # the queue: the most urgent first
+    )
+    policy = current_app.extensions["complaints_policy"]
     return render_template(
         "console/complaints.html",
-        rows=rows,
+        page=page,
+        size=size,
+        filters=args,
+        filtered=any(
+            args[k] for k in ("status", "department", "category", "assigned_to", "overdue")
+        ),
         statuses=list(ComplaintStatus),
-        status=status.value if status else None,
+        categories=CATEGORIES,
+        departments=list(policy.departments),
+        staff_members=_staff(),
         recurring=complaints.recurring(db.session(), weeks=8, now=now()),
+        **_helpers(),
     )
 
 
@@ -49,18 +182,42 @@ def complaints_page() -> str:
 @requires_role(READ)
 def complaint(reference: str) -> str:
     item = complaints.get(db.session(), reference)
+    about = db.session.get(Call, item.about_call_id) if item.about_call_id else None
+    filed_by = db.session.get(Call, item.call_id) if item.call_id else None
+    callback = db.session.get(Callback, item.callback_id) if item.callback_id else None
     return render_template(
         "console/complaint.html",
         complaint=item,
         notes=complaints.notes(db.session(), item),
-        statuses=list(ComplaintStatus),
+        statuses=[
+            s for s in ComplaintStatus if s is item.status or s in complaints.ALLOWED[item.status]
+        ],
+        staff_members=_staff(),
+        nobody=NOBODY,
+        about=about,
+        filed_by=filed_by,
+        callback=callback,
+        **_helpers(),
     )
+
+
+def _assignee(value: str | None, current: str | None) -> str | None:
+    """The assignee chosen: an active staff member's e-mail, NOBODY ("") or no change (None)."""
+    if value is None or value == current:
+        return None
+    if value == NOBODY:
+        return ""
+    if value not in {member.email for member in _staff()}:
+        raise InvalidInput(
+            "assigned_to: choose someone from the list of active staff", field="assigned_to"
+        )
+    return value
 
 
 @bp.post("/complaints/<reference>")
 @requires_role(WORK)
 def complaint_save(reference: str) -> Response:
-    complaints.get(db.session(), reference)  # an unknown reference is a 404, as on the page
+    item = complaints.get(db.session(), reference)  # an unknown reference is a 404, as on the page
     try:
         form = read(ComplaintForm, request.form)
         if form["note"]:
@@ -73,6 +230,7 @@ def complaint_save(reference: str) -> Response:
                 now=now(),
                 company=current_app.config["COMPANY_NAME"],
             )
+            done = _("Note added.")
         else:
             complaints.update(
                 db.session(),
@@ -82,10 +240,18 @@ def complaint_save(reference: str) -> Response:
                 company=current_app.config["COMPANY_NAME"],
                 policy=current_app.extensions["complaints_policy"],
                 status=form["status"],
-                assigned_to=form["assigned_to"],
+                assigned_to=_assignee(form["assigned_to"], item.assigned_to),
             )
+            done = _("Saved.")
     except DomainError as exc:
         db.session.rollback()
-        return refused(exc.message, "console.complaint", reference=reference)
+        message = exc.message
+        if exc.code == "invalid_transition" and form["status"] is not None:
+            message = _(
+                "Not saved: a complaint that is “%(now)s” cannot become “%(then)s”.",
+                now=label(item.status),
+                then=label(form["status"]),
+            )
+        return refused(message, "console.complaint", reference=reference)
     db.session.commit()
-    return back("Saved.", "console.complaint", reference=reference)
+    return back(done, "console.complaint", reference=reference)

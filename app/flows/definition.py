@@ -16,6 +16,7 @@ from app.flows.safety import Refusal, refusals
 from app.outcomes import Outcome
 
 FLOWS_DIRECTORY = Path(__file__).resolve().parent.parent.parent / "call_flows"
+TITLE_MAX = 60  # a flow's title fits a table cell
 COMMON_PROMPTS_FILE = "_prompts.yaml"
 
 # Prompts the engine itself speaks; _prompts.yaml must define each in every language.
@@ -152,6 +153,14 @@ class Flow:
     prompts: dict[str, dict[str, str]] = field(default_factory=dict)
     # Where a caller who rings us back joins this (outbound) flow: after the greeting.
     resume_at: str | None = None
+    # Offered for supervisors' campaigns (an outbound flow that asks no security question).
+    campaign: bool = False
+    # A short human title in each language, for the console ({"en": "...", "it": ...}).
+    title: dict[str, str] = field(default_factory=dict)
+
+    def title_in(self, locale: str) -> str:
+        """The flow's title in this language, else in English, else its name."""
+        return self.title.get(locale) or self.title.get("en") or self.name
 
     def node(self, name: str) -> dict[str, Any]:
         return self.nodes[name]
@@ -201,6 +210,8 @@ def load_flow(
         stub=data.get("stub"),
         prompts=prompts,
         resume_at=data.get("resume_at"),
+        campaign=data.get("campaign", False),
+        title=dict(data.get("title") or {}),
     )
 
 
@@ -273,9 +284,15 @@ def check(
     if data["direction"] not in ("inbound", "outbound"):
         problems.append("direction must be inbound or outbound")
     known = {"name", "version", "direction", "start", "nodes", "description", "stub", "resume_at"}
+    known |= {"campaign", "title"}
     unknown = set(data) - known
     if unknown:
         problems.append(f"unknown keys {sorted(unknown)}")
+    problems += _title_problems(data.get("title"))
+    if "campaign" in data and not isinstance(data["campaign"], bool):
+        problems.append("campaign must be true or false")
+    elif data.get("campaign") and data["direction"] != "outbound":
+        problems.append("campaign: only an outbound flow can be a campaign's")
     nodes = data["nodes"]
     if not isinstance(nodes, dict) or not nodes:
         return [*problems, "nodes must be a non-empty mapping"]
@@ -294,6 +311,25 @@ def check(
     problems += _check_unverified(
         data["start"], nodes, edges, prompts, actions, inbound=data["direction"] == "inbound"
     )
+    return problems
+
+
+def _title_problems(title: Any) -> list[str]:
+    """A flow's title: a short text in each language the prompts speak (or none at all)."""
+    if title is None:
+        return []
+    if not isinstance(title, dict):
+        return [f"title must be a mapping of {', '.join(LANGUAGES)} to a short text"]
+    problems = []
+    for language in LANGUAGES:
+        text = title.get(language)
+        if not isinstance(text, str) or not text.strip():
+            problems.append(f"title: needs a text in {language!r}")
+        elif len(text) > TITLE_MAX:
+            problems.append(f"title.{language}: at most {TITLE_MAX} characters")
+    unknown = sorted(set(title) - set(LANGUAGES))
+    if unknown:
+        problems.append(f"title: unknown languages {unknown}")
     return problems
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, String, text
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.database import Base, UTCDateTime, enum_by_value, utcnow
@@ -39,6 +39,8 @@ class OfficialNumber(Base):
     phone: Mapped[str] = mapped_column(String(16), index=True)  # E.164
     purpose: Mapped[NumberPurpose] = mapped_column(enum_by_value(NumberPurpose, "number_purpose"))
     label: Mapped[str] = mapped_column(String(120))  # shown to the public by the lookup
+    # The label in each language ({"it": "..."}); a language without one gets `label`.
+    labels: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
     # Inbound-only lines never appear as a caller ID (candidates for do-not-originate lists).
     inbound_only: Mapped[bool] = mapped_column(default=False)
     # The call flow that answers this line (inbound lines); see call_flows/.
@@ -49,3 +51,7 @@ class OfficialNumber(Base):
     @property
     def active(self) -> bool:
         return self.retired_at is None
+
+    def label_in(self, locale: str) -> str:
+        """The label a person who speaks this language is told."""
+        return self.labels.get(locale) or self.label

@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from app.inputs import InputSchema
+from app.locales import SUPPORTED_LOCALES
 from app.numbers.models import NumberPurpose
 
 
@@ -20,6 +21,15 @@ class OfficialNumberCreate(InputSchema):
         required=True,
         validate=validate.Length(1, 120),
         metadata={"description": "public name, e.g. 'Acme Bank verification calls'"},
+    )
+    labels = ma.fields.Dict(
+        keys=ma.fields.String(validate=validate.OneOf(SUPPORTED_LOCALES)),
+        values=ma.fields.String(validate=validate.Length(1, 120)),
+        load_default=None,
+        metadata={
+            "description": "the label in other languages, e.g. {'it': 'Verifiche di Acme Bank'};"
+            " the check page and the phone line use the caller's, else label"
+        },
     )
     inbound_only = ma.fields.Boolean(load_default=False)
     flow = ma.fields.String(
@@ -40,6 +50,7 @@ class OfficialNumberOut(ma.Schema):
     phone = ma.fields.String(metadata={"description": "E.164"})
     purpose = ma.fields.Enum(NumberPurpose, by_value=True)
     label = ma.fields.String()
+    labels = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
     inbound_only = ma.fields.Boolean()
     flow = ma.fields.String(allow_none=True)
     active = ma.fields.Boolean()

@@ -12,8 +12,11 @@ from app.audit.service import Actor, record
 from app.database import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
 from app.flows.safety import refused_words
+from app.locales import SUPPORTED_LOCALES
 from app.numbers.models import NumberPurpose, OfficialNumber
 from app.phones import parse_phone
+
+LABEL_MAX = 120
 
 # The flow that answers an inbound line unless another is named.
 DEFAULT_FLOWS = {
@@ -28,6 +31,7 @@ def snapshot(number: OfficialNumber) -> dict[str, Any]:
         "phone": number.phone,
         "purpose": number.purpose.value,
         "label": number.label,
+        "labels": dict(number.labels or {}),
         "inbound_only": number.inbound_only,
         "flow": number.flow,
         "active_from": number.active_from,
@@ -46,23 +50,20 @@ def register_official_number(
     region: str | None = None,
     flow: str | None = None,
     inbound_flows: set[str] | None = None,
+    labels: dict[str, str] | None = None,
 ) -> OfficialNumber:
-    """Put a number in service; a number retired earlier starts a new period of service."""
+    """Put a number in service; a number retired earlier starts a new period of service.
+
+    `labels` gives the label in other languages ({"it": "..."}); the check page and the phone
+    line tell each person the one in their language, else `label`."""
     number = parse_phone(phone, region=region)
     try:
         purpose_value = NumberPurpose(purpose)
     except ValueError:
         choices = ", ".join(p.value for p in NumberPurpose)
         raise InvalidInput(f"purpose: use one of {choices}", field="purpose") from None
-    label = label.strip()
-    if not label:
-        raise InvalidInput("label: must not be blank", field="label", code="required")
-    if refused := refused_words(label):
-        # The "is this call from us?" line speaks the label to anyone who checks the number.
-        raise InvalidInput(
-            f"label: a call never asks for a secret, and this label would: it {refused}",
-            field="label",
-        )
+    label = _label(label, "label")
+    translated = _labels(labels)
     if inbound_only and purpose_value is NumberPurpose.OUTBOUND_VERIFICATION:
         raise InvalidInput(
             "inbound_only: a number for outbound verification calls cannot be inbound-only",
@@ -83,6 +84,7 @@ def register_official_number(
         phone=number.e164,
         purpose=purpose_value,
         label=label,
+        labels=translated,
         inbound_only=inbound_only,
         flow=flow,
         active_from=utcnow(),
@@ -102,6 +104,58 @@ def register_official_number(
         subject_id=official.phone,
         changes=snapshot(official),
     )
+    return official
+
+
+def _label(text: str, field: str) -> str:
+    text = text.strip()
+    if not text:
+        raise InvalidInput(f"{field}: must not be blank", field=field, code="required")
+    if len(text) > LABEL_MAX:
+        raise InvalidInput(f"{field}: at most {LABEL_MAX} characters", field=field)
+    if refused := refused_words(text):
+        # The "is this call from us?" line speaks the label to anyone who checks the number.
+        raise InvalidInput(
+            f"{field}: a call never asks for a secret, and this label would: it {refused}",
+            field=field,
+        )
+    return text
+
+
+def _labels(labels: dict[str, str] | None) -> dict[str, str]:
+    """The label in each language given, checked as the label is."""
+    unknown = sorted(set(labels or {}) - set(SUPPORTED_LOCALES))
+    if unknown:
+        raise InvalidInput(
+            f"labels: {', '.join(unknown)} is not one of {', '.join(SUPPORTED_LOCALES)}",
+            field="labels",
+        )
+    return {
+        language: _label(text, f"labels.{language}")
+        for language, text in sorted((labels or {}).items())
+    }
+
+
+def relabel_official_number(
+    session: Session, *, actor: Actor, phone: str, label: str, labels: dict[str, str]
+) -> OfficialNumber:
+    """Change what a number in service is called, in each language."""
+    number = parse_phone(phone)
+    official = active_number(session, number.e164)
+    if official is None:
+        raise NotFound(f"phone: {number.e164} is not an official number in service", field="phone")
+    before = {"label": official.label, "labels": dict(official.labels or {})}
+    official.label, official.labels = _label(label, "label"), _labels(labels)
+    after = {"label": official.label, "labels": dict(official.labels)}
+    if after != before:
+        record(
+            session,
+            actor=actor,
+            action="official_number.relabelled",
+            subject_type="official_number",
+            subject_id=official.phone,
+            changes={key: [before[key], after[key]] for key in after if before[key] != after[key]},
+        )
     return official
 
 

@@ -49,6 +49,9 @@ def create(client, name="Card renewal", csv=CSV, **fields):
         "csrf_token": client.csrf,
         "name": name,
         "purpose": "your new card is on its way",
+        "purpose_it": "la sua nuova carta è in arrivo",
+        "purpose_pl": "Pani/Pana nowa karta jest w drodze",
+        "purpose_zh": "您的新卡正在寄送途中",
         "flow": "campaign_notice",
         "starts_at": MORNING.date().isoformat(),
         "ends_at": (MORNING + timedelta(days=7)).date().isoformat(),
@@ -80,19 +83,23 @@ def test_a_csv_audience_reports_its_bad_rows_and_the_preflight_counts_exclusions
     campaign_id = create(client)
     page = client.get(f"/console/campaigns/{campaign_id}").get_data(as_text=True)
 
-    errors = re.findall(r"<tr><td>(\d+)</td><td>[^<]*</td><td>([^<]+)</td></tr>", page)
+    errors = re.findall(
+        r'<tr><td>(\d+)</td><td>[^<]*</td><td title="[^"]*">([^<]+)</td></tr>', page
+    )
     assert errors == [
-        ("5", "no customer with external_id nobody"),
-        ("6", "a duplicate of an earlier row"),
-        ("7", "phone: a phone number has only digits, spaces and + ( ) - . /"),
-        ("8", "no external_id and no phone"),
-        ("10", "control characters (such as NUL, ESC or a line break) are not accepted"),
-        ("11", "a duplicate of an earlier row"),  # read despite its extra cell
+        ("5", "No customer has this external_id"),
+        ("6", "The same customer as an earlier row"),
+        ("7", "Not a phone number we can read"),
+        ("8", "Neither an external_id nor a phone number"),
+        ("10", "Has control characters (such as a line break)"),
+        ("11", "The same customer as an earlier row"),  # read despite its extra cell
     ]
+    assert 'title="no customer with external_id nobody"' in page
     assert re.search(r'data-testid="audience">4<', page)
     assert re.search(r'data-testid="will-call">3<', page)
     assert re.search(r'data-testid="excluded-do_not_call">1<', page)
-    assert re.search(r'data-testid="excluded-invalid_rows">6<', page)
+    assert re.search(r'data-testid="rows-read">10<', page)
+    assert re.search(r'data-testid="rows-unusable">6<', page)
 
 
 def test_a_started_campaign_is_called_through_and_completes(
@@ -155,7 +162,14 @@ def test_cancel_is_a_kill_switch(app, customers, simulator, dispatcher):
     campaign_id = create(client)
     client.post(f"/console/campaigns/{campaign_id}/start", data={"csrf_token": client.csrf})
 
-    client.post(f"/console/campaigns/{campaign_id}/cancel", data={"csrf_token": client.csrf})
+    asked = client.post(
+        f"/console/campaigns/{campaign_id}/cancel", data={"csrf_token": client.csrf}
+    )
+    assert "Yes, cancel the campaign" in asked.get_data(as_text=True)
+    client.post(
+        f"/console/campaigns/{campaign_id}/cancel",
+        data={"csrf_token": client.csrf, "confirm": "1"},
+    )
     with app.app_context():
         placed = dispatcher(calls_per_second=50).dispatch()
         statuses = db.session.scalars(

@@ -83,16 +83,18 @@ def test_a_supervisor_runs_a_campaign_and_watches_the_dashboard(browser, served,
     page.get_by_role("heading", name="Dashboard").wait_for()
 
     # A campaign from a CSV with two bad rows (an unknown id, a duplicate).
-    page.get_by_role("link", name="Campaigns").click()
+    page.get_by_role("link", name="Campaigns", exact=True).click()
     page.get_by_label("Name", exact=True).fill("Card renewal")
-    page.get_by_label("What it is about").fill("your new card is on its way")
+    page.get_by_label("What it is about (English)").fill("your new card is on its way")
+    page.get_by_label("In Italiano").fill("la sua nuova carta è in arrivo")
     page.get_by_label("Audience: CSV").set_input_files(str(csv_file))
     page.get_by_role("button", name="Create campaign").click()
     page.get_by_test_id("preflight").wait_for()
     assert page.get_by_test_id("audience").text_content() == "3"
     assert page.get_by_test_id("will-call").text_content() == "3"
-    assert page.get_by_test_id("excluded-invalid_rows").text_content() == "2"
-    assert "no customer with external_id ghost" in page.get_by_test_id("row-errors").text_content()
+    assert page.get_by_test_id("rows-read").text_content() == "5"
+    assert page.get_by_test_id("rows-unusable").text_content() == "2"
+    assert "No customer has this external_id" in page.get_by_test_id("row-errors").text_content()
     page.screenshot(path=str(ARTIFACTS / "campaign-preflight.png"), full_page=True)
 
     page.get_by_role("button", name="Start").click()
@@ -102,9 +104,10 @@ def test_a_supervisor_runs_a_campaign_and_watches_the_dashboard(browser, served,
     page.screenshot(path=str(ARTIFACTS / "campaign-completed.png"), full_page=True)
 
     # Another campaign: paused at once, then resumed.
-    page.get_by_role("link", name="Campaigns").click()
+    page.get_by_role("link", name="Campaigns", exact=True).click()
     page.get_by_label("Name", exact=True).fill("Reminder")
-    page.get_by_label("What it is about").fill("a reminder about your statement")
+    page.get_by_label("What it is about (English)").fill("a reminder about your statement")
+    page.get_by_label("In Italiano").fill("un promemoria sul suo estratto conto")
     page.get_by_label("Audience: CSV").set_input_files(str(csv_file))
     page.get_by_label("Starts", exact=True).fill(
         datetime.now(UTC).date().replace(year=2099).isoformat()
@@ -114,12 +117,12 @@ def test_a_supervisor_runs_a_campaign_and_watches_the_dashboard(browser, served,
     )
     page.get_by_role("button", name="Create campaign").click()
     page.get_by_role("button", name="Start").click()
-    page.get_by_text("Scheduled.").wait_for()
+    page.get_by_role("status").filter(has_text="Scheduled:").wait_for()
     page.get_by_role("button", name="Pause").click()
-    page.get_by_text("Paused.").wait_for()
+    page.get_by_role("status").filter(has_text="Paused:").wait_for()
     assert page.get_by_test_id("campaign-status").text_content() == "paused"
     page.get_by_role("button", name="Resume").click()
-    page.get_by_text("Resumed.").wait_for()
+    page.get_by_role("status").filter(has_text="Resumed:").wait_for()
     assert page.get_by_test_id("campaign-status").text_content() == "scheduled"
 
     # The dashboard refreshes by itself and draws its charts.
@@ -142,7 +145,7 @@ def test_a_form_error_is_shown_on_the_screen(browser, served):
     page.get_by_role("heading", name="Dashboard").wait_for()
 
     page.get_by_role("link", name="Do not call").click()
-    page.get_by_label("Number").fill("call me maybe")
+    page.get_by_label("Number", exact=True).fill("call me maybe")
     page.get_by_role("button", name="Add").click()
 
     page.get_by_role("alert").filter(has_text="Not saved: phone:").wait_for()

@@ -426,3 +426,23 @@ def test_a_queue_whose_unavailable_link_comes_straight_back_to_it_fails(alert, p
     problems = problems_of(alert, prompts)
 
     assert any("is in a loop that never waits for the caller" in p for p in problems), problems
+
+
+def test_every_flow_has_a_title_in_each_language_and_only_campaign_notice_is_for_campaigns(app):
+    from app.flows.registry import flows
+
+    with app.app_context():
+        loaded = flows()
+
+    assert all(set(flow.title) == {"en", "it", "pl", "zh"} for flow in loaded.values())
+    assert [name for name, flow in loaded.items() if flow.campaign] == ["campaign_notice"]
+    assert loaded["transaction_alert"].title_in("pl") == "Weryfikacja nietypowej płatności"
+
+
+def test_a_title_missing_a_language_or_not_a_mapping_is_refused():
+    from app.flows.definition import _title_problems
+
+    assert _title_problems({"en": "Check", "it": "Verifica", "pl": "Sprawdzenie"}) == [
+        "title: needs a text in 'zh'"
+    ]
+    assert _title_problems("Check") == ["title must be a mapping of en, it, pl, zh to a short text"]
