@@ -142,7 +142,7 @@ LABELS: list[tuple[Enum, Any]] = [
     (SignInFailure.PASSWORD, _l("Wrong password")),
     (SignInFailure.CODE, _l("Wrong or reused code")),
     (SignInFailure.TOO_MANY, _l("Too many attempts")),
-    (EndReason.SIGNED_OUT, _l("Signed out")),
+    (EndReason.SIGNED_OUT, _l("With the sign-out button")),
     (EndReason.IDLE, _l("Left idle")),
     (EndReason.TOO_OLD, _l("Session too long")),
     (EndReason.DEACTIVATED, _l("Account deactivated")),

@@ -7,7 +7,6 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
 from app.audit.service import Actor
@@ -126,12 +125,10 @@ def login_code() -> Response | str | tuple[str, int]:
     db.session.commit()
     if method is second_factor.Method.RECOVERY_CODE:
         flash(
-            ngettext(
-                "You signed in with a recovery code: %(num)d is left. Make new ones on Your "
-                "settings.",
-                "You signed in with a recovery code: %(num)d are left. Make new ones on Your "
-                "settings.",
-                left,
+            _(
+                "You signed in with a recovery code. Recovery codes left: %(count)d. Make new "
+                "ones on Your settings.",
+                count=left,
             ),
             "error" if left < 3 else "message",
         )

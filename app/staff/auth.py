@@ -121,7 +121,8 @@ def sign_out() -> None:
 def _end(row: StaffSession | None, reason: EndReason) -> None:
     if row is not None and row.ended_at is None:
         row.ended_at, row.end_reason = _now(), reason.value
-        _audit(row.staff_id, SignInEvent.SIGNED_OUT, {"reason": reason.value})
+        changes = {"reason": reason.value, "address": request.remote_addr}
+        _audit(row.staff_id, SignInEvent.SIGNED_OUT, changes)
         db.session.commit()
 
 

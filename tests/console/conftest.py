@@ -99,3 +99,9 @@ def sign_in(app, role: str):
 @pytest.fixture
 def supervisor(app, accounts):
     return sign_in(app, "supervisor")
+
+
+def pass_second_step(page, app, email: str) -> None:
+    """In a browser, after the password: type the code the account's authenticator shows."""
+    page.locator("#code").fill(current_code(app, email))
+    page.locator("form button[type=submit]").click()

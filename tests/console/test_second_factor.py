@@ -122,7 +122,7 @@ def test_a_recovery_code_signs_in_once_and_says_how_many_are_left(app):
     client, _ = password_step(app, "agent@bank.example")
     response = send_code(client, codes[0].upper())  # typed in capitals: still the code
     assert response.status_code == 302
-    assert "9 are left" in client.get("/console/").get_data(as_text=True)
+    assert "Recovery codes left: 9." in client.get("/console/").get_data(as_text=True)
 
     again, _ = password_step(app, "agent@bank.example")
     assert send_code(again, codes[0]).status_code == 401
