@@ -31,6 +31,8 @@ DEFAULT_LIMITS = {
     "login:email": "5/15minutes",
     # The second step (a code from the app or a recovery code), per account.
     "login:code": "5/15minutes;30/day",
+    # Changing one's password asks for the current one: as slow to guess as at the sign-in.
+    "password:staff": "5/15minutes",
 }
 
 

@@ -102,6 +102,8 @@ def my_password() -> str | Response | tuple[str, int]:
         return render_template("console/password.html", errors={})
     form = read(PasswordForm, request.form)
     try:
+        # Guessing the current password from a borrowed session is as slow as at the sign-in.
+        enforce("password:staff", str(me.id), what="password attempts for this account")
         staff_service.change_password(
             db.session(),
             me,
@@ -112,6 +114,11 @@ def my_password() -> str | Response | tuple[str, int]:
             now=now(),
             keep_session=session_token_id(),
         )
+    except RateLimited as exc:
+        error = _(
+            "Too many attempts. Please try again in %(seconds)s seconds.", seconds=exc.retry_after
+        )
+        return render_template("console/password.html", errors={"current_password": error}), 429
     except DomainError as exc:
         db.session.rollback()
         errors = {exc.field or "new_password": password_problem(exc)}

@@ -193,3 +193,35 @@ def test_a_lost_phone_is_reset_by_a_supervisor(app, supervisor):
 
     assert account(app, "agent@bank.example").totp_secret is None
     assert "staff.second_factor_reset" in actions(app)
+
+
+def test_an_operator_resets_the_only_supervisors_second_factor_at_the_command_line(app):
+    result = app.test_cli_runner().invoke(
+        args=["staff", "reset-second-factor", "Supervisor@bank.example"]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "second factor removed" in result.output
+    assert account(app, "supervisor@bank.example").totp_secret is None
+    client = app.test_client()
+    response = client.post(
+        "/console/login",
+        data={"email": "supervisor@bank.example", "password": PASSWORD,
+              "csrf_token": token(client)},
+    )  # fmt: skip
+    assert response.headers["Location"].endswith("/console/login/enrol")
+    unknown = app.test_cli_runner().invoke(args=["staff", "reset-second-factor", "x@y.example"])
+    assert unknown.exit_code != 0 and "no staff account" in unknown.output
+
+
+def test_guessing_the_current_password_from_a_session_is_limited(app):
+    agent = sign_in(app, "agent")
+    form = {"csrf_token": agent.csrf, "new_password": NEW_PASSWORD, "repeat": NEW_PASSWORD}
+    for guess in range(5):
+        answer = agent.post("/console/me/password", data={**form, "current_password": f"g{guess}"})
+        assert answer.status_code == 422
+
+    blocked = agent.post("/console/me/password", data={**form, "current_password": PASSWORD})
+
+    assert blocked.status_code == 429 and "Too many attempts" in blocked.get_data(as_text=True)
+    assert can_sign_in(app, "agent@bank.example", PASSWORD)  # unchanged
