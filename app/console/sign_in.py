@@ -26,7 +26,7 @@ from app.staff.auth import (
     sign_in_failed,
     sign_out,
 )
-from app.staff.models import SignInFailure, StaffUser
+from app.staff.models import SecondFactorUsed, SignInFailure, StaffUser
 from app.verification.checker import keyring_for
 
 
@@ -123,7 +123,7 @@ def login_code() -> Response | str | tuple[str, int]:
     sign_in(user, second_factor=method.value)
     left = second_factor.recovery_codes_left(db.session(), user)
     db.session.commit()
-    if method is second_factor.Method.RECOVERY_CODE:
+    if method is SecondFactorUsed.RECOVERY_CODE:
         flash(
             _(
                 "You signed in with a recovery code. Recovery codes left: %(count)d. Make new "
@@ -165,7 +165,7 @@ def login_enrol() -> Response | str | tuple[str, int]:
             db.session.rollback()
             return render_enrolment(user, error=wrong_first_code(), status=422)
         end_second_step()
-        sign_in(user, second_factor=second_factor.Method.AUTHENTICATOR.value)
+        sign_in(user, second_factor=SecondFactorUsed.AUTHENTICATOR.value)
         db.session.commit()
         return render_template("console/recovery_codes.html", codes=codes, next_url=target)
     return render_enrolment(user, error=None, status=200)
@@ -186,7 +186,7 @@ def render_enrolment(
     )
     page = render_template(
         "console/enrol.html",
-        qr=second_factor.qr_svg(uri),
+        qr=second_factor.qr_svg(uri, title=_("QR code for your authenticator app")),
         secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
         action=url_for("console.my_second_factor" if signed_in else "console.login_enrol"),
         error=error,

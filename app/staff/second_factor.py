@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import enum
 import hmac
 import secrets
 from datetime import datetime
@@ -31,13 +30,6 @@ DRIFT_STEPS = 1  # a code from the step before or after is still accepted (a pho
 RECOVERY_CODES = 10
 _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
 _RECOVERY_LENGTH = 10  # about 49 bits each
-
-
-class Method(enum.StrEnum):
-    """How someone passed the second step (as SecondFactorUsed records it)."""
-
-    AUTHENTICATOR = SecondFactorUsed.AUTHENTICATOR.value
-    RECOVERY_CODE = SecondFactorUsed.RECOVERY_CODE.value
 
 
 class _KeyId(Protocol):
@@ -83,9 +75,9 @@ def provisioning_uri(user: StaffUser, secret: str, *, issuer: str) -> str:
     )
 
 
-def qr_svg(uri: str) -> str:
+def qr_svg(uri: str, *, title: str) -> str:
     """The QR code of the URI as an inline SVG element (no image request, nothing cached)."""
-    return str(segno.make(uri, error="m").svg_inline(scale=5, title="QR code"))
+    return str(segno.make(uri, error="m").svg_inline(scale=5, title=title))
 
 
 def confirm_enrolment(
@@ -154,7 +146,7 @@ def recovery_codes_left(session: Session, user: StaffUser) -> int:
 
 def check(
     session: Session, user: StaffUser, code: str, *, keys: Keys, now: datetime
-) -> Method | None:
+) -> SecondFactorUsed | None:
     """Whether the code (the app's 6 digits, or a recovery code) passes; each works only once."""
     typed = "".join(code.split()).replace("-", "").lower()
     if not enrolled(user) or not typed:
@@ -166,7 +158,7 @@ def check(
         if step is None:
             return None
         user.totp_last_step = step
-        return Method.AUTHENTICATOR
+        return SecondFactorUsed.AUTHENTICATOR
     unused = session.scalars(
         select(RecoveryCode).where(RecoveryCode.staff_id == user.id, RecoveryCode.used_at.is_(None))
     ).all()
@@ -177,7 +169,7 @@ def check(
     if found is None:
         return None
     found.used_at = now
-    return Method.RECOVERY_CODE
+    return SecondFactorUsed.RECOVERY_CODE
 
 
 def remove(session: Session, user: StaffUser, *, actor: Actor) -> None:
