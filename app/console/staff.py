@@ -86,9 +86,9 @@ def staff_agent(staff_id: uuid.UUID) -> Response:
         )
     except DomainError as exc:
         db.session.rollback()
-        return refused(f"Not saved: {exc.message}", "console.staff")
+        return refused(_("Not saved: %(reason)s", reason=exc.message), "console.staff")
     db.session.commit()
-    return back(f"Skills and languages of {member.name} saved.", "console.staff")
+    return back(_("Skills and languages of %(name)s saved.", name=member.name), "console.staff")
 
 
 @bp.post("/staff")
@@ -106,9 +106,9 @@ def staff_create() -> Response:
         )
     except DomainError as exc:
         db.session.rollback()
-        return refused(f"Not created: {exc.message}", "console.staff")
+        return refused(_("Not created: %(reason)s", reason=exc.message), "console.staff")
     db.session.commit()
-    return back("Account created.", "console.staff")
+    return back(_("Account created."), "console.staff")
 
 
 #: What a supervisor can do to an account, each behind a confirmation page.
