@@ -225,3 +225,20 @@ def test_guessing_the_current_password_from_a_session_is_limited(app):
 
     assert blocked.status_code == 429 and "Too many attempts" in blocked.get_data(as_text=True)
     assert can_sign_in(app, "agent@bank.example", PASSWORD)  # unchanged
+
+
+def test_with_smtp_configured_the_reset_link_is_emailed_too(app, supervisor, monkeypatch):
+    import app.console.staff as staff_screen
+
+    sent = []
+    app.config["SMTP_URL"] = "smtp://mail.bank.example:587"
+    monkeypatch.setattr(staff_screen, "send_email", lambda *args: sent.append(args))
+    path = f"/console/staff/{account_id(app, 'agent@bank.example')}/reset-password"
+
+    page = supervisor.post(path, data={"csrf_token": supervisor.csrf}).get_data(as_text=True)
+
+    assert "It was also emailed to agent@bank.example." in page
+    smtp_url, _, to, subject, body = sent[0]
+    link = re.search(r'value="(http[^"]+)"', page).group(1).replace("&amp;", "&")
+    assert smtp_url == "smtp://mail.bank.example:587" and to == "agent@bank.example"
+    assert "new password" in subject and link in body and "24 hours" in body
