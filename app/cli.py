@@ -149,6 +149,31 @@ def create_staff_account(email: str, name: str, role: str, password_stdin: bool)
     click.echo(f"created {user.role.value} {user.email}; sign in at /console/login")
 
 
+@staff_cli.command("reset-second-factor")
+@click.argument("email")
+def reset_staff_second_factor(email: str) -> None:
+    """Remove an account's second factor (the only supervisor lost their phone and codes); they
+    set up a new one at their next sign-in."""
+    from sqlalchemy import func, select
+
+    from app import clock
+    from app.staff import second_factor
+    from app.staff.models import EndReason, StaffUser
+    from app.staff.service import end_sessions
+
+    user = db.session.scalar(
+        select(StaffUser).where(func.lower(StaffUser.email) == email.strip().lower())
+    )
+    if user is None:
+        raise click.ClickException(f"no staff account {email}")
+    second_factor.remove(db.session(), user, actor=cli_actor())
+    end_sessions(
+        db.session(), user, reason=EndReason.SECOND_FACTOR_RESET, now=clock.now(), actor=cli_actor()
+    )
+    db.session.commit()
+    click.echo(f"{user.email}: second factor removed; they set up a new one at their next sign-in")
+
+
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo() -> None:

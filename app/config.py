@@ -29,6 +29,7 @@ ENVIRONMENT_VARIABLES = (
     "CARRIER_CREATE_SECONDS",
     "COMPANY_NAME",
     "CONSOLE_TIME_ZONE",
+    "STAFF_2FA_REQUIRED_FOR",
     "CALLBACK_POLICY_FILE",
     "CORE_WEBHOOK_URL",
     "CORE_WEBHOOK_SECRET",
@@ -90,6 +91,8 @@ class Config:
     COMPANY_NAME = "Demo Bank"  # spoken in every call: "Hello, this is Demo Bank"
     # The zone console times are shown in for staff who chose none (an IANA name).
     CONSOLE_TIME_ZONE = "Europe/London"
+    # Who must have a second factor to use the console: supervisor (the others are asked) or all.
+    STAFF_2FA_REQUIRED_FOR = "supervisor"
     FLOWS_DIRECTORY: str | None = None  # call_flows/ of the checkout unless set
     CALLBACK_POLICY_FILE: str | None = None  # config/callback_policy.yaml unless set
     CORE_WEBHOOK_URL: str | None = None  # where the core system hears of withdrawals, denials
@@ -214,6 +217,11 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
                 f"CONSOLE_TIME_ZONE: {zone!r} is not a time zone; use a name like Europe/Rome"
             ) from None
         settings["CONSOLE_TIME_ZONE"] = zone
+    if text("STAFF_2FA_REQUIRED_FOR"):
+        required_for = env["STAFF_2FA_REQUIRED_FOR"].strip().lower()
+        if required_for not in ("supervisor", "all"):
+            raise ConfigurationError("STAFF_2FA_REQUIRED_FOR must be supervisor or all")
+        settings["STAFF_2FA_REQUIRED_FOR"] = required_for
     if text("LOG_LEVEL"):
         settings["LOG_LEVEL"] = text("LOG_LEVEL")
     for key in ("WORKER_HEARTBEAT_SECONDS", "DISPATCH_TICK_SECONDS", "CARRIER_CREATE_SECONDS"):

@@ -29,6 +29,10 @@ DEFAULT_LIMITS = {
     # The console's sign-in: guessing passwords is slow from one address and for one account.
     "login:address": "20/15minutes",
     "login:email": "5/15minutes",
+    # The second step (a code from the app or a recovery code), per account.
+    "login:code": "5/15minutes;30/day",
+    # Changing one's password asks for the current one: as slow to guess as at the sign-in.
+    "password:staff": "5/15minutes",
 }
 
 

@@ -29,7 +29,7 @@ from app.fraud.models import CaseStatus
 from app.messaging.models import MessageKind, MessageState
 from app.numbers.models import NumberPurpose
 from app.outcomes import Outcome
-from app.staff.models import Role
+from app.staff.models import EndReason, Role, SecondFactorUsed, SignInEvent, SignInFailure
 from app.verification.models import AttemptResult, CodePurpose
 
 LABELS: list[tuple[Enum, Any]] = [
@@ -133,6 +133,22 @@ LABELS: list[tuple[Enum, Any]] = [
     (Role.SUPERVISOR, _l("Supervisor")),
     (Role.AGENT, _l("Agent")),
     (Role.AUDITOR, _l("Auditor")),
+    (SignInEvent.SIGNED_IN, _l("Signed in")),
+    (SignInEvent.SIGN_IN_FAILED, _l("Sign-in failed")),
+    (SignInEvent.SIGNED_OUT, _l("Signed out")),
+    (SecondFactorUsed.NONE, _l("Password only")),
+    (SecondFactorUsed.AUTHENTICATOR, _l("Code from the authenticator app")),
+    (SecondFactorUsed.RECOVERY_CODE, _l("Recovery code")),
+    (SignInFailure.PASSWORD, _l("Wrong password")),
+    (SignInFailure.CODE, _l("Wrong or reused code")),
+    (SignInFailure.TOO_MANY, _l("Too many attempts")),
+    (EndReason.SIGNED_OUT, _l("With the sign-out button")),
+    (EndReason.IDLE, _l("Left idle")),
+    (EndReason.TOO_OLD, _l("Session too long")),
+    (EndReason.DEACTIVATED, _l("Account deactivated")),
+    (EndReason.PASSWORD_CHANGED, _l("Password changed")),
+    (EndReason.ROLE_CHANGED, _l("Role changed")),
+    (EndReason.SECOND_FACTOR_RESET, _l("Second factor reset")),
     # Complaints
     (ComplaintStatus.NEW, _l("New")),
     (ComplaintStatus.ACKNOWLEDGED, _l("Acknowledged")),
@@ -164,6 +180,7 @@ SHOWN = (
     CallStatus, CaseStatus, ReportStatus, ReportChannel, Outcome, EventType, Priority,
     CallbackStatus, DialHold, AttemptStatus, HoldStatus, MessageKind, MessageState, Role,
     ComplaintStatus, ComplaintChannel, NumberPurpose, CampaignStatus,
+    SignInEvent, SecondFactorUsed, SignInFailure, EndReason,
 )  # fmt: skip
 
 # desk and wall

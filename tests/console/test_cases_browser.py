@@ -18,7 +18,7 @@ from app.extensions import db
 from app.numbers.service import register_official_number
 from app.staff.models import StaffUser
 from tests.browser_fixtures import check_accessibility, screenshots
-from tests.console.conftest import PASSWORD
+from tests.console.conftest import sign_in_in_a_browser
 
 pytestmark = [pytest.mark.usefixtures("accounts"), pytest.mark.browser]
 
@@ -113,11 +113,7 @@ def test_the_cases_screens_read_well_and_pass_axe(
     made = _seed(app, api, language)
     folder = screenshots(tmp_path)
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(f"{served}/console/login")
-    page.locator("input[name=email]").fill("supervisor@bank.example")
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("form button").click()
-    page.wait_for_url(f"{served}/console/")
+    sign_in_in_a_browser(page, app, served, "supervisor@bank.example")
 
     def visit(path: str, name: str) -> str:
         page.goto(f"{served}{path}")

@@ -18,7 +18,7 @@ from app.carriers.signatures import signing_token
 from app.carriers.simulator import CalleeScript, SimulatorTelephony, WsgiTransport
 from app.extensions import db
 from app.flows.registry import flows
-from tests.console.conftest import PASSWORD
+from tests.console.conftest import PASSWORD, pass_second_step
 from tests.engine_fixtures import Clock
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -70,7 +70,9 @@ def worker(app, api):
     thread.join(timeout=10)
 
 
-def test_a_supervisor_runs_a_campaign_and_watches_the_dashboard(browser, served, worker, tmp_path):
+def test_a_supervisor_runs_a_campaign_and_watches_the_dashboard(
+    app, browser, served, worker, tmp_path
+):
     ARTIFACTS.mkdir(exist_ok=True)
     csv_file = tmp_path / "audience.csv"
     csv_file.write_text(CSV)
@@ -80,6 +82,7 @@ def test_a_supervisor_runs_a_campaign_and_watches_the_dashboard(browser, served,
     page.get_by_label("Email").fill("supervisor@bank.example")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    pass_second_step(page, app, "supervisor@bank.example")
     page.get_by_role("heading", name="Dashboard").wait_for()
 
     # A campaign from a CSV with two bad rows (an unknown id, a duplicate).
@@ -135,13 +138,14 @@ def test_a_supervisor_runs_a_campaign_and_watches_the_dashboard(browser, served,
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
 
 
-def test_a_form_error_is_shown_on_the_screen(browser, served):
+def test_a_form_error_is_shown_on_the_screen(app, browser, served):
     ARTIFACTS.mkdir(exist_ok=True)
     page = browser.new_page(viewport={"width": 1280, "height": 700})
     page.goto(f"{served}/console/")
     page.get_by_label("Email").fill("supervisor@bank.example")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    pass_second_step(page, app, "supervisor@bank.example")
     page.get_by_role("heading", name="Dashboard").wait_for()
 
     page.get_by_role("link", name="Do not call").click()

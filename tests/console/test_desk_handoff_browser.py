@@ -18,19 +18,16 @@ from app.callbacks.models import Callback, CallbackStatus
 from app.extensions import db
 from app.staff.models import StaffUser
 from tests.browser_fixtures import check_accessibility, screenshots
-from tests.console.conftest import PASSWORD
+from tests.console.conftest import sign_in_in_a_browser
 from tests.console.test_desk import agent_leg, ringing, staff_id
 
 pytestmark = [pytest.mark.usefixtures("accounts", "lines", "customer"), pytest.mark.browser]
 
 
-def at_the_desk(browser, served: str, role: str):
+def at_the_desk(browser, served: str, role: str, app):
     """A member of staff signed in at their desk, in a browser of their own."""
     page = browser.new_page(viewport={"width": 1280, "height": 1100})
-    page.goto(f"{served}/console/")
-    page.get_by_label("Email").fill(f"{role}@bank.example")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_in_a_browser(page, app, served, f"{role}@bank.example")
     page.goto(f"{served}/console/desk")
     return page
 
@@ -49,13 +46,13 @@ def test_the_first_agent_leaves_after_a_transfer_and_wraps_up_their_own_part(
         matter = db.session.get_one(QueueEntry, uuid.UUID(entry_id)).callback_id
 
     # The agent answers, then hands the customer to their colleague, whose desk rings.
-    desk = at_the_desk(browser, served, "agent")
+    desk = at_the_desk(browser, served, "agent", app)
     desk.get_by_role("button", name="Answer").click()
     desk.get_by_test_id("pop").wait_for()
     desk.get_by_label("Warm transfer to").select_option(label="Supervisor")
     desk.get_by_role("button", name="Transfer").click()
     desk.get_by_text("Transferring: your colleague's phone rings.", exact=False).wait_for()
-    second = at_the_desk(browser, served, "supervisor")
+    second = at_the_desk(browser, served, "supervisor", app)
     second.get_by_role("button", name="Answer").click()
     second.get_by_test_id("pop").wait_for()
     assert agent_leg(simulator, entry_id, app).state == "joined"  # both on the line: warm

@@ -9,7 +9,7 @@ import pytest
 from tests.agents.test_call_with_an_agent import an_agent, matter, route
 from tests.agents.test_progressive import on_virtual_hold
 from tests.browser_fixtures import check_accessibility, screenshots
-from tests.console.conftest import PASSWORD
+from tests.console.conftest import sign_in_in_a_browser
 from tests.console.test_desk import flagged_payment, ringing
 from tests.console.test_desk_words import RAW, speaks
 
@@ -50,13 +50,9 @@ WORDS = {
 }
 
 
-def signed_in(browser, served, role: str):
+def signed_in(browser, served, role: str, app):
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
-    page.goto(f"{served}/console/login")
-    page.get_by_label("Email").fill(f"{role}@bank.example")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{served}/console/")
+    sign_in_in_a_browser(page, app, served, f"{role}@bank.example")
     return page
 
 
@@ -73,7 +69,7 @@ def test_the_desk_and_the_wall_read_well_in_two_languages(
     ringing(app, api, simulator, dispatcher)
     speaks(app, "agent", lang)
     speaks(app, "supervisor", lang)
-    desk = signed_in(browser, served, "agent")
+    desk = signed_in(browser, served, "agent", app)
 
     # Ringing: the caller's language and team, in the agent's words.
     desk.goto(f"{served}/console/desk")
@@ -98,7 +94,7 @@ def test_the_desk_and_the_wall_read_well_in_two_languages(
     assert not RAW.search(visible(desk)), RAW.search(visible(desk))
 
     # The wall: the live call, the supervisor listens in, the agents by presence.
-    wall = signed_in(browser, served, "supervisor")
+    wall = signed_in(browser, served, "supervisor", app)
     wall.goto(f"{served}/console/wall")
     wall.get_by_role("heading", name=words["wall"], exact=True).wait_for()
     assert words["on_a_call"] in wall.get_by_test_id("agents").text_content()
@@ -118,7 +114,7 @@ def test_in_chinese_the_desk_says_we_call_the_customer_and_the_wall_shows_it(
     matter_id = flagged_payment(api)
     speaks(app, "agent", "zh")
     speaks(app, "supervisor", "zh")
-    desk = signed_in(browser, served, "agent")
+    desk = signed_in(browser, served, "agent", app)
     desk.goto(f"{served}/console/callbacks/{matter_id}")
     desk.get_by_test_id("call-now").click()
 
@@ -128,7 +124,7 @@ def test_in_chinese_the_desk_says_we_call_the_customer_and_the_wall_shows_it(
     check_accessibility(desk, "the desk calling the customer (zh)")
     desk.screenshot(path=str(shots / "desk-calling-zh.png"), full_page=True)
 
-    wall = signed_in(browser, served, "supervisor")
+    wall = signed_in(browser, served, "supervisor", app)
     wall.goto(f"{served}/console/wall")
     calls_back = wall.get_by_test_id("call-backs")
     calls_back.filter(has_text="正在为Agent呼叫客户").wait_for()
@@ -144,7 +140,7 @@ def test_the_wall_shows_the_agent_held_for_a_call_back_in_polish(
     on_virtual_hold(app, clock, dispatcher, simulator)
     route(app)  # their turn: Anna is held for them, and we call them back
     speaks(app, "supervisor", "pl")
-    wall = signed_in(browser, served, "supervisor")
+    wall = signed_in(browser, served, "supervisor", app)
 
     wall.goto(f"{served}/console/wall")
 

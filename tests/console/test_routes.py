@@ -15,7 +15,15 @@ from app.staff.models import Role
 from tests.console.conftest import sign_in
 
 pytestmark = pytest.mark.usefixtures("accounts")
-PUBLIC = {"console.login", "console.logout"}  # signing in and out
+# Signing in (both steps, and enrolling a second factor between them), out, and the page a
+# password-reset link opens.
+PUBLIC = {
+    "console.login",
+    "console.login_code",
+    "console.login_enrol",
+    "console.logout",
+    "console.reset_password",
+}
 SAMPLE = {"uuid": uuid.uuid4(), "default": "C-7K3Q-2M", "any": "start"}
 
 
@@ -87,6 +95,8 @@ def test_the_roles_are_the_products(app):
         ("console.desk_token", "GET"): takes_calls,
         ("console.wall", "GET"): supervisors,
         ("console.wall_live", "GET"): supervisors,
+        ("console.staff_account", "GET"): supervisors,  # one account, its sign-ins, actions
+        ("console.staff_confirm", "GET"): supervisors,  # "deactivate X?" and the like
     }
     assert all(
         value == pages.get(key, {"supervisor", "agent", "auditor"})
@@ -120,4 +130,7 @@ def test_the_roles_are_the_products(app):
         ("console.wall_supervise", "POST"): supervisors,
         ("console.call_now", "POST"): takes_calls,  # a callback's "call now", for their desk
         ("console.settings", "POST"): {"supervisor", "agent", "auditor"},  # one's own settings
+        ("console.my_password", "POST"): {"supervisor", "agent", "auditor"},
+        ("console.my_second_factor", "POST"): {"supervisor", "agent", "auditor"},
+        ("console.staff_apply", "POST"): {"supervisor"},  # a confirmed action on an account
     }
