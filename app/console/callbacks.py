@@ -116,7 +116,7 @@ def _numbers(session: Session, q: str) -> list[str] | None:
     typed = read_typed_number(q, regions=regions, field="q")
     if not typed.readings:
         raise InvalidInput(
-            _("q: we cannot read %(q)s as a phone number; type it with its country code", q=q),
+            _("We cannot read %(q)s as a phone number: type it with its country code", q=q),
             field="q",
         )
     return [reading.e164 for reading in typed.readings]

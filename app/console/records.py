@@ -69,7 +69,12 @@ def actor_name(text: str) -> str:
         return _("Someone not signed in")
     if text.startswith("staff:"):
         return _("A former member of staff")
-    return _("Partner system %(name)s", name=text.removeprefix("key:"))
+    if text.startswith("api_key:"):
+        name = text.split(":")[1]
+        if name == "env":
+            return _("The core system (configured key)")
+        return _("Partner system (key %(name)s)", name=name)
+    return text
 
 
 # ----- what it is about -----
