@@ -321,7 +321,21 @@ def _confirm(item: Callback, action: str, status: int = 200, **values: Any) -> t
     ), status
 
 
-@bp.get("/callbacks/<uuid:callback_id>/<any(cancel, reschedule, assign):action>")
+@bp.get(
+    "/callbacks/<uuid:callback_id>/cancel",
+    endpoint="callback_cancel_ask",
+    defaults={"action": "cancel"},
+)
+@bp.get(
+    "/callbacks/<uuid:callback_id>/reschedule",
+    endpoint="callback_reschedule_ask",
+    defaults={"action": "reschedule"},
+)
+@bp.get(
+    "/callbacks/<uuid:callback_id>/assign",
+    endpoint="callback_assign_ask",
+    defaults={"action": "assign"},
+)
 @requires_role(RUN)
 def callback_change(callback_id: uuid.UUID, action: str) -> tuple[str, int]:
     """The page that asks before a change (and, for a new time or an agent, what it is)."""

@@ -16,6 +16,7 @@ from tests.console.conftest import sign_in
 
 pytestmark = pytest.mark.usefixtures("accounts")
 PUBLIC = {"console.login", "console.logout"}  # signing in and out
+CALLBACK_CHANGES = ("cancel", "reschedule", "assign")
 SAMPLE = {"uuid": uuid.uuid4(), "default": "C-7K3Q-2M", "any": "start"}
 
 
@@ -87,6 +88,8 @@ def test_the_roles_are_the_products(app):
         ("console.desk_token", "GET"): takes_calls,
         ("console.wall", "GET"): supervisors,
         ("console.wall_live", "GET"): supervisors,
+        # A supervisor's changes to a callback: each asked on a page of its own first.
+        **{(f"console.callback_{a}_ask", "GET"): supervisors for a in CALLBACK_CHANGES},
     }
     assert all(
         value == pages.get(key, {"supervisor", "agent", "auditor"})
@@ -119,5 +122,6 @@ def test_the_roles_are_the_products(app):
         },
         ("console.wall_supervise", "POST"): supervisors,
         ("console.call_now", "POST"): takes_calls,  # a callback's "call now", for their desk
+        **{(f"console.callback_{a}", "POST"): supervisors for a in CALLBACK_CHANGES},
         ("console.settings", "POST"): {"supervisor", "agent", "auditor"},  # one's own settings
     }
