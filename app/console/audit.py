@@ -26,6 +26,7 @@ from app.console.records import (
     paged,
     subject_label,
     subject_link,
+    subject_names,
     whole_number_keyset,
 )
 from app.errors import InvalidInput
@@ -98,6 +99,7 @@ def audit() -> tuple[str, int] | str:
 
 def _page(page: Page, filters: dict[str, str], error: InvalidInput | None) -> str:
     names = actor_names(db.session(), (event.actor for event in page.rows))
+    about = subject_names(db.session(), ((e.subject_type, e.subject_id) for e in page.rows))
     entries = [
         {
             "event": event,
@@ -105,6 +107,7 @@ def _page(page: Page, filters: dict[str, str], error: InvalidInput | None) -> st
             "what": action_label(event.action),
             "subject": subject_label(event.subject_type),
             "link": subject_link(event.subject_type, event.subject_id),
+            "name": about.get((event.subject_type, event.subject_id)),
             "changes": change_lines(event.changes or {}),
         }
         for event in page.rows

@@ -14,7 +14,6 @@ import phonenumbers
 from flask import abort, render_template, request
 from flask_babel import get_timezone
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
@@ -31,6 +30,7 @@ from app.console.records import (
     PAGE_SIZES,
     Page,
     audit_link,
+    flow_name,
     paged,
     time_and_id_keyset,
 )
@@ -45,19 +45,6 @@ from app.phones import international, read_typed_number, regions_of
 from app.staff.auth import READ, RUN, WORK, current_staff, staff_actor
 from app.staff.models import Role, StaffUser
 
-#: Each flow in a supervisor's words (a flow's file name is its id, never shown as it is).
-FLOWS: dict[str, Any] = {
-    "registration_check": _l("New registration check"),
-    "transaction_alert": _l("Unusual payment check"),
-    "withdrawal_check": _l("Withdrawal check"),
-    "account_change_check": _l("Account change check"),
-    "agent_callback": _l("Call for an agent"),
-    "campaign_notice": _l("Campaign message"),
-    "complaints_line": _l("Complaints line"),
-    "service_line": _l("Customer service line"),
-    "verify_caller_line": _l("Number check line"),
-}
-
 #: The furthest ahead a supervisor may put a callback.
 LATEST_NEW_TIME = timedelta(days=90)
 #: The calls a number search lists (the newest).
@@ -67,13 +54,7 @@ LANGUAGE_REGIONS = {"en": "GB", "it": "IT", "pl": "PL", "zh": "CN"}
 _PHONE_CHARACTERS = set("0123456789+()-./ ")
 
 
-@bp.app_template_filter("flow")
-def flow_name(flow: str | None) -> str:
-    """A flow in words: "New registration check", not registration_check."""
-    if not flow:
-        return ""
-    found = FLOWS.get(flow)
-    return str(found) if found is not None else flow.replace("_", " ").capitalize()
+bp.add_app_template_filter(flow_name, "flow")
 
 
 @bp.app_template_filter("phone")

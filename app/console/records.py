@@ -20,12 +20,37 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
+from app.callbacks.models import Callback
+from app.calls.models import Call
+from app.customers.models import Customer
 from app.errors import InvalidInput
 from app.i18n import LABELS, label, when
 from app.staff.models import StaffUser
 
 #: The page sizes a person picks from (any whole number in the range is accepted in the URL).
 PAGE_SIZES = (25, 50, 100, 200)
+
+#: Each flow in a supervisor's words (a flow's file name is its id, never shown as it is).
+FLOWS: dict[str, Any] = {
+    "registration_check": _l("New registration check"),
+    "transaction_alert": _l("Unusual payment check"),
+    "withdrawal_check": _l("Withdrawal check"),
+    "account_change_check": _l("Account change check"),
+    "agent_callback": _l("Call for an agent"),
+    "campaign_notice": _l("Campaign message"),
+    "complaints_line": _l("Complaints line"),
+    "service_line": _l("Customer service line"),
+    "verify_caller_line": _l("Number check line"),
+}
+
+
+def flow_name(flow: str | None) -> str:
+    """A flow in words: "New registration check", not registration_check."""
+    if not flow:
+        return ""
+    found = FLOWS.get(flow)
+    return str(found) if found is not None else flow.replace("_", " ").capitalize()
+
 
 # ----- who did it -----
 
@@ -139,6 +164,34 @@ ACTIONS: dict[str, Any] = {
     "verification.locked": _l("Locked after wrong codes"),
     "do_not_call.added": _l("Added to the do-not-call list"),
     "do_not_call.removed": _l("Removed from the do-not-call list"),
+    "do_not_call.widened": _l("Do-not-call entry widened to all calls"),
+    "queue.entered": _l("Caller joined the queue"),
+    "queue.offered": _l("Caller offered to an agent"),
+    "queue.answered": _l("Agent answered the caller"),
+    "queue.returned": _l("Caller back in the queue"),
+    "queue.hold": _l("Caller put on hold or taken off hold"),
+    "queue.transferred": _l("Caller transferred"),
+    "queue.supervised": _l("Supervisor joined the call"),
+    "queue.virtual_hold": _l("Caller chose to be called back"),
+    "queue.calling_back": _l("Calling the caller back"),
+    "queue.called_back": _l("Caller called back"),
+    "queue.abandoned": _l("Caller hung up while waiting"),
+    "queue.ended": _l("Call with the agent ended"),
+    "queue.wrapped_up": _l("Agent's wrap-up saved"),
+    "agent.missed": _l("Agent missed a call"),
+    "official_number.added": _l("Official number added"),
+    "official_number.retired": _l("Official number retired"),
+    "api_key.created": _l("API key created"),
+    "api_key.revoked": _l("API key revoked"),
+    "staff.enabled": _l("Member of staff enabled"),
+    "verification.unlocked": _l("Unlocked"),
+    "app_code.issued": _l("App code issued"),
+    "authenticator.replaced": _l("Authenticator replaced"),
+    "segment.created": _l("Segment created"),
+    "campaign.run": _l("Campaign run"),
+    "complaint.receipt_held": _l("Complaint receipt held"),
+    "complaint.transcribed": _l("Complaint transcribed"),
+    "complaint.transcription_failed": _l("Complaint transcription failed"),
 }
 
 
@@ -154,6 +207,36 @@ def action_label(action: str) -> str:
 def subject_label(subject_type: str) -> str:
     found = SUBJECTS.get(subject_type)
     return str(found) if found is not None else subject_type
+
+
+def subject_names(
+    session: Session, subjects: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], str]:
+    """What a callback or a call subject is, in words ("New registration check, Giulia Rossi";
+    "Call R-1234"), for the subjects of one page; others are named by their id or reference."""
+    wanted: dict[str, set[uuid.UUID]] = {"callback": set(), "call": set()}
+    for subject_type, subject_id in subjects:
+        if subject_type in wanted:
+            try:
+                wanted[subject_type].add(uuid.UUID(subject_id))
+            except ValueError:
+                continue
+    names: dict[tuple[str, str], str] = {}
+    if wanted["callback"]:
+        for callback_id, flow, external_id, name in session.execute(
+            select(Callback.id, Callback.flow, Customer.external_id, Customer.name)
+            .join(Customer, Customer.id == Callback.customer_id)
+            .where(Callback.id.in_(wanted["callback"]))
+        ):
+            names[("callback", str(callback_id))] = f"{flow_name(flow)}, {name or external_id}"
+    if wanted["call"]:
+        for call_id, reference, flow in session.execute(
+            select(Call.id, Call.reference, Call.flow).where(Call.id.in_(wanted["call"]))
+        ):
+            names[("call", str(call_id))] = (
+                f"{flow_name(flow)}, {reference}" if reference else flow_name(flow)
+            )
+    return names
 
 
 def subject_link(subject_type: str, subject_id: str) -> str | None:

@@ -394,7 +394,10 @@ def test_the_audit_log_names_people_links_subjects_and_reads_changes(app):
     assert "status: Waiting to be called → Finished" in page
     assert "due by: – → 23 Nov 2026, 10:00 GMT" in page
     assert "Callback given a new time" in page
-    assert f'href="/console/callbacks/{callback_id}"' in page
+    assert (
+        f'href="/console/callbacks/{callback_id}">Callback: New registration check, Giulia Rossi<'
+        in page
+    )
     assert '"status":' not in page and "[&#34;" not in page  # no raw JSON
 
 
