@@ -7,10 +7,14 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import marshmallow as ma
 from flask import Response, render_template, request, stream_with_context
+from flask_babel import get_timezone
+from flask_babel import gettext as _
 from sqlalchemy import Select, select
 
 from app.audit.models import AuditEvent
@@ -45,11 +49,26 @@ class AuditQuery(Form):
     subject_type = ma.fields.String(load_default="")
     subject_id = ma.fields.String(load_default="")
     actor = ma.fields.String(load_default="")  # an actor label, or a member of staff's email
+    since = ma.fields.String(load_default="")  # a day (YYYY-MM-DD) in the reader's zone
+    until = ma.fields.String(load_default="")  # a day, included
     after = ma.fields.String(load_default="")
     before = ma.fields.String(load_default="")
 
 
-FILTERS = ("action", "subject_type", "subject_id", "actor", "limit")
+FILTERS = ("action", "subject_type", "subject_id", "actor", "since", "until", "limit")
+
+
+def _day_starts(text: str, field: str) -> datetime | None:
+    """The start of a day typed as YYYY-MM-DD, in the reader's zone; None when not given."""
+    if not text.strip():
+        return None
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(_("Choose a day (YYYY-MM-DD)"), field=field) from None
+    if not 1970 <= day.year <= 2999:
+        raise InvalidInput(_("Choose a day (YYYY-MM-DD)"), field=field)
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(str(get_timezone())))
 
 
 def _filtered(args: dict[str, Any]) -> Select[AuditEvent]:
@@ -62,6 +81,11 @@ def _filtered(args: dict[str, Any]) -> Select[AuditEvent]:
         value = args[key].strip()
         if value:
             query = query.where(column.startswith(value) if key == "action" else column == value)
+    since, until = _day_starts(args["since"], "since"), _day_starts(args["until"], "until")
+    if since is not None:
+        query = query.where(AuditEvent.occurred_at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.occurred_at < until + timedelta(days=1))
     actor = args["actor"].strip()
     if actor:
         # A member of staff is found by their email as well as by the label the log keeps.

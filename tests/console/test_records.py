@@ -457,3 +457,79 @@ def test_the_dashboards_tiles_show_zero_and_its_charts_count_in_whole_numbers(ap
     assert charts["charts"]["hours"] == ["09:00 GMT"]
     assert charts["charts"]["series"][0]["label"] == "Confirmed by the customer"
     assert "Europe/London" in charts["charts"]["titles"]["outcomes"]
+
+
+def test_a_calls_page_shows_what_was_said_and_links_its_callback_and_audit_entries(app):
+    from app.calls.models import CallTurn
+
+    callback_id = queued(app, add_customer(app))
+    with app.app_context():
+        call = Call(
+            direction=CallDirection.OUTBOUND,
+            from_number="+14155550100",
+            to_number=PHONE,
+            customer_id=db.session.get(Callback, callback_id).customer_id,
+            callback_id=callback_id,
+            flow="registration_check",
+            flow_version=3,
+            locale="it",
+            reference="R-7777",
+            status=CallStatus.COMPLETED,
+            outcome="confirmed",
+        )
+        db.session.add(call)
+        db.session.flush()
+        db.session.add_all(
+            [
+                CallTurn(call_id=call.id, node="hello", speaker="system", text="Buongiorno"),
+                CallTurn(call_id=call.id, node="ask", speaker="caller", text="1"),
+            ]
+        )
+        db.session.commit()
+        call_id = call.id
+    auditor = sign_in(app, "auditor")
+
+    page = text(auditor.get(f"/console/calls/{call_id}"))
+    callback_page = text(auditor.get(f"/console/callbacks/{callback_id}"))
+
+    assert "Call R-7777" in page and "Buongiorno" in page and "The caller" in page
+    assert "We called: +1 415-555-0100 → +39 333 123 4567" in page
+    assert "Completed: Confirmed by the customer" in page
+    assert f'href="/console/callbacks/{callback_id}"' in page
+    assert f"/console/audit?subject_type=call&subject_id={call_id}" in page
+    assert f'href="/console/calls/{call_id}"' in callback_page
+    assert auditor.get(f"/console/calls/{uuid.uuid4()}").status_code == 404
+
+
+def test_the_audit_log_and_its_csv_keep_to_the_days_asked_in_the_readers_zone(app):
+    with app.app_context():
+        for day in (20, 21, 22):
+            db.session.add(
+                AuditEvent(
+                    occurred_at=datetime(2026, 11, day, 23, 30, tzinfo=UTC),
+                    actor="system:test",
+                    action="customer.updated",
+                    subject_type="customer",
+                    subject_id=f"day-{day}",
+                    changes={},
+                )
+            )
+        db.session.commit()
+        db.session.execute(
+            StaffUser.__table__.update()
+            .where(StaffUser.email == "auditor@bank.example")
+            .values(time_zone="Europe/Rome")
+        )
+        db.session.commit()
+    auditor = sign_in(app, "auditor")
+
+    # 23:30 UTC on the 20th is 00:30 on the 21st in Rome.
+    page = text(auditor.get("/console/audit?since=2026-11-21&until=2026-11-21&action=customer."))
+    export = auditor.get("/console/audit.csv?since=2026-11-21&until=2026-11-21")
+    bad = auditor.get("/console/audit?since=21/11/2026")
+
+    assert "day-20" in page and "day-21" not in page and "day-22" not in page
+    rows = list(csv.DictReader(io.StringIO(export.get_data(as_text=True))))
+    assert [r["subject_id"] for r in rows] == ["day-20"]
+    assert bad.status_code == 422 and "Choose a day (YYYY-MM-DD)" in text(bad)
+    assert 'id="since" name="since" type="date" value="21/11/2026" aria-invalid="true"' in text(bad)
