@@ -280,11 +280,42 @@ class Change:
 LISTS = frozenset({"reasons", "skills", "languages", "event_ids", "asked_for", "rows", "flows"})
 
 
+#: The names of the changes the log keeps most, in words (others: the key, spaced).
+CHANGE_NAMES: dict[str, Any] = {
+    "status": _l("status"),
+    "outcome": _l("outcome"),
+    "why": _l("why"),
+    "reason": _l("reason"),
+    "at": _l("at"),
+    "due_by": _l("due by"),
+    "due": _l("due"),
+    "next_attempt_at": _l("next try"),
+    "priority": _l("priority"),
+    "role": _l("role"),
+    "name": _l("name"),
+    "language": _l("language"),
+    "time_zone": _l("time zone"),
+    "presence": _l("presence"),
+    "flow": _l("flow"),
+    "note": _l("note"),
+    "error": _l("error"),
+    "deadline": _l("deadline"),
+    "agent_id": _l("agent"),
+    "callback_id": _l("callback"),
+    "call_id": _l("call"),
+    "calling": _l("our call for the agent"),
+    "reasons": _l("reasons"),
+    "scope": _l("scope"),
+    "label": _l("label"),
+}
+
+
 def change_lines(changes: dict[str, Any]) -> list[Change]:
     """An audit entry's changes as lines a person reads; [old, new] pairs show both."""
     lines = []
     for key, value in changes.items():
-        name = key.replace("_", " ")
+        known = CHANGE_NAMES.get(key)
+        name = str(known) if known is not None else key.replace("_", " ")
         if isinstance(value, list) and len(value) == 2 and key not in LISTS:
             lines.append(Change(name, _readable(key, value[0]), _readable(key, value[1])))
         else:
