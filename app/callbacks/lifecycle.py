@@ -468,7 +468,10 @@ def reschedule(
         raise Conflict("only a callback waiting to be called can get a new time")
     before = {"next_attempt_at": callback.next_attempt_at, "due_by": callback.due_by}
     callback.next_attempt_at, callback.waiting_for = at, RESCHEDULED
-    callback.due_by = max(callback.due_by, at + FOLLOW_UP_DEADLINE)
+    if at + FOLLOW_UP_DEADLINE > callback.due_by:
+        # A later deadline: the alerts about the old one no longer hold.
+        callback.due_by = at + FOLLOW_UP_DEADLINE
+        callback.escalated_at = callback.deadline_missed_at = None
     after = {"next_attempt_at": at, "due_by": callback.due_by}
     record(
         session,

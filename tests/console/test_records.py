@@ -533,3 +533,36 @@ def test_the_audit_log_and_its_csv_keep_to_the_days_asked_in_the_readers_zone(ap
     assert [r["subject_id"] for r in rows] == ["day-20"]
     assert bad.status_code == 422 and "Choose a day (YYYY-MM-DD)" in text(bad)
     assert 'id="since" name="since" type="date" value="21/11/2026" aria-invalid="true"' in text(bad)
+
+
+def test_pages_never_skip_or_repeat_callbacks_queued_at_the_same_moment(app):
+    customer_id = add_customer(app)
+    same = []
+    with app.app_context():
+        for _ in range(7):
+            row = Callback(
+                customer_id=customer_id,
+                trigger=EventType.REGISTRATION,
+                flow="registration_check",
+                to_number=PHONE,
+                priority=Priority.MEDIUM,
+                status=CallbackStatus.DONE,
+                outcome=Outcome.CONFIRMED,
+                due_by=NOW,
+                next_attempt_at=NOW,
+                policy_version=1,
+                created_at=NOW,
+            )
+            db.session.add(row)
+            db.session.flush()
+            same.append(str(row.id))
+        db.session.commit()
+    supervisor = sign_in(app, "supervisor")
+
+    seen, path = [], "/console/callbacks?limit=3"
+    while path:
+        page = text(supervisor.get(path))
+        seen += rows_of(page)
+        path = link(page, "next")
+
+    assert sorted(seen) == sorted(same) and len(seen) == 7
