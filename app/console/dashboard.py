@@ -10,6 +10,7 @@ from typing import Any
 from flask import render_template
 from flask_babel import get_timezone
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -36,6 +37,15 @@ from app.staff.auth import READ
 from app.verification.models import AttemptResult, VerificationAttempt
 
 SATISFACTION_SAMPLE = 5000
+#: The complaints' categories, as the chart names them.
+CATEGORIES: dict[str, Any] = {
+    "payments": _l("Payments"),
+    "cards": _l("Cards"),
+    "account_access": _l("Access to the account"),
+    "verification_calls": _l("Our verification calls"),
+    "fraud_scam": _l("Fraud or scam"),
+    "other": _l("Other"),
+}
 
 
 @bp.get("/")
@@ -60,6 +70,10 @@ def _shown(data: dict[str, Any]) -> dict[str, Any]:
             {"key": key, "label": label(Outcome(key)), "values": values}
             for key, values in by_hour["series"].items()
         ],
+        "complaints": {
+            "labels": [str(CATEGORIES.get(key, key)) for key in data["complaints_by_category"]],
+            "values": list(data["complaints_by_category"].values()),
+        },
         "spoofed": {
             "labels": [phone_shown(row["number"]) for row in data["spoofed"]],
             "values": [row["reports"] for row in data["spoofed"]],
