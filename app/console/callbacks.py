@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from app.agents import service as agents
+from app.audit.service import record
 from app.callbacks import lifecycle
 from app.callbacks.models import Callback, CallbackAttempt, CallbackStatus
 from app.callbacks.service import AGENT_CALLBACK_FLOW
@@ -408,7 +409,16 @@ def callback_assign(callback_id: uuid.UUID) -> Response | tuple[str, int]:
         )
     try:
         agent = agents.profile(session, person)
-        agents.call_now(session, agent, item, actor=staff_actor(), now=now())
+        calling = agents.call_now(session, agent, item, actor=staff_actor(), now=now())
+        # On the matter too, so its own audit entries say who it was handed to.
+        record(
+            session,
+            actor=staff_actor(),
+            action="callback.assigned",
+            subject_type="callback",
+            subject_id=item.id,
+            changes={"agent": person.email, "calling": calling.id},
+        )
     except DomainError as exc:
         session.rollback()
         return refused(

@@ -135,6 +135,7 @@ ACTIONS: dict[str, Any] = {
     "callback.deadline_missed": _l("Callback missed its deadline"),
     "callback.rescheduled": _l("Callback given a new time"),
     "callback.follow_up": _l("Follow-up call agreed"),
+    "callback.assigned": _l("Callback assigned to an agent"),
     "callback.with_agent": _l("Customer talked with an agent"),
     "callback.reconciled": _l("Call checked with the carrier"),
     "callback.continued_inbound": _l("Customer called us about it"),

@@ -328,6 +328,15 @@ def test_assigning_to_an_agent_asks_first_then_calls_the_customer_for_that_agent
         assert calling.variables["matter_id"] == str(callback_id)
         entry = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "agent.call_now"))
         assert entry.actor == "staff:supervisor@bank.example"
+        on_matter = db.session.scalar(
+            select(AuditEvent).where(
+                AuditEvent.action == "callback.assigned",
+                AuditEvent.subject_id == str(callback_id),
+            )
+        )
+        assert on_matter.changes["agent"] == "agent@bank.example"
+    entries = text(supervisor.get(f"/console/audit?subject_type=callback&subject_id={callback_id}"))
+    assert "Callback assigned to an agent" in entries and "agent: agent@bank.example" in entries
 
 
 # ----- the supervisor's alerts by email -----
