@@ -26,7 +26,7 @@ from sqlalchemy import ColumnElement, CursorResult, Exists, Update, exists, func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from app.audit.service import Actor, record
+from app.audit.service import Actor, diff, record
 from app.callbacks.matters import CARRIED_WORKER
 from app.callbacks.models import (
     AttemptStatus,
@@ -42,6 +42,7 @@ from app.callbacks.models import (
 from app.callbacks.rules import LIVE_CALL_LIMIT, PAUSED_UNTIL, Finish, PutOff, gives_up
 from app.calls.models import Call, CallStatus
 from app.customers.models import Customer
+from app.errors import Conflict
 from app.fraud.service import open_case
 from app.messaging.outbox import notify_core
 from app.outcomes import CALLBACK_OUTCOMES, Outcome
@@ -449,6 +450,45 @@ def follow_up(
         subject_id=callback.id,
         changes={"next_attempt_at": at, "due_by": callback.due_by, "why": why, "at": now},
     )
+
+
+# ----- a supervisor's hand on one callback -----
+
+#: Why a callback waits when a supervisor gave it a new time.
+RESCHEDULED = "a supervisor's new time"
+
+
+def reschedule(
+    session: Session, callback: Callback, at: datetime, *, now: datetime, actor: Actor
+) -> None:
+    """A supervisor gives a waiting callback a new time: it is dialed then (its calling hours
+    still apply), its deadline moved past that time if it was earlier. Conflict when it is being
+    dialed, in a call or done."""
+    if callback.status is not CallbackStatus.QUEUED:
+        raise Conflict("only a callback waiting to be called can get a new time")
+    before = {"next_attempt_at": callback.next_attempt_at, "due_by": callback.due_by}
+    callback.next_attempt_at, callback.waiting_for = at, RESCHEDULED
+    if at + FOLLOW_UP_DEADLINE > callback.due_by:
+        # A later deadline: the alerts about the old one no longer hold.
+        callback.due_by = at + FOLLOW_UP_DEADLINE
+        callback.escalated_at = callback.deadline_missed_at = None
+    after = {"next_attempt_at": at, "due_by": callback.due_by}
+    record(
+        session,
+        actor=actor,
+        action="callback.rescheduled",
+        subject_type="callback",
+        subject_id=callback.id,
+        changes=diff(before, after),
+    )
+
+
+def cancel(session: Session, callback: Callback, *, now: datetime, actor: Actor) -> None:
+    """A supervisor cancels a callback waiting to be called: it ends, cancelled (the core system
+    is told, as for any end). Conflict when it is being dialed, in a call or done."""
+    if callback.status is not CallbackStatus.QUEUED:
+        raise Conflict("only a callback waiting to be called can be cancelled")
+    finish(session, callback, Outcome.CANCELLED, now, actor=actor, why="cancelled by a supervisor")
 
 
 # ----- a customer who talked with an agent about their matter -----

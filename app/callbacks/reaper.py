@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.audit.service import Actor, record
 from app.callbacks import after_call, lifecycle
+from app.callbacks.alerts import alert_supervisors, look_ahead, near_from
 from app.callbacks.dialer import HOLDING
 from app.callbacks.models import AttemptStatus, Callback, CallbackAttempt, CallbackStatus, Priority
 from app.callbacks.policy import Policy
@@ -30,7 +31,6 @@ log = logging.getLogger(__name__)
 
 # No verification call lasts this long; one that has not reported its end is asked about.
 QUIET_CALL = timedelta(hours=1)
-ESCALATE_BEFORE = timedelta(minutes=15)
 
 
 def _since(attempt: CallbackAttempt) -> datetime:
@@ -261,18 +261,23 @@ class Reaper:
         )
 
     def escalate(self) -> tuple[int, int]:
-        """Raise callbacks about to miss their deadline; count the ones that missed it."""
+        """Raise callbacks near their deadline (80% of their time gone, or 15 minutes left) and
+        alert the supervisors; alert them of the ones that missed it too, and count both."""
         session, now = self.session, self.now()
         open_ = Callback.status != CallbackStatus.DONE
-        soon = list(
-            session.scalars(
+        horizon = now + look_ahead(max(self.policy.deadlines.values()))
+        soon = [
+            callback
+            for callback in session.scalars(
                 select(Callback).where(
-                    open_, Callback.escalated_at.is_(None), Callback.due_by < now + ESCALATE_BEFORE
+                    open_, Callback.escalated_at.is_(None), Callback.due_by < horizon
                 )
             )
-        )
+            if near_from(callback) <= now
+        ]
         for callback in soon:
             callback.escalated_at = now
+            alert_supervisors(session, callback, missed=False, now=now)
             callback.priority = Priority.HIGH
             record(
                 session,
@@ -291,6 +296,7 @@ class Reaper:
         )
         for callback in missed:
             callback.deadline_missed_at = now
+            alert_supervisors(session, callback, missed=True, now=now)
             record(
                 session,
                 actor=self.actor,

@@ -4,45 +4,94 @@ and the live part the page polls every few seconds."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import render_template
+from flask_babel import get_timezone
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.agents import service as agents
 from app.authenticity.service import report_stats
 from app.callbacks import do_not_call
-from app.callbacks.models import AttemptStatus, Callback, CallbackAttempt, CallbackStatus
+from app.callbacks.models import (
+    AttemptStatus,
+    Callback,
+    CallbackAttempt,
+    CallbackStatus,
+    Priority,
+)
 from app.calls.models import Call, CallStatus
 from app.complaints.models import Complaint, ComplaintStatus
 from app.console.blueprint import bp, now, requires_role
+from app.console.callbacks import phone_shown
 from app.extensions import db
+from app.i18n import label, time_of_day
 from app.messaging.models import MessageState, OutboxMessage
 from app.messaging.outbox import overdue_webhooks
+from app.outcomes import Outcome
 from app.staff.auth import READ
 from app.verification.models import AttemptResult, VerificationAttempt
 
 SATISFACTION_SAMPLE = 5000
+#: The complaints' categories, as the chart names them.
+CATEGORIES: dict[str, Any] = {
+    "payments": _l("Payments"),
+    "cards": _l("Cards"),
+    "account_access": _l("Access to the account"),
+    "verification_calls": _l("Our verification calls"),
+    "fraud_scam": _l("Fraud or scam"),
+    "other": _l("Other"),
+}
 
 
 @bp.get("/")
 @requires_role(READ)
 def dashboard() -> str:
-    return render_template("console/dashboard.html", data=snapshot(db.session(), now=now()))
+    return render_template("console/dashboard.html", data=_shown(snapshot(db.session(), now=now())))
 
 
 @bp.get("/live")
 @requires_role(READ, background=True)
 def live() -> str:
-    return render_template("console/_live.html", data=snapshot(db.session(), now=now()))
+    return render_template("console/_live.html", data=_shown(snapshot(db.session(), now=now())))
+
+
+def _shown(data: dict[str, Any]) -> dict[str, Any]:
+    """The snapshot with what the charts say in the reader's words: each hour in their zone
+    (named), each outcome by its label, the charts' titles."""
+    by_hour = data["outcomes_per_hour"]
+    data["charts"] = {
+        "hours": [time_of_day(hour) for hour in by_hour["hours"]],
+        "series": [
+            {"key": key, "label": label(Outcome(key)), "values": values}
+            for key, values in by_hour["series"].items()
+        ],
+        "complaints": {
+            "labels": [str(CATEGORIES.get(key, key)) for key in data["complaints_by_category"]],
+            "values": list(data["complaints_by_category"].values()),
+        },
+        "spoofed": {
+            "labels": [phone_shown(row["number"]) for row in data["spoofed"]],
+            "values": [row["reports"] for row in data["spoofed"]],
+        },
+        "titles": {
+            "outcomes": _("Outcomes per hour (24 h, %(zone)s)", zone=str(get_timezone())),
+            "spoofed": _("Scam reports per spoofed number (7 days)"),
+            "complaints": _("Open complaints by category"),
+            "reports": _("Reports"),
+        },
+    }
+    return data
 
 
 def snapshot(session: Session, *, now: datetime) -> dict[str, Any]:
     day = now - timedelta(hours=24)
     queue = {
-        priority.value: count
+        priority: count
         for priority, count in session.execute(
             select(Callback.priority, func.count())
             .where(Callback.status == CallbackStatus.QUEUED)
@@ -56,15 +105,21 @@ def snapshot(session: Session, *, now: datetime) -> dict[str, Any]:
         )
     )
     missed = session.scalar(select(func.count()).where(open_, Callback.due_by <= now))
+    # Raised by the worker at 80% of their time (or 15 minutes before): the supervisor's alert.
+    near = session.scalar(
+        select(func.count()).where(open_, Callback.escalated_at.is_not(None), Callback.due_by > now)
+    )
     in_progress = session.scalar(
         select(func.count()).where(Call.status.in_([CallStatus.RINGING, CallStatus.IN_PROGRESS]))
     )
-    hourly: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    # By the hour each closed in (whole hours in UTC; the page names them in the reader's zone).
+    hourly: dict[datetime, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for closed_at, outcome in session.execute(
         select(Callback.closed_at, Callback.outcome).where(Callback.closed_at >= day)
     ):
         if outcome is not None and closed_at is not None:  # closed_at >= day: never NULL here
-            hourly[closed_at.strftime("%H:00")][outcome.value] += 1
+            hour = closed_at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+            hourly[hour][outcome.value] += 1
     verification = dict(
         session.execute(
             select(VerificationAttempt.result, func.count())
@@ -124,11 +179,10 @@ def snapshot(session: Session, *, now: datetime) -> dict[str, Any]:
     hours = sorted(hourly)
     outcomes = sorted({o for by in hourly.values() for o in by})
     return {
-        "queue": {p: queue.get(p, 0) for p in ("high", "medium", "low")}
-        if not queue
-        else {p.value if hasattr(p, "value") else p: n for p, n in queue.items()},
+        "queue": {p.value: queue.get(p, 0) for p in Priority},
         "due_soon": due_soon or 0,
         "missed": missed or 0,
+        "near_deadline": near or 0,
         "in_progress": in_progress or 0,
         "outcomes_per_hour": {
             "hours": hours,

@@ -120,7 +120,7 @@ def test_a_started_campaign_is_called_through_and_completes(
         service.tick(db.session, policy=app.extensions["callback_policy"], now=clock())
 
     progress = client.get(f"/console/campaigns/{campaign_id}/progress").get_data(as_text=True)
-    assert 'data-testid="campaign-status">completed<' in progress
+    assert 'data-testid="campaign-status" data-status="completed"' in progress
     assert 'data-testid="outcome-confirmed">4<' in progress  # c1, c2, the +39..0003 row, c4
     dashboard = client.get("/console/live").get_data(as_text=True)
     assert 'data-testid="satisfaction">4.0<' in dashboard

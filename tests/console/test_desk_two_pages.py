@@ -145,9 +145,9 @@ def test_the_customer_presses_0_and_the_agent_takes_the_call_verified_and_wraps_
         assert wrapped.changes["disposition"] == "confirmed"
         assert wrapped.actor == "staff:agent@bank.example"
     desk.goto(f"{served}/console/callbacks/{verification_call}")
-    assert "outcome confirmed" in desk.content()
+    assert "Confirmed by the customer" in desk.locator("main").inner_text()
     desk.goto(f"{served}/console/audit?action=queue.wrapped_up")
-    assert "confirmed" in desk.content()
+    assert "Confirmed by the customer" in desk.locator("main").inner_text()
     desk.screenshot(path=str(ARTIFACTS / "two-pages-audit.png"), full_page=True)
 
     # No digit the customer typed reached the desk's page or anything it received.

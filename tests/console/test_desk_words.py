@@ -187,11 +187,13 @@ def test_the_dashboards_live_figures_and_charts_are_in_the_readers_language(
         live.get_data(as_text=True),
     )
 
-    assert "In coda, priorità alta" in text(live) and "Scadenze mancate" in text(live)
-    data = json.loads(charts.group(1))
-    assert data["names"]["confirmed"] == "Confermato dal cliente"
-    assert data["titles"]["outcomes"] == "Esiti per ora (24 h)"
-    assert "confirmed" in data["outcomes"]["series"]  # shown by its name above
+    shown = text(live)
+    assert "in attesa di chiamata, priorità alta" in shown
+    assert "richiamate oltre la scadenza" in shown
+    data = json.loads(charts.group(1))["charts"]
+    assert data["titles"]["outcomes"] == "Esiti per ora (24 h, Europe/London)"
+    confirmed = next(series for series in data["series"] if series["key"] == "confirmed")
+    assert confirmed["label"] == "Confermato dal cliente"  # shown by its label, not its name
 
 
 def test_the_line_log_follows_who_was_rung_for_each_part_of_the_call(app) -> None:

@@ -24,6 +24,7 @@ PUBLIC = {
     "console.logout",
     "console.reset_password",
 }
+CALLBACK_CHANGES = ("cancel", "reschedule", "assign")
 SAMPLE = {"uuid": uuid.uuid4(), "default": "C-7K3Q-2M", "any": "start"}
 
 
@@ -97,6 +98,8 @@ def test_the_roles_are_the_products(app):
         ("console.wall_live", "GET"): supervisors,
         ("console.staff_account", "GET"): supervisors,  # one account, its sign-ins, actions
         ("console.staff_confirm", "GET"): supervisors,  # "deactivate X?" and the like
+        # A supervisor's changes to a callback: each asked on a page of its own first.
+        **{(f"console.callback_{a}_ask", "GET"): supervisors for a in CALLBACK_CHANGES},
     }
     assert all(
         value == pages.get(key, {"supervisor", "agent", "auditor"})
@@ -129,6 +132,7 @@ def test_the_roles_are_the_products(app):
         },
         ("console.wall_supervise", "POST"): supervisors,
         ("console.call_now", "POST"): takes_calls,  # a callback's "call now", for their desk
+        **{(f"console.callback_{a}", "POST"): supervisors for a in CALLBACK_CHANGES},
         ("console.settings", "POST"): {"supervisor", "agent", "auditor"},  # one's own settings
         ("console.my_password", "POST"): {"supervisor", "agent", "auditor"},
         ("console.my_second_factor", "POST"): {"supervisor", "agent", "auditor"},
