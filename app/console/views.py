@@ -13,6 +13,7 @@ from app.console import (  # noqa: F401 (imported for the routes they add to bp)
     callbacks,
     campaigns,
     complaints,
+    customers,
     dashboard,
     desk,
     do_not_call,

@@ -100,6 +100,7 @@ def test_the_roles_are_the_products(app):
         ("console.staff_confirm", "GET"): supervisors,  # "deactivate X?" and the like
         # A supervisor's changes to a callback: each asked on a page of its own first.
         **{(f"console.callback_{a}_ask", "GET"): supervisors for a in CALLBACK_CHANGES},
+        ("console.customer_unlock_ask", "GET"): supervisors,  # "let X verify again?"
     }
     assert all(
         value == pages.get(key, {"supervisor", "agent", "auditor"})
@@ -137,4 +138,5 @@ def test_the_roles_are_the_products(app):
         ("console.my_password", "POST"): {"supervisor", "agent", "auditor"},
         ("console.my_second_factor", "POST"): {"supervisor", "agent", "auditor"},
         ("console.staff_apply", "POST"): {"supervisor"},  # a confirmed action on an account
+        ("console.customer_unlock", "POST"): {"supervisor"},  # a locked customer's codes
     }

@@ -1,0 +1,149 @@
+"""A customer's page: who they are, their numbers, whether they may verify with codes, their
+latest callbacks, calls, complaints and fraud cases; and a supervisor's "Unlock" (confirmed on a
+page of its own, with a note) for a customer locked after too many wrong codes."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import abort, current_app, render_template, request
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+
+from app.callbacks.models import Callback
+from app.calls.models import Call
+from app.complaints.models import Complaint
+from app.console.blueprint import back, bp, now, refused, requires_role
+from app.console.forms import Form, Text, read
+from app.console.labels import language_label
+from app.console.records import audit_link
+from app.customers.models import Customer
+from app.errors import DomainError, InvalidInput
+from app.extensions import db
+from app.fraud.models import FraudCase
+from app.staff.auth import READ, RUN, current_staff, staff_actor
+from app.verification.checker import policy_for
+from app.verification.service import clear_lock, state
+
+#: How many of the customer's newest callbacks, calls, complaints and fraud cases the page lists.
+LATEST = 20
+
+
+class UnlockForm(Form):
+    note = Text(200, load_default="")  # the lock's clear_note column
+
+
+def _customer_or_404(customer_id: uuid.UUID) -> Customer:
+    return db.session.get(Customer, customer_id) or abort(404)
+
+
+def _newest(session: Session, model: Any, customer_id: uuid.UUID) -> list[Any]:
+    return list(
+        session.scalars(
+            select(model)
+            .where(model.customer_id == customer_id)
+            .order_by(model.created_at.desc())
+            .limit(LATEST)
+        )
+    )
+
+
+def _numbers(customer: Customer, callbacks: list[Callback]) -> list[str]:
+    """Their number on file first, then any other number we called them on."""
+    numbers = [customer.phone]
+    for item in callbacks:
+        if item.to_number and item.to_number not in numbers:
+            numbers.append(item.to_number)
+    return numbers
+
+
+@bp.get("/customers/<uuid:customer_id>")
+@requires_role(READ)
+def customer(customer_id: uuid.UUID) -> str:
+    session = db.session()
+    person = _customer_or_404(customer_id)
+    callbacks = _newest(session, Callback, customer_id)
+    staff, moment, policy = current_staff(), now(), policy_for(current_app)
+    return render_template(
+        "console/customer.html",
+        customer=person,
+        language=language_label(person.locale),
+        numbers=_numbers(person, callbacks),
+        verification=state(session, customer_id, now=moment, policy=policy),
+        counted_since=moment - policy.lock_window,
+        callbacks=callbacks,
+        calls=_newest(session, Call, customer_id),
+        complaints=_newest(session, Complaint, customer_id),
+        fraud_cases=_newest(session, FraudCase, customer_id),
+        audit_url=audit_link("customer", customer_id),
+        can_unlock=staff is not None and staff.role in RUN,
+    )
+
+
+def _ask(person: Customer, status: int = 200, **values: Any) -> tuple[str, int]:
+    return render_template("console/customer_unlock.html", customer=person, **values), status
+
+
+@bp.get("/customers/<uuid:customer_id>/unlock", endpoint="customer_unlock_ask")
+@requires_role(RUN)
+def customer_unlock_ask(customer_id: uuid.UUID) -> tuple[str, int] | Response:
+    """The page that asks "Let <name> verify with codes again?", with a note to give."""
+    person = _customer_or_404(customer_id)
+    locked = state(db.session(), customer_id, now=now(), policy=policy_for(current_app))
+    if not locked["locked"]:
+        return refused(
+            _("Not locked: this customer may verify with codes."),
+            "console.customer",
+            customer_id=customer_id,
+        )
+    return _ask(person, locked_at=locked["locked_at"])
+
+
+@bp.post("/customers/<uuid:customer_id>/unlock")
+@requires_role(RUN)
+def customer_unlock(customer_id: uuid.UUID) -> tuple[str, int] | Response:
+    session = db.session()
+    person = _customer_or_404(customer_id)
+    try:
+        note = read(UnlockForm, request.form)["note"].strip()
+        if not note:
+            raise InvalidInput(_("Note: say why the customer may verify again"), field="note")
+    except InvalidInput as error:
+        locked = state(session, customer_id, now=now(), policy=policy_for(current_app))
+        typed = request.form.get("note", "")
+        return _ask(person, 422, error=error, typed=typed, locked_at=locked["locked_at"])
+    staff = current_staff()
+    try:
+        clear_lock(
+            session,
+            customer_id,
+            cleared_by=f"staff:{staff.email if staff else ''}",
+            note=note,
+            now=now(),
+            actor=staff_actor(),
+        )
+    except DomainError as exc:
+        session.rollback()
+        if exc.code == "not_locked":
+            return refused(
+                _("Not unlocked: this customer is not locked, they may verify with codes."),
+                "console.customer",
+                customer_id=customer_id,
+            )
+        return refused(
+            _("Not unlocked: %(why)s.", why=exc.message),
+            "console.customer",
+            customer_id=customer_id,
+        )
+    session.commit()
+    return back(
+        _(
+            "Unlocked: %(name)s may verify with codes again.",
+            name=person.name or person.external_id,
+        ),
+        "console.customer",
+        customer_id=customer_id,
+    )
