@@ -5,11 +5,12 @@ page of its own, with a note) for a customer locked after too many wrong codes."
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from flask import abort, current_app, render_template, request
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
@@ -26,6 +27,7 @@ from app.extensions import db
 from app.fraud.models import FraudCase
 from app.staff.auth import READ, RUN, current_staff, staff_actor
 from app.verification.checker import policy_for
+from app.verification.models import VerificationLock
 from app.verification.service import clear_lock, state
 
 #: How many of the customer's newest callbacks, calls, complaints and fraud cases the page lists.
@@ -51,6 +53,16 @@ def _newest(session: Session, model: Any, customer_id: uuid.UUID) -> list[Any]:
     )
 
 
+def _counted_since(session: Session, customer_id: uuid.UUID, since: datetime) -> datetime:
+    """Since when wrong codes count: the policy's window, or the last unlock if later."""
+    cleared = session.scalar(
+        select(func.max(VerificationLock.cleared_at)).where(
+            VerificationLock.customer_id == customer_id
+        )
+    )
+    return max(since, cleared) if cleared is not None else since
+
+
 def _numbers(customer: Customer, callbacks: list[Callback]) -> list[str]:
     """Their number on file first, then any other number we called them on."""
     numbers = [customer.phone]
@@ -73,7 +85,7 @@ def customer(customer_id: uuid.UUID) -> str:
         language=language_label(person.locale),
         numbers=_numbers(person, callbacks),
         verification=state(session, customer_id, now=moment, policy=policy),
-        counted_since=moment - policy.lock_window,
+        counted_since=_counted_since(session, customer_id, moment - policy.lock_window),
         callbacks=callbacks,
         calls=_newest(session, Call, customer_id),
         complaints=_newest(session, Complaint, customer_id),
@@ -120,7 +132,7 @@ def customer_unlock(customer_id: uuid.UUID) -> tuple[str, int] | Response:
         clear_lock(
             session,
             customer_id,
-            cleared_by=f"staff:{staff.email if staff else ''}",
+            cleared_by=f"staff:{staff.email if staff else ''}"[:120],  # the column's size
             note=note,
             now=now(),
             actor=staff_actor(),

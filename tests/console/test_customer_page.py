@@ -128,6 +128,7 @@ def test_a_supervisor_unlocks_with_a_note_after_a_confirmation(app):
     page = text(supervisor.get(done.headers["Location"]))
     assert "Unlocked: Giulia Rossi may verify with codes again." in page
     assert "Not locked" in page
+    assert "0 since 23 Nov 2026, 10:00 GMT" in page  # wrong codes count again from the unlock
     with app.app_context():
         assert active_lock(db.session(), customer_id) is None
         entry = db.session.scalar(
