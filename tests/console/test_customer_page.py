@@ -4,6 +4,7 @@ note, which goes to the audit log; nobody else may."""
 
 from __future__ import annotations
 
+import base64
 import html
 import uuid
 from datetime import timedelta
@@ -12,10 +13,14 @@ import pytest
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
+from app.audit.service import Actor
 from app.calls.models import Call, CallDirection, CallStatus
+from app.complaints.models import Complaint, ComplaintChannel
 from app.extensions import db
+from app.fraud.models import FraudCase
+from app.verification.checker import keyring_for
 from app.verification.models import AttemptResult, VerificationAttempt, VerificationLock
-from app.verification.service import active_lock
+from app.verification.service import active_lock, enrol_authenticator
 from tests.console.conftest import sign_in
 from tests.console.test_records import NOW, PHONE, add_callbacks, add_customer
 
@@ -194,3 +199,59 @@ def test_the_callbacks_list_and_a_callback_link_to_the_customer(app):
     assert f"/console/customers/{customer_id}" in text(
         auditor.get(f"/console/callbacks/{callback_id}")
     )
+
+
+def test_an_enrolled_authenticator_reads_in_words_never_its_secret(app):
+    customer_id = add_customer(app)
+    with app.app_context():
+        enrol_authenticator(
+            db.session(),
+            customer_id,
+            keyring=keyring_for(app),
+            now=NOW - timedelta(days=3),
+            actor=Actor("test"),
+            secret=b"0123456789abcdefghij",
+        )
+        db.session.commit()
+    secret = base64.b32encode(b"0123456789abcdefghij").decode()
+
+    page = text(sign_in(app, "supervisor").get(f"/console/customers/{customer_id}"))
+
+    assert "Enrolled on 20 Nov 2026, 10:00 GMT; not used yet" in page
+    assert secret not in page and "0123456789abcdefghij" not in page
+
+
+def test_their_complaints_and_fraud_cases_are_linked(app):
+    customer_id = add_customer(app)
+    with app.app_context():
+        db.session.add(
+            Complaint(
+                reference="C-7K3Q-2M",
+                reference_keypad="5737",
+                phone=PHONE,
+                customer_id=customer_id,
+                category="service",
+                department="customer_care",
+                routing_reason="test",
+                text="Nobody called me back",
+                channel=ComplaintChannel.PHONE,
+                locale="it",
+                first_response_due=NOW + timedelta(days=1),
+                final_response_due=NOW + timedelta(days=15),
+            )
+        )
+        db.session.add(
+            FraudCase(
+                reference="FRD-AAAA-BBBB",
+                customer_id=customer_id,
+                trigger="transaction",
+                action="freeze_card",
+                receipt_to=PHONE,
+            )
+        )
+        db.session.commit()
+
+    page = text(sign_in(app, "auditor").get(f"/console/customers/{customer_id}"))
+
+    assert "/console/complaints/C-7K3Q-2M" in page and "Complaint C-7K3Q-2M" in page
+    assert "Fraud case FRD-AAAA-BBBB" in page
