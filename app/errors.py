@@ -9,12 +9,13 @@ language, saying what happened and how to go on.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
 import marshmallow as ma
 from apispec import BasePlugin
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_babel import force_locale, get_babel
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Api
@@ -164,13 +165,30 @@ def _reader_language() -> str:
     return request.accept_languages.best_match(known) or "en"
 
 
+#: Renders an error page for a part of the site that has its own (the console, for its signed-in
+#: staff: in their language, inside their screens), or answers None to leave it to the public one.
+PageRenderer = Callable[[int, Any, Any], str | None]
+_RENDERERS = "error_page_renderers"
+
+
+def add_error_page_renderer(app: Flask, renderer: PageRenderer) -> None:
+    """A face (the console) shows its own error pages; the public page is for everyone else."""
+    app.extensions.setdefault(_RENDERERS, []).append(renderer)
+
+
 def error_page(status: int, headers: dict[str, str] | None = None) -> Response:
     """The page a person sees instead of an error's JSON: what happened, in their language, and
-    the way back to the home page and the call check."""
+    the way back to the home page and the call check (or, in the console, to its screens)."""
     kind = status if status in _PAGES else (500 if status >= 500 else 400)
     heading, advice = _PAGES[kind]
-    with force_locale(_reader_language()):
-        html = render_template("error.html", status=status, heading=heading, advice=advice)
+    html = None
+    for renderer in current_app.extensions.get(_RENDERERS, []):
+        html = renderer(status, heading, advice)
+        if html is not None:
+            break
+    if html is None:
+        with force_locale(_reader_language()):
+            html = render_template("error.html", status=status, heading=heading, advice=advice)
     response = Response(html, status=status, mimetype="text/html")
     response.vary.add("Accept")  # the same address answers JSON to programs
     for name, value in (headers or {}).items():

@@ -11,12 +11,15 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from app import clock
 from app.errors import DomainError
 from app.inputs import refuse_control_characters
+from app.locales import SUPPORTED_LOCALES
 from app.staff.auth import csrf_token, current_staff, require
 from app.staff.models import Role
 
@@ -64,6 +67,34 @@ def _printable_input() -> None:
     refuse_control_characters(request.view_args or {})
     refuse_control_characters(request.args)
     refuse_control_characters(request.form, multiline=["note", "notes"])
+
+
+#: The console's own advice where the public page's would send staff to the customers' home page.
+_ADVICE = {
+    403: _l("Your role does not open this screen. If you need it, ask a supervisor."),
+    404: _l(
+        "The address may be mistyped, or the record may not exist. Start again from a screen above."
+    ),
+}
+
+
+def error_page_in_the_console(status: int, heading: Any, advice: Any) -> str | None:
+    """An error on a console address, for a signed-in staff member: the console's page, with its
+    screens, in their language and zone. Anyone else gets the public page (None)."""
+    if not request.path.startswith(bp.url_prefix or "/console"):
+        return None
+    # After a 500 the database may be what failed: only someone already found is recognised.
+    staff = g.get("staff") if status >= 500 else current_staff(background=True)
+    if staff is None:
+        return None
+    language = staff.language if staff.language in SUPPORTED_LOCALES else "en"
+    with force_locale(language):
+        return render_template(
+            "console/error.html",
+            status=status,
+            heading=str(heading),
+            advice=str(_ADVICE.get(status, advice)),
+        )
 
 
 @bp.errorhandler(DomainError)

@@ -41,6 +41,7 @@ from app.console import desk_call
 from app.console.blueprint import back, bp, now, refused, requires_role
 from app.console.forms import Form, Moment, Text, read
 from app.console.labels import language_label
+from app.customers.models import Customer
 from app.errors import Conflict, DomainError, InvalidInput, NotFound
 from app.extensions import db
 from app.i18n import label, when
@@ -280,6 +281,22 @@ def _on_hold(session: Session, entry: QueueEntry) -> bool:
 
 
 # ----- the agent's actions -----
+
+
+@bp.get("/callbacks/<uuid:callback_id>/call-now", endpoint="call_now_ask")
+@requires_role(WORK)
+def call_now_ask(callback_id: uuid.UUID) -> tuple[str, int] | Response:
+    """Before "call now" rings a customer: who, which number and what about, to confirm."""
+    session = db.session()
+    matter = session.get(Callback, callback_id)
+    if matter is None:
+        return refused(_("Not called: no callback has this id."), "console.callbacks")
+    return render_template(
+        "console/callback_confirm.html",
+        callback=matter,
+        customer=session.get(Customer, matter.customer_id),
+        action="call_now",
+    ), 200
 
 
 @bp.post("/callbacks/<uuid:callback_id>/call-now")

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 from app.callbacks import do_not_call as listing
 from app.callbacks.models import DoNotCall
 from app.console.blueprint import back, bp, refused, requires_role
+from app.console.callbacks import phone_shown
 from app.console.forms import Flag, Form, read
 from app.console.keyset import page_size, read_page
 from app.errors import DomainError
@@ -89,12 +90,13 @@ def do_not_call_save() -> Response:
         form = read(DoNotCallForm, request.form)
         if form["remove"]:
             listing.remove(db.session(), actor=staff_actor(), phone=form["phone"])
-            done = _("Calls to %(number)s are allowed again.", number=form["phone"])
+            shown = phone_shown(parse_phone(form["phone"]).e164)
+            done = _("Calls to %(number)s are allowed again.", number=shown)
         else:
             entry = listing.add(
                 db.session(), actor=staff_actor(), phone=form["phone"], reason=form["reason"]
             )
-            done = _("%(number)s is on the do-not-call list.", number=entry.phone)
+            done = _("%(number)s is on the do-not-call list.", number=phone_shown(entry.phone))
     except DomainError as exc:
         db.session.rollback()
         return refused(_("Not saved: %(reason)s", reason=exc.message), "console.do_not_call")

@@ -7,11 +7,14 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.console.blueprint import back, bp, refused, requires_role
+from app.console.callbacks import phone_shown
 from app.console.forms import Flag, Form, Text, read
+from app.console.keyset import page_size, read_page
 from app.errors import DomainError, NotFound
 from app.extensions import db
 from app.locales import SUPPORTED_LOCALES
@@ -48,22 +51,63 @@ def _labels(form: dict[str, str]) -> dict[str, str]:
     return {language: form[f"label_{language}"] for language in SUPPORTED_LOCALES[1:]}
 
 
+#: Which numbers the list shows, in the reader's words.
+STATES = {
+    "in_service": _l("In service"),
+    "retired": _l("Retired"),
+    "all": _l("All"),
+}
+
+
+class NumbersQuery(Form):
+    state = ma.fields.String(
+        load_default="in_service",
+        validate=ma.validate.OneOf(list(STATES), error="one of {choices}"),
+    )
+    number = ma.fields.String(load_default=None)
+    edit = ma.fields.String(load_default=None)
+    after = ma.fields.String(load_default=None)
+    before = ma.fields.String(load_default=None)
+
+
 @bp.get("/numbers")
 @requires_role(READ)
 def numbers() -> str:
-    rows = db.session.scalars(
-        select(OfficialNumber).order_by(
-            OfficialNumber.retired_at.is_not(None),
-            OfficialNumber.retired_at.desc(),
-            OfficialNumber.phone,
+    args = read(NumbersQuery, request.args)
+    query = select(OfficialNumber)
+    if args["state"] == "in_service":
+        query = query.where(OfficialNumber.retired_at.is_(None))
+    elif args["state"] == "retired":
+        query = query.where(OfficialNumber.retired_at.is_not(None))
+    if args["number"]:
+        query = query.where(
+            OfficialNumber.phone == parse_phone(args["number"], field="number").e164
         )
-    ).all()
+    size = page_size(request.args.get("size"))
+    # Newest in service first; the id breaks ties (a number may come back into service).
+    page = read_page(
+        db.session(),
+        query,
+        moment=OfficialNumber.active_from,
+        key=OfficialNumber.id,
+        key_type=int,
+        after=args["after"],
+        before=args["before"],
+        size=size,
+    )
+    editing = None
+    if args["edit"]:
+        editing = active_number(db.session(), parse_phone(args["edit"], field="edit").e164)
     return render_template(
         "console/numbers.html",
-        rows=rows,
+        page=page,
+        size=size,
+        filters=args,
+        filtered=bool(args["number"]) or args["state"] != "in_service",
+        states={key: str(text) for key, text in STATES.items()},
         purposes=list(NumberPurpose),
         locales=SUPPORTED_LOCALES,
-        editing=request.args.get("edit"),
+        current=editing,
     )
 
 
@@ -84,7 +128,10 @@ def numbers_save() -> Response | str:
             official = retire_official_number(
                 db.session(), actor=staff_actor(), phone=form["retire"]
             )
-            done = _("%(number)s is retired: it is no longer one of ours.", number=official.phone)
+            done = _(
+                "%(number)s is retired: it is no longer one of ours.",
+                number=phone_shown(official.phone),
+            )
         elif form["relabel"]:
             official = relabel_official_number(
                 db.session(),
@@ -93,7 +140,7 @@ def numbers_save() -> Response | str:
                 label=form["label"],
                 labels=_labels(form),
             )
-            done = _("The labels of %(number)s are saved.", number=official.phone)
+            done = _("The labels of %(number)s are saved.", number=phone_shown(official.phone))
         else:
             official = register_official_number(
                 db.session(),
@@ -104,7 +151,7 @@ def numbers_save() -> Response | str:
                 labels=_labels(form),
                 inbound_only=form["inbound_only"],
             )
-            done = _("%(number)s is in service.", number=official.phone)
+            done = _("%(number)s is in service.", number=phone_shown(official.phone))
     except DomainError as exc:
         db.session.rollback()
         return refused(_("Not saved: %(reason)s", reason=exc.message), "console.numbers")

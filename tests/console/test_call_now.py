@@ -29,6 +29,11 @@ def test_an_agents_call_now_queues_our_call_for_them_and_their_desk_says_so(app,
 
     page = desk.get(f"/console/callbacks/{matter}")
     assert 'data-testid="call-now"' in text(page)
+    # "Call now…" asks first, naming the customer and what the call is about; nothing is queued.
+    asked = desk.get(f"/console/callbacks/{matter}/call-now")
+    assert "Call the customer now?" in text(asked)
+    assert "Unusual payment check for Giulia Rossi, +39 333 123 4567" in text(asked)
+    assert ours(app) == []
     answer = desk.post(f"/console/callbacks/{matter}/call-now")
 
     assert "We are calling the customer" in text(answer)
@@ -70,10 +75,11 @@ def test_an_auditor_sees_no_call_now_and_cannot_post_it(app, api):
     auditor = sign_in(app, "auditor")
 
     page = auditor.get(f"/console/callbacks/{matter}")
+    asked = auditor.get(f"/console/callbacks/{matter}/call-now")
     posted = auditor.post(
         f"/console/callbacks/{matter}/call-now", data={"csrf_token": auditor.csrf}
     )
 
     assert 'data-testid="call-now"' not in page.get_data(as_text=True)
-    assert posted.status_code == 403
+    assert asked.status_code == 403 and posted.status_code == 403
     assert ours(app) == []

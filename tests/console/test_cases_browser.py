@@ -142,11 +142,11 @@ def test_the_cases_screens_read_well_and_pass_axe(
     campaigns = visit("/console/campaigns", "campaigns")
 
     assert words["fraud"] in fraud and words["asked"] in fraud
-    assert "Said he was from the bank" in report and "+393337654321" in report
+    assert "Said he was from the bank" in report and "+39 333 765 4321" in report
     assert made["complaint"] in complaints
     assert "giulia@example.com" in complaint
     assert "Chiamate di verifica di Demo Bank" in numbers
-    assert "+48601100009" in do_not_call
+    assert "+48 601 100 009" in do_not_call
     assert words["draft"] in campaign
     assert "Card renewal" in campaigns
     for text in (fraud, report, complaints, complaint, numbers, do_not_call, campaign, campaigns):

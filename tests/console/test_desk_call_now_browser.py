@@ -79,7 +79,9 @@ def test_call_now_calls_the_customer_and_rings_the_desk_once_they_have_verified(
 
     # 1. On the callback's page, the agent presses "Call now": their desk waits for the customer.
     desk.goto(f"{served}/console/callbacks/{matter}")
-    desk.get_by_role("button", name="Call now").click()
+    desk.get_by_role("link", name="Call now…").click()
+    desk.get_by_role("heading", name="Call the customer now?").wait_for()
+    desk.get_by_role("button", name="Yes, call now").click()
     desk.get_by_text(
         "We are calling the customer: your desk rings once they have verified."
     ).wait_for()

@@ -73,7 +73,7 @@ def test_labels_can_be_changed_and_the_change_is_audited(app, accounts):
     )
 
     assert 'value="Chiamate di verifica di Demo Bank"' in form
-    assert "The labels of +390212345678 are saved." in response.get_data(as_text=True)
+    assert "The labels of +39 02 1234 5678 are saved." in response.get_data(as_text=True)
     with app.app_context():
         number = db.session.query(OfficialNumber).one()
         assert number.label_in("it") == "Verifiche di Demo Bank"
@@ -97,8 +97,8 @@ def test_retire_asks_for_a_confirmation_first(app, accounts):
     )
 
     assert asked.status_code == 200
-    assert "Retire +390212345678?" in asked.get_data(as_text=True)
+    assert "Retire +39 02 1234 5678?" in asked.get_data(as_text=True)
     assert still is None
-    assert "+390212345678 is retired" in confirmed.get_data(as_text=True)
+    assert "+39 02 1234 5678 is retired" in confirmed.get_data(as_text=True)
     with app.app_context():
         assert db.session.query(OfficialNumber).one().retired_at is not None

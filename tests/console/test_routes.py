@@ -101,6 +101,7 @@ def test_the_roles_are_the_products(app):
         # A supervisor's changes to a callback: each asked on a page of its own first.
         **{(f"console.callback_{a}_ask", "GET"): supervisors for a in CALLBACK_CHANGES},
         ("console.customer_unlock_ask", "GET"): supervisors,  # "let X verify again?"
+        ("console.call_now_ask", "GET"): takes_calls,  # "call the customer now?"
     }
     assert all(
         value == pages.get(key, {"supervisor", "agent", "auditor"})
