@@ -229,7 +229,7 @@ def test_the_callback_page_links_to_its_audit_entries_and_keeps_call_now(app):
     page = text(supervisor.get(f"/console/callbacks/{callback_id}"))
 
     assert f"/console/audit?subject_type=callback&subject_id={callback_id}" in page
-    assert 'data-testid="call-now">Call now<' in page
+    assert f'href="/console/callbacks/{callback_id}/call-now">Call now…<' in page
     assert "Waiting to be called" in page and "Giulia Rossi" in page
 
 
