@@ -293,8 +293,10 @@ def subject_link(subject_type: str, subject_id: str) -> str | None:
         return None
     if subject_type == "complaint":
         return url_for("console.complaint", reference=subject_id)
-    if subject_type in ("fraud_case", "scam_report"):
-        return url_for("console.fraud")
+    if subject_type == "fraud_case":
+        return url_for("console.fraud_cases")
+    if subject_type == "scam_report":
+        return url_for("console.fraud_report", reference=subject_id)
     if subject_type in ("staff", "staff_user"):
         return url_for("console.staff")
     return None
@@ -378,6 +380,8 @@ CHANGE_NAMES: dict[str, Any] = {
     "reserved_for": _l("kept for"),
     "virtual_hold": _l("chose to be called back"),
     "second_factor": _l("second factor"),
+    "skills": _l("teams"),
+    "languages": _l("languages"),
     "address": _l("address"),
     "count": _l("how many"),
     "replaced": _l("replaced earlier ones"),
@@ -391,12 +395,17 @@ CHANGE_NAMES: dict[str, Any] = {
 }
 
 
+def change_name(key: str) -> str:
+    """What a change's key is, in the reader's words (a key not named yet: its words, spaced)."""
+    known = CHANGE_NAMES.get(key)
+    return str(known) if known is not None else key.replace("_", " ")
+
+
 def change_lines(changes: dict[str, Any]) -> list[Change]:
     """An audit entry's changes as lines a person reads; [old, new] pairs show both."""
     lines = []
     for key, value in changes.items():
-        known = CHANGE_NAMES.get(key)
-        name = str(known) if known is not None else key.replace("_", " ")
+        name = change_name(key)
         if isinstance(value, list) and len(value) == 2 and key not in LISTS:
             lines.append(Change(name, _readable(key, value[0]), _readable(key, value[1])))
         else:
@@ -417,6 +426,7 @@ def _words_for(key: str) -> dict[str, Any] | None:
         "verified_by": VERIFIED_BY,
         "locale": LANGUAGE_LABELS,
         "language": LANGUAGE_LABELS,
+        "languages": LANGUAGE_LABELS,
     }.get(key)
 
 
@@ -428,7 +438,7 @@ def _readable(key: str, value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(_readable(key, item) for item in value) or "–"
     if isinstance(value, dict):
-        return "; ".join(f"{k.replace('_', ' ')}: {_readable(k, v)}" for k, v in value.items())
+        return "; ".join(f"{change_name(k)}: {_readable(k, v)}" for k, v in value.items())
     if isinstance(value, str):
         moment = _moment(value)
         if moment is not None:
@@ -464,6 +474,7 @@ _KEYS = {
     "presence": ("Presence",),
     "disposition": ("Disposition",),
     "skill": ("Skill",),
+    "skills": ("Skill",),
     "purpose": ("NumberPurpose",),
     "channel": ("ComplaintChannel", "ReportChannel"),
     "second_factor": ("SecondFactorUsed",),
