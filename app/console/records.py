@@ -468,6 +468,8 @@ def _moment(text: str) -> datetime | None:
 #: Which enums a change's key names (a value is looked up in these first, then in every enum).
 _KEYS = {
     "status": ("CallbackStatus", "ComplaintStatus", "CampaignStatus", "CallStatus"),
+    # A campaign's change of state keeps the state it left as "from" (its action names the new one).
+    "from": ("CampaignStatus",),
     "outcome": ("Outcome",),
     "priority": ("Priority",),
     "role": ("Role",),
