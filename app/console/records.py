@@ -22,6 +22,10 @@ from sqlalchemy.orm import Session
 
 from app.callbacks.models import Callback
 from app.calls.models import Call
+from app.campaigns.models import Campaign
+from app.console.complaints import CATEGORY_LABELS, DEPARTMENT_LABELS, routing_label
+from app.console.fraud import ASKED_FOR_LABELS, CASE_WORDS
+from app.console.labels import LANGUAGE_LABELS, VERIFIED_BY
 from app.customers.models import Customer
 from app.errors import InvalidInput
 from app.i18n import LABELS, label, when
@@ -193,6 +197,22 @@ ACTIONS: dict[str, Any] = {
     "complaint.receipt_held": _l("Complaint receipt held"),
     "complaint.transcribed": _l("Complaint transcribed"),
     "complaint.transcription_failed": _l("Complaint transcription failed"),
+    "campaign.scheduled": _l("Campaign scheduled"),
+    "campaign.running": _l("Campaign started"),
+    "campaign.paused": _l("Campaign paused"),
+    "campaign.completed": _l("Campaign completed"),
+    "campaign.cancelled": _l("Campaign cancelled"),
+    "campaign.deleted": _l("Draft campaign deleted"),
+    "official_number.relabelled": _l("Official number's labels changed"),
+    "queue.handoff_left": _l("Agent left after a transfer"),
+    "queue.handoff_wrapped_up": _l("Agent's wrap-up saved after a transfer"),
+    "staff.role_changed": _l("Role changed"),
+    "staff.password_changed": _l("Password changed"),
+    "staff.password_reset_issued": _l("Password reset link issued"),
+    "staff.password_reset": _l("Password set with a reset link"),
+    "staff.second_factor_enrolled": _l("Second factor set up"),
+    "staff.second_factor_reset": _l("Second factor removed"),
+    "staff.recovery_codes_made": _l("Recovery codes made"),
 }
 
 
@@ -213,9 +233,15 @@ def subject_label(subject_type: str) -> str:
 def subject_names(
     session: Session, subjects: Iterable[tuple[str, str]]
 ) -> dict[tuple[str, str], str]:
-    """What a callback or a call subject is, in words ("New registration check, Giulia Rossi";
-    "Call R-1234"), for the subjects of one page; others are named by their id or reference."""
-    wanted: dict[str, set[uuid.UUID]] = {"callback": set(), "call": set()}
+    """What a callback, a call, a customer or a campaign is, in words ("New registration check,
+    Giulia Rossi"; "Call R-1234"; "Giulia Rossi"; "Card renewal"), for the subjects of one page;
+    others are named by their id or reference."""
+    wanted: dict[str, set[uuid.UUID]] = {
+        "callback": set(),
+        "call": set(),
+        "customer": set(),
+        "campaign": set(),
+    }
     for subject_type, subject_id in subjects:
         if subject_type in wanted:
             try:
@@ -237,6 +263,18 @@ def subject_names(
             names[("call", str(call_id))] = (
                 f"{flow_name(flow)}, {reference}" if reference else flow_name(flow)
             )
+    if wanted["customer"]:
+        for customer_id, external_id, name in session.execute(
+            select(Customer.id, Customer.external_id, Customer.name).where(
+                Customer.id.in_(wanted["customer"])
+            )
+        ):
+            names[("customer", str(customer_id))] = name or external_id
+    if wanted["campaign"]:
+        for campaign_id, name in session.execute(
+            select(Campaign.id, Campaign.name).where(Campaign.id.in_(wanted["campaign"]))
+        ):
+            names[("campaign", str(campaign_id))] = name
     return names
 
 
@@ -249,12 +287,16 @@ def subject_link(subject_type: str, subject_id: str) -> str | None:
             return url_for("console.call", call_id=uuid.UUID(subject_id))
         if subject_type == "campaign":
             return url_for("console.campaign", campaign_id=uuid.UUID(subject_id))
+        if subject_type == "customer":
+            return url_for("console.customer", customer_id=uuid.UUID(subject_id))
     except ValueError:
         return None
     if subject_type == "complaint":
         return url_for("console.complaint", reference=subject_id)
-    if subject_type in ("fraud_case", "scam_report"):
-        return url_for("console.fraud")
+    if subject_type == "fraud_case":
+        return url_for("console.fraud_cases")
+    if subject_type == "scam_report":
+        return url_for("console.fraud_report", reference=subject_id)
     if subject_type in ("staff", "staff_user"):
         return url_for("console.staff")
     return None
@@ -308,20 +350,84 @@ CHANGE_NAMES: dict[str, Any] = {
     "reasons": _l("reasons"),
     "scope": _l("scope"),
     "label": _l("label"),
+    "labels": _l("labels in other languages"),
+    "phone": _l("phone"),
+    "number": _l("number"),
+    "to": _l("to"),
+    "from": _l("from"),
+    "purpose": _l("purpose"),
+    "purposes": _l("purpose's languages"),
+    "inbound_only": _l("inbound only"),
+    "active_from": _l("in service from"),
+    "retired_at": _l("retired at"),
+    "expires_at": _l("expires at"),
+    "external_id": _l("customer number"),
+    "customer_id": _l("customer"),
+    "locale": _l("language"),
+    "time_zone_overridden": _l("time zone set by hand"),
+    "channel": _l("channel"),
+    "category": _l("category"),
+    "department": _l("team"),
+    "routing_reason": _l("why this team"),
+    "first_response_due": _l("first answer due"),
+    "final_response_due": _l("final answer due"),
+    "official": _l("one of our numbers"),
+    "asked_for": _l("asked for"),
+    "trigger": _l("about"),
+    "action": _l("action asked of the core system"),
+    "skill": _l("team"),
+    "verified_by": _l("verified by"),
+    "reserved_for": _l("kept for"),
+    "virtual_hold": _l("chose to be called back"),
+    "second_factor": _l("second factor"),
+    "skills": _l("teams"),
+    "languages": _l("languages"),
+    "address": _l("address"),
+    "count": _l("how many"),
+    "replaced": _l("replaced earlier ones"),
+    "run": _l("run"),
+    "queued": _l("callbacks queued"),
+    "audience": _l("audience"),
+    "rows": _l("rows"),
+    "row_errors": _l("rows refused"),
+    "before": _l("before"),
+    "after": _l("after"),
 }
+
+
+def change_name(key: str) -> str:
+    """What a change's key is, in the reader's words (a key not named yet: its words, spaced)."""
+    known = CHANGE_NAMES.get(key)
+    return str(known) if known is not None else key.replace("_", " ")
 
 
 def change_lines(changes: dict[str, Any]) -> list[Change]:
     """An audit entry's changes as lines a person reads; [old, new] pairs show both."""
     lines = []
     for key, value in changes.items():
-        known = CHANGE_NAMES.get(key)
-        name = str(known) if known is not None else key.replace("_", " ")
+        name = change_name(key)
         if isinstance(value, list) and len(value) == 2 and key not in LISTS:
             lines.append(Change(name, _readable(key, value[0]), _readable(key, value[1])))
         else:
             lines.append(Change(name, None, _readable(key, value)))
     return lines
+
+
+def _words_for(key: str) -> dict[str, Any] | None:
+    """The words for the values of a change whose key names a kind of thing, not an enum."""
+    return {
+        "flow": FLOWS,
+        "flows": FLOWS,
+        "trigger": CASE_WORDS,
+        "action": CASE_WORDS,
+        "asked_for": ASKED_FOR_LABELS,
+        "category": CATEGORY_LABELS,
+        "department": DEPARTMENT_LABELS,
+        "verified_by": VERIFIED_BY,
+        "locale": LANGUAGE_LABELS,
+        "language": LANGUAGE_LABELS,
+        "languages": LANGUAGE_LABELS,
+    }.get(key)
 
 
 def _readable(key: str, value: Any) -> str:
@@ -332,7 +438,7 @@ def _readable(key: str, value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(_readable(key, item) for item in value) or "–"
     if isinstance(value, dict):
-        return "; ".join(f"{k.replace('_', ' ')}: {_readable(k, v)}" for k, v in value.items())
+        return "; ".join(f"{change_name(k)}: {_readable(k, v)}" for k, v in value.items())
     if isinstance(value, str):
         moment = _moment(value)
         if moment is not None:
@@ -340,6 +446,11 @@ def _readable(key: str, value: Any) -> str:
         found = _label_of(key, value)
         if found is not None:
             return found
+        if key == "routing_reason":
+            return routing_label(value)
+        words = _words_for(key)
+        if words is not None and value in words:
+            return str(words[value])
     return str(value)
 
 
@@ -357,12 +468,18 @@ def _moment(text: str) -> datetime | None:
 #: Which enums a change's key names (a value is looked up in these first, then in every enum).
 _KEYS = {
     "status": ("CallbackStatus", "ComplaintStatus", "CampaignStatus", "CallStatus"),
+    # A campaign's change of state keeps the state it left as "from" (its action names the new one).
+    "from": ("CampaignStatus",),
     "outcome": ("Outcome",),
     "priority": ("Priority",),
     "role": ("Role",),
     "presence": ("Presence",),
     "disposition": ("Disposition",),
     "skill": ("Skill",),
+    "skills": ("Skill",),
+    "purpose": ("NumberPurpose",),
+    "channel": ("ComplaintChannel", "ReportChannel"),
+    "second_factor": ("SecondFactorUsed",),
 }
 
 
