@@ -142,7 +142,7 @@ def test_the_cases_screens_read_well_and_pass_axe(
     campaigns = visit("/console/campaigns", "campaigns")
 
     assert words["fraud"] in fraud and words["asked"] in fraud
-    assert "Said he was from the bank" in report and "+393337654321" in report
+    assert "Said he was from the bank" in report and "+39 333 765 4321" in report
     assert made["complaint"] in complaints
     assert "giulia@example.com" in complaint
     assert "Chiamate di verifica di Demo Bank" in numbers

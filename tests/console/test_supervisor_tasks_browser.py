@@ -207,6 +207,7 @@ def test_a_supervisor_does_the_five_tasks_by_clicking(app, browser, served, tmp_
     page.get_by_role("link", name=made["report"]).click()
     report = look("fraud-report")
     assert "mi ha chiesto il codice arrivato via SMS" in report
+    assert "+39 02 9876 5432" in report  # the number it showed, grouped for reading
     page.locator("#r-status").select_option("closed")
     page.locator("#r-note").fill("Numero segnalato al gestore")
     page.get_by_role("main").get_by_role("button", name=words["save"]).click()
