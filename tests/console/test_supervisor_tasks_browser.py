@@ -50,6 +50,7 @@ TEXTS = {
         "save": "Salva",
         "saved": "salvata",
         "flow": "Verifica",
+        "factor_on": "Attivo",
     },
     "en": {
         "customers": "Customers",
@@ -66,6 +67,7 @@ TEXTS = {
         "save": "Save",
         "saved": "saved",
         "flow": "",
+        "factor_on": "On",
     },
 }
 
@@ -269,3 +271,7 @@ def test_a_supervisor_does_the_five_tasks_by_clicking(app, browser, served, tmp_
     marta.locator("header nav").wait_for()
     assert "Marta Neri" in marta.locator("header").inner_text()
     assert_human(marta, f"Marta's console ({language})")
+    # Back in the first browser, the staff list says her second factor is on.
+    nav(words["staff"])
+    row = page.get_by_role("row").filter(has_text=new_email).inner_text()
+    assert words["factor_on"] in row.split("\t"), row
