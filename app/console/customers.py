@@ -1,4 +1,5 @@
-"""A customer's page: who they are, their numbers, whether they may verify with codes, their
+"""Finding a customer (by their number typed any way, their reference or their name), and a
+customer's page: who they are, their numbers, whether they may verify with codes, their
 latest callbacks, calls, complaints and fraud cases; and a supervisor's "Unlock" (confirmed on a
 page of its own, with a note) for a customer locked after too many wrong codes."""
 
@@ -10,7 +11,7 @@ from typing import Any
 
 from flask import abort, current_app, render_template, request
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
@@ -18,13 +19,17 @@ from app.callbacks.models import Callback
 from app.calls.models import Call
 from app.complaints.models import Complaint
 from app.console.blueprint import back, bp, now, refused, requires_role
+from app.console.callbacks import LANGUAGE_REGIONS
 from app.console.forms import Form, Text, read
+from app.console.keyset import page_size, read_page
 from app.console.labels import language_label
 from app.console.records import audit_link
 from app.customers.models import Customer
 from app.errors import DomainError, InvalidInput
 from app.extensions import db
 from app.fraud.models import FraudCase
+from app.numbers.models import OfficialNumber
+from app.phones import read_typed_number, regions_of
 from app.staff.auth import READ, RUN, current_staff, staff_actor
 from app.verification.checker import policy_for
 from app.verification.models import VerificationLock
@@ -32,6 +37,10 @@ from app.verification.service import clear_lock, state
 
 #: How many of the customer's newest callbacks, calls, complaints and fraud cases the page lists.
 LATEST = 20
+
+
+#: What may be typed in a number: what is only these (and has a digit) is read as one.
+_PHONE_CHARACTERS = frozenset("0123456789+()-./ ")
 
 
 class UnlockForm(Form):
@@ -70,6 +79,89 @@ def _numbers(customer: Customer, callbacks: list[Callback]) -> list[str]:
         if item.to_number and item.to_number not in numbers:
             numbers.append(item.to_number)
     return numbers
+
+
+def _searched_numbers(session: Session, q: str) -> list[str] | None:
+    """The numbers q can be when it is typed like a phone number (else None): read in the
+    reader's country first, then in our official numbers' countries."""
+    if not set(q) <= _PHONE_CHARACTERS or not any(ch.isdigit() for ch in q):
+        return None
+    staff = current_staff()
+    regions = [LANGUAGE_REGIONS.get(staff.language if staff else "en", "GB")]
+    regions += regions_of(session.scalars(select(OfficialNumber.phone)))
+    try:
+        typed = read_typed_number(q, regions=regions, field="q")
+    except InvalidInput:
+        return []  # too long or no number at all: only a reference can match
+    return [reading.e164 for reading in typed.readings]
+
+
+def _search(session: Session, q: str) -> Any:
+    """The customers q finds: by number, by exact reference, or by a part of their name."""
+    numbers = _searched_numbers(session, q)
+    if numbers is None:
+        # Escaped so that a typed % or _ is a letter, not a wildcard.
+        escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        return select(Customer).where(
+            or_(Customer.external_id == q, func.lower(Customer.name).like(pattern, escape="\\"))
+        )
+    # Not a number we can read: still maybe a reference made of digits (the core system's own).
+    if not numbers and session.scalar(select(Customer.id).where(Customer.external_id == q)) is None:
+        raise InvalidInput(
+            _(
+                "We cannot read “%(q)s” as a phone number: type it with its country code "
+                "(for example +39 347 123 4567).",
+                q=q,
+            ),
+            field="q",
+        )
+    return select(Customer).where(or_(Customer.phone.in_(numbers), Customer.external_id == q))
+
+
+def _last_calls(session: Session, customers: list[Customer]) -> dict[uuid.UUID, datetime]:
+    """When each of these customers was last on a call."""
+    ids = [person.id for person in customers]
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Call.customer_id, func.max(Call.created_at))
+        .where(Call.customer_id.in_(ids))
+        .group_by(Call.customer_id)
+    )
+    return {customer_id: moment for customer_id, moment in rows if customer_id is not None}
+
+
+@bp.get("/customers")
+@requires_role(READ)
+def customers() -> str:
+    """Find a customer; the search stays in the URL (a GET form), and nothing typed lists no one."""
+    session = db.session()
+    q = request.args.get("q", "").strip()[:200]
+    size = page_size(request.args.get("size"))
+    found, error = None, None
+    if q:
+        try:
+            found = read_page(
+                session,
+                _search(session, q),
+                moment=Customer.created_at,
+                key=Customer.id,
+                key_type=uuid.UUID,
+                after=request.args.get("after") or None,
+                before=request.args.get("before") or None,
+                size=size,
+            )
+        except InvalidInput as exc:
+            error = exc
+    return render_template(
+        "console/customers.html",
+        q=q,
+        size=size,
+        page=found,
+        last_calls=_last_calls(session, list(found.rows) if found else []),
+        error=error,
+    )
 
 
 @bp.get("/customers/<uuid:customer_id>")

@@ -49,7 +49,7 @@ def test_a_reports_page_shows_what_the_reporter_gave_and_links_from_the_queue(ap
     assert "A PIN · A code sent by text" in queue
     assert 'aria-label="Status of report' in queue  # the select has a name
     assert "He said he was from the bank <b>and</b> wanted my PIN." in page
-    assert "+39 333 765 4321" in page  # the reporter's number
+    assert "+39 333 765 4321" in page  # the reporter's number, grouped for reading
     assert "Italiano" in page
     assert "GMT" in page or "UTC" in page  # times carry their zone
     assert f'href="/console/fraud/{other}"' in page  # the same number's other report
