@@ -153,10 +153,10 @@ def read_typed_number(
 NEEDS_COUNTRY_CODE = {
     "en": "We could not read this phone number. Please type it with its country code "
     "(for example {example}).",
-    "it": "Non riusciamo a leggere questo numero di telefono. Scrivilo con il prefisso del paese "
+    "it": "Non riusciamo a leggere questo numero di telefono. Lo scriva con il prefisso del paese "
     "(per esempio {example}).",
-    "pl": "Nie udało nam się odczytać tego numeru telefonu. Wpisz go z numerem kierunkowym kraju "
-    "(na przykład {example}).",
+    "pl": "Nie udało nam się odczytać tego numeru telefonu. Prosimy wpisać go z numerem "
+    "kierunkowym kraju (na przykład {example}).",
     "zh": "我们无法识别这个电话号码。请连同国家区号一起输入（例如 {example}）。",
 }
 

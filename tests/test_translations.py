@@ -3,18 +3,34 @@ and what the app reads (.mo) is what the translators wrote (.po)."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from io import BytesIO
 from pathlib import Path
 
 import pytest
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "app" / "translations"
 LANGUAGES = ("it", "pl", "zh")
+
+# Words that can only address the reader informally. A bank speaks formally to customers and in
+# its staff tools: Italian with "Lei", Polish with "Pan/Pani" or impersonal forms, Chinese with 您.
+# Imperatives are not listed: short button labels ("Salva", "Zapisz") use them in either register.
+INFORMAL = {
+    "it": re.compile(r"\b(tu|ti|te|tuo|tua|tuoi|tue|hai|puoi|vuoi|devi|stai)\b", re.IGNORECASE),
+    "pl": re.compile(
+        r"\b(ty|cię|ciebie|tobie|tobą|twój|twoja|twoje|twojego|twojej|twojemu|twoim|twoich|twoją"
+        r"|twoi|twoimi|masz|możesz|chcesz|jesteś|musisz|wiesz)\b",
+        re.IGNORECASE,
+    ),
+    "zh": re.compile("你"),
+}
+PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
 
 
 def _extracted(tmp_path: Path) -> set[object]:
@@ -27,6 +43,18 @@ def _extracted(tmp_path: Path) -> set[object]:
     )  # fmt: skip
     with pot.open("rb") as handle:
         return {message.id for message in read_po(handle) if message.id}
+
+
+def informal_texts(catalog: Catalog, language: str) -> dict[str, str]:
+    """Each text whose translation addresses the reader informally, with the word that does."""
+    found = {}
+    for message in catalog:
+        strings = message.string if isinstance(message.string, (list, tuple)) else [message.string]
+        for string in strings:
+            word = INFORMAL[language].search(PLACEHOLDER.sub("", string or ""))
+            if message.id and word:
+                found[str(message.id)] = word.group()
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -64,3 +92,13 @@ def test_the_compiled_catalog_is_current(language: str) -> None:
     with (folder / "messages.mo").open("rb") as handle:
         compiled = {m.id: m.string for m in read_mo(BytesIO(handle.read())) if m.id}
     assert compiled == written, "run scripts/translations compile and commit the .mo files"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_text_addresses_the_reader_formally(language: str) -> None:
+    with (TRANSLATIONS / language / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        informal = informal_texts(read_po(handle, locale=language), language)
+    assert not informal, (
+        f"{len(informal)} {language} texts address the reader informally (text: word): "
+        f"{dict(list(informal.items())[:10])}"
+    )

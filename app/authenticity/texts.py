@@ -10,10 +10,10 @@ from __future__ import annotations
 ADVICE = {
     "en": "We will never ask for your password, PIN or a code sent by SMS. If in doubt, hang up "
     "and call the number on our website or on your card.",
-    "it": "Non ti chiederemo mai password, PIN o codici ricevuti via SMS. Se hai dubbi, riattacca "
-    "e chiama il numero indicato sul nostro sito o sulla tua carta.",
-    "pl": "Nigdy nie poprosimy o hasło, PIN ani kod z SMS-a. W razie wątpliwości rozłącz się i "
-    "zadzwoń na numer podany na naszej stronie lub na karcie.",
+    "it": "Non Le chiederemo mai password, PIN o codici ricevuti via SMS. Se ha dubbi, riattacchi "
+    "e chiami il numero indicato sul nostro sito o sulla Sua carta.",
+    "pl": "Nigdy nie poprosimy o hasło, PIN ani kod z SMS-a. W razie wątpliwości prosimy się "
+    "rozłączyć i zadzwonić na numer podany na naszej stronie lub na karcie.",
     "zh": "我们绝不会索要您的密码、PIN码或短信验证码。如有疑问，请挂断电话，并拨打我们官网或您卡片上的号码。",
 }
 

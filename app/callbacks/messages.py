@@ -8,10 +8,10 @@ from __future__ import annotations
 UNREACHABLE_NOTICE = {
     "en": "{company} tried to call you about your account. Please call us back on {number}. "
     "We will never ask for your password, PIN or a code sent by text.",
-    "it": "{company} ha provato a chiamarti per il tuo conto. Richiamaci al numero {number}. "
-    "Non ti chiederemo mai password, PIN o codici ricevuti via SMS.",
-    "pl": "{company} próbował się z Tobą skontaktować w sprawie konta. Oddzwoń pod numer "
-    "{number}. Nigdy nie poprosimy o hasło, PIN ani kod z SMS-a.",
+    "it": "{company} ha provato a chiamarLa per il Suo conto. Ci richiami al numero {number}. "
+    "Non Le chiederemo mai password, PIN o codici ricevuti via SMS.",
+    "pl": "{company} próbował się z Państwem skontaktować w sprawie konta. Prosimy oddzwonić pod "
+    "numer {number}. Nigdy nie poprosimy o hasło, PIN ani kod z SMS-a.",
     "zh": "{company}曾致电您，事关您的账户。请回拨{number}。"
     "我们绝不会索要您的密码、PIN码或短信验证码。",
 }

@@ -19,8 +19,8 @@ STATUS = {
     },
     "waiting_for_customer": {
         "en": "waiting for information from you",
-        "it": "in attesa di informazioni da te",
-        "pl": "oczekuje na informacje od Ciebie",
+        "it": "in attesa di informazioni da parte Sua",
+        "pl": "oczekuje na informacje od Państwa",
         "zh": "等待您提供信息",
     },
     "resolved": {"en": "resolved", "it": "risolto", "pl": "rozpatrzona", "zh": "已解决"},
@@ -30,39 +30,39 @@ STATUS = {
 RECEIVED = {
     "en": "{company}: we received your complaint {reference}. We will reply by {due}. To check it, "
     "use this reference and this phone number on our website or complaints line.",
-    "it": "{company}: abbiamo ricevuto il tuo reclamo {reference}. Ti risponderemo entro il {due}. "
-    "Per verificarne lo stato usa questo riferimento e questo numero sul nostro sito o sulla linea "
+    "it": "{company}: abbiamo ricevuto il Suo reclamo {reference}. Le risponderemo entro il {due}. "
+    "Per verificarne lo stato usi questo riferimento e questo numero sul nostro sito o sulla linea "
     "reclami.",
-    "pl": "{company}: otrzymaliśmy Twoją reklamację {reference}. Odpowiemy do {due}. Aby sprawdzić "
-    "jej status, użyj tego numeru referencyjnego i tego numeru telefonu na naszej stronie lub "
+    "pl": "{company}: otrzymaliśmy reklamację {reference}. Odpowiemy do {due}. Aby sprawdzić jej "
+    "status, prosimy użyć tego numeru referencyjnego i tego numeru telefonu na naszej stronie lub "
     "linii reklamacji.",
     "zh": "{company}：我们已收到您的投诉{reference}。我们将在{due}之前答复您。如需查询，请在我们的网站或投诉专线使用此编号和此电话号码。",
 }
 
 CHANGED = {
     "en": "{company}: your complaint {reference} is now {status}.",
-    "it": "{company}: il tuo reclamo {reference} ora è {status}.",
-    "pl": "{company}: status Twojej reklamacji {reference}: {status}.",
+    "it": "{company}: il Suo reclamo {reference} ora è {status}.",
+    "pl": "{company}: status reklamacji {reference}: {status}.",
     "zh": "{company}：您的投诉{reference}当前状态：{status}。",
 }
 
 NOTE = {
     "en": "{company}, about your complaint {reference}: {text}",
-    "it": "{company}, sul tuo reclamo {reference}: {text}",
+    "it": "{company}, sul Suo reclamo {reference}: {text}",
     "pl": "{company}, w sprawie reklamacji {reference}: {text}",
     "zh": "{company}，关于您的投诉{reference}：{text}",
 }
 
 SUBJECT = {
     "en": "Your complaint {reference}",
-    "it": "Il tuo reclamo {reference}",
-    "pl": "Twoja reklamacja {reference}",
+    "it": "Il Suo reclamo {reference}",
+    "pl": "Reklamacja {reference}",
     "zh": "您的投诉{reference}",
 }
 
 REPLY_BY = {
     "en": "We will reply by {due}.",
-    "it": "Ti risponderemo entro il {due}.",
+    "it": "Le risponderemo entro il {due}.",
     "pl": "Odpowiemy do {due}.",
     "zh": "我们将在{due}之前答复您。",
 }

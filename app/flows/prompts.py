@@ -22,12 +22,12 @@ NEVER_ASK = {
         "to you by text message. If anyone does, hang up."
     ),
     "it": (
-        "Non ti chiederemo mai la password, il PIN, i dati della carta o un codice ricevuto "
-        "via SMS. Se qualcuno lo fa, riattacca."
+        "Non Le chiederemo mai la password, il PIN, i dati della carta o un codice ricevuto "
+        "via SMS. Se qualcuno lo fa, riattacchi."
     ),
     "pl": (
         "Nigdy nie poprosimy o hasło, PIN, dane karty ani kod otrzymany SMS-em. "
-        "Jeśli ktoś o to prosi, rozłącz się."
+        "Jeśli ktoś o to prosi, należy się rozłączyć."
     ),
     "zh": "我们绝不会向您索要密码、PIN码、银行卡信息或短信验证码。如果有人索要，请立即挂断。",
 }

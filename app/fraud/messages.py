@@ -10,32 +10,32 @@ WHAT_WE_DO = {
     "freeze_card": {
         "en": "you told us a payment was not made by you. We are stopping it and freezing "
         "your card.",
-        "it": "ci hai detto che un pagamento non è stato fatto da te. Lo stiamo bloccando e stiamo "
-        "congelando la tua carta.",
-        "pl": "poinformowałeś nas, że płatność nie została wykonana przez Ciebie. Wstrzymujemy ją "
-        "i blokujemy Twoją kartę.",
+        "it": "ci ha detto che un pagamento non è stato fatto da Lei. Lo stiamo bloccando e stiamo "
+        "congelando la Sua carta.",
+        "pl": "poinformowali nas Państwo, że płatność nie została przez Państwa wykonana. "
+        "Wstrzymujemy ją i blokujemy kartę.",
         "zh": "您告知我们有一笔付款并非您本人操作。我们正在止付并冻结您的卡。",
     },
     "reject_withdrawal": {
         "en": "you told us you did not ask for a withdrawal. It is stopped and no money left your "
         "account.",
-        "it": "ci hai detto di non aver chiesto un prelievo. È stato fermato e nessun importo ha "
-        "lasciato il tuo conto.",
-        "pl": "poinformowałeś nas, że nie zlecałeś wypłaty. Została zatrzymana i żadne środki nie "
-        "opuściły Twojego konta.",
+        "it": "ci ha detto di non aver chiesto un prelievo. È stato fermato e nessun importo ha "
+        "lasciato il Suo conto.",
+        "pl": "poinformowali nas Państwo, że nie zlecali wypłaty. Została zatrzymana i żadne "
+        "środki nie opuściły Państwa konta.",
         "zh": "您告知我们您没有申请提现。该笔提现已被拦截，资金没有转出您的账户。",
     },
     "block_registration": {
         "en": "you told us you did not open a new account. We are blocking it.",
-        "it": "ci hai detto di non aver aperto un nuovo conto. Lo stiamo bloccando.",
-        "pl": "poinformowałeś nas, że nie zakładałeś nowego konta. Blokujemy je.",
+        "it": "ci ha detto di non aver aperto un nuovo conto. Lo stiamo bloccando.",
+        "pl": "poinformowali nas Państwo, że nie zakładali nowego konta. Blokujemy je.",
         "zh": "您告知我们您没有开立新账户。我们正在冻结该账户。",
     },
     "block_account_change": {
         "en": "you told us you did not change your account details. We are undoing the change.",
-        "it": "ci hai detto di non aver modificato i dati del tuo conto. Stiamo annullando la "
+        "it": "ci ha detto di non aver modificato i dati del Suo conto. Stiamo annullando la "
         "modifica.",
-        "pl": "poinformowałeś nas, że nie zmieniałeś danych konta. Cofamy tę zmianę.",
+        "pl": "poinformowali nas Państwo, że nie zmieniali danych konta. Cofamy tę zmianę.",
         "zh": "您告知我们您没有更改账户信息。我们正在撤销该更改。",
     },
 }
@@ -44,12 +44,12 @@ RECEIPT = {
     "en": "{company}: {what} Case {reference}: our fraud team will contact you; you need to do "
     "nothing now. We never ask for your password, PIN or a code sent by text. Questions: call "
     "{number}.",
-    "it": "{company}: {what} Pratica {reference}: il nostro team antifrode ti contatterà; ora non "
-    "devi fare nulla. Non chiediamo mai password, PIN o codici ricevuti via SMS. Domande: "
-    "chiama il {number}.",
-    "pl": "{company}: {what} Sprawa {reference}: nasz zespół ds. oszustw skontaktuje się z Tobą; "
-    "teraz nie musisz nic robić. Nigdy nie prosimy o hasło, PIN ani kod z SMS-a. Pytania: "
-    "zadzwoń pod {number}.",
+    "it": "{company}: {what} Pratica {reference}: il nostro team antifrode La contatterà; ora non "
+    "deve fare nulla. Non chiediamo mai password, PIN o codici ricevuti via SMS. Domande: "
+    "chiami il {number}.",
+    "pl": "{company}: {what} Sprawa {reference}: nasz zespół ds. oszustw skontaktuje się z "
+    "Państwem; teraz nie trzeba nic robić. Nigdy nie prosimy o hasło, PIN ani kod z SMS-a. "
+    "Pytania: prosimy dzwonić pod {number}.",
     "zh": "{company}：{what}案件编号{reference}：我们的反欺诈团队会与您联系，您现在无需做任何事。"
     "我们绝不会索要您的密码、PIN码或短信验证码。如有疑问，请致电{number}。",
 }

@@ -86,7 +86,7 @@ def test_call_now_verifies_the_customer_and_only_then_rings_the_agent_who_asked(
     simulated = we_call(app, dispatcher, simulator, VALID_CODE)
 
     said = heard(simulated)
-    assert said[0].startswith("Ciao")  # the greeting, in the customer's language
+    assert said[0].startswith("Buongiorno")  # the greeting, in the customer's language
     assert NEVER_ASK["it"] in said
     assert any(line.startswith(prompt("reference", reference="")[:20]) for line in said)
     assert prompt("connect_agent") in said

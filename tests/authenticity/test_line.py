@@ -132,15 +132,15 @@ MATTERS = {
         CUSTOMER_PHONE,
         ["2500", "2.500", "prelievo", "23 novembre", "11:00", "Giulia"],
     ),
-    "registration": ({}, CUSTOMER_PHONE, ["nuovo conto", "aperto a tuo nome", "Giulia"]),
+    "registration": ({}, CUSTOMER_PHONE, ["nuovo conto", "aperto a Suo nome", "Giulia"]),
     "account_change": (
         {"field": "phone", "previous_phone": PREVIOUS_PHONE},
         PREVIOUS_PHONE,
         ["recapiti", "modifica", "23 novembre", "11:00", "Giulia"],
     ),
 }
-ASKED_FOR_THE_CODE = "Per confermare che sei tu, apri l'app"
-NOT_CONFIRMED = "Non siamo riusciti a confermare che sei tu"
+ASKED_FOR_THE_CODE = "Per confermare che è Lei, apra l'app"
+NOT_CONFIRMED = "Non siamo riusciti a confermare che è Lei"
 LOCKED = "abbiamo sospeso la verifica dei codici"
 
 
@@ -227,7 +227,7 @@ def test_a_faked_caller_id_hears_nothing_of_the_matter_and_cannot_end_our_callba
     _, heard = ring_the_line(app, simulator, number, ["#", "1", *typed])
 
     assert not [word for word in secrets_ if any(word in text for text in heard)], heard
-    assert any("in merito al tuo conto" in text for text in heard)
+    assert any("in merito al Suo conto" in text for text in heard)
     assert any(ASKED_FOR_THE_CODE in text for text in heard)
     assert heard[-1].startswith(NOT_CONFIRMED)
     untouched(app, api, callback_id, kind)
@@ -343,9 +343,9 @@ def test_a_locked_customer_hears_the_same_words_whatever_became_of_the_callback(
     simulator.finish(call)
 
     assert heard_in(call)[before:] == [
-        "Per la tua sicurezza, dopo troppi codici errati abbiamo sospeso la verifica dei codici "
-        "per telefono. Apri l'app di Demo Bank, o richiamaci al numero indicato sul nostro sito "
-        "o sulla tua carta. Arrivederci."
+        "Per la Sua sicurezza, dopo troppi codici errati abbiamo sospeso la verifica dei codici "
+        "per telefono. Apra l'app di Demo Bank, o ci richiami al numero indicato sul nostro sito "
+        "o sulla Sua carta. Arrivederci."
     ]
     callback = callback_of(app, callback_id)
     assert callback.outcome is None and callback.attempts == 0  # never decided on the line
@@ -393,14 +393,14 @@ def test_a_taken_callback_is_not_dialed_by_us_nor_taken_by_a_second_call(
     first, pending = answer_the_line(app, simulator, CUSTOMER_PHONE)
     for keys in ("#", "1", totp.at(clock())):
         pending = simulator.press(first, pending, keys)
-    assert "nuovo conto aperto a tuo nome" in " ".join(heard_in(first))  # taken: at the question
+    assert "nuovo conto aperto a Suo nome" in " ".join(heard_in(first))  # taken: at the question
 
     with app.app_context():
         assert dispatcher().dispatch() == 0  # our dialer leaves it alone
     _, heard = ring_the_line(
         app, simulator, CUSTOMER_PHONE, ["#", "1", app_code(api, customer, purpose="inbound_call")]
     )
-    assert heard[-1].startswith("Ti stiamo chiamando proprio adesso")
+    assert heard[-1].startswith("La stiamo chiamando proprio adesso")
     assert not any("nuovo conto" in text for text in heard)
 
     simulator.press(first, pending, "1")
@@ -418,7 +418,7 @@ def test_a_callback_being_dialed_now_is_not_taken_twice(app, api, simulator, cus
     _, heard = ring_the_line(app, simulator, CUSTOMER_PHONE, ["#", "1", VALID_CODE])
 
     assert not any("nuovo conto" in text for text in heard)
-    assert heard[-1].startswith("Ti stiamo chiamando proprio adesso")
+    assert heard[-1].startswith("La stiamo chiamando proprio adesso")
     assert callback_of(app, callback_id).status.value == "claimed"  # still the worker's
 
 
@@ -469,4 +469,4 @@ def test_a_caller_who_verified_on_the_line_reaches_a_person_verified(app, api, s
     )
     assert request.verified_by == "app_code" and request.verified_at is not None
     assert code not in " ".join(queue.received)
-    assert "Resta in linea: ti stiamo mettendo in contatto con il nostro team prelievi." in heard
+    assert "Resti in linea: La stiamo mettendo in contatto con il nostro team prelievi." in heard

@@ -107,7 +107,7 @@ def test_a_local_number_reads_with_a_region(client):
 @pytest.mark.parametrize(
     ("params", "headers", "words"),
     [
-        ({"lang": "it"}, {}, "Non ti chiederemo mai"),
+        ({"lang": "it"}, {}, "Non Le chiederemo mai"),
         ({}, {"Accept-Language": "pl-PL,pl;q=0.9,en;q=0.5"}, "Nigdy nie poprosimy"),
         ({"lang": "zh"}, {}, "我们绝不会"),
         ({}, {"Accept-Language": "de-DE"}, "We will never ask"),

@@ -241,7 +241,7 @@ def test_unanswered_calls_climb_the_retry_ladder_then_end_with_a_text(
     assert (sent, again) == (1, 0)
     text = simulator.messages[0]["body"]
     assert simulator.messages[0]["to"] == "+393331234567"
-    assert "+14155550101" in text and "Non ti chiederemo mai password" in text
+    assert "+14155550101" in text and "Non Le chiederemo mai password" in text
 
 
 def test_an_answering_machine_is_tried_again_in_the_next_days_window(

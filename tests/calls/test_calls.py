@@ -36,8 +36,8 @@ def test_a_confirmed_payment_call_runs_start_to_end_in_the_customers_language(ap
     assert call.from_number == "+14155550100"
     assert call.to_number == "+393331234567"
     assert call.duration_seconds and call.duration_seconds > 0
-    assert placed.heard[0] == "Ciao, ti chiamiamo da Demo Bank, per Giulia Rossi."
-    assert placed.heard[1].startswith("Non ti chiederemo mai la password")
+    assert placed.heard[0] == "Buongiorno, chiamiamo da Demo Bank per Giulia Rossi."
+    assert placed.heard[1].startswith("Non Le chiederemo mai la password")
     assert " ".join(call.reference) in placed.heard[2]
     assert "249,90 €" in placed.heard[3] and "Electro Shop" in placed.heard[3]
     assert "14:05" in placed.heard[3]  # 13:05 UTC, read in the callee's zone (Rome)

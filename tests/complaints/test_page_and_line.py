@@ -216,7 +216,7 @@ def test_the_status_is_read_out_for_the_reference_keyed_on_the_keypad(app, clien
 
     spelled = " ".join(ch for ch in reference if ch.isalnum())
     assert (
-        spelled in heard[-1] and "ricevuto" in heard[-1] and "Ti risponderemo entro il" in heard[-1]
+        spelled in heard[-1] and "ricevuto" in heard[-1] and "Le risponderemo entro il" in heard[-1]
     )
     assert other_phone[-1] == wrong_ref[-1]  # the same answer: nothing revealed
     assert other_phone[-1].startswith("Non troviamo nessun reclamo")

@@ -162,7 +162,7 @@ def test_the_agent_answers_sees_the_pop_talks_holds_and_wraps_up(
     assert re.search(r"Verified by app code at \d\d:\d\d", page)
     assert "Electro Shop" in page and "900 EUR" in page
     assert "We never ask for a password, PIN, card details or an SMS code." in page
-    assert "Non ti chiederemo mai" in page  # the same, in the caller's language
+    assert "Non Le chiederemo mai" in page  # the same, in the caller's language
     with app.app_context():
         entry = db.session.get_one(QueueEntry, uuid.UUID(entry_id))
         reference = db.session.get_one(Call, entry.call_id).reference

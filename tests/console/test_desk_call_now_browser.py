@@ -113,11 +113,11 @@ def test_call_now_calls_the_customer_and_rings_the_desk_once_they_have_verified(
     # 3. The customer answers, hears who we are, and keys the code their app shows.
     answer.click()
     transcript = phone.locator("#transcript")
-    transcript.get_by_text("digita sulla tastiera il codice", exact=False).wait_for()
+    transcript.get_by_text("digiti sulla tastiera il codice", exact=False).wait_for()
     for key in VALID_CODE:
         phone.locator(f"#keypad button[data-key='{key}']").click()
     phone.get_by_role("button", name="Send keys").click()
-    transcript.get_by_text("Resta in linea", exact=False).wait_for()
+    transcript.get_by_text("Resti in linea", exact=False).wait_for()
     phone.locator("#call-summary").filter(has_text="waiting for a person").wait_for()
     phone.screenshot(path=str(shots / "call-now-softphone-verified.png"), full_page=True)
 

@@ -68,7 +68,7 @@ def test_the_desk_speaks_italian_to_an_italian_agent_and_shows_no_kept_value(
     assert "Chiamata in arrivo" in ringing_page and "Frodi" in ringing_page
     assert "Italiano" in ringing_page and "Inglese, Italiano" in ringing_page
     assert state["presence_label"] == "Squilla" and state["skill_labels"] == ["Frodi"]
-    assert "Risposta data: sei in chiamata." in answered
+    assert "Risposta data: è in chiamata." in answered
     assert "Verificato con codice dell'app alle" in answered
     assert "Verifica di un pagamento" in answered  # the matter's flow, by its title
     assert "Alta" in answered and "Non chiediamo mai password" in answered
@@ -76,7 +76,7 @@ def test_the_desk_speaks_italian_to_an_italian_agent_and_shows_no_kept_value(
     for page in (ringing_page, answered, shown(said)):
         assert not RAW.search(page), RAW.search(page)
     lines = desk.get("/console/desk/state").get_json()["lines"]
-    assert {"who": "Tu", "text": "Buongiorno, sono Anna."} in lines
+    assert {"who": "Lei", "text": "Buongiorno, sono Anna."} in lines
     assert {"who": "Chiamante", "text": "entra nella chiamata"} in lines
     assert not [line for line in lines if RAW.search(line["who"] + " " + line["text"])]
     assert all(VALID_CODE not in body for body in desk.bodies)

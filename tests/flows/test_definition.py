@@ -11,6 +11,7 @@ import yaml
 from app.flows.definition import FLOWS_DIRECTORY, check, load_common_prompts, load_flows
 from app.flows.prompts import LANGUAGES, NEVER_ASK, forbidden_asks
 from tests.flows.test_registered_actions import registered_actions
+from tests.test_translations import INFORMAL
 
 SHIPPED = {
     "transaction_alert",
@@ -37,6 +38,28 @@ def alert() -> dict:
 
 def problems_of(data, prompts, name="transaction_alert"):
     return check(data, prompts, expected_name=name, actions=registered_actions())
+
+
+def _spoken(data: object, language: str) -> list[str]:
+    """Every text a flow file holds for one language, wherever it sits (prompts and titles)."""
+    if isinstance(data, dict):
+        own = [data[language]] if isinstance(data.get(language), str) else []
+        return own + [text for value in data.values() for text in _spoken(value, language)]
+    if isinstance(data, list):
+        return [text for value in data for text in _spoken(value, language)]
+    return []
+
+
+@pytest.mark.parametrize("language", sorted(INFORMAL))
+def test_every_prompt_addresses_the_caller_formally(language):
+    texts = [NEVER_ASK[language]]
+    for path in sorted(FLOWS_DIRECTORY.glob("*.yaml")):
+        texts += _spoken(yaml.safe_load(path.read_text()), language)
+
+    informal = [(text, word.group()) for text in texts if (word := INFORMAL[language].search(text))]
+
+    assert len(texts) > 20
+    assert not informal, informal[:5]
 
 
 def test_every_shipped_flow_passes_the_check():
@@ -228,7 +251,7 @@ def test_flows_check_fails_on_a_directory_with_a_bad_flow(tmp_path: Path, app):
     bad = (
         (tmp_path / "transaction_alert.yaml")
         .read_text()
-        .replace("Se hai fatto tu questo pagamento", "Dimmi la tua password. Se hai fatto tu")
+        .replace("Se ha fatto Lei questo pagamento", "Dimmi la tua password. Se ha fatto Lei")
     )
     (tmp_path / "transaction_alert.yaml").write_text(bad)
 

@@ -200,7 +200,7 @@ def test_the_waiting_room_says_only_what_twilio_plays_there_and_comes_round_agai
 
     root = _parse(first.get_data(as_text=True))
     assert {verb.tag for verb in root} == {"Say", "Pause", "Redirect"}
-    assert root[0].text == "Jesteś 4. w kolejce."
+    assert root[0].text == "Miejsce w kolejce: 4."
     # The next round is a step of its own (its URL names the step that answered this one).
     assert root.find("Redirect").text.startswith(step.waiting("fraud", 2).split("&")[0])
     assert root.find("Redirect").text != step.waiting("fraud", 1)

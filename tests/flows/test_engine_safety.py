@@ -99,10 +99,10 @@ def test_a_number_label_asking_for_a_secret_is_not_spoken_on_the_check_line(
 
 def test_an_ordinary_label_and_purpose_are_spoken_as_written(app):
     heard = spoken(app, "verify_caller_line", "ours_calls", "en", {"number_label": "card services"})
-    message = spoken(app, "campaign_notice", "message", "it", {"campaign": "la tua nuova carta"})
+    message = spoken(app, "campaign_notice", "message", "it", {"campaign": "la Sua nuova carta"})
 
     assert "card services" in heard[0]
-    assert message[0] == "Ti chiamiamo con un messaggio su: la tua nuova carta."
+    assert message[0] == "La chiamiamo con un messaggio su: la Sua nuova carta."
 
 
 def test_a_company_name_that_asks_for_a_secret_is_not_spoken(database_url):

@@ -24,7 +24,7 @@ def test_walk_plays_an_outbound_call_in_italian(app):
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].startswith("transaction_alert (it), outbound call")
-    assert "  CALL   Non ti chiederemo mai la password" in result.output
+    assert "  CALL   Non Le chiederemo mai la password" in result.output
     assert "  CALLEE keys in 6 digits" in lines  # a code is never printed
     assert "908172" not in result.output
     assert "  CALLEE presses 1" in lines

@@ -27,7 +27,7 @@ def page_only(app):
         (
             "it",
             "Non Le chiederemo mai la password, il PIN, i dati della carta",
-            "Come La chiamiamo",
+            "Come si svolgono le nostre chiamate",
         ),
         ("pl", "Nigdy nie poprosimy o hasło, PIN, dane karty", "Jak do Państwa dzwonimy"),
         ("zh", "我们绝不会向您索要密码、PIN码、银行卡信息或短信验证码", "我们如何给您打电话"),

@@ -59,7 +59,7 @@ def test_a_person_takes_the_call_and_confirms_with_keys(client, app, ringing):
     assert [(c["sid"], c["state"]) for c in listed] == [(sid, "ringing")]
     assert answered["state"] == "in-progress" and answered["waiting_for_keys"]
     assert "Caffè Roma" in " ".join(line["text"] for line in answered["lines"])
-    assert after_code["lines"][-1]["text"].startswith("Se hai fatto tu questo pagamento")
+    assert after_code["lines"][-1]["text"].startswith("Se ha fatto Lei questo pagamento")
     assert ended["state"] == "ended"
     assert ended["lines"][-2]["text"].startswith("Grazie, è confermato")
     assert client.get("/simulator/phone/calls").get_json()["calls"] == []
@@ -119,7 +119,7 @@ def test_a_person_can_ring_one_of_our_lines(client, app):
     started = post(client, "/dial", {"from": "+48 601 234 567", "to": "+14155550102"}).get_json()
 
     assert started["state"] == "in-progress"
-    assert started["lines"][1]["text"].startswith("Dodzwoniłeś się na linię reklamacji")
+    assert started["lines"][1]["text"].startswith("Dodzwonili się Państwo na linię reklamacji")
     post(client, f"/calls/{started['sid']}/keys", {"keys": "1"})  # make a complaint
     chosen = post(client, f"/calls/{started['sid']}/keys", {"keys": "2"}).get_json()
     assert chosen["state"] == "ended"
@@ -304,7 +304,7 @@ def test_a_person_who_presses_0_waits_for_a_person_with_the_keypad_off(client, a
 
     assert waiting["state"] == "in-progress"
     assert waiting["waiting_for_an_agent"] and not waiting["waiting_for_keys"]
-    assert waiting["lines"][-2]["text"] == "Sei il numero 2 in coda."
+    assert waiting["lines"][-2]["text"] == "Lei è il numero 2 in coda."
     ended = post(client, f"/calls/{sid}/hangup").get_json()
     assert ended["state"] == "ended"
     assert app.extensions["queueing"].gone == [call_id]

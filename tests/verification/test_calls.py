@@ -148,7 +148,7 @@ def test_three_wrong_codes_end_the_call_as_verification_failed(
 
     heard = [line.text for line in call.lines if line.who == "call"]
     assert sum("il codice non è corretto" in text for text in heard) == 3  # Italian customer
-    assert "Non siamo riusciti a confermare che sei tu" in heard[-1]
+    assert "Non siamo riusciti a confermare che è Lei" in heard[-1]
     assert [line.text for line in call.lines if line.who == "callee"][-1] != "1"
     assert callback_of(app, callback_id).outcome.value == "verification_failed"
     state = api.get(f"/api/v1/customers/{customer['id']}/verification").get_json()
