@@ -125,6 +125,17 @@ def _member(staff_id: uuid.UUID, action: str | None = None) -> StaffUser:
     return staff_service.find(db.session(), staff_id)
 
 
+def _already(member: StaffUser, action: str) -> str | None:
+    """Why the action has nothing to do on this account (it is already so), or None."""
+    if action == "deactivate" and not member.active:
+        return _("%(name)s is already deactivated.", name=member.name)
+    if action == "reactivate" and member.active:
+        return _("%(name)s can already sign in.", name=member.name)
+    if action == "reset-second-factor" and not second_factor.enrolled(member):
+        return _("%(name)s has no second factor to remove.", name=member.name)
+    return None
+
+
 @bp.get("/staff/<uuid:staff_id>")
 @requires_role(RUN)
 def staff_account(staff_id: uuid.UUID) -> str:
@@ -141,9 +152,12 @@ def staff_account(staff_id: uuid.UUID) -> str:
 
 @bp.get("/staff/<uuid:staff_id>/<action>")
 @requires_role(RUN)
-def staff_confirm(staff_id: uuid.UUID, action: str) -> str:
+def staff_confirm(staff_id: uuid.UUID, action: str) -> str | Response:
     """The confirmation page of an action on an account (nothing changes until it is sent)."""
     member = _member(staff_id, action)
+    already = _already(member, action)
+    if already is not None:
+        return refused(already, "console.staff_account", staff_id=member.id)
     return render_template(
         "console/staff_confirm.html", member=member, action=action, roles=list(Role), error=None
     )
@@ -154,6 +168,9 @@ def staff_confirm(staff_id: uuid.UUID, action: str) -> str:
 def staff_apply(staff_id: uuid.UUID, action: str) -> Response | str | tuple[str, int]:
     """A supervisor confirmed an action on an account: do it, audited, and say what was done."""
     member = _member(staff_id, action)
+    already = _already(member, action)
+    if already is not None:
+        return refused(already, "console.staff_account", staff_id=member.id)
     actor, moment = staff_actor(), now()
     try:
         if action == "deactivate":

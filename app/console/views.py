@@ -22,6 +22,7 @@ from app.console import (  # noqa: F401 (imported for the routes they add to bp)
     settings,
     sign_in,
     staff,
+    transcript,
     wall,
 )
 from app.console.blueprint import bp

@@ -492,6 +492,11 @@ def test_a_calls_page_shows_what_was_said_and_links_its_callback_and_audit_entri
             [
                 CallTurn(call_id=call.id, node="hello", speaker="system", text="Buongiorno"),
                 CallTurn(call_id=call.id, node="ask", speaker="caller", text="1"),
+                CallTurn(
+                    call_id=call.id, node="q", speaker="system", text="[queue: fraud, verified]"
+                ),
+                CallTurn(call_id=call.id, node="r", speaker="system", text="[report_scam: filed]"),
+                CallTurn(call_id=call.id, node="x", speaker="system", text="[new_thing: odd_end]"),
             ]
         )
         db.session.commit()
@@ -504,6 +509,10 @@ def test_a_calls_page_shows_what_was_said_and_links_its_callback_and_audit_entri
     assert "Call R-7777" in page and "Buongiorno" in page and "The caller" in page
     assert "We called: +1 415-555-0100 → +39 333 123 4567" in page
     assert "Completed: Confirmed by the customer" in page
+    # The engine's notes read as what happened, never as its markers.
+    assert "What happened" in page and "Waited for an agent (Fraud), verified" in page
+    assert "Filed a scam report: filed" in page and "new thing: odd end" in page
+    assert "[queue" not in page and "report_scam" not in page
     assert f'href="/console/callbacks/{callback_id}"' in page
     assert f"/console/audit?subject_type=call&subject_id={call_id}" in page
     assert f'href="/console/calls/{call_id}"' in callback_page

@@ -242,3 +242,19 @@ def test_with_smtp_configured_the_reset_link_is_emailed_too(app, supervisor, mon
     link = re.search(r'value="(http[^"]+)"', page).group(1).replace("&amp;", "&")
     assert smtp_url == "smtp://mail.bank.example:587" and to == "agent@bank.example"
     assert "new password" in subject and link in body and "24 hours" in body
+
+
+def test_an_action_with_nothing_to_do_says_so_and_changes_nothing(app, supervisor):
+    agent_id = account_id(app, "agent@bank.example")  # active, with no second factor
+    before = actions(app)
+
+    reactivate = supervisor.get(f"/console/staff/{agent_id}/reactivate", follow_redirects=True)
+    reset = supervisor.post(
+        f"/console/staff/{agent_id}/reset-second-factor",
+        data={"csrf_token": supervisor.csrf},
+        follow_redirects=True,
+    )
+
+    assert "Agent can already sign in." in reactivate.get_data(as_text=True)
+    assert "Agent has no second factor to remove." in reset.get_data(as_text=True)
+    assert actions(app) == before  # nothing audited: nothing happened
