@@ -124,7 +124,7 @@ def _staff() -> list[StaffUser]:
 
 def _names() -> dict[str, str]:
     """Every staff member's name by e-mail (an assignee who left is still named)."""
-    rows = db.session.execute(select(StaffUser.email, StaffUser.name)).tuples().all()
+    rows = db.session.execute(select(StaffUser.email, StaffUser.name)).all()
     # Notes name their author as the audit log does: "staff:<e-mail>".
     return {**dict(rows), **{f"staff:{email}": name for email, name in rows}}
 

@@ -108,6 +108,8 @@ class World:
     running: uuid.UUID
     member: uuid.UUID
     new_supervisor: uuid.UUID
+    former: uuid.UUID  # a deactivated account
+    enrolled: uuid.UUID  # an account with a second factor
     reset_token: str
 
 
@@ -203,6 +205,15 @@ def _seed(app, api, simulator, dispatcher) -> World:
             password=PASSWORD,
             actor=Actor("test"),
         )
+        former = staff_service.create_staff(
+            session,
+            email="former@bank.example",
+            name="Paolo Bianchi",
+            role=Role.AGENT,
+            password=PASSWORD,
+            actor=Actor("test"),
+        )
+        former.active = False
         auditor = session.scalars(
             select(StaffUser).where(StaffUser.email == "auditor@bank.example")
         ).one()
@@ -220,6 +231,8 @@ def _seed(app, api, simulator, dispatcher) -> World:
             running=made["Card renewal"].id,
             member=staff_id(app, "agent@bank.example"),
             new_supervisor=new_supervisor.id,
+            former=former.id,
+            enrolled=staff_id(app, "supervisor@bank.example"),
             reset_token=token,
         )
 
@@ -237,6 +250,11 @@ def speaks(app, language: str) -> None:
         db.session.commit()
 
 
+def _account_for(w: World, action: str) -> uuid.UUID:
+    """An account the action applies to: reactivate a deactivated one, reset an enrolled one."""
+    return {"reactivate": w.former, "reset-second-factor": w.enrolled}.get(action, w.member)
+
+
 #: Where each console page is, from the world: {what tells its paths apart: path}, one page (and
 #: one screenshot) per path. The sign-in pages and the desk are walked apart, in their own browser.
 PATHS: dict[str, Callable[[World], dict[str, str]]] = {
@@ -246,6 +264,7 @@ PATHS: dict[str, Callable[[World], dict[str, str]]] = {
     "console.callback_assign_ask": lambda w: {"": f"/console/callbacks/{w.queued}/assign"},
     "console.callback_cancel_ask": lambda w: {"": f"/console/callbacks/{w.queued}/cancel"},
     "console.callback_reschedule_ask": lambda w: {"": f"/console/callbacks/{w.queued}/reschedule"},
+    "console.call_now_ask": lambda w: {"": f"/console/callbacks/{w.queued}/call-now"},
     "console.call": lambda w: {"": f"/console/calls/{w.call}"},
     "console.customer": lambda w: {
         "": f"/console/customers/{w.customer}",
@@ -273,7 +292,14 @@ PATHS: dict[str, Callable[[World], dict[str, str]]] = {
         "": f"/console/staff/{w.member}",
         "no-second-factor": f"/console/staff/{w.new_supervisor}",
     },
-    "console.staff_confirm": lambda w: {a: f"/console/staff/{w.member}/{a}" for a in ACTIONS},
+    # Each action on an account it applies to (the others say there is nothing to do).
+    "console.staff_confirm": lambda w: {
+        a: f"/console/staff/{_account_for(w, a)}/{a}" for a in ACTIONS
+    },
+    "console.customers": lambda w: {
+        "": "/console/customers",
+        "found": "/console/customers?q=%2B39+333+100+0001",
+    },
     "console.settings": lambda w: {"": "/console/me"},
     "console.my_password": lambda w: {"": "/console/me/password"},
     "console.my_second_factor": lambda w: {"": "/console/me/second-factor"},
