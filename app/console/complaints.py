@@ -60,7 +60,7 @@ class ComplaintsQuery(Form):
     department = Text(32, load_default=None)
     category = ma.fields.String(
         load_default=None,
-        validate=ma.validate.OneOf(CATEGORIES, error="one of {choices}"),
+        validate=ma.validate.OneOf(CATEGORIES, error=_l("one of {choices}")),
     )
     assigned_to = Text(254, load_default=None)
     overdue = Flag(load_default=False)

@@ -11,6 +11,7 @@ import marshmallow as ma
 from flask import current_app, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -47,7 +48,9 @@ LANGUAGE_NAMES = {"en": "English", "it": "Italiano", "pl": "Polski", "zh": "ф╕нц
 class AgentForm(Form):
     skills = ma.fields.List(Choice(Skill), load_default=list)
     languages = ma.fields.List(
-        ma.fields.String(validate=ma.validate.OneOf(SUPPORTED_LOCALES, error="one of {choices}")),
+        ma.fields.String(
+            validate=ma.validate.OneOf(SUPPORTED_LOCALES, error=_l("one of {choices}"))
+        ),
         load_default=list,
     )
 
