@@ -62,9 +62,16 @@ def label(value: object) -> str:
     return str(value)
 
 
-def lazy_label(value: object) -> LazyString:
-    """`label`, read when shown: for a refusal raised before anyone reads it."""
-    return LazyString(label, value)
+def lazy_label(value: Enum) -> LazyString:
+    """`label`, read when shown: for a refusal raised before anyone reads it. A program (the
+    API, Twilio's webhooks) reads the value it sends and gets back."""
+
+    def words() -> str:
+        if not has_app_context() or _program_asks():
+            return str(value.value)
+        return label(value)
+
+    return LazyString(words)
 
 
 def choices(members: Iterable[Enum]) -> LazyString:

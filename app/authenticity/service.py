@@ -241,7 +241,11 @@ def file_report(
     unknown = sorted(set(asked_for or []) - set(ASKED_FOR))
     if unknown:
         raise InvalidInput(
-            f"asked_for: {', '.join(unknown)} is not one of {', '.join(ASKED_FOR)}",
+            _l(
+                "asked_for: %(unknown)s is not one of %(choices)s",
+                unknown=", ".join(unknown),
+                choices=", ".join(ASKED_FOR),
+            ),
             field="asked_for",
         )
     official = bool(seen.readings) and (
@@ -290,7 +294,7 @@ def file_report(
 def get_report(session: Session, reference: str) -> ScamReport:
     report = session.scalar(select(ScamReport).where(ScamReport.reference == reference.upper()))
     if report is None:
-        raise NotFound(f"no report {reference}")
+        raise NotFound(_l("no report %(reference)s", reference=reference))
     return report
 
 

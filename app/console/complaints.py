@@ -209,7 +209,7 @@ def _assignee(value: str | None, current: str | None) -> str | None:
         return ""
     if value not in {member.email for member in _staff()}:
         raise InvalidInput(
-            "assigned_to: choose someone from the list of active staff", field="assigned_to"
+            _("assigned_to: choose someone from the list of active staff"), field="assigned_to"
         )
     return value
 
