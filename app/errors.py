@@ -11,12 +11,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeAlias
 
 import marshmallow as ma
 from apispec import BasePlugin
 from flask import Flask, Response, current_app, jsonify, render_template, request
-from flask_babel import force_locale, get_babel
+from flask_babel import LazyString, force_locale, get_babel
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -26,22 +26,48 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 SINGLE_LINE_MESSAGE = "control characters (such as NUL, ESC or a line break) are not accepted"
 MULTI_LINE_MESSAGE = "control characters other than tabs and line breaks are not accepted"
 CONTROL_CHARACTER = "control_character"
+#: The same, for a person: read in their language.
+SINGLE_LINE_WORDS = _l("control characters (such as NUL, ESC or a line break) are not accepted")
+MULTI_LINE_WORDS = _l("control characters other than tabs and line breaks are not accepted")
 
 log = logging.getLogger(__name__)
 
 
+#: What a refusal says: a lazy gettext string (``_l("...")``), read in the reader's language when
+#: shown; a plain ``str`` is shown as it is.
+Message: TypeAlias = str | LazyString
+
+
 class DomainError(Exception):
-    """A rule of the product refused the request; services raise these, views never catch them."""
+    """A rule of the product refused the request; services raise these, views never catch them.
+
+    Its `message` is in the reader's language (the console's staff member, a page's visitor, the
+    API caller's Accept-Language), read when shown; `str()` of the error is always English, for
+    logs and for what is kept (a callback's last error).
+    """
 
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
+    def __init__(
+        self, message: Message, *, field: str | None = None, code: str | None = None
+    ) -> None:
         super().__init__(message)
-        self.message = message
+        self._message = message
         self.field = field
         if code:
             self.code = code
+
+    @property
+    def message(self) -> str:
+        """What went wrong, for a person, in their language."""
+        return str(self._message)
+
+    def __str__(self) -> str:
+        if not isinstance(self._message, LazyString):
+            return self._message
+        with force_locale("en"):
+            return str(self._message)
 
 
 class InvalidInput(DomainError):
@@ -70,7 +96,7 @@ class RateLimited(DomainError):
     status = 429
     code = "rate_limited"
 
-    def __init__(self, message: str, *, retry_after: int) -> None:
+    def __init__(self, message: Message, *, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = max(1, retry_after)
 
@@ -82,7 +108,7 @@ class Unavailable(DomainError):
     status = 503
     code = "unavailable"
 
-    def __init__(self, message: str, *, retry_after: int) -> None:
+    def __init__(self, message: Message, *, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = max(1, retry_after)
 

@@ -21,9 +21,10 @@ from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from babel import dates as babel_dates
-from flask import Flask, current_app, g, request
-from flask_babel import Babel, get_locale, get_timezone
+from flask import Flask, current_app, g, has_app_context, has_request_context, request
+from flask_babel import Babel, LazyString, get_locale, get_timezone
 
+from app.errors import PROGRAM_PATHS
 from app.locales import SUPPORTED_LOCALES, babel_locale, page_locale
 
 TRANSLATIONS = Path(__file__).parent / "translations"
@@ -54,11 +55,41 @@ def label(value: object) -> str:
     if isinstance(value, Enum):
         found = LABELS.get((type(value), value.value))
         if found is None:
-            if current_app.config.get("TESTING"):
+            if has_app_context() and current_app.config.get("TESTING"):
                 raise KeyError(f"no label for {type(value).__name__}.{value.name}")
             return str(value.value).replace("_", " ").capitalize()
         return str(found)
     return str(value)
+
+
+def lazy_label(value: Enum) -> LazyString:
+    """`label`, read when shown: for a refusal raised before anyone reads it. A program (the
+    API, Twilio's webhooks) reads the value it sends and gets back."""
+
+    def words() -> str:
+        if not has_app_context() or _program_asks():
+            return str(value.value)
+        return label(value)
+
+    return LazyString(words)
+
+
+def choices(members: Iterable[Enum]) -> LazyString:
+    """The values a field accepts, for a refusal ("one of %(choices)s"), read when shown: their
+    labels for a person ("Available, Away"), the values themselves for a program that sends
+    them (the API, Twilio's webhooks) or when no app is running."""
+    kept = list(members)
+
+    def words() -> str:
+        if not has_app_context() or _program_asks():
+            return ", ".join(str(member.value) for member in kept)
+        return ", ".join(label(member) for member in kept)
+
+    return LazyString(words)
+
+
+def _program_asks() -> bool:
+    return has_request_context() and request.path.startswith(PROGRAM_PATHS)
 
 
 def when(moment: datetime | None, *, seconds: bool = False) -> str:
@@ -118,7 +149,7 @@ def _zones() -> frozenset[str]:
 def _staff() -> Any:
     """The console's signed-in staff member, once the view's own check has found them (that check
     decides whether the request counts as activity, so it is never made here)."""
-    if not request.path.startswith("/console"):
+    if not has_request_context() or not request.path.startswith("/console"):
         return None
     return g.get("staff")
 
@@ -127,6 +158,8 @@ def _select_locale() -> str:
     staff = _staff()
     if staff is not None and staff.language in SUPPORTED_LOCALES:
         return str(staff.language)
+    if not has_request_context():  # the worker, a command: what it writes down is English
+        return "en"
     return page_locale()
 
 

@@ -20,12 +20,15 @@ from typing import Any
 import flask_smorest
 import marshmallow as ma
 from flask import request
+from flask_babel import lazy_gettext as _l
 from marshmallow import validate
 
 from app.errors import (
     CONTROL_CHARACTER,
     MULTI_LINE_MESSAGE,
+    MULTI_LINE_WORDS,
     SINGLE_LINE_MESSAGE,
+    SINGLE_LINE_WORDS,
     DomainError,
     InvalidInput,
 )
@@ -78,8 +81,12 @@ def refuse_control_characters(
             isinstance(text, str) and not is_printable(text, multiline=many) for text in texts
         )
         if refused:
-            message = MULTI_LINE_MESSAGE if many else SINGLE_LINE_MESSAGE
-            raise InvalidInput(f"{name}: {message}", field=name, code=CONTROL_CHARACTER)
+            message = MULTI_LINE_WORDS if many else SINGLE_LINE_WORDS
+            raise InvalidInput(
+                _l("%(field)s: %(problem)s", field=name, problem=message),
+                field=name,
+                code=CONTROL_CHARACTER,
+            )
 
 
 # ----- marshmallow: the API's schemas -----

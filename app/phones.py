@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
+from flask_babel import lazy_gettext as _l
 from phonenumbers import timezone as phone_timezone
 
 from app.errors import InvalidInput
@@ -39,7 +40,9 @@ def parse_phone(raw: object, *, region: str | None = None, field: str = "phone")
     number, text = _parse(raw, region=region, field=field)
     if number is None:
         raise InvalidInput(
-            f"{field}: {text} is not a valid phone number", field=field, code="invalid_phone"
+            _l("%(field)s: %(text)s is not a valid phone number", field=field, text=text),
+            field=field,
+            code="invalid_phone",
         )
     return number
 
@@ -47,19 +50,26 @@ def parse_phone(raw: object, *, region: str | None = None, field: str = "phone")
 def _typed_text(raw: object, *, field: str) -> str:
     """What was typed, stripped; refuse what is no number at all (letters, nothing, too long)."""
     if not isinstance(raw, str) or not raw.strip():
-        raise InvalidInput(f"{field}: give a phone number", field=field, code="required")
+        raise InvalidInput(
+            _l("%(field)s: give a phone number", field=field), field=field, code="required"
+        )
     text = raw.strip()
     if len(text) > _MAX_LENGTH or not _ALLOWED.match(text):
         raise InvalidInput(
-            f"{field}: a phone number has only digits, spaces and + ( ) - . /",
+            _l("%(field)s: a phone number has only digits, spaces and + ( ) - . /", field=field),
             field=field,
             code="invalid_phone",
         )
     if not any(ch.isdigit() for ch in text):
-        raise InvalidInput(f"{field}: give a phone number", field=field, code="invalid_phone")
+        raise InvalidInput(
+            _l("%(field)s: give a phone number", field=field), field=field, code="invalid_phone"
+        )
     if sum(ch.isdigit() for ch in text) > _MAX_DIGITS:
         raise InvalidInput(
-            f"{field}: a phone number has at most 15 digits (with its country code)",
+            _l(
+                "%(field)s: a phone number has at most 15 digits (with its country code)",
+                field=field,
+            ),
             field=field,
             code="invalid_phone",
         )
@@ -86,7 +96,10 @@ def _parse(raw: object, *, region: str | None, field: str) -> tuple[PhoneNumber 
     hint = region.upper() if region else None
     if not text.startswith("+") and not text.startswith("00") and hint is None:
         raise InvalidInput(
-            f"{field}: give the number with its country code (e.g. +39...) or send a region",
+            _l(
+                "%(field)s: give the number with its country code (e.g. +39...) or send a region",
+                field=field,
+            ),
             field=field,
             code="invalid_phone",
         )
@@ -236,11 +249,18 @@ def single_time_zone(zones: tuple[str, ...]) -> str | None:
 def check_time_zone(name: object, *, field: str = "time_zone") -> str:
     """An IANA zone name, or refuse it naming the field."""
     if not isinstance(name, str) or not name.strip():
-        raise InvalidInput(f"{field}: give an IANA time zone such as Europe/Rome", field=field)
+        raise InvalidInput(
+            _l("%(field)s: give an IANA time zone such as Europe/Rome", field=field), field=field
+        )
     try:
         ZoneInfo(name.strip())
     except (ZoneInfoNotFoundError, ValueError):
         raise InvalidInput(
-            f"{field}: {name!r} is not an IANA time zone (e.g. Europe/Warsaw)", field=field
+            _l(
+                "%(field)s: '%(name)s' is not an IANA time zone (e.g. Europe/Warsaw)",
+                field=field,
+                name=name,
+            ),
+            field=field,
         ) from None
     return name.strip()

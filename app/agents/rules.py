@@ -6,7 +6,10 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from flask_babel import lazy_gettext as _l
+
 from app.agents.models import Disposition, Presence
+from app.errors import Message
 from app.flows import safety
 from app.outcomes import Outcome
 
@@ -60,14 +63,14 @@ def queue_priority(callback_priority: str | None) -> int:
     return PRIORITIES.get(callback_priority or "", LOWEST_PRIORITY)
 
 
-def presence_refused(current: Presence, wanted: Presence) -> str | None:
+def presence_refused(current: Presence, wanted: Presence) -> Message | None:
     """Why an agent may not choose `wanted` now (None: they may)."""
     if wanted not in CHOSEN:
-        return "an agent chooses only available or away; the rest follows their calls"
+        return _l("an agent chooses only Available or Away; the rest follows their calls")
     if current is Presence.ON_CALL:
-        return "hang up the call first"
+        return _l("hang up the call first")
     if current is Presence.RINGING and wanted is Presence.AVAILABLE:
-        return "answer the ringing call, or go away to let it go to another agent"
+        return _l("answer the ringing call, or choose Away to let it go to another agent")
     return None
 
 
@@ -92,22 +95,22 @@ def _luhn(digits: str) -> bool:
     return total % 10 == 0
 
 
-def note_refusal(notes: str) -> str | None:
+def note_refusal(notes: str) -> Message | None:
     """Why notes may not be kept (None: they may): they must hold no card number, CVV or code,
     and ask for no secret (the safety checker of the flows)."""
     if len(notes) > NOTES_MAX:
-        return f"notes are at most {NOTES_MAX} characters"
+        return _l("notes are at most %(count)d characters", count=NOTES_MAX)
     for match in _DIGIT_RUN.finditer(notes):
         digits = re.sub(r"\D", "", match.group())
         if 12 <= len(digits) <= 19 and (_luhn(digits) or len(digits) >= 15):
-            return "the notes look like they hold a card number: never write one down"
+            return _l("the notes look like they hold a card number: never write one down")
         if 3 <= len(digits) <= 4 and _CVV_WORDS.search(notes):
-            return "the notes look like they hold a card's security code (CVV): never write one"
+            return _l("the notes look like they hold a card's security code (CVV): never write one")
         if 4 <= len(digits) <= 10 and _CODE_WORDS.search(notes):
-            return "the notes look like they hold a code or a PIN: never write one down"
+            return _l("the notes look like they hold a code or a PIN: never write one down")
         if 6 <= len(digits) <= 8 and digits == match.group():
-            return "the notes hold a run of digits that looks like a code: never write one down"
+            return _l("the notes hold a run of digits that looks like a code: never write one down")
     refused = safety.refused_words(notes)
     if refused:
-        return f"the notes ask for a secret ({refused}): we never ask for one"
+        return _l("the notes ask for a secret (%(words)s): we never ask for one", words=refused)
     return None

@@ -61,6 +61,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -86,6 +87,7 @@ from app.callbacks import service as callbacks
 from app.callbacks.models import Callback, CallbackStatus
 from app.calls.models import Call, CallDirection
 from app.errors import Conflict, InvalidInput, NotFound
+from app.i18n import choices, lazy_label
 from app.locales import SUPPORTED_LOCALES
 from app.outcomes import Outcome
 from app.staff.models import StaffUser
@@ -133,7 +135,7 @@ def profile(session: Session, staff: StaffUser) -> Agent:
 def get_agent(session: Session, staff_id: uuid.UUID) -> Agent:
     agent = session.get(Agent, staff_id)
     if agent is None:
-        raise NotFound("no agent has this id", field="agent_id")
+        raise NotFound(_l("no agent has this id"), field="agent_id")
     return agent
 
 
@@ -225,12 +227,16 @@ def enqueue(
     wanted_locale = _language(locale, field="locale")
     if not rules.LOWEST_PRIORITY <= priority <= rules.HIGHEST_PRIORITY:
         raise InvalidInput(
-            f"priority: from {rules.LOWEST_PRIORITY} to {rules.HIGHEST_PRIORITY}",
+            _l(
+                "priority: from %(lowest)d to %(highest)d",
+                lowest=rules.LOWEST_PRIORITY,
+                highest=rules.HIGHEST_PRIORITY,
+            ),
             field="priority",
         )
     if verified_by is not None and not _VERIFIED_BY.match(verified_by):
         raise InvalidInput(
-            "verified_by: how the caller was verified, as a word (app_code), never a code",
+            _l("verified_by: how the caller was verified, as a word (app_code), never a code"),
             field="verified_by",
         )
     for _ in range(2):
@@ -274,7 +280,7 @@ def enqueue(
         )
         wakeup.hint(session, "route")  # routed at once, not at the next tick
         return entry
-    raise Conflict("the call's place in the queue changed while it was being made; try again")
+    raise Conflict(_l("the call's place in the queue changed while it was being made; try again"))
 
 
 def open_entry(session: Session, call_id: uuid.UUID) -> QueueEntry | None:
@@ -289,7 +295,7 @@ def open_entry(session: Session, call_id: uuid.UUID) -> QueueEntry | None:
 def get_entry(session: Session, entry_id: uuid.UUID) -> QueueEntry:
     entry = session.get(QueueEntry, entry_id)
     if entry is None:
-        raise NotFound("no caller has this place in the queue", field="entry_id")
+        raise NotFound(_l("no caller has this place in the queue"), field="entry_id")
     return entry
 
 
@@ -331,7 +337,10 @@ def offer_virtual_hold(session: Session, entry: QueueEntry, *, now: datetime) ->
     if entry.state is QueueState.VIRTUAL_HOLD:
         return entry
     if entry.state is not QueueState.WAITING:
-        raise Conflict(f"the caller is {entry.state.value}, not waiting", field="entry_id")
+        raise Conflict(
+            _l("the caller's state is %(state)s, not waiting", state=lazy_label(entry.state)),
+            field="entry_id",
+        )
     entry.state, entry.virtual_hold_at = QueueState.VIRTUAL_HOLD, now
     record(
         session,
@@ -352,7 +361,7 @@ def called_back(session: Session, entry: QueueEntry, call: Call, *, now: datetim
         QueueState.VIRTUAL_HOLD,
         QueueState.OFFERED,
     ):
-        raise Conflict("the caller is not waiting for our call back", field="entry_id")
+        raise Conflict(_l("the caller is not waiting for our call back"), field="entry_id")
     before, entry.call_id = entry.call_id, call.id
     record(
         session,
@@ -627,17 +636,17 @@ def accept(session: Session, agent: Agent, entry_id: uuid.UUID, *, now: datetime
         .execution_options(populate_existing=True)
     )
     if entry is None:
-        raise NotFound("no caller has this place in the queue", field="entry_id")
+        raise NotFound(_l("no caller has this place in the queue"), field="entry_id")
     if (
         entry.state is not QueueState.OFFERED
         or entry.agent_id != agent.staff_id
         or entry.offer_expires_at is None
         or entry.offer_expires_at <= now
     ):
-        raise Conflict("this caller is no longer offered to you", field="entry_id")
+        raise Conflict(_l("this caller is no longer offered to you"), field="entry_id")
     if entry.virtual_hold_at is not None:
         raise Conflict(
-            "we are calling this customer back: your desk rings once they have verified",
+            _l("we are calling this customer back: your desk rings once they have verified"),
             field="entry_id",
         )
     _lock(session, agent)
@@ -665,7 +674,10 @@ def hang_up(session: Session, entry: QueueEntry, *, now: datetime) -> QueueEntry
     if entry.state is QueueState.ENDED:
         return entry
     if entry.state is not QueueState.CONNECTED:
-        raise Conflict(f"the caller is {entry.state.value}, not with an agent", field="entry_id")
+        raise Conflict(
+            _l("the caller's state is %(state)s, not with an agent", state=lazy_label(entry.state)),
+            field="entry_id",
+        )
     entry.state, entry.ended_at = QueueState.ENDED, now
     record(
         session,
@@ -704,23 +716,23 @@ def transfer(
     wrap-up from now on, and once they have left they write their own (a handoff's wrap-up:
     `wrap_up`); the caller's matter is decided by whoever ends the call."""
     if (skill is None) == (to is None):
-        raise InvalidInput("transfer to a skill or to an agent, one of the two", field="to")
+        raise InvalidInput(_l("transfer to a skill or to an agent, one of the two"), field="to")
     wanted = _skill(skill) if skill is not None else None
     _lock(session, entry)
     if entry.agent_id != agent.staff_id or entry.state is not QueueState.CONNECTED:
-        raise Conflict("this caller is not on a call with you", field="entry_id")
+        raise Conflict(_l("this caller is not on a call with you"), field="entry_id")
     colleague: Agent | None = None
     if to is not None:
         if to == agent.staff_id:
-            raise InvalidInput("transfer to someone else", field="to")
+            raise InvalidInput(_l("transfer to someone else"), field="to")
         colleague = _locked_agent(session, to)
         active = colleague is not None and session.scalar(
             select(StaffUser.active).where(StaffUser.id == to)
         )
         if colleague is None or not active:
-            raise NotFound("no agent has this id", field="to")
+            raise NotFound(_l("no agent has this id"), field="to")
         if colleague.presence is not Presence.AVAILABLE:
-            raise Conflict("that agent is not available now; choose another", field="to")
+            raise Conflict(_l("that agent is not available now; choose another"), field="to")
     offer: Offer | None = None
     if colleague is not None:
         offer = _offer(session, entry, colleague, now=now, ring_seconds=ring_seconds)
@@ -819,7 +831,9 @@ def give_up(session: Session, entry: QueueEntry, *, now: datetime, why: str) -> 
     not answer our call back): abandoned, saying why; an agent it rang is free again."""
     _lock(session, entry)
     if entry.state not in (*WAITING_STATES, QueueState.OFFERED):
-        raise Conflict(f"the caller is {entry.state.value}", field="entry_id")
+        raise Conflict(
+            _l("the caller's state is %(state)s", state=lazy_label(entry.state)), field="entry_id"
+        )
     agent_id = entry.agent_id if entry.state is QueueState.OFFERED else None
     entry.state, entry.ended_at, entry.offer_expires_at = QueueState.ABANDONED, now, None
     record(
@@ -874,30 +888,36 @@ def wrap_up(
             return entry
     if chosen is Disposition.FOLLOW_UP:
         if follow_up_at is None:
-            raise InvalidInput("follow_up_at: a follow-up needs a time", field="follow_up_at")
+            raise InvalidInput(_l("follow_up_at: a follow-up needs a time"), field="follow_up_at")
         if follow_up_at.tzinfo is None:
-            raise InvalidInput("follow_up_at: give the time with its zone", field="follow_up_at")
+            raise InvalidInput(
+                _l("follow_up_at: give the time with its zone"), field="follow_up_at"
+            )
         if not now + rules.FOLLOW_UP_SOONEST <= follow_up_at <= now + rules.FOLLOW_UP_LATEST:
             raise InvalidInput(
-                "follow_up_at: from 5 minutes to 30 days from now", field="follow_up_at"
+                _l("follow_up_at: from 5 minutes to 30 days from now"), field="follow_up_at"
             )
         if entry.callback_id is None:
             raise InvalidInput(
-                "disposition: a follow-up calls back about the caller's matter, and this caller "
-                "has none; choose another disposition and write the request in the notes",
+                _l(
+                    "disposition: a follow-up calls back about the caller's matter, and this "
+                    "caller has none; choose another disposition and write the request in the notes"
+                ),
                 field="disposition",
             )
     elif follow_up_at is not None:
-        raise InvalidInput("follow_up_at: only a follow-up has a time", field="follow_up_at")
+        raise InvalidInput(_l("follow_up_at: only a follow-up has a time"), field="follow_up_at")
     _lock(session, entry)
     if entry.agent_id != agent.staff_id:
-        raise Conflict("this caller was not yours", field="entry_id")
+        raise Conflict(_l("this caller was not yours"), field="entry_id")
     if entry.wrapped_at is not None:
-        raise Conflict("this call is wrapped up already", field="entry_id")
+        raise Conflict(_l("this call is wrapped up already"), field="entry_id")
     if entry.state is QueueState.CONNECTED:
         hang_up(session, entry, now=now)
     elif entry.state is not QueueState.ENDED:
-        raise Conflict(f"the caller is {entry.state.value}", field="entry_id")
+        raise Conflict(
+            _l("the caller's state is %(state)s", state=lazy_label(entry.state)), field="entry_id"
+        )
     entry.disposition, entry.notes, entry.follow_up_at = chosen, notes, follow_up_at
     entry.wrapped_at = now
     decided = _decide_matter(session, entry, chosen, agent=agent, actor=actor, now=now)
@@ -938,7 +958,7 @@ def leave_handoff(session: Session, agent: Agent, *, actor: Actor, now: datetime
     they stay in wrap-up, with their own to write. Leaving twice changes nothing."""
     handoff = handoff_of(session, agent)
     if handoff is None:
-        raise Conflict("you handed no caller on", field="entry_id")
+        raise Conflict(_l("you handed no caller on"), field="entry_id")
     _lock(session, handoff)
     if handoff.left_at is None:
         _left(session, handoff, actor=actor, why="they left the call", now=now)
@@ -993,8 +1013,10 @@ def _wrap_up_handoff(
     audited as theirs; the callback is neither ended nor decided. They are available again."""
     if disposition is Disposition.FOLLOW_UP or follow_up_at is not None:
         raise InvalidInput(
-            "disposition: you handed this caller on, so the follow-up is for the agent who "
-            "ends the call; choose another disposition and write the request in the notes",
+            _l(
+                "disposition: you handed this caller on, so the follow-up is for the agent who "
+                "ends the call; choose another disposition and write the request in the notes"
+            ),
             field="disposition",
         )
     if handoff.left_at is None:  # wrapping up is leaving the line
@@ -1288,7 +1310,7 @@ def agent_call(
     and the caller goes on. Answers what the carrier must then do."""
     entry = _locked_entry(session, entry_id)
     if entry is None:
-        raise NotFound("no caller has this place in the queue", field="entry_id")
+        raise NotFound(_l("no caller has this place in the queue"), field="entry_id")
     agent = get_agent(session, agent_id)
     theirs = entry.agent_id == agent_id and entry.agent_call_sid in (None, call_sid)
     if status == "in-progress":
@@ -1449,13 +1471,16 @@ def _skill(value: Skill | str) -> Skill:
         return Skill(value)
     except ValueError:
         raise InvalidInput(
-            f"skill: one of {', '.join(skill.value for skill in Skill)}", field="skill"
+            _l("skill: one of %(choices)s", choices=choices(Skill)), field="skill"
         ) from None
 
 
 def _language(value: str, *, field: str) -> str:
     if value not in SUPPORTED_LOCALES:
-        raise InvalidInput(f"{field}: one of {', '.join(SUPPORTED_LOCALES)}", field=field)
+        raise InvalidInput(
+            _l("%(field)s: one of %(choices)s", field=field, choices=", ".join(SUPPORTED_LOCALES)),
+            field=field,
+        )
     return value
 
 
@@ -1464,7 +1489,8 @@ def _presence(value: Presence | str) -> Presence:
         return Presence(value)
     except ValueError:
         raise InvalidInput(
-            f"presence: one of {', '.join(sorted(rules.CHOSEN))}", field="presence"
+            _l("presence: one of %(choices)s", choices=choices(sorted(rules.CHOSEN))),
+            field="presence",
         ) from None
 
 
@@ -1473,7 +1499,8 @@ def _disposition(value: Disposition | str) -> Disposition:
         return Disposition(value)
     except ValueError:
         raise InvalidInput(
-            f"disposition: one of {', '.join(d.value for d in Disposition)}", field="disposition"
+            _l("disposition: one of %(choices)s", choices=choices(Disposition)),
+            field="disposition",
         ) from None
 
 

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from babel.dates import format_date
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
@@ -120,7 +121,7 @@ def normalize_reference(raw: object) -> str:
     text = "".join(str(raw or "").split())
     if not text.isdigit() or len(text) != 6:
         raise InvalidInput(
-            "reference: the call's reference has 6 digits", field="reference", code="invalid"
+            _l("reference: the call's reference has 6 digits"), field="reference", code="invalid"
         )
     return text
 
@@ -176,7 +177,7 @@ def active_call(session: Session, customer_id: uuid.UUID, *, now: datetime) -> C
         .limit(1)
     )
     if call is None:
-        raise NotFound("we are not calling this customer now", code="no_active_call")
+        raise NotFound(_l("we are not calling this customer now"), code="no_active_call")
     return call
 
 
@@ -227,10 +228,10 @@ def file_report(
     reported = seen.single.e164 if seen.single else seen.digits
     if called_at is not None:
         if called_at > now + timedelta(minutes=5):
-            raise InvalidInput("called_at: this is in the future", field="called_at")
+            raise InvalidInput(_l("called_at: this is in the future"), field="called_at")
         if called_at < now - timedelta(days=365):
             raise InvalidInput(
-                "called_at: reports are for calls of the last year", field="called_at"
+                _l("called_at: reports are for calls of the last year"), field="called_at"
             )
     reporter = (
         read_own_number(reporter_phone, regions=regions, field="reporter_phone", locale=locale).e164
@@ -240,7 +241,11 @@ def file_report(
     unknown = sorted(set(asked_for or []) - set(ASKED_FOR))
     if unknown:
         raise InvalidInput(
-            f"asked_for: {', '.join(unknown)} is not one of {', '.join(ASKED_FOR)}",
+            _l(
+                "asked_for: %(unknown)s is not one of %(choices)s",
+                unknown=", ".join(unknown),
+                choices=", ".join(ASKED_FOR),
+            ),
             field="asked_for",
         )
     official = bool(seen.readings) and (
@@ -289,7 +294,7 @@ def file_report(
 def get_report(session: Session, reference: str) -> ScamReport:
     report = session.scalar(select(ScamReport).where(ScamReport.reference == reference.upper()))
     if report is None:
-        raise NotFound(f"no report {reference}")
+        raise NotFound(_l("no report %(reference)s", reference=reference))
     return report
 
 

@@ -19,6 +19,16 @@ from sqlalchemy.orm import Session
 from app.callbacks.models import Event, EventType, Priority
 from app.callbacks.policy import Policy
 
+# What each rule says when it fires (kept with the callback in English; the console shows each in
+# its reader's words by these same texts, the `{ratio}`-like parts as they are).
+ABOVE_MEDIAN = "amount {ratio}x this customer's median"
+ABOVE_USUAL = "amount {deviations} robust deviations above usual"
+ABOVE_FLOOR = "amount {amount} is above the review floor"
+VELOCITY = "{count} payments in {minutes} minutes"
+NEW_COUNTRY = "first payment from {country}"
+NEW_DEVICE = "new device"
+NEW_BENEFICIARY = "new beneficiary"
+
 MAD_TO_SIGMA = 1.4826  # scales the median absolute deviation to a normal's standard deviation
 
 
@@ -93,34 +103,34 @@ def assess_transaction(
         median = statistics.median(amounts)
         rule = policy.rule("amount_vs_median")
         if rule and median > 0 and amount >= Decimal(str(rule["ratio"])) * median:
-            result.add(rule["weight"], f"amount {amount / median:.0f}x this customer's median")
+            result.add(rule["weight"], ABOVE_MEDIAN.format(ratio=f"{amount / median:.0f}"))
         rule = policy.rule("amount_robust_z")
         mad = statistics.median([abs(a - median) for a in amounts])
         if rule and mad > 0:
             z = float(amount - median) / (MAD_TO_SIGMA * float(mad))
             if z >= float(rule["z"]):
-                result.add(rule["weight"], f"amount {z:.0f} robust deviations above usual")
+                result.add(rule["weight"], ABOVE_USUAL.format(deviations=f"{z:.0f}"))
     rule = policy.rule("large_amount")
     if rule and amount is not None and amount >= Decimal(str(rule["amount"])):
         currency = f" {data['currency']}" if data.get("currency") else ""
-        result.add(rule["weight"], f"amount {amount:,.2f}{currency} is above the review floor")
+        result.add(rule["weight"], ABOVE_FLOOR.format(amount=f"{amount:,.2f}{currency}"))
     rule = policy.rule("velocity")
     if rule:
         window_start = occurred_at - policy.velocity_window
         recent = 1 + sum(1 for p in past if window_start <= p.occurred_at <= occurred_at)
         if recent >= int(rule["count"]):
             minutes = int(policy.velocity_window.total_seconds() // 60)
-            result.add(rule["weight"], f"{recent} payments in {minutes} minutes")
+            result.add(rule["weight"], VELOCITY.format(count=recent, minutes=minutes))
     if enough:
         for name, key, reason in (
-            ("new_country", "country", "first payment from {}"),
-            ("new_device", "device", "new device"),
-            ("new_beneficiary", "beneficiary", "new beneficiary"),
+            ("new_country", "country", NEW_COUNTRY),
+            ("new_device", "device", NEW_DEVICE),
+            ("new_beneficiary", "beneficiary", NEW_BENEFICIARY),
         ):
             rule = policy.rule(name)
             value = data.get(key)
             if rule and value and value not in {getattr(p, key) for p in past}:
-                result.add(rule["weight"], reason.format(value))
+                result.add(rule["weight"], reason.format(country=value))
     result.anomalous = result.score >= policy.call_at
     if result.anomalous:
         bands = policy.priority_bands

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import Session
 
@@ -69,7 +70,9 @@ def remove(session: Session, *, actor: Actor, phone: str) -> None:
     e164 = parse_phone(phone, field="phone").e164
     entry = session.get(DoNotCall, e164)
     if entry is None:
-        raise NotFound(f"phone: {e164} is not on the do-not-call list", field="phone")
+        raise NotFound(
+            _l("phone: %(phone)s is not on the do-not-call list", phone=e164), field="phone"
+        )
     session.delete(entry)
     record(
         session,

@@ -22,6 +22,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, CursorResult, Exists, Update, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
@@ -39,7 +40,14 @@ from app.callbacks.models import (
     HoldStatus,
     WithdrawalHold,
 )
-from app.callbacks.rules import LIVE_CALL_LIMIT, PAUSED_UNTIL, Finish, PutOff, gives_up
+from app.callbacks.rules import (
+    LIVE_CALL_LIMIT,
+    NEXT_RETRY,
+    PAUSED_UNTIL,
+    Finish,
+    PutOff,
+    gives_up,
+)
 from app.calls.models import Call, CallStatus
 from app.customers.models import Customer
 from app.errors import Conflict
@@ -256,7 +264,7 @@ def retry(
     if machine_retry:
         callback.machine_retries += 1
     callback.status, callback.next_attempt_at = CallbackStatus.QUEUED, until
-    callback.waiting_for = "the next retry"
+    callback.waiting_for = NEXT_RETRY
     record(
         session,
         actor=actor,
@@ -465,7 +473,7 @@ def reschedule(
     still apply), its deadline moved past that time if it was earlier. Conflict when it is being
     dialed, in a call or done."""
     if callback.status is not CallbackStatus.QUEUED:
-        raise Conflict("only a callback waiting to be called can get a new time")
+        raise Conflict(_l("only a callback waiting to be called can get a new time"))
     before = {"next_attempt_at": callback.next_attempt_at, "due_by": callback.due_by}
     callback.next_attempt_at, callback.waiting_for = at, RESCHEDULED
     if at + FOLLOW_UP_DEADLINE > callback.due_by:
@@ -487,7 +495,7 @@ def cancel(session: Session, callback: Callback, *, now: datetime, actor: Actor)
     """A supervisor cancels a callback waiting to be called: it ends, cancelled (the core system
     is told, as for any end). Conflict when it is being dialed, in a call or done."""
     if callback.status is not CallbackStatus.QUEUED:
-        raise Conflict("only a callback waiting to be called can be cancelled")
+        raise Conflict(_l("only a callback waiting to be called can be cancelled"))
     finish(session, callback, Outcome.CANCELLED, now, actor=actor, why="cancelled by a supervisor")
 
 

@@ -17,6 +17,17 @@ from app.callbacks.policy import NEXT_WINDOW, DialProfile, Policy
 from app.callbacks.window import next_day_opening, next_opening
 from app.outcomes import Outcome
 
+# Why a callback waits (`Callback.waiting_for`, kept in English; the console shows each in its
+# reader's words by these same texts, and `{start}`-like parts as they are).
+IN_A_CALL = "the number is in a call with us"
+QUIET_PERIOD = "the quiet period after a call"
+CAMPAIGN_PAUSED = "campaign paused"
+CAMPAIGN_FULL = "the campaign's concurrent calls"
+CAMPAIGN_PACING = "the campaign's pacing"
+CALLING_HOURS = "calling hours ({start}-{end} local)"
+FREQUENCY_CAP = "frequency cap"
+NEXT_RETRY = "the next retry"
+
 #: A held callback (its campaign paused) waits until this moment: until it is released.
 PAUSED_UNTIL = datetime(9999, 1, 1, tzinfo=UTC)
 #: A campaign at its concurrent-call limit is asked again this much later.
@@ -87,11 +98,11 @@ def on_the_line(line: Line, quiet: timedelta, now: datetime) -> PutOff | None:
     """One call at a time per person: none while the number is in a call with us, and none
     within the quiet period after one, unless that call asked for this one (its own retry)."""
     if line.in_call:
-        return PutOff(now + max(quiet, IN_CALL_RETRY), "the number is in a call with us")
+        return PutOff(now + max(quiet, IN_CALL_RETRY), IN_A_CALL)
     if line.last_ended_at is not None and not line.asked_by_last_call:
         quiet_until = line.last_ended_at + quiet
         if quiet_until > now:
-            return PutOff(quiet_until, "the quiet period after a call")
+            return PutOff(quiet_until, QUIET_PERIOD)
     return None
 
 
@@ -101,11 +112,11 @@ def at_dial_time(facts: DialFacts, policy: Policy, now: datetime) -> Decision:
     if facts.hold is DialHold.CANCELLED:
         return Finish(Outcome.CANCELLED, "campaign cancelled")
     if facts.hold is DialHold.PAUSED:
-        return PutOff(PAUSED_UNTIL, "campaign paused", may_give_up=False)
+        return PutOff(PAUSED_UNTIL, CAMPAIGN_PAUSED, may_give_up=False)
     if profile.max_concurrent is not None and facts.group_in_flight >= profile.max_concurrent:
-        return PutOff(now + GROUP_FULL_RETRY, "the campaign's concurrent calls")
+        return PutOff(now + GROUP_FULL_RETRY, CAMPAIGN_FULL)
     if facts.group_slot_at is not None and facts.group_slot_at > now:
-        return PutOff(facts.group_slot_at, "the campaign's pacing")
+        return PutOff(facts.group_slot_at, CAMPAIGN_PACING)
     if facts.do_not_call == "all" or (facts.do_not_call is not None and facts.in_campaign):
         return Finish(Outcome.CANCELLED, "the number is on the do-not-call list")
     if facts.line is not None and (busy := on_the_line(facts.line, policy.quiet_after_call, now)):
@@ -118,10 +129,10 @@ def at_dial_time(facts: DialFacts, policy: Policy, now: datetime) -> Decision:
             "no calling hours: the callee's time zone is unknown or has no window",
         )
     if opening > now:
-        return PutOff(opening, f"calling hours ({start:%H:%M}-{end:%H:%M} local)")
+        return PutOff(opening, CALLING_HOURS.format(start=f"{start:%H:%M}", end=f"{end:%H:%M}"))
     allowed_at = FrequencyCap.of(policy).lifts_at(facts.recent_starts, now)
     if allowed_at is not None:
-        return PutOff(allowed_at, "frequency cap")
+        return PutOff(allowed_at, FREQUENCY_CAP)
     return Dial()
 
 
@@ -166,7 +177,7 @@ def after_unanswered_call(
             ),
             machine_retry,
         )
-    return AfterCall(PutOff(retry_at, "the next retry"), machine_retry)
+    return AfterCall(PutOff(retry_at, NEXT_RETRY), machine_retry)
 
 
 def gives_up(attempts: int, due_by: datetime, until: datetime) -> bool:

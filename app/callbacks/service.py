@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Any, TypeVar
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, with_expression
@@ -45,6 +46,13 @@ log = logging.getLogger(__name__)
 #: serialization failure, a unique key another request inserted first) is run again, whole,
 #: before the request answers 503 with Retry-After. Locks are taken in one order (customers by
 #: id, then their open callbacks by id, events by id), so in practice the first try wins.
+# Why we call, kept with the callback in English (the console shows each in its reader's words
+# by these same texts).
+NEW_REGISTRATION = "new registration: welcome and verification call"
+WITHDRAWAL_WITH_PROBLEMS = "withdrawal requested on an account with open problems"
+CONTACT_CHANGED = "{field} changed: confirming with the previous number"
+FOR_AN_AGENT = "agent"
+
 TRIES = 5
 RETRY_AFTER_SECONDS = 1
 _T = TypeVar("_T")
@@ -133,8 +141,10 @@ def _committed(
             _pause(attempt)
     log.error("%s lost a race %d times in a row; answered 503", what, tries)
     raise Unavailable(
-        "the events are being changed by concurrent requests; nothing was written: "
-        "send the same request again",
+        _l(
+            "the events are being changed by concurrent requests; nothing was written: "
+            "send the same request again"
+        ),
         retry_after=RETRY_AFTER_SECONDS,
     )
 
@@ -185,13 +195,13 @@ def ingest_event(
     kind = _kind(type)
     if customer is None:
         raise InvalidInput(
-            "customer_external_id: no customer has this external_id; register it first",
+            _l("customer_external_id: no customer has this external_id; register it first"),
             field="customer_external_id",
             code="unknown_customer",
         )
     if occurred_at.tzinfo is None:
         raise InvalidInput(
-            "occurred_at: give a time zone (e.g. 2026-11-23T10:00:00Z)", field="occurred_at"
+            _l("occurred_at: give a time zone (e.g. 2026-11-23T10:00:00Z)"), field="occurred_at"
         )
     data = _checked_data(kind, data)
     assessment, to_number = _decide(
@@ -250,7 +260,7 @@ def _kind(type: object) -> EventType:
 def _checked_data(kind: EventType, data: dict[str, Any]) -> dict[str, Any]:
     """The event's data, validated for its type; errors name the field as data.<name>."""
     if not isinstance(data, dict):
-        raise InvalidInput("data: must be an object", field="data")
+        raise InvalidInput(_l("data: must be an object"), field="data")
     clean = dict(data)
     if kind in (EventType.TRANSACTION, EventType.WITHDRAWAL_REQUEST):
         raw = data.get("amount")
@@ -262,19 +272,21 @@ def _checked_data(kind: EventType, data: dict[str, Any]) -> dict[str, Any]:
                 raise InvalidOperation
         except InvalidOperation:
             raise InvalidInput(
-                "data.amount: give a positive amount, e.g. 249.90", field="data.amount"
+                _l("data.amount: give a positive amount, e.g. 249.90"), field="data.amount"
             ) from None
         clean["amount"] = str(amount)
         currency = str(data.get("currency") or "EUR").upper()
         if not _CURRENCY.match(currency):
             raise InvalidInput(
-                "data.currency: use an ISO 4217 code such as EUR", field="data.currency"
+                _l("data.currency: use an ISO 4217 code such as EUR"), field="data.currency"
             )
         clean["currency"] = currency
     if "country" in data and data["country"] is not None:
         country = str(data["country"]).upper()
         if not _COUNTRY.match(country):
-            raise InvalidInput("data.country: use a two-letter country code", field="data.country")
+            raise InvalidInput(
+                _l("data.country: use a two-letter country code"), field="data.country"
+            )
         clean["country"] = country
     for key in ("merchant", "device", "beneficiary"):
         value = data.get(key)
@@ -286,20 +298,22 @@ def _checked_data(kind: EventType, data: dict[str, Any]) -> dict[str, Any]:
         flag = data.get("account_has_open_problems", False)
         if not isinstance(flag, bool):
             raise InvalidInput(
-                "data.account_has_open_problems: true or false",
+                _l("data.account_has_open_problems: true or false"),
                 field="data.account_has_open_problems",
             )
     if kind is EventType.ACCOUNT_CHANGE:
         if data.get("field") not in ("phone", "email"):
-            raise InvalidInput("data.field: phone or email", field="data.field")
+            raise InvalidInput(_l("data.field: phone or email"), field="data.field")
         if data.get("previous_phone") is not None:
             clean["previous_phone"] = parse_phone(
                 data["previous_phone"], field="data.previous_phone"
             ).e164
         elif data["field"] == "phone":
             raise InvalidInput(
-                "data.previous_phone: a phone change is confirmed by calling "
-                "the previous number; send it",
+                _l(
+                    "data.previous_phone: a phone change is confirmed by calling "
+                    "the previous number; send it"
+                ),
                 field="data.previous_phone",
             )
     return clean
@@ -320,15 +334,15 @@ def _decide(
     trigger = policy.triggers[kind.value]
     assessment = Assessment(priority=Priority(trigger["priority"]))
     if kind is EventType.REGISTRATION:
-        assessment.reasons.append("new registration: welcome and verification call")
+        assessment.reasons.append(NEW_REGISTRATION)
     elif kind is EventType.WITHDRAWAL_REQUEST:
         if not data.get("account_has_open_problems"):
             return Assessment(), to_number
-        assessment.reasons.append("withdrawal requested on an account with open problems")
+        assessment.reasons.append(WITHDRAWAL_WITH_PROBLEMS)
     else:
         changed = data["field"]
         to_number = data.get("previous_phone") or customer.phone
-        assessment.reasons.append(f"{changed} changed: confirming with the previous number")
+        assessment.reasons.append(CONTACT_CHANGED.format(field=changed))
     return assessment, to_number
 
 
@@ -387,7 +401,7 @@ def queue_callback(
         except IntegrityError:  # another event opened the incident first: join it instead
             continue
         return callback
-    raise Conflict("the customer's open callback changed while this event was decided; retry")
+    raise Conflict(_l("the customer's open callback changed while this event was decided; retry"))
 
 
 def _join(
@@ -500,7 +514,7 @@ def ingest_batch(
             customer = customers.get(item["customer_external_id"])
             if customer is None:
                 raise InvalidInput(
-                    "customer_external_id: no customer has this external_id; register it first",
+                    _l("customer_external_id: no customer has this external_id; register it first"),
                     field="customer_external_id",
                     code="unknown_customer",
                 )
@@ -600,7 +614,7 @@ def _hold(
 def get_withdrawal(session: Session, event_id: str) -> WithdrawalHold:
     hold = session.scalar(select(WithdrawalHold).where(WithdrawalHold.event_id == event_id))
     if hold is None:
-        raise NotFound("no held withdrawal has this event id", field="event_id")
+        raise NotFound(_l("no held withdrawal has this event id"), field="event_id")
     return hold
 
 
@@ -706,7 +720,7 @@ def queue_agent_callback(
         if open_callback is not None:
             if open_callback.status is not CallbackStatus.QUEUED:
                 raise Conflict(
-                    "we are calling this customer for someone right now; try again later"
+                    _l("we are calling this customer for someone right now; try again later")
                 )
             open_callback.variables = variables
             open_callback.to_number, open_callback.priority = to_number, Priority.HIGH
@@ -725,7 +739,7 @@ def queue_agent_callback(
                     status=CallbackStatus.QUEUED,
                     due_by=at + AGENT_CALL_DEADLINE,
                     next_attempt_at=at,
-                    reasons=["agent"],
+                    reasons=[FOR_AN_AGENT],
                     variables=variables,
                     policy_version=policy_version,
                     dial_profile=matter.dial_profile if matter is not None else None,
@@ -749,7 +763,7 @@ def queue_agent_callback(
         )
         break
     else:
-        raise Conflict("the customer's calls changed while this one was made; try again")
+        raise Conflict(_l("the customer's calls changed while this one was made; try again"))
     if at <= now:
         wakeup.hint(session, "dispatch")  # dialed at once, once committed
     return callback
@@ -809,5 +823,5 @@ def get_callback(session: Session, callback_id: uuid.UUID) -> Callback:
         .execution_options(populate_existing=True)
     )
     if callback is None:
-        raise NotFound("no callback has this id", field="id")
+        raise NotFound(_l("no callback has this id"), field="id")
     return callback

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, case, delete, exists, false, func, insert, or_, select
 from sqlalchemy.orm import Session
 
@@ -23,6 +24,7 @@ from app.callbacks.bulk import expand_callbacks
 from app.callbacks.caps import FrequencyCap
 from app.callbacks.models import Callback, CallbackStatus, EventType, Priority
 from app.callbacks.policy import DialProfile, Policy
+from app.callbacks.rules import CAMPAIGN_PAUSED
 from app.callbacks.window import next_opening
 from app.campaigns.models import (
     Campaign,
@@ -35,6 +37,7 @@ from app.errors import Conflict, InvalidInput, NotFound
 from app.flows.definition import Flow, spoken_refusals
 from app.flows.prompts import LANGUAGES
 from app.flows.safety import refused_words
+from app.i18n import lazy_label
 from app.inputs import SINGLE_LINE_MESSAGE, is_printable
 from app.phones import parse_phone, time_zones_of
 
@@ -48,7 +51,7 @@ def _clock(text: str, field: str) -> time:
         hours, minutes = text.strip().split(":")
         return time(int(hours), int(minutes))
     except (ValueError, AttributeError):
-        raise InvalidInput(f"{field}: a time like 10:00", field=field) from None
+        raise InvalidInput(_l("%(field)s: a time like 10:00", field=field), field=field) from None
 
 
 def profile_of(campaign: Campaign) -> DialProfile:
@@ -96,17 +99,21 @@ def create_campaign(
     """A draft campaign. `purpose` is what it is about in English; `purposes` in the other
     languages ({"it": ...}): when given, every language of the audience needs its text."""
     if not name.strip():
-        raise InvalidInput("name: give the campaign a name", field="name")
+        raise InvalidInput(_l("name: give the campaign a name"), field="name")
     for key, text in (("name", name), ("purpose", purpose)):
         if refused := refused_words(text):
             raise InvalidInput(
-                f"{key}: a call never asks for a secret (that is what scam calls do), and this "
-                f"text would: it {refused}",
+                _l(
+                    "%(field)s: a call never asks for a secret (that is what scam calls do), and "
+                    "this text would: it %(refused)s",
+                    field=key,
+                    refused=refused,
+                ),
                 field=key,
             )
     offered = campaign_flows(flows)
     if flow not in offered:
-        raise InvalidInput(f"flow: one of {', '.join(offered)}", field="flow")
+        raise InvalidInput(_l("flow: one of %(choices)s", choices=", ".join(offered)), field="flow")
     translated = _purposes(purposes)
     # The purpose is spoken inside the flow's own sentences: check what the callee would hear,
     # each text in its own language (the English one in every language that has none).
@@ -117,14 +124,21 @@ def create_campaign(
             if (key == "en" and language in translated) or (key != "en" and language != key):
                 continue
             raise InvalidInput(
-                f"{field}: a call never asks for a secret, and spoken in the {language!r} "
-                f"message ({flow}, node {node}) this text would: it {refusal.describe()}",
+                _l(
+                    "%(field)s: a call never asks for a secret, and spoken in the '%(language)s' "
+                    "message (%(flow)s, node %(node)s) this text would: it %(refused)s",
+                    field=field,
+                    language=language,
+                    flow=flow,
+                    node=node,
+                    refused=refusal.describe(),
+                ),
                 field=field,
             )
     if starts_at.tzinfo is None or ends_at.tzinfo is None:
-        raise InvalidInput("starts_at: give dates with a time zone", field="starts_at")
+        raise InvalidInput(_l("starts_at: give dates with a time zone"), field="starts_at")
     if ends_at <= starts_at:
-        raise InvalidInput("ends_at: must be after starts_at", field="ends_at")
+        raise InvalidInput(_l("ends_at: must be after starts_at"), field="ends_at")
     # What the supervisor leaves out comes from the policy file (campaign_defaults).
     defaults = policy.campaign_defaults
     start = _clock(window_start, "window_start") if window_start else defaults.window[0]
@@ -136,20 +150,24 @@ def create_campaign(
     if max_attempts is None:
         max_attempts = defaults.max_attempts
     if start >= end:
-        raise InvalidInput("window_end: must be after window_start", field="window_end")
+        raise InvalidInput(_l("window_end: must be after window_start"), field="window_end")
     legal_start, legal_end = policy.calling_window
     if start < legal_start or end > legal_end:
         raise InvalidInput(
-            f"window_start: the daily window must lie inside the legal calling hours "
-            f"({legal_start:%H:%M}-{legal_end:%H:%M}, callee's time)",
+            _l(
+                "window_start: the daily window must lie inside the legal calling hours "
+                "(%(start)s-%(end)s, callee's time)",
+                start=legal_start.strftime("%H:%M"),
+                end=legal_end.strftime("%H:%M"),
+            ),
             field="window_start",
         )
     if not 0.1 <= calls_per_second <= 50:
-        raise InvalidInput("calls_per_second: 0.1 to 50", field="calls_per_second")
+        raise InvalidInput(_l("calls_per_second: 0.1 to 50"), field="calls_per_second")
     if not 1 <= max_concurrent <= 500:
-        raise InvalidInput("max_concurrent: 1 to 500", field="max_concurrent")
+        raise InvalidInput(_l("max_concurrent: 1 to 500"), field="max_concurrent")
     if not 1 <= max_attempts <= 10:
-        raise InvalidInput("max_attempts: 1 to 10", field="max_attempts")
+        raise InvalidInput(_l("max_attempts: 1 to 10"), field="max_attempts")
     ladder = (
         retry_minutes
         if retry_minutes is not None
@@ -157,19 +175,21 @@ def create_campaign(
     )
     if any(not isinstance(m, int) or not 1 <= m <= 7 * 24 * 60 for m in ladder):
         raise InvalidInput(
-            "retry_minutes: minutes between tries, 1 to 10080", field="retry_minutes"
+            _l("retry_minutes: minutes between tries, 1 to 10080"), field="retry_minutes"
         )
     next_run = None
     if repeat_cron:
         try:
             trigger = CronTrigger.from_crontab(repeat_cron.strip(), timezone=UTC)
         except ValueError as exc:
-            raise InvalidInput(f"repeat_cron: {exc}", field="repeat_cron") from None
+            raise InvalidInput(
+                _l("repeat_cron: %(problem)s", problem=str(exc)), field="repeat_cron"
+            ) from None
         next_run = trigger.get_next_fire_time(None, starts_at - timedelta(seconds=1))
     if (segment_id is None) == (csv_text is None):
-        raise InvalidInput("audience: upload a CSV or choose a segment", field="audience")
+        raise InvalidInput(_l("audience: upload a CSV or choose a segment"), field="audience")
     if segment_id is not None and session.get(Segment, segment_id) is None:
-        raise InvalidInput("segment_id: no such segment", field="segment_id")
+        raise InvalidInput(_l("segment_id: no such segment"), field="segment_id")
     campaign = Campaign(
         id=uuid.uuid4(),
         name=name.strip(),
@@ -227,19 +247,30 @@ def _purposes(purposes: dict[str, str] | None) -> dict[str, str]:
     for language, raw in sorted((purposes or {}).items()):
         if language not in LANGUAGES or language == "en":
             raise InvalidInput(
-                f"purposes: {language} is not one of it, pl, zh (English is the purpose)",
+                _l(
+                    "purposes: %(language)s is not one of it, pl, zh (English is the purpose)",
+                    language=language,
+                ),
                 field="purposes",
             )
         text = (raw or "").strip()
         if len(text) > PURPOSE_MAX:
             raise InvalidInput(
-                f"purposes.{language}: at most {PURPOSE_MAX} characters",
+                _l(
+                    "purposes.%(language)s: at most %(count)d characters",
+                    language=language,
+                    count=PURPOSE_MAX,
+                ),
                 field=f"purposes.{language}",
             )
         if refused := refused_words(text):
             raise InvalidInput(
-                f"purposes.{language}: a call never asks for a secret (that is what scam calls "
-                f"do), and this text would: it {refused}",
+                _l(
+                    "%(field)s: a call never asks for a secret (that is what scam calls do), and "
+                    "this text would: it %(refused)s",
+                    field="purposes." + language,
+                    refused=refused,
+                ),
                 field=f"purposes.{language}",
             )
         if text:
@@ -261,8 +292,12 @@ def _require_purposes(session: Session, campaign: Campaign) -> None:
         if not given:
             field = "purpose" if language == "en" else f"purposes.{language}"
             raise InvalidInput(
-                f"{field}: the audience has customers who speak {language}: "
-                "say what the campaign is about in their language",
+                _l(
+                    "%(field)s: the audience has customers who speak %(language)s: "
+                    "say what the campaign is about in their language",
+                    field=field,
+                    language=language,
+                ),
                 field=field,
             )
 
@@ -278,7 +313,7 @@ def load_csv(session: Session, campaign: Campaign, text: str) -> None:
     header = {h.strip().lower() for h in (reader.fieldnames or [])}
     if not header & {"external_id", "phone"}:
         raise InvalidInput(
-            "audience: the CSV needs a header row with external_id or phone", field="audience"
+            _l("audience: the CSV needs a header row with external_id or phone"), field="audience"
         )
     errors: list[dict[str, Any]] = []
     wanted: list[tuple[int, str | None, str | None]] = []
@@ -296,7 +331,7 @@ def load_csv(session: Session, campaign: Campaign, text: str) -> None:
             try:
                 phone = parse_phone(raw_phone, field="phone").e164
             except InvalidInput as exc:
-                errors.append({"line": line, "value": raw_phone[:40], "error": exc.message})
+                errors.append({"line": line, "value": raw_phone[:40], "error": str(exc)})
                 continue
         if not external_id and not phone:
             errors.append({"line": line, "value": "", "error": "no external_id and no phone"})
@@ -466,7 +501,10 @@ def start(
     session: Session, campaign: Campaign, *, policy: Policy, actor: Actor, now: datetime
 ) -> int:
     if campaign.status is not CampaignStatus.DRAFT:
-        raise Conflict(f"the campaign is {campaign.status.value}", field="status")
+        raise Conflict(
+            _l("the campaign's status is %(status)s", status=lazy_label(campaign.status)),
+            field="status",
+        )
     campaign.started_at = now
     if (campaign.next_run_at or campaign.starts_at) > now:
         _change(session, campaign, CampaignStatus.SCHEDULED, actor, starts_at=campaign.starts_at)
@@ -533,14 +571,26 @@ def _speaking(*languages: str) -> Select[Any]:
 
 def pause(session: Session, campaign: Campaign, *, actor: Actor, now: datetime) -> None:
     if campaign.status not in (CampaignStatus.RUNNING, CampaignStatus.SCHEDULED):
-        raise Conflict(f"a {campaign.status.value} campaign cannot be paused", field="status")
-    held = lifecycle.hold_campaign(session, campaign.id, why="campaign paused")
+        raise Conflict(
+            _l(
+                "a campaign whose status is %(status)s cannot be paused",
+                status=lazy_label(campaign.status),
+            ),
+            field="status",
+        )
+    held = lifecycle.hold_campaign(session, campaign.id, why=CAMPAIGN_PAUSED)
     _change(session, campaign, CampaignStatus.PAUSED, actor, held=held)
 
 
 def resume(session: Session, campaign: Campaign, *, actor: Actor, now: datetime) -> None:
     if campaign.status is not CampaignStatus.PAUSED:
-        raise Conflict(f"a {campaign.status.value} campaign cannot be resumed", field="status")
+        raise Conflict(
+            _l(
+                "a campaign whose status is %(status)s cannot be resumed",
+                status=lazy_label(campaign.status),
+            ),
+            field="status",
+        )
     released = lifecycle.release_campaign(session, campaign.id, now=now)
     status = CampaignStatus.RUNNING if campaign.runs else CampaignStatus.SCHEDULED
     _change(session, campaign, status, actor, released=released)
@@ -549,9 +599,12 @@ def resume(session: Session, campaign: Campaign, *, actor: Actor, now: datetime)
 def cancel(session: Session, campaign: Campaign, *, actor: Actor, now: datetime) -> None:
     """The kill switch: nothing queued is dialed any more, at once (calls under way finish)."""
     if campaign.status in (CampaignStatus.CANCELLED, CampaignStatus.COMPLETED):
-        raise Conflict(f"the campaign is already {campaign.status.value}", field="status")
+        raise Conflict(
+            _l("the campaign's status is already %(status)s", status=lazy_label(campaign.status)),
+            field="status",
+        )
     if campaign.status is CampaignStatus.DRAFT:
-        raise Conflict("a draft has nothing to cancel: delete it instead", field="status")
+        raise Conflict(_l("a draft has nothing to cancel: delete it instead"), field="status")
     stopped = lifecycle.cancel_campaign(
         session, campaign.id, actor=actor, now=now, why="campaign cancelled"
     )
@@ -564,7 +617,10 @@ def delete_draft(session: Session, campaign: Campaign, *, actor: Actor) -> None:
     """A draft that was never started goes away with its audience (the audit log keeps it)."""
     if campaign.status is not CampaignStatus.DRAFT:
         raise Conflict(
-            f"a {campaign.status.value} campaign is kept: only a draft can be deleted",
+            _l(
+                "a campaign whose status is %(status)s is kept: only a draft can be deleted",
+                status=lazy_label(campaign.status),
+            ),
             field="status",
         )
     record(
@@ -643,7 +699,7 @@ def tick(session: Session, *, policy: Policy, now: datetime) -> dict[str, int]:
 def get(session: Session, campaign_id: uuid.UUID) -> Campaign:
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
-        raise NotFound("no such campaign")
+        raise NotFound(_l("no such campaign"))
     return campaign
 
 
@@ -651,9 +707,9 @@ def create_segment(
     session: Session, *, name: str, locales: list[str], phone_prefix: str | None, actor: Actor
 ) -> Segment:
     if not name.strip():
-        raise InvalidInput("name: give the segment a name", field="name")
+        raise InvalidInput(_l("name: give the segment a name"), field="name")
     if session.scalar(select(Segment.id).where(Segment.name == name.strip())):
-        raise Conflict("name: a segment has this name", field="name")
+        raise Conflict(_l("name: a segment has this name"), field="name")
     segment = Segment(
         id=uuid.uuid4(), name=name.strip(), locales=locales, phone_prefix=phone_prefix or None
     )

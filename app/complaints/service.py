@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from babel.dates import format_date
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -30,6 +31,7 @@ from app.complaints.models import (
 from app.complaints.policy import CATEGORIES, ComplaintsPolicy
 from app.customers.models import Customer
 from app.errors import Conflict, InvalidInput, NotFound
+from app.i18n import lazy_label
 from app.locales import babel_locale
 from app.phones import read_own_number, read_typed_number
 
@@ -60,10 +62,12 @@ def due_date(moment: datetime, locale: str, policy: ComplaintsPolicy) -> str:
 
 def _clean_text(text: object) -> str:
     if not isinstance(text, str) or not text.strip():
-        raise InvalidInput("text: tell us what happened", field="text", code="required")
+        raise InvalidInput(_l("text: tell us what happened"), field="text", code="required")
     if len(text) > MAX_TEXT:
         raise InvalidInput(
-            f"text: at most {MAX_TEXT} characters ({len(text)} sent)", field="text", code="too_long"
+            _l("text: at most %(most)d characters (%(sent)d sent)", most=MAX_TEXT, sent=len(text)),
+            field="text",
+            code="too_long",
         )
     # Kept as typed (markup is escaped wherever it is shown); control characters are dropped.
     return _without_controls(text).strip()
@@ -100,10 +104,12 @@ def file_complaint(
     body = _clean_text(text)
     if category is not None and category not in CATEGORIES:
         raise InvalidInput(
-            f"category: one of {', '.join(CATEGORIES)}", field="category", code="invalid"
+            _l("category: one of %(choices)s", choices=", ".join(CATEGORIES)),
+            field="category",
+            code="invalid",
         )
     if email is not None and (len(email) > 254 or not _EMAIL.match(email.strip())):
-        raise InvalidInput("email: not an email address", field="email", code="invalid")
+        raise InvalidInput(_l("email: not an email address"), field="email", code="invalid")
     # What the complaint is about. Whether a reference or a callback matches is never said back:
     # this public door must not tell anyone which calls we made to which number.
     reference_given = _call_reference(call_reference)
@@ -165,7 +171,7 @@ def file_complaint(
         except IntegrityError:
             session.expunge(complaint)
     else:  # pragma: no cover - ten clashes in a row
-        raise Conflict("could not make a unique reference; try again")
+        raise Conflict(_l("could not make a unique reference; try again"))
     record(
         session,
         actor=actor,
@@ -218,7 +224,7 @@ def _call_reference(raw: object) -> str | None:
     text = "".join(ch for ch in str(raw) if ch not in " -")
     if not (len(text) == 6 and text.isascii() and text.isdigit()):
         raise InvalidInput(
-            "call_reference: our calls' references have 6 digits", field="call_reference"
+            _l("call_reference: our calls' references have 6 digits"), field="call_reference"
         )
     return text
 
@@ -310,7 +316,7 @@ def find_for_customer(
 ) -> Complaint:
     """By reference and the phone that filed it (read in the person's countries, their own
     first); a wrong pair, or a phone that reads as no number, is exactly an unknown reference."""
-    not_found = NotFound("no complaint with this reference and phone number", code="not_found")
+    not_found = NotFound(_l("no complaint with this reference and phone number"), code="not_found")
     ref = references.normalize(reference)
     try:
         readings = read_typed_number(phone, regions=regions, field="phone").readings
@@ -353,7 +359,7 @@ def get(session: Session, reference: str) -> Complaint:
         select(Complaint).where(Complaint.reference == (references.normalize(reference) or ""))
     )
     if complaint is None:
-        raise NotFound(f"no complaint {reference}")
+        raise NotFound(_l("no complaint %(reference)s", reference=reference))
     return complaint
 
 
@@ -418,7 +424,11 @@ def update(
     if status is not None and status is not complaint.status:
         if status not in ALLOWED[complaint.status]:
             raise Conflict(
-                f"status: a {complaint.status.value} complaint cannot become {status.value}",
+                _l(
+                    "status: a complaint whose status is %(before)s cannot become %(after)s",
+                    before=lazy_label(complaint.status),
+                    after=lazy_label(status),
+                ),
                 field="status",
                 code="invalid_transition",
             )

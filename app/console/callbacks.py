@@ -14,6 +14,7 @@ import phonenumbers
 from flask import abort, render_template, request
 from flask_babel import get_timezone
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
@@ -27,6 +28,7 @@ from app.calls.models import Call, CallStatus
 from app.complaints.models import Complaint
 from app.console.blueprint import back, bp, now, refused, requires_role
 from app.console.forms import Choice, Form, WholeNumber, read
+from app.console.labels import kept_text
 from app.console.records import (
     PAGE_SIZES,
     Page,
@@ -74,7 +76,9 @@ class CallbacksQuery(Form):
     status = Choice(CallbackStatus, load_default=None)
     alert = ma.fields.String(
         load_default="",
-        validate=ma.validate.OneOf(["", "near", "missed"], error="one of near, missed"),
+        validate=ma.validate.OneOf(
+            ["", "near", "missed"], error=_l("one of %(choices)s", choices="near, missed")
+        ),
     )
     limit = WholeNumber(1, 500, load_default=50)
     after = ma.fields.String(load_default="")
@@ -275,7 +279,7 @@ class NewTimeForm(Form):
 
 
 class AssignForm(Form):
-    agent = ma.fields.UUID(load_default=None, error_messages={"invalid": "choose an agent"})
+    agent = ma.fields.UUID(load_default=None, error_messages={"invalid": _l("choose an agent")})
     confirmed = ma.fields.String(load_default="")
 
 
@@ -434,6 +438,9 @@ def callback_assign(callback_id: uuid.UUID) -> Response | tuple[str, int]:
         "console.callback",
         callback_id=item.id,
     )
+
+
+bp.add_app_template_filter(kept_text, "kept")
 
 
 @bp.app_template_filter("outcome")

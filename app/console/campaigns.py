@@ -39,8 +39,10 @@ class CampaignForm(Form):
     purpose_pl = Text(300, load_default="")
     purpose_zh = Text(300, load_default="")
     flow = Text(64, load_default="")
-    starts_at = Moment(required=True, error_messages={"required": "a date between 1970 and 2999"})
-    ends_at = Moment(required=True, error_messages={"required": "a date between 1970 and 2999"})
+    starts_at = Moment(
+        required=True, error_messages={"required": _l("a date between 1970 and 2999")}
+    )
+    ends_at = Moment(required=True, error_messages={"required": _l("a date between 1970 and 2999")})
     # Left out, these take the policy's campaign defaults (config/callback_policy.yaml).
     window_start = Text(5, load_default=None)
     window_end = Text(5, load_default=None)
@@ -51,7 +53,7 @@ class CampaignForm(Form):
     max_attempts = WholeNumber(load_default=None)
     retry_minutes = Minutes(load_default=None)
     segment_id = ma.fields.UUID(
-        load_default=None, error_messages={"invalid_uuid": "no such segment"}
+        load_default=None, error_messages={"invalid_uuid": _l("no such segment")}
     )
 
 

@@ -60,7 +60,7 @@ class ComplaintsQuery(Form):
     department = Text(32, load_default=None)
     category = ma.fields.String(
         load_default=None,
-        validate=ma.validate.OneOf(CATEGORIES, error="one of {choices}"),
+        validate=ma.validate.OneOf(CATEGORIES, error=_l("one of {choices}")),
     )
     assigned_to = Text(254, load_default=None)
     overdue = Flag(load_default=False)
@@ -209,7 +209,7 @@ def _assignee(value: str | None, current: str | None) -> str | None:
         return ""
     if value not in {member.email for member in _staff()}:
         raise InvalidInput(
-            "assigned_to: choose someone from the list of active staff", field="assigned_to"
+            _("assigned_to: choose someone from the list of active staff"), field="assigned_to"
         )
     return value
 

@@ -36,7 +36,13 @@ from app.carriers.carrier import (
 )
 from app.carriers.service import conferencing_for
 from app.carriers.simulator import SimulatedParticipant, SimulatorError, SimulatorTelephony
-from app.console.labels import QUEUE_PRIORITIES, flow_title, language_label, verified_by_label
+from app.console.labels import (
+    QUEUE_PRIORITIES,
+    flow_title,
+    kept_text,
+    language_label,
+    verified_by_label,
+)
 from app.customers.models import Customer
 from app.errors import Conflict, InvalidInput
 from app.flows.prompts import NEVER_ASK
@@ -96,13 +102,13 @@ def screen_pop(session: Session, entry: QueueEntry, *, now: datetime) -> dict[st
                 "status_label": label(callback.status),
                 "outcome": callback.outcome.value if callback.outcome else None,
                 "outcome_label": label(callback.outcome) if callback.outcome else None,
-                "reasons": list(callback.reasons or []),
+                "reasons": [kept_text(reason) for reason in callback.reasons or []],
                 "events": [
                     {
                         "type": label(event.type),
                         "occurred_at": when(event.occurred_at),
                         **{k: str(event.data[k]) for k in MATTER_FIELDS if k in (event.data or {})},
-                        "reasons": list(event.reasons or []),
+                        "reasons": [kept_text(reason) for reason in event.reasons or []],
                     }
                     for event in events
                 ],

@@ -47,7 +47,7 @@ class DoNotCallForm(Form):
 class DoNotCallQuery(Form):
     phone = ma.fields.String(load_default=None)
     scope = ma.fields.String(
-        load_default=None, validate=ma.validate.OneOf(list(SCOPES), error="one of {choices}")
+        load_default=None, validate=ma.validate.OneOf(list(SCOPES), error=_l("one of {choices}"))
     )
     after = ma.fields.String(load_default=None)
     before = ma.fields.String(load_default=None)

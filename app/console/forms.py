@@ -1,6 +1,7 @@
 """How the console reads a form or a query string: one marshmallow schema each.
 
-A value the schema refuses becomes InvalidInput naming the field ("status: one of new, ..."),
+A value the schema refuses becomes InvalidInput naming the field ("status: one of New, ..."), in
+the staff member's language, a choice by its label,
 which a filter shows on the console's "Not accepted" page (422) and a form shows on its screen;
 never a 500. An empty input means "not given", as a browser sends every field of a form.
 """
@@ -12,10 +13,12 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import marshmallow as ma
+from flask_babel import lazy_gettext as _l
 from marshmallow import validate
 from werkzeug.datastructures import MultiDict
 
 from app.errors import InvalidInput
+from app.i18n import choices
 from app.inputs import InputSchema, PlausibleMoment
 
 _Member = TypeVar("_Member", bound=enum.Enum)
@@ -57,17 +60,17 @@ class Text(ma.fields.String):
     """Text of at most this many characters (the column's size: longer would fail to save)."""
 
     def __init__(self, max_length: int, **kwargs: Any) -> None:
-        message = f"at most {max_length} characters, please shorten it"
+        message = _l("at most %(count)d characters, please shorten it", count=max_length)
         super().__init__(validate=validate.Length(max=max_length, error=message), **kwargs)
 
 
 class Choice(ma.fields.Enum[_Member]):
-    """One of an enum's values, loaded as the enum member: "status: one of new, acknowledged"."""
+    """One of an enum's values, loaded as the enum member: "status: one of New, Acknowledged"
+    (their labels, in the reader's language)."""
 
     def __init__(self, enum_type: type[_Member], **kwargs: Any) -> None:
-        super().__init__(
-            enum_type, by_value=True, error_messages={"unknown": "one of {choices}"}, **kwargs
-        )
+        refused = _l("one of %(choices)s", choices=choices(enum_type))
+        super().__init__(enum_type, by_value=True, error_messages={"unknown": refused}, **kwargs)
 
 
 class Flag(ma.fields.Field[bool]):
@@ -82,7 +85,11 @@ class WholeNumber(ma.fields.Integer):
 
     def __init__(self, low: int | None = None, high: int | None = None, **kwargs: Any) -> None:
         ranged = low is not None and high is not None
-        message = f"a whole number, {low} to {high}" if ranged else "a whole number"
+        message = (
+            _l("a whole number, %(low)d to %(high)d", low=low, high=high)
+            if ranged
+            else _l("a whole number")
+        )
         super().__init__(
             strict=True,
             validate=validate.Range(low, high, error=message) if ranged else None,
@@ -102,13 +109,13 @@ class Number(ma.fields.Float):
     """A decimal number (NaN and infinity pass, for the service to refuse with its range)."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(allow_nan=True, error_messages={"invalid": "not a number"}, **kwargs)
+        super().__init__(allow_nan=True, error_messages={"invalid": _l("not a number")}, **kwargs)
 
 
 class Moment(ma.fields.Field[datetime]):
     """A date, or a date and time, between 1970 and 2999 (UTC unless it names its zone)."""
 
-    default_error_messages = {"invalid": "a date between 1970 and 2999"}
+    default_error_messages = {"invalid": _l("a date between 1970 and 2999")}
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
         try:
@@ -122,7 +129,7 @@ class Moment(ma.fields.Field[datetime]):
 class Minutes(ma.fields.Field[list[int]]):
     """A ladder of minutes written "30,120": each a whole number."""
 
-    default_error_messages = {"invalid": "minutes between tries, such as 30,120"}
+    default_error_messages = {"invalid": _l("minutes between tries, such as 30,120")}
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[int]:
         parts = [part.strip() for part in str(value).split(",") if part.strip()]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -41,7 +42,9 @@ def _parse(raw: str, name: str, key_type: Callable[[str], Any]) -> tuple[datetim
     try:
         return datetime.strptime(moment, _FORMAT).replace(tzinfo=UTC), key_type(key)
     except (ValueError, TypeError):
-        raise DomainError(f"{name}: not a page of this list", field=name) from None
+        raise DomainError(
+            _l("%(field)s: not a page of this list", field=name), field=name
+        ) from None
 
 
 def page_size(raw: str | None) -> int:

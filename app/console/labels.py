@@ -7,6 +7,7 @@ the console can show has one.
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 from typing import Any
 
@@ -14,6 +15,8 @@ from flask_babel import lazy_gettext as _l
 
 from app.agents.models import Disposition, Presence, QueueState, Skill
 from app.authenticity.models import ReportChannel, ReportStatus
+from app.callbacks import anomaly, lifecycle, rules
+from app.callbacks import service as callbacks
 from app.callbacks.models import (
     AttemptStatus,
     CallbackStatus,
@@ -227,3 +230,69 @@ def verified_by_label(method: str | None) -> str:
     if not method:
         return ""
     return str(VERIFIED_BY.get(method) or method.replace("_", " "))
+
+
+#: What the system writes down in English about a callback, each in the reader's words: why it
+#: waits (`waiting_for`) and why we call (`reasons`). Keyed by the text the domain writes; its
+#: `{name}` parts (a time, an amount) are carried into the translation's `%(name)s`.
+KEPT_TEXTS: list[tuple[str, Any]] = [
+    # Why a callback waits
+    (rules.IN_A_CALL, _l("the end of the number's call with us")),
+    (rules.QUIET_PERIOD, _l("the end of the quiet period after a call")),
+    (rules.CAMPAIGN_PAUSED, _l("its campaign to be resumed")),
+    (rules.CAMPAIGN_FULL, _l("a free line among the campaign's concurrent calls")),
+    (rules.CAMPAIGN_PACING, _l("a free slot in the campaign's pacing")),
+    (rules.CALLING_HOURS, _l("calling hours (%(start)s-%(end)s, the customer's time)")),
+    (rules.FREQUENCY_CAP, _l("the lifting of the limit on calls to one person")),
+    (rules.NEXT_RETRY, _l("the next try")),
+    (lifecycle.FOLLOW_UP, _l("an agent's follow-up")),
+    (lifecycle.RESCHEDULED, _l("a supervisor's new time")),
+    (lifecycle.WITH_AGENT, _l("an agent's wrap-up")),
+    # Why we call
+    (anomaly.ABOVE_MEDIAN, _l("amount %(ratio)s times this customer's median")),
+    (anomaly.ABOVE_USUAL, _l("amount %(deviations)s robust deviations above usual")),
+    (anomaly.ABOVE_FLOOR, _l("amount %(amount)s is above the review floor")),
+    (anomaly.VELOCITY, _l("%(count)s payments in %(minutes)s minutes")),
+    (anomaly.NEW_COUNTRY, _l("first payment from %(country)s")),
+    (anomaly.NEW_DEVICE, _l("new device")),
+    (anomaly.NEW_BENEFICIARY, _l("new beneficiary")),
+    (callbacks.NEW_REGISTRATION, _l("new registration: welcome and verification call")),
+    (
+        callbacks.WITHDRAWAL_WITH_PROBLEMS,
+        _l("withdrawal requested on an account with open problems"),
+    ),
+    (
+        callbacks.CONTACT_CHANGED.format(field="phone"),
+        _l("phone number changed: confirming with the previous number"),
+    ),
+    (
+        callbacks.CONTACT_CHANGED.format(field="email"),
+        _l("email address changed: confirming with the previous number"),
+    ),
+    (callbacks.FOR_AN_AGENT, _l("an agent asked us to call")),
+]
+
+
+def _pattern(kept: str) -> re.Pattern[str]:
+    """The kept text as a pattern: each `{name}` part matches what was written in its place."""
+    parts = re.split(r"\{(\w+)\}", kept)
+    return re.compile(
+        "".join(
+            re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts)
+        )
+    )
+
+
+_KEPT = [(_pattern(kept), words) for kept, words in KEPT_TEXTS]
+
+
+def kept_text(text: str | None) -> str:
+    """A text the system wrote down in English, in the reader's words; one it does not know (an
+    older wording, a campaign's name) as it is."""
+    if not text:
+        return ""
+    for pattern, words in _KEPT:
+        found = pattern.fullmatch(text)
+        if found:
+            return str(words) % found.groupdict() if found.groupdict() else str(words)
+    return text

@@ -121,7 +121,11 @@ def numbers_save() -> Response | str:
             official = active_number(db.session(), parse_phone(form["retire"]).e164)
             if official is None:
                 raise NotFound(
-                    f"phone: {form['retire']} is not an official number in service", field="phone"
+                    _(
+                        "phone: %(phone)s is not an official number in service",
+                        phone=form["retire"],
+                    ),
+                    field="phone",
                 )
             return render_template("console/number_retire.html", number=official)
         if form["retire"]:

@@ -591,7 +591,8 @@ def _cursor(keyset: Keyset, text: str, name: str) -> tuple[Any, ...]:
         return keyset.read(text)
     except (ValueError, TypeError, IndexError):
         raise InvalidInput(
-            f"{name}: not a place in this list (use the Next and Previous links)", field=name
+            _("%(field)s: not a place in this list (use the Next and Previous links)", field=name),
+            field=name,
         ) from None
 
 

@@ -9,6 +9,7 @@ import marshmallow as ma
 from flask import current_app, render_template, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from app.audit.service import record
@@ -36,7 +37,7 @@ from app.verification.checker import keyring_for
 class SettingsForm(Form):
     language = ma.fields.String(
         required=True,
-        validate=ma.validate.OneOf(SUPPORTED_LOCALES, error="one of {choices}"),
+        validate=ma.validate.OneOf(SUPPORTED_LOCALES, error=_l("one of {choices}")),
     )
     time_zone = ma.fields.String(load_default="")
 

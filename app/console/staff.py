@@ -11,6 +11,7 @@ import marshmallow as ma
 from flask import current_app, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -47,7 +48,9 @@ LANGUAGE_NAMES = {"en": "English", "it": "Italiano", "pl": "Polski", "zh": "ф╕нц
 class AgentForm(Form):
     skills = ma.fields.List(Choice(Skill), load_default=list)
     languages = ma.fields.List(
-        ma.fields.String(validate=ma.validate.OneOf(SUPPORTED_LOCALES, error="one of {choices}")),
+        ma.fields.String(
+            validate=ma.validate.OneOf(SUPPORTED_LOCALES, error=_l("one of {choices}"))
+        ),
         load_default=list,
     )
 
@@ -77,9 +80,9 @@ def staff_agent(staff_id: uuid.UUID) -> Response:
         form = read(AgentForm, request.form)
         member = db.session.get(StaffUser, staff_id)
         if member is None:
-            raise NotFound("no staff member has this id")
+            raise NotFound(_("no staff member has this id"))
         if member.role not in TAKES_CALLS:
-            raise Conflict(f"{member.role.value}s take no calls")
+            raise Conflict(_("%(role)s: this role takes no calls", role=label(member.role)))
         agent = agents.profile(db.session(), member)
         agents.set_skills(
             db.session(), agent, form["skills"], form["languages"], actor=staff_actor()
@@ -121,7 +124,7 @@ class RoleForm(Form):
 
 def _member(staff_id: uuid.UUID, action: str | None = None) -> StaffUser:
     if action is not None and action not in ACTIONS:
-        raise NotFound("there is no such action on an account")
+        raise NotFound(_("there is no such action on an account"))
     return staff_service.find(db.session(), staff_id)
 
 

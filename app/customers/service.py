@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -43,11 +44,16 @@ def create_customer(
     """Register a customer; the number is stored in E.164 and its time zone derived from it."""
     external_id = external_id.strip()
     if not external_id:
-        raise InvalidInput("external_id: must not be blank", field="external_id", code="required")
+        raise InvalidInput(
+            _l("external_id: must not be blank"), field="external_id", code="required"
+        )
     number = parse_phone(phone, region=region)
     if session.scalar(select(Customer.id).where(Customer.external_id == external_id)):
         raise Conflict(
-            f"external_id: a customer with external_id {external_id!r} already exists",
+            _l(
+                "external_id: a customer with external_id '%(id)s' already exists",
+                id=external_id,
+            ),
             field="external_id",
             code="duplicate",
         )
@@ -66,7 +72,10 @@ def create_customer(
     except IntegrityError:
         # Another request registered the same external_id between our check and our insert.
         raise Conflict(
-            f"external_id: a customer with external_id {external_id!r} already exists",
+            _l(
+                "external_id: a customer with external_id '%(id)s' already exists",
+                id=external_id,
+            ),
             field="external_id",
             code="duplicate",
         ) from None
@@ -120,12 +129,12 @@ def update_customer(
 def get_customer(session: Session, customer_id: uuid.UUID) -> Customer:
     customer = session.get(Customer, customer_id)
     if customer is None:
-        raise NotFound("no customer has this id", field="id")
+        raise NotFound(_l("no customer has this id"), field="id")
     return customer
 
 
 def find_by_external_id(session: Session, external_id: str) -> Customer:
     customer = session.scalar(select(Customer).where(Customer.external_id == external_id))
     if customer is None:
-        raise NotFound("no customer has this external_id", field="external_id")
+        raise NotFound(_l("no customer has this external_id"), field="external_id")
     return customer

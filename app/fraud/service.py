@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -75,7 +76,7 @@ def open_case(
 def get_case(session: Session, reference: str) -> FraudCase:
     case = session.scalar(select(FraudCase).where(FraudCase.reference == reference.upper()))
     if case is None:
-        raise NotFound(f"no fraud case {reference}")
+        raise NotFound(_l("no fraud case %(reference)s", reference=reference))
     return case
 
 

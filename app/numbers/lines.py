@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,7 +28,7 @@ class CallerIds:
         )
         if not numbers:
             raise Conflict(
-                "no official outbound_verification number is in service to call from",
+                _l("no official outbound_verification number is in service to call from"),
                 code="no_caller_id",
             )
         self.default = numbers[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -12,6 +13,7 @@ from app.audit.service import Actor, record
 from app.database import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
 from app.flows.safety import refused_words
+from app.i18n import choices
 from app.locales import SUPPORTED_LOCALES
 from app.numbers.models import NumberPurpose, OfficialNumber
 from app.phones import parse_phone
@@ -60,25 +62,31 @@ def register_official_number(
     try:
         purpose_value = NumberPurpose(purpose)
     except ValueError:
-        choices = ", ".join(p.value for p in NumberPurpose)
-        raise InvalidInput(f"purpose: use one of {choices}", field="purpose") from None
+        raise InvalidInput(
+            _l("purpose: use one of %(choices)s", choices=choices(NumberPurpose)), field="purpose"
+        ) from None
     label = _label(label, "label")
     translated = _labels(labels)
     if inbound_only and purpose_value is NumberPurpose.OUTBOUND_VERIFICATION:
         raise InvalidInput(
-            "inbound_only: a number for outbound verification calls cannot be inbound-only",
+            _l("inbound_only: a number for outbound verification calls cannot be inbound-only"),
             field="inbound_only",
         )
     flow = flow or DEFAULT_FLOWS.get(purpose_value)
     if flow is not None and inbound_flows is not None and flow not in inbound_flows:
         raise InvalidInput(
-            f"flow: {flow!r} is not an inbound flow in call_flows/ "
-            f"(one of {', '.join(sorted(inbound_flows))})",
+            _l(
+                "flow: '%(flow)s' is not an inbound flow in call_flows/ (one of %(choices)s)",
+                flow=flow,
+                choices=", ".join(sorted(inbound_flows)),
+            ),
             field="flow",
         )
     if active_number(session, number.e164) is not None:
         raise Conflict(
-            f"phone: {number.e164} is already an official number", field="phone", code="duplicate"
+            _l("phone: %(phone)s is already an official number", phone=number.e164),
+            field="phone",
+            code="duplicate",
         )
     official = OfficialNumber(
         phone=number.e164,
@@ -94,7 +102,9 @@ def register_official_number(
             session.add(official)
     except IntegrityError:
         raise Conflict(
-            f"phone: {number.e164} is already an official number", field="phone", code="duplicate"
+            _l("phone: %(phone)s is already an official number", phone=number.e164),
+            field="phone",
+            code="duplicate",
         ) from None
     record(
         session,
@@ -110,13 +120,22 @@ def register_official_number(
 def _label(text: str, field: str) -> str:
     text = text.strip()
     if not text:
-        raise InvalidInput(f"{field}: must not be blank", field=field, code="required")
+        raise InvalidInput(
+            _l("%(field)s: must not be blank", field=field), field=field, code="required"
+        )
     if len(text) > LABEL_MAX:
-        raise InvalidInput(f"{field}: at most {LABEL_MAX} characters", field=field)
+        raise InvalidInput(
+            _l("%(field)s: at most %(count)d characters", field=field, count=LABEL_MAX),
+            field=field,
+        )
     if refused := refused_words(text):
         # The "is this call from us?" line speaks the label to anyone who checks the number.
         raise InvalidInput(
-            f"{field}: a call never asks for a secret, and this label would: it {refused}",
+            _l(
+                "%(field)s: a call never asks for a secret, and this label would: it %(refused)s",
+                field=field,
+                refused=refused,
+            ),
             field=field,
         )
     return text
@@ -127,7 +146,11 @@ def _labels(labels: dict[str, str] | None) -> dict[str, str]:
     unknown = sorted(set(labels or {}) - set(SUPPORTED_LOCALES))
     if unknown:
         raise InvalidInput(
-            f"labels: {', '.join(unknown)} is not one of {', '.join(SUPPORTED_LOCALES)}",
+            _l(
+                "labels: %(unknown)s is not one of %(choices)s",
+                unknown=", ".join(unknown),
+                choices=", ".join(SUPPORTED_LOCALES),
+            ),
             field="labels",
         )
     return {
@@ -143,7 +166,10 @@ def relabel_official_number(
     number = parse_phone(phone)
     official = active_number(session, number.e164)
     if official is None:
-        raise NotFound(f"phone: {number.e164} is not an official number in service", field="phone")
+        raise NotFound(
+            _l("phone: %(phone)s is not an official number in service", phone=number.e164),
+            field="phone",
+        )
     before = {"label": official.label, "labels": dict(official.labels or {})}
     official.label, official.labels = _label(label, "label"), _labels(labels)
     after = {"label": official.label, "labels": dict(official.labels)}
@@ -164,7 +190,10 @@ def retire_official_number(session: Session, *, actor: Actor, phone: str) -> Off
     number = parse_phone(phone)
     official = active_number(session, number.e164)
     if official is None:
-        raise NotFound(f"phone: {number.e164} is not an official number in service", field="phone")
+        raise NotFound(
+            _l("phone: %(phone)s is not an official number in service", phone=number.e164),
+            field="phone",
+        )
     official.retired_at = utcnow()
     record(
         session,

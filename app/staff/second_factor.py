@@ -17,6 +17,7 @@ from typing import Protocol
 
 import pyotp
 import segno
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
@@ -86,12 +87,12 @@ def confirm_enrolment(
     """The first code from the app proves it holds the secret: it becomes the account's second
     factor, replacing any before, and 10 new recovery codes are made (returned, shown once)."""
     if not user.totp_pending_secret:
-        raise Conflict("no enrolment is under way: start again", field="code")
+        raise Conflict(_l("no enrolment is under way: start again"), field="code")
     raw = _open(user.totp_pending_secret, user, keys)
     step = _matching_step(raw, _digits(code), now=now, after=None)
     if step is None:
         raise InvalidInput(
-            "code: that is not the code your app shows now; try the next one", field="code"
+            _l("code: that is not the code your app shows now; try the next one"), field="code"
         )
     replaced = enrolled(user)
     user.totp_secret, user.totp_pending_secret = user.totp_pending_secret, None
@@ -222,7 +223,7 @@ def _open(sealed: str, user: StaffUser, keys: Keys) -> bytes:
         blob = base64.urlsafe_b64decode(text)
     except (binascii.Error, ValueError):
         raise Conflict(
-            "the stored second factor is damaged: ask a supervisor to reset it"
+            _l("the stored second factor is damaged: ask a supervisor to reset it")
         ) from None
     return keys.decrypt(key_id, blob, context=_context(user))
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -42,13 +43,19 @@ def create_staff(
 ) -> StaffUser:
     email = email.strip().lower()
     if "@" not in email or len(email) > 254:
-        raise InvalidInput("email: not an email address", field="email")
+        raise InvalidInput(_l("email: not an email address"), field="email")
     if len(password) < MIN_PASSWORD:
         raise InvalidInput(
-            f"password: at least {MIN_PASSWORD} characters", field="password", code="too_short"
+            _l("password: at least %(count)d characters", count=MIN_PASSWORD),
+            field="password",
+            code="too_short",
         )
     if session.scalar(select(StaffUser.id).where(func.lower(StaffUser.email) == email)):
-        raise Conflict(f"email: {email} already has an account", field="email", code="duplicate")
+        raise Conflict(
+            _l("email: %(email)s already has an account", email=email),
+            field="email",
+            code="duplicate",
+        )
     user = StaffUser(
         id=uuid.uuid4(),
         email=email,
@@ -86,7 +93,7 @@ def authenticate(session: Session, email: str, password: str, *, now: datetime) 
 def find(session: Session, staff_id: uuid.UUID) -> StaffUser:
     user = session.get(StaffUser, staff_id)
     if user is None:
-        raise NotFound("no staff account has this id")
+        raise NotFound(_l("no staff account has this id"))
     return user
 
 
@@ -141,7 +148,7 @@ def _keep_a_supervisor(session: Session, user: StaffUser) -> None:
     )
     if not others:
         raise Conflict(
-            "this is the last active supervisor: make someone else a supervisor first",
+            _l("this is the last active supervisor: make someone else a supervisor first"),
             code="last_supervisor",
         )
 
@@ -181,10 +188,12 @@ def end_sessions(
 def _check_new_password(password: str, repeat: str, *, field: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise InvalidInput(
-            f"{field}: at least {MIN_PASSWORD} characters", field=field, code="too_short"
+            _l("%(field)s: at least %(count)d characters", field=field, count=MIN_PASSWORD),
+            field=field,
+            code="too_short",
         )
     if password != repeat:
-        raise InvalidInput("repeat: the two passwords differ", field="repeat", code="mismatch")
+        raise InvalidInput(_l("repeat: the two passwords differ"), field="repeat", code="mismatch")
 
 
 def change_password(
@@ -203,7 +212,7 @@ def change_password(
         HASHER.verify(user.password_hash, current or "")
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         raise InvalidInput(
-            "current_password: that is not your current password", field="current_password"
+            _l("current_password: that is not your current password"), field="current_password"
         ) from None
     _check_new_password(new, repeat, field="new_password")
     user.password_hash = HASHER.hash(new)
@@ -267,7 +276,7 @@ def reset_password(
     """Set a new password through a reset link (once); every session of the account ends."""
     row = password_reset(session, token, now=now)
     if row is None:
-        raise InvalidInput("token: this link has expired or was used already", field="token")
+        raise InvalidInput(_l("token: this link has expired or was used already"), field="token")
     user = session.get_one(StaffUser, row.staff_id)
     _check_new_password(new, repeat, field="new_password")
     row.used_at = now

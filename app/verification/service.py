@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pyotp
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -119,7 +120,7 @@ def authenticator_for_qr(
     """The new authenticator whose QR code may still be shown (briefly, and before first use)."""
     authenticator = session.get(Authenticator, _customer(session, customer_id).id)
     if authenticator is None:
-        raise NotFound("the customer has no authenticator", code="not_enrolled")
+        raise NotFound(_l("the customer has no authenticator"), code="not_enrolled")
     if authenticator.first_used_at is not None or now > qr_available_until(
         authenticator, policy=policy
     ):
@@ -160,15 +161,17 @@ def issue_app_code(
         callback = session.get(Callback, callback_id)
         if callback is None or callback.customer_id != customer.id:
             raise InvalidInput(
-                "callback_id: not a callback of this customer", field="callback_id", code="unknown"
+                _l("callback_id: not a callback of this customer"),
+                field="callback_id",
+                code="unknown",
             )
         if callback.status is CallbackStatus.DONE:
             raise Conflict(
-                "callback_id: that callback is already over", field="callback_id", code="closed"
+                _l("callback_id: that callback is already over"), field="callback_id", code="closed"
             )
         if purpose is not CodePurpose.CALLBACK:
             raise InvalidInput(
-                "purpose: a code for a callback has the purpose 'callback'",
+                _l("purpose: a code for a callback has the purpose 'callback'"),
                 field="purpose",
                 code="invalid",
             )
@@ -500,7 +503,7 @@ def clear_lock(
     _customer(session, customer_id)
     lock = active_lock(session, customer_id)
     if lock is None:
-        raise Conflict("the customer is not locked", code="not_locked")
+        raise Conflict(_l("the customer is not locked"), code="not_locked")
     lock.cleared_at, lock.cleared_by, lock.clear_note = now, cleared_by, note
     record(
         session,

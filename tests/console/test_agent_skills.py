@@ -48,7 +48,7 @@ def test_a_supervisor_sets_an_agents_skills_and_languages(app, supervisor):
     [
         ("agent@bank.example", {"languages": ["de"]}, "languages: one of"),
         ("agent@bank.example", {"skills": ["billing"]}, "skills: one of"),
-        ("auditor@bank.example", {"skills": ["fraud"]}, "auditors take no calls"),
+        ("auditor@bank.example", {"skills": ["fraud"]}, "Auditor: this role takes no calls"),
     ],
 )
 def test_a_wrong_choice_is_refused_with_a_clear_message(app, supervisor, who, data, message):

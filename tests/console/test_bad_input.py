@@ -24,9 +24,14 @@ HUGE = "9" * 40
 A_UUID = str(uuid.uuid4())
 
 BAD_QUERIES = [
-    ("/console/callbacks?status=bogus", 422, "status: one of queued, claimed, in_call, done"),
-    ("/console/callbacks?status=QUEUED", 422, "status: one of queued"),
-    ("/console/complaints?status=closedd", 422, "status: one of new, acknowledged"),
+    # The choices by their labels, as the screen's own list shows them.
+    (
+        "/console/callbacks?status=bogus",
+        422,
+        "status: one of Waiting to be called, About to be dialled, On a call, Finished",
+    ),
+    ("/console/callbacks?status=QUEUED", 422, "status: one of Waiting to be called"),
+    ("/console/complaints?status=closedd", 422, "status: one of New, Acknowledged"),
     ("/console/audit?limit=" + HUGE, 422, "limit: a whole number, 1 to 10000"),
     ("/console/audit?limit=0", 422, "limit: a whole number, 1 to 10000"),
     ("/console/audit?limit=1.5", 422, "limit: a whole number, 1 to 10000"),

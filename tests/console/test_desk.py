@@ -228,7 +228,7 @@ def test_a_double_answer_or_an_unknown_caller_gets_a_clear_message(
     assert "Not answered: no caller has this place in the queue" in text(unknown)
     assert "Not hung up: entry_id: not a caller" in text(garbled)
     assert "Not saved: disposition:" in text(missing)
-    assert "Not changed: presence: one of available, away" in text(bad_presence)
+    assert "Not changed: presence: one of Available, Away" in text(bad_presence)
     assert all(a.status_code == 200 for a in (again, unknown, garbled, missing, bad_presence))
 
 
