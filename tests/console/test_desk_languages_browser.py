@@ -117,6 +117,7 @@ def test_in_chinese_the_desk_says_we_call_the_customer_and_the_wall_shows_it(
     desk = signed_in(browser, served, "agent", app)
     desk.goto(f"{served}/console/callbacks/{matter_id}")
     desk.get_by_test_id("call-now").click()
+    desk.get_by_test_id("call-now-confirm").click()  # "call now" asks first
 
     desk.get_by_test_id("calling").wait_for()
     assert "正在呼叫客户" in desk.get_by_test_id("calling").text_content()
