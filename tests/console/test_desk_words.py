@@ -188,8 +188,8 @@ def test_the_dashboards_live_figures_and_charts_are_in_the_readers_language(
     )
 
     shown = text(live)
-    assert "in attesa di chiamata, priorità alta" in shown
-    assert "richiamate oltre la scadenza" in shown
+    assert "In attesa di chiamata, priorità alta" in shown
+    assert "Richiamate oltre la scadenza" in shown
     data = json.loads(charts.group(1))["charts"]
     assert data["titles"]["outcomes"] == "Esiti per ora (24 h, Europe/London)"
     confirmed = next(series for series in data["series"] if series["key"] == "confirmed")

@@ -19,8 +19,11 @@ def complaint_reference(client) -> str:
 
 
 BAD_FILTERS = [
-    ("/console/callbacks?status=bogus", "status: one of queued, claimed, in_call, done"),
-    ("/console/complaints?status=bogus", "status: one of new, acknowledged"),
+    (
+        "/console/callbacks?status=bogus",
+        "status: one of Waiting to be called, About to be dialled, On a call, Finished",
+    ),
+    ("/console/complaints?status=bogus", "status: one of New, Acknowledged, Being handled"),
     ("/console/audit?limit=-1", "limit: a whole number, 1 to 10000"),
     ("/console/audit.csv?limit=lots", "limit: a whole number, 1 to 10000"),
     ("/console/callbacks?q=cust%00", "q: control characters"),
@@ -67,7 +70,7 @@ def test_an_unknown_status_in_a_form_is_refused_and_changes_nothing(
     response = agent.post(path, data={"status": "bogus", "csrf_token": agent.csrf})
 
     assert response.status_code == 302
-    assert "status: one of new" in agent.get(path).get_data(as_text=True)
+    assert "status: one of New, Acknowledged" in agent.get(path).get_data(as_text=True)
     with app.app_context():
         changed = db.session.query(AuditEvent).filter_by(action="complaint.updated").count()
         assert changed == 0
