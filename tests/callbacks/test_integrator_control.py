@@ -186,6 +186,66 @@ def test_two_cancels_at_once_cancel_it_once(database_url):
             db.engine.dispose()
 
 
+def cancel_racing_a_claim(app, callback_id: str) -> tuple[int, list[uuid.UUID]]:
+    """A DELETE and a worker's claim at the same moment: the DELETE's status, what was claimed."""
+    start = threading.Barrier(2)
+    answers: list[int] = []
+    claimed: list[list[uuid.UUID]] = []
+
+    def cancel() -> None:
+        client = ApiClient(app.test_client())
+        start.wait()
+        answers.append(client.delete(f"/api/v1/callbacks/{callback_id}").status_code)
+
+    def claim() -> None:
+        start.wait()
+        claimed.append(claim_due(app, MORNING))
+
+    threads = [threading.Thread(target=cancel), threading.Thread(target=claim)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(answers) == len(claimed) == 1  # neither died on the way
+    return answers[0], claimed[0]
+
+
+def test_a_cancel_racing_a_workers_claim_either_cancels_it_or_leaves_it_to_the_call(
+    database_url,
+):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a worker claims while a request runs only on PostgreSQL")
+    app = make_app(database_url)
+    app.extensions["clock"] = Clock(MORNING)
+    api = ApiClient(app.test_client())
+    api.post("/api/v1/customers", json={"external_id": "cust-1", "phone": "+39 333 123 4567"})
+    try:
+        for number in range(5):
+            callback_id = queue(api, f"reg-{number}")
+
+            status, claimed = cancel_racing_a_claim(app, callback_id)
+
+            shown = api.get(f"/api/v1/callbacks/{callback_id}").get_json()
+            if status == 200:
+                assert claimed == []
+                assert (shown["status"], shown["outcome"]) == ("done", "cancelled")
+                continue
+            assert status == 409
+            assert claimed == [uuid.UUID(callback_id)]
+            assert shown["status"] == "claimed"
+            assert audit(api, callback_id, CALLBACK_DONE) == []
+            with app.app_context():  # its call ends: the next round starts with none live
+                item = db.session.get_one(Callback, uuid.UUID(callback_id))
+                lifecycle.finish(
+                    db.session, item, Outcome.CONFIRMED, MORNING, actor=Actor("test"), why="test"
+                )
+                db.session.commit()
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
 # ----- PATCH: a new time -----
 
 
