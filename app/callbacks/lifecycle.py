@@ -464,18 +464,29 @@ def follow_up(
 
 #: Why a callback waits when a supervisor gave it a new time.
 RESCHEDULED = "a supervisor's new time"
+#: Why it waits when the integrator asked for a time (an event's call_at, or PATCH): the
+#: customer chose it in the bank's app, as a rule.
+ASKED_TIME = "the time asked for"
 
 
 def reschedule(
-    session: Session, callback: Callback, at: datetime, *, now: datetime, actor: Actor
+    session: Session,
+    callback: Callback,
+    at: datetime,
+    *,
+    now: datetime,
+    actor: Actor,
+    why: str = RESCHEDULED,
 ) -> None:
-    """A supervisor gives a waiting callback a new time: it is dialed then (its calling hours
-    still apply), its deadline moved past that time if it was earlier. Conflict when it is being
-    dialed, in a call or done."""
+    """A supervisor (or the integrator) gives a waiting callback a new time: it is dialed then
+    (its calling hours still apply), its deadline moved past that time if it was earlier.
+    Conflict when it is being dialed, in a call or done."""
     if callback.status is not CallbackStatus.QUEUED:
-        raise Conflict(_l("only a callback waiting to be called can get a new time"))
+        raise Conflict(
+            _l("only a callback waiting to be called can get a new time"), code="not_waiting"
+        )
     before = {"next_attempt_at": callback.next_attempt_at, "due_by": callback.due_by}
-    callback.next_attempt_at, callback.waiting_for = at, RESCHEDULED
+    callback.next_attempt_at, callback.waiting_for = at, why
     if at + FOLLOW_UP_DEADLINE > callback.due_by:
         # A later deadline: the alerts about the old one no longer hold.
         callback.due_by = at + FOLLOW_UP_DEADLINE
@@ -491,12 +502,22 @@ def reschedule(
     )
 
 
-def cancel(session: Session, callback: Callback, *, now: datetime, actor: Actor) -> None:
-    """A supervisor cancels a callback waiting to be called: it ends, cancelled (the core system
-    is told, as for any end). Conflict when it is being dialed, in a call or done."""
+def cancel(
+    session: Session,
+    callback: Callback,
+    *,
+    now: datetime,
+    actor: Actor,
+    why: str = "cancelled by a supervisor",
+) -> None:
+    """A supervisor (or the integrator) cancels a callback waiting to be called: it ends,
+    cancelled (the core system is told, as for any end). Conflict when it is being dialed, in a
+    call or done."""
     if callback.status is not CallbackStatus.QUEUED:
-        raise Conflict(_l("only a callback waiting to be called can be cancelled"))
-    finish(session, callback, Outcome.CANCELLED, now, actor=actor, why="cancelled by a supervisor")
+        raise Conflict(
+            _l("only a callback waiting to be called can be cancelled"), code="not_waiting"
+        )
+    finish(session, callback, Outcome.CANCELLED, now, actor=actor, why=why)
 
 
 # ----- a customer who talked with an agent about their matter -----

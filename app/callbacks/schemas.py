@@ -37,6 +37,16 @@ class EventIn(InputSchema):
             "account_change: field (phone|email), previous_phone"
         },
     )
+    call_at = ma.fields.AwareDateTime(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "the callback this event queues is first dialed no earlier than this "
+            "(ISO 8601 with an offset): inside the callee's calling hours and before the "
+            "priority's deadline, else 422 naming call_at (as is a time already past); an "
+            "event that joins the customer's open callback for the same matter leaves its time"
+        },
+    )
 
 
 class EventsBatchIn(ma.Schema):
@@ -119,3 +129,31 @@ class CallbackStatsOut(ma.Schema):
     by_outcome = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
     open_escalated = ma.fields.Integer(metadata={"description": "raised near their deadline"})
     deadline_missed = ma.fields.Integer(metadata={"description": "ever missed their deadline"})
+
+
+class CallbackChange(InputSchema):
+    call_at = ma.fields.AwareDateTime(
+        required=True,
+        metadata={
+            "description": "the new time (ISO 8601 with an offset): in the future, within 90 "
+            "days and inside the callee's calling hours; the deadline moves past it if needed"
+        },
+    )
+
+
+class CallbackQuery(InputSchema):
+    customer_external_id = ma.fields.String(validate=validate.Length(1, 128))
+    status = ma.fields.Enum(CallbackStatus, by_value=True)
+    limit = ma.fields.Integer(load_default=50, validate=validate.Range(1, 200))
+    after = ma.fields.String(
+        validate=validate.Length(1, 200),
+        metadata={"description": "the `next` of the previous page"},
+    )
+
+
+class CallbackPageOut(ma.Schema):
+    callbacks = ma.fields.List(ma.fields.Nested(CallbackOut))
+    next = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "pass as `after` for the next page; null on the last page"},
+    )

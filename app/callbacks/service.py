@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 import random
 import re
@@ -10,12 +12,13 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from datetime import time as wall_time
 from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Any, TypeVar
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, with_expression
 
@@ -34,10 +37,12 @@ from app.callbacks.models import (
     WithdrawalHold,
 )
 from app.callbacks.policy import Policy
+from app.callbacks.window import callee_zones, inside, next_opening
 from app.calls.models import Call
 from app.customers.models import Customer
 from app.database import lost_a_race, sqlstate, unique_violation
 from app.errors import Conflict, DomainError, InvalidInput, NotFound, Unavailable
+from app.outcomes import Outcome
 from app.phones import parse_phone
 
 log = logging.getLogger(__name__)
@@ -81,6 +86,7 @@ def decide_event(
                 customer_external_id=payload["customer_external_id"],
                 occurred_at=payload["occurred_at"],
                 data=payload["data"],
+                call_at=payload.get("call_at"),
             )
         )
 
@@ -177,8 +183,11 @@ def ingest_event(
     customer_external_id: str,
     occurred_at: datetime,
     data: dict[str, Any],
+    call_at: datetime | None = None,
 ) -> Event:
     """Decide on an event once; the same id again answers the first decision, queuing nothing.
+
+    `call_at`: the callback it queues is first dialed no earlier than then (see _new_callback).
 
     The customer is locked first (as a batch locks its customers), so an event racing a retry of
     itself or a batch over the same customer waits for it and then reads what it wrote. The
@@ -204,6 +213,7 @@ def ingest_event(
             _l("occurred_at: give a time zone (e.g. 2026-11-23T10:00:00Z)"), field="occurred_at"
         )
     data = _checked_data(kind, data)
+    _not_past(call_at, now)
     assessment, to_number = _decide(
         lambda: history(session, policy, customer.id, occurred_at),
         policy,
@@ -236,6 +246,7 @@ def ingest_event(
             to_number=to_number,
             assessment=assessment,
             variables=_spoken(data, occurred_at),
+            call_at=call_at,
         )
         event.callback_id = callback.id
         if kind is EventType.WITHDRAWAL_REQUEST:
@@ -366,8 +377,10 @@ def queue_callback(
     to_number: str,
     assessment: Assessment,
     variables: dict[str, Any],
+    call_at: datetime | None = None,
 ) -> Callback:
-    """Queue a call, or join the customer's open callback for the same matter."""
+    """Queue a call, or join the customer's open callback for the same matter (which keeps its
+    time: `call_at` is the time of a new callback only)."""
     flow = policy.triggers[trigger.value]["flow"]
     for _ in range(2):
         open_callback = session.scalar(
@@ -397,6 +410,7 @@ def queue_callback(
                     to_number,
                     variables,
                     priority=priority,
+                    call_at=call_at,
                 )
         except IntegrityError:  # another event opened the incident first: join it instead
             continue
@@ -519,6 +533,7 @@ def ingest_batch(
                     code="unknown_customer",
                 )
             occurred_at, data = item["occurred_at"], _checked_data(kind, item["data"])
+            _not_past(item.get("call_at"), now)
             assessment, to_number = _decide(
                 partial(past, customer.id, occurred_at),
                 policy,
@@ -527,40 +542,44 @@ def ingest_batch(
                 data,
                 occurred_at,
             )
+            callback = None
+            if assessment.priority is not None:
+                flow = policy.triggers[kind.value]["flow"]
+                callback = open_callbacks.get((customer.id, flow))
+                if callback is not None:
+                    _join(
+                        session,
+                        policy,
+                        actor,
+                        now,
+                        callback,
+                        assessment.priority,
+                        assessment,
+                        _spoken(data, occurred_at),
+                    )
+                else:
+                    # Refuses a call_at it cannot keep before it writes anything.
+                    callback = _new_callback(
+                        session,
+                        policy,
+                        actor,
+                        now,
+                        customer,
+                        kind,
+                        flow,
+                        assessment,
+                        to_number,
+                        _spoken(data, occurred_at),
+                        call_at=item.get("call_at"),
+                    )
+                    open_callbacks[(customer.id, flow)] = callback
         except DomainError as exc:
             results.append(exc)
             continue
         callback_id = None
         if kind is EventType.TRANSACTION:
             histories[customer.id].append(past_of(occurred_at, data))
-        if assessment.priority is not None:
-            flow = policy.triggers[kind.value]["flow"]
-            callback = open_callbacks.get((customer.id, flow))
-            if callback is not None:
-                _join(
-                    session,
-                    policy,
-                    actor,
-                    now,
-                    callback,
-                    assessment.priority,
-                    assessment,
-                    _spoken(data, occurred_at),
-                )
-            else:
-                callback = _new_callback(
-                    session,
-                    policy,
-                    actor,
-                    now,
-                    customer,
-                    kind,
-                    flow,
-                    assessment,
-                    to_number,
-                    _spoken(data, occurred_at),
-                )
-                open_callbacks[(customer.id, flow)] = callback
+        if callback is not None:
             callback_id = callback.id
             if kind is EventType.WITHDRAWAL_REQUEST:
                 holds.append(_hold(item["id"], customer, callback.id, data))
@@ -631,9 +650,25 @@ def _new_callback(
     variables: dict[str, Any],
     *,
     priority: Priority | None = None,
+    call_at: datetime | None = None,
 ) -> Callback:
-    """A new open callback (queued now, due by its priority's deadline), and its audit entry."""
+    """A new open callback (queued now, due by its priority's deadline), and its audit entry.
+
+    With `call_at` it is first dialed no earlier than then; its deadline stays its priority's,
+    so a time after it, or outside the callee's calling hours, is refused (InvalidInput).
+    """
     priority = priority or assessment.priority or Priority.LOW
+    due_by = now + policy.deadlines[priority.value]
+    if call_at is not None:
+        check_call_at(
+            call_at,
+            now=now,
+            latest=due_by,
+            zones=callee_zones(customer, to_number),
+            window=policy.calling_window,
+            too_late=f"after this callback's deadline ({due_by.isoformat()}, {priority.value} "
+            "priority); choose an earlier time",
+        )
     callback = Callback(
         id=uuid.uuid4(),
         customer_id=customer.id,
@@ -642,25 +677,208 @@ def _new_callback(
         to_number=to_number,
         priority=priority,
         status=CallbackStatus.QUEUED,
-        due_by=now + policy.deadlines[priority.value],
-        next_attempt_at=now,
+        due_by=due_by,
+        next_attempt_at=max(now, call_at) if call_at is not None else now,
+        waiting_for=lifecycle.ASKED_TIME if call_at is not None and call_at > now else None,
         score=assessment.score,
         reasons=list(assessment.reasons),
         variables=variables,
         policy_version=policy.version,
     )
     session.add(callback)
-    if priority is Priority.HIGH:
+    if priority is Priority.HIGH and callback.next_attempt_at <= now:
         wakeup.hint(session, "dispatch")  # once committed: a fraud alert that waits succeeds
+    changes: dict[str, Any] = {
+        "priority": priority.value,
+        "flow": flow,
+        "reasons": callback.reasons,
+    }
+    if call_at is not None:
+        changes["next_attempt_at"] = callback.next_attempt_at
     record(
         session,
         actor=actor,
         action="callback.queued",
         subject_type="callback",
         subject_id=callback.id,
-        changes={"priority": priority.value, "flow": flow, "reasons": callback.reasons},
+        changes=changes,
     )
     return callback
+
+
+# ----- the integrator's hand on a callback: a time asked for, a new time, a cancel -----
+
+#: How far ahead the integrator may move a callback (as far as the console's new time).
+LATEST_CALL_AT = timedelta(days=90)
+
+
+def _not_past(call_at: datetime | None, now: datetime) -> None:
+    """A call_at already gone is refused, whether or not the event queues a callback."""
+    if call_at is not None and call_at < now:
+        raise InvalidInput(
+            "call_at: this time has passed; choose a time in the future",
+            field="call_at",
+            code="call_at_past",
+        )
+
+
+def check_call_at(
+    at: datetime,
+    *,
+    now: datetime,
+    latest: datetime,
+    zones: tuple[str, ...],
+    window: tuple[wall_time, wall_time],
+    too_late: str,
+) -> None:
+    """A time a callback may be first dialed at: not past, not after `latest`, and inside the
+    callee's calling hours (every zone the number may ring in); InvalidInput naming call_at."""
+    _not_past(at, now)
+    if at > latest:
+        raise InvalidInput(f"call_at: {too_late}", field="call_at", code="call_at_too_late")
+    start, end = window
+    if not zones:
+        raise InvalidInput(
+            "call_at: the callee's time zone is unknown, so we cannot call at a chosen time",
+            field="call_at",
+            code="call_at_outside_calling_hours",
+        )
+    if not inside(at, zones, start, end):
+        opening = next_opening(at, zones, start, end)
+        then = f"; the next opening is {opening.isoformat()}" if opening is not None else ""
+        raise InvalidInput(
+            f"call_at: outside the callee's calling hours ({start:%H:%M}-{end:%H:%M} in "
+            f"{', '.join(zones)}){then}",
+            field="call_at",
+            code="call_at_outside_calling_hours",
+        )
+
+
+def _open_for_change(session: Session, callback_id: uuid.UUID) -> Callback:
+    """The callback, locked until the caller commits (a second change waits for the first and
+    then sees what it did); NotFound, or Conflict when it has ended."""
+    callback = session.get(Callback, callback_id, with_for_update=True, populate_existing=True)
+    if callback is None:
+        raise NotFound("no callback has this id", field="id")
+    if callback.status is CallbackStatus.DONE:
+        if callback.outcome is Outcome.CANCELLED:
+            raise Conflict("this callback is already cancelled", code="already_cancelled")
+        outcome = callback.outcome.value if callback.outcome is not None else "no outcome"
+        raise Conflict(f"this callback is already done ({outcome})", code="already_done")
+    return callback
+
+
+def cancel_callback(
+    session: Session, callback_id: uuid.UUID, *, now: datetime, actor: Actor
+) -> Callback:
+    """The integrator cancels a callback waiting to be called, as a supervisor's cancel does (its
+    audit entry, the core system told); Conflict when it is being dialed, in a call or ended.
+    The caller commits."""
+    callback = _open_for_change(session, callback_id)
+    lifecycle.cancel(session, callback, now=now, actor=actor, why="cancelled by the integrator")
+    return callback
+
+
+def reschedule_callback(
+    session: Session,
+    callback_id: uuid.UUID,
+    at: datetime,
+    *,
+    policy: Policy,
+    now: datetime,
+    actor: Actor,
+) -> Callback:
+    """The integrator gives a waiting callback a new time, as a supervisor's new time does (its
+    deadline moved past it); a time past, beyond LATEST_CALL_AT or outside the callee's calling
+    hours is InvalidInput. The caller commits."""
+    callback = _open_for_change(session, callback_id)
+    customer = session.get_one(Customer, callback.customer_id)
+    check_call_at(
+        at,
+        now=now,
+        latest=now + LATEST_CALL_AT,
+        zones=callee_zones(customer, callback.to_number),
+        window=policy.profile(callback.dial_profile).window,
+        too_late=f"choose a time within {LATEST_CALL_AT.days} days",
+    )
+    lifecycle.reschedule(session, callback, at, now=now, actor=actor, why=lifecycle.ASKED_TIME)
+    return callback
+
+
+#: A page of the callbacks list holds at most this many (and this many when not told).
+MAX_PAGE, DEFAULT_PAGE = 200, 50
+
+
+def _cursor(callback: Callback) -> str:
+    """Where the next page starts: after this callback (newest first), opaque to integrators."""
+    raw = f"{callback.created_at.isoformat()}|{callback.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _after(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment, _, callback_id = raw.partition("|")
+        at = datetime.fromisoformat(moment)
+        if at.tzinfo is None:
+            raise ValueError(moment)
+        return at, uuid.UUID(callback_id)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidInput(
+            "after: not a cursor this list gave; pass the `next` of the previous page",
+            field="after",
+        ) from None
+
+
+def list_callbacks(
+    session: Session,
+    *,
+    customer_external_id: str | None = None,
+    status: CallbackStatus | None = None,
+    limit: int = DEFAULT_PAGE,
+    after: str | None = None,
+) -> dict[str, Any]:
+    """Callbacks of a customer and/or in a status, newest first, a page at a time: answers
+    {callbacks, next} (next: the cursor of the following page, or None on the last)."""
+    query = select(Callback)
+    if customer_external_id is not None:
+        customer_id = session.scalar(
+            select(Customer.id).where(Customer.external_id == customer_external_id)
+        )
+        if customer_id is None:
+            raise InvalidInput(
+                "customer_external_id: no customer has this external_id",
+                field="customer_external_id",
+                code="unknown_customer",
+            )
+        query = query.where(Callback.customer_id == customer_id)
+    if status is not None:
+        query = query.where(Callback.status == status)
+    if after is not None:
+        at, callback_id = _after(after)
+        query = query.where(
+            or_(
+                Callback.created_at < at,
+                (Callback.created_at == at) & (Callback.id < callback_id),
+            )
+        )
+    latest = (
+        select(Call.reference)
+        .where(Call.callback_id == Callback.id)
+        .order_by(Call.created_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    rows = list(
+        session.scalars(
+            query.options(with_expression(Callback.reference, latest))
+            .order_by(Callback.created_at.desc(), Callback.id.desc())
+            .limit(limit + 1)
+            .execution_options(populate_existing=True)
+        )
+    )
+    page = rows[:limit]
+    return {"callbacks": page, "next": _cursor(page[-1]) if len(rows) > limit else None}
 
 
 #: The flow of our calls for an agent (progressive dialing): greet, never-ask, reference, verify,

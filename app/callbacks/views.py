@@ -15,7 +15,10 @@ from app.callbacks import do_not_call, service
 from app.callbacks.models import Callback, DoNotCall, WithdrawalHold
 from app.callbacks.schemas import (
     BatchOut,
+    CallbackChange,
     CallbackOut,
+    CallbackPageOut,
+    CallbackQuery,
     CallbackStatsOut,
     DecisionOut,
     DoNotCallIn,
@@ -113,6 +116,16 @@ class CallbackStats(MethodView):
         return service.callback_stats(db.session())
 
 
+@events_blp.route("/callbacks")
+class Callbacks(MethodView):
+    @events_blp.doc(security=BEARER)
+    @events_blp.arguments(CallbackQuery, location="query")
+    @events_blp.response(200, CallbackPageOut)
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """Callbacks of a customer and/or in a status, newest first; page with `after`"""
+        return service.list_callbacks(db.session(), **query)
+
+
 @events_blp.route("/callbacks/<uuid:callback_id>")
 class CallbackById(MethodView):
     @events_blp.doc(security=BEARER)
@@ -120,6 +133,38 @@ class CallbackById(MethodView):
     def get(self, callback_id: uuid.UUID) -> Callback:
         """A callback: status, priority, deadline, reasons, attempts, outcome, call reference"""
         return service.get_callback(db.session(), callback_id)
+
+    @events_blp.doc(security=BEARER)
+    @events_blp.arguments(CallbackChange)
+    @events_blp.response(200, CallbackOut)
+    @events_blp.alt_response(
+        409, description="it is being dialed, in a call, or already done or cancelled"
+    )
+    def patch(self, payload: dict[str, Any], callback_id: uuid.UUID) -> Callback:
+        """Give a waiting callback a new time (call_at), as a supervisor's new time does"""
+        session = db.session()
+        service.reschedule_callback(
+            session,
+            callback_id,
+            payload["call_at"],
+            policy=current_app.extensions["callback_policy"],
+            now=clock.now(),
+            actor=current_actor(),
+        )
+        session.commit()
+        return service.get_callback(session, callback_id)
+
+    @events_blp.doc(security=BEARER)
+    @events_blp.response(200, CallbackOut)
+    @events_blp.alt_response(
+        409, description="it is being dialed, in a call, or already done or cancelled"
+    )
+    def delete(self, callback_id: uuid.UUID) -> Callback:
+        """Cancel a callback waiting to be called (the core system is told, as for any end)"""
+        session = db.session()
+        service.cancel_callback(session, callback_id, now=clock.now(), actor=current_actor())
+        session.commit()
+        return service.get_callback(session, callback_id)
 
 
 @events_blp.route("/withdrawals/<string:event_id>")
