@@ -27,8 +27,12 @@ from tests.telephony_fixtures import VALID_CODE, place
 
 CUSTOMER_PHONE = "+393331234567"
 SERVICE_LINE = "+14155550104"
-# The flows keep time on the real clock here: a moment past the default offer (3 minutes).
-LATER = datetime.now(UTC) + timedelta(minutes=30)
+
+
+def later() -> datetime:
+    """The flows keep time on the real clock here: a moment past the default offer (3 minutes),
+    taken when the test runs (a constant taken at import goes stale in a long suite)."""
+    return datetime.now(UTC) + timedelta(minutes=30)
 
 
 @dataclass
@@ -210,7 +214,7 @@ def test_a_caller_offered_a_call_back_who_presses_1_keeps_their_place_off_the_li
 
     with app.app_context():
         offered = offer_call_backs(
-            db.session(), queueing=queue, telephony=simulator, urls=CallUrls(app), now=LATER
+            db.session(), queueing=queue, telephony=simulator, urls=CallUrls(app), now=later()
         )
 
     assert offered == 1
@@ -235,7 +239,7 @@ def test_a_caller_offered_a_call_back_who_keeps_waiting_goes_back_to_their_place
 
     with app.app_context():
         offer_call_backs(
-            db.session(), queueing=queue, telephony=simulator, urls=CallUrls(app), now=LATER
+            db.session(), queueing=queue, telephony=simulator, urls=CallUrls(app), now=later()
         )
 
     assert prompt("queue_hold_offer") in heard(simulated)
@@ -259,7 +263,7 @@ def test_a_call_that_ended_meanwhile_is_not_offered_a_call_back(app, simulator, 
 
     with app.app_context():
         offered = offer_call_backs(
-            db.session(), queueing=queue, telephony=simulator, urls=CallUrls(app), now=LATER
+            db.session(), queueing=queue, telephony=simulator, urls=CallUrls(app), now=later()
         )
 
     assert offered == 0
