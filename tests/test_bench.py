@@ -14,6 +14,8 @@ import pytest
 from benchmarks.callbacks import BenchmarkFailed, batch_problem
 from benchmarks.press0 import bench_press0, conference_of, ring_latencies
 
+pytestmark = pytest.mark.serial
+
 ROOT = Path(__file__).parent.parent
 FIGURES = ("ingest_per_s", "dispatch_per_s", "copy_rows_per_s", "p99_ms", "targets:")
 

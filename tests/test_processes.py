@@ -17,7 +17,7 @@ import pytest
 import requests
 
 ROOT = Path(__file__).parent.parent
-pytestmark = pytest.mark.processes
+pytestmark = [pytest.mark.processes, pytest.mark.serial]
 
 
 def free_port() -> int:

@@ -23,7 +23,7 @@ from tests.support import ApiClient
 from tests.telephony_fixtures import register_lines
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.processes
+pytestmark = [pytest.mark.processes, pytest.mark.serial]
 ACCOUNT, TOKEN = "AC" + "d" * 32, "twilio-token-for-the-kill-test"
 
 

@@ -26,6 +26,8 @@ from tests.conftest import make_app
 from tests.support import ApiClient
 from tests.telephony_fixtures import register_lines
 
+pytestmark = pytest.mark.serial
+
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT, TOKEN = "AC" + "e" * 32, "twilio-token-for-the-pacing-test"
 

@@ -19,7 +19,7 @@ from tests.callbacks.test_dispatch import register, registration_callback
 from tests.callbacks.test_pacing import busiest_second
 from tests.engine_fixtures import MORNING, callback_of
 
-pytestmark = pytest.mark.usefixtures("lines")
+pytestmark = [pytest.mark.usefixtures("lines"), pytest.mark.serial]
 
 CREATE_SECONDS = 0.5
 
