@@ -10,8 +10,9 @@ from lxml import etree
 
 from app.calls.models import Call, CallStep
 from app.calls.service import CallUrls
-from app.carriers.simulator import CalleeScript
+from app.carriers.simulator import CalleeScript, SimulatedCall
 from app.extensions import db
+from tests.ivr.test_webhooks import PUBLIC, recorder, replay, what_changed  # noqa: F401
 from tests.telephony_fixtures import VALID_CODE, place
 
 pytestmark = pytest.mark.usefixtures("lines", "customer")
@@ -198,6 +199,37 @@ def test_no_choice_goes_on_in_english(app, simulator):
     assert heard[:12] == LANGUAGE_MENU * 3
     assert call.locale == "en"
     assert any("complaint" in t for t in heard[12:])
+
+
+def test_a_spoken_answer_sent_again_gets_the_same_answer_and_needs_the_signature(
+    app,
+    client,
+    simulator,
+    recorder,  # noqa: F811
+):
+    with app.app_context():
+        urls = CallUrls(app)
+        call = SimulatedCall.inbound(
+            from_="+33612345678",
+            to=COMPLAINTS,
+            url=urls.inbound(),
+            status_callback=urls.status(),
+            script=CalleeScript(),
+        )
+    simulator.calls[call.sid] = call
+    pending = simulator.answer(call)
+    simulator.press(call, pending, "po polsku")
+    said = recorder.last("/nodes/_language/input")
+    before = what_changed(app)
+
+    again = [replay(client, said) for _ in range(2)]
+    forged = client.post(said.url.removeprefix(PUBLIC), data={**said.params})
+
+    assert said.params["SpeechResult"] == "po polsku"
+    assert [a.get_data(as_text=True) for a in again] == [said.body] * 2
+    assert "linię reklamacji" in said.body
+    assert what_changed(app) == before
+    assert forged.status_code == 403
 
 
 # ----- the walk -----
