@@ -159,10 +159,9 @@ class FlowRun:
         if node["type"] != "gather":
             return self._render(response, node_name)
         speech = speech.strip()
-        if not digits and speech and "choices" in node:
-            key = heard_choice(
-                speech, map(str, node["choices"]), node.get("speech", {}), self._locale()
-            )
+        choices = {str(key): target for key, target in node.get("choices", {}).items()}
+        if not digits and speech and choices:
+            key = heard_choice(speech, choices, node.get("speech", {}), self._locale())
             if key is None:
                 self._turn(node_name, "caller", f'(said) "{speech}"')
                 return self._retry(
@@ -171,7 +170,7 @@ class FlowRun:
             self._turn(node_name, "caller", f'(said) "{speech}": {key}')
             if "save_as" in node:
                 self._remember(node["save_as"], key)
-            return self._render(response, str(node["choices"][key]))
+            return self._render(response, str(choices[key]))
         if not digits and "on_empty" in node:  # "just press #": a question the caller may skip
             self._turn(node_name, "caller", "(no keys)")
             return self._render(response, node["on_empty"])
@@ -185,7 +184,7 @@ class FlowRun:
                 node.get("retries", 2),
             )
         if "choices" in node:
-            target = {str(k): v for k, v in node["choices"].items()}.get(digits)
+            target = choices.get(digits)
             valid = target is not None
         else:
             # A valid gather has min_digits and max_digits together, or digits alone.
