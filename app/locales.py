@@ -57,6 +57,21 @@ def locale_for_region(region: str | None) -> str:
     return _REGION_LOCALES.get((region or "").upper(), "en")
 
 
+#: Country calling codes whose callers we greet in English without asking (+44, +1).
+_ENGLISH_CALLING_CODES = {44, 1}
+
+
+def settled_locale(region: str | None) -> str | None:
+    """The language a caller's country settles (+39 Italian, +48 Polish, +86 Chinese, +44 and
+    +1 English), or None: the caller is asked to choose."""
+    region = (region or "").upper()
+    if region in _REGION_LOCALES:
+        return _REGION_LOCALES[region]
+    if region in REGIONS and calling_code(region) in _ENGLISH_CALLING_CODES:
+        return "en"
+    return None
+
+
 def normalize_locale(value: object, *, field: str = "locale") -> str:
     """Accept 'it', 'it-IT', 'zh_Hans_CN' and the like; answer the supported language."""
     if not isinstance(value, str) or not value.strip():

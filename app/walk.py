@@ -44,8 +44,8 @@ DEMO_VALUES = {"amount": "249.90", "currency": "EUR", "merchant": "Electro Shop"
 @click.option(
     "--digits",
     default="",
-    help="Keys pressed at each question, comma-separated "
-    "(an empty item presses nothing), e.g. 123456,1",
+    help="The answer to each question, comma-separated: keys (* hears it again), nothing (an "
+    "empty item), or words said to a menu, e.g. 123456,1 or *,123456,yes",
 )
 @click.option(
     "--answer",

@@ -22,8 +22,8 @@ from app.customers.models import Customer
 from app.database import utcnow
 from app.errors import InvalidInput
 from app.flows.definition import Flow
-from app.flows.engine import FlowUrls
-from app.locales import locale_for_region
+from app.flows.engine import FlowUrls, choose_language
+from app.locales import SUPPORTED_LOCALES, settled_locale
 from app.numbers.lines import caller_id_for
 from app.numbers.models import OfficialNumber
 from app.outcomes import Outcome
@@ -184,7 +184,14 @@ def start_inbound_call(
         from_number, region = number.e164, number.region
     except InvalidInput:  # withheld or malformed caller ID
         from_number, region = "anonymous", None
-    customer_id = session.scalar(select(Customer.id).where(Customer.phone == from_number).limit(1))
+    known = session.execute(
+        select(Customer.id, Customer.locale).where(Customer.phone == from_number).limit(1)
+    ).first()
+    customer_id = known.id if known else None
+    # The caller's language: a known customer's own, else their number's country's, else the
+    # caller chooses it (a menu before the flow starts).
+    locale = known.locale if known and known.locale in SUPPORTED_LOCALES else None
+    locale = locale or settled_locale(region)
     flow = flows[official.flow]
     call = Call(
         sid=sid,
@@ -194,11 +201,12 @@ def start_inbound_call(
         customer_id=customer_id,
         flow=flow.name,
         flow_version=flow.version,
-        locale=locale_for_region(region),
+        locale=locale or "en",
         status=CallStatus.IN_PROGRESS,
         answered_at=utcnow(),
         variables={},
     )
+    choose_language(call, locale is None)
     try:
         with session.begin_nested():
             session.add(call)

@@ -85,7 +85,9 @@ class CalleeScript:
     """How the simulated person behaves: answer or not, and the keys for each question."""
 
     answer: str = "human"
-    keys: list[str] = field(default_factory=list)  # one entry per Gather; "" presses nothing
+    # One entry per Gather: keys ("1", "123456#"), "" presses nothing, and anything else is said
+    # (words, e.g. "yes" or "italiano"), heard only by a Gather that listens for speech.
+    keys: list[str] = field(default_factory=list)
     # Seconds spoken at each <Record>: one number for all, or one per <Record> in turn (the last
     # repeats); 0 is silence, which Twilio answers by going on with the next verb.
     recording_seconds: int | list[int] = 15
@@ -1659,13 +1661,16 @@ class SimulatorTelephony:
         return self._until_question(call, self._fetch(call, call.url, params))
 
     def press(self, call: SimulatedCall, pending: str, keys: str) -> str | None:
-        """Answer the waiting <Gather> with keys ("" presses nothing); the next pending TwiML."""
+        """Answer the waiting <Gather> with keys ("" presses nothing) or words (see `spoken`);
+        the next pending TwiML."""
         root = _parse(pending)
         if waits_in_conference(pending):
             # Nobody listens to keys in a waiting room: the caller goes on waiting.
             call.lines.append(Line("callee", _pressed(keys) + " while waiting"))
             return pending
         gather, rest = root[0], list(root)[1:]
+        if spoken(keys):
+            return self._say_to(call, gather, rest, keys.strip())
         # Like Twilio, the finishing key ends the entry and is not part of Digits (default "#").
         finish = gather.get("finishOnKey", "#")
         if finish and finish in keys:
@@ -1678,6 +1683,24 @@ class SimulatorTelephony:
             )
             return self._until_question(call, twiml)
         # Without input and without actionOnEmptyResult, Twilio goes on with the next verb.
+        return self._until_question(call, _document(rest))
+
+    def _say_to(
+        self, call: SimulatedCall, gather: ET.Element, rest: list[ET.Element], words: str
+    ) -> str | None:
+        """The caller answers a <Gather> with words: Twilio posts them as SpeechResult when the
+        Gather listens for speech; one that listens for keys only hears nothing."""
+        listens = "speech" in gather.get("input", "dtmf").split()
+        call.lines.append(
+            Line("callee", f'says "{words}"' + ("" if listens else " (only keys are heard)"))
+        )
+        call.seconds += 3
+        if listens:
+            params = {**self._base(call), "SpeechResult": words, "Confidence": "0.92"}
+            return self._until_question(call, self._fetch(call, gather.get("action", ""), params))
+        if gather.get("actionOnEmptyResult") == "true":
+            twiml = self._fetch(call, gather.get("action", ""), {**self._base(call), "Digits": ""})
+            return self._until_question(call, twiml)
         return self._until_question(call, _document(rest))
 
     def finish(self, call: SimulatedCall) -> None:
@@ -1891,6 +1914,11 @@ def waits_in_conference(twiml: str) -> bool:
     """A pending document that is a caller's <Dial><Conference> (not a <Gather>)."""
     first = next(iter(_parse(twiml)), None)
     return first is not None and first.tag == "Dial" and first.find("Conference") is not None
+
+
+def spoken(answer: str) -> bool:
+    """An answer that is words rather than keys ("yes", "uno", "中文"; not "1" or "123456#")."""
+    return bool(answer.strip()) and not set(answer.strip()) <= set("0123456789*#")
 
 
 def _pressed(keys: str) -> str:

@@ -23,6 +23,7 @@ from app.carriers.simulator import (
     SimulatorTelephony,
     WsgiTransport,
     room_for,
+    spoken,
     waits_in_conference,
 )
 from app.database import utcnow
@@ -124,6 +125,19 @@ class Softphone:
             raise Conflict("the call is not waiting for keys", field="keys")
         pending = row.pending
         return self._advance(row, lambda call: self.carrier.press(call, pending, keys))
+
+    def say(self, sid: str, words: str) -> dict[str, Any]:
+        """Answer the waiting question with words, as Twilio's speech recognition would."""
+        row = self._row(sid, "in-progress")
+        words = " ".join(words.split())
+        if len(words) > 100 or not spoken(words):
+            raise Conflict(
+                "words: say a few words, not keys (at most 100 characters)", field="words"
+            )
+        if row.pending is None or waits_in_conference(row.pending):
+            raise Conflict("the call is not waiting for an answer", field="words")
+        pending = row.pending
+        return self._advance(row, lambda call: self.carrier.press(call, pending, words))
 
     def hang_up(self, sid: str) -> dict[str, Any]:
         row = self._row(sid, "in-progress")

@@ -13,6 +13,7 @@ import yaml
 from app.flows.ports import QUEUE_PRIORITIES, QUEUE_SKILLS, ActionRegistry
 from app.flows.prompts import LANGUAGES
 from app.flows.safety import Refusal, refusals
+from app.flows.speech import Words, as_lists, word_list_problems
 from app.outcomes import Outcome
 
 FLOWS_DIRECTORY = Path(__file__).resolve().parent.parent.parent / "call_flows"
@@ -33,7 +34,17 @@ ENGINE_PROMPTS = (
     "queue_waiting",
     "queue_hold_offer",
     "queue_callback_taken",
+    # After a reference at the end of a call: "to hear it again, press star".
+    "hear_again",
+    # An inbound caller whose number does not tell their language: one line in each language.
+    "language_menu",
 )
+# Word lists the engine itself listens for (the language menu); _prompts.yaml defines each.
+ENGINE_WORDS = ("english", "italian", "polish", "chinese")
+#: The language menu's node, which the engine puts before an inbound flow's start.
+LANGUAGE_MENU = "_language"
+#: Variables that hold a reference the caller may need to write down: they can hear it again.
+REFERENCE_VARIABLES = {"reference", "report_reference", "complaint_reference"}
 
 # Node types, the fields each requires, and the fields naming other nodes.
 NODE_TYPES: dict[str, dict[str, tuple[str, ...]]] = {
@@ -123,6 +134,7 @@ OPTIONAL_FIELDS = {
         "retries",
         "reprompt",
         "on_empty",
+        "speech",
     ),
     "verify": ("timeout", "tries", "min_digits", "max_digits"),
     "branch": (),
@@ -157,6 +169,8 @@ class Flow:
     campaign: bool = False
     # A short human title in each language, for the console ({"en": "...", "it": ...}).
     title: dict[str, str] = field(default_factory=dict)
+    # The shared word lists of _prompts.yaml (`words:`), by name, each language a list.
+    words: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
     def title_in(self, locale: str) -> str:
         """The flow's title in this language, else in English, else its name."""
@@ -189,15 +203,39 @@ def load_common_prompts(directory: Path = FLOWS_DIRECTORY) -> dict[str, dict[str
     return prompts
 
 
+def load_common_words(directory: Path = FLOWS_DIRECTORY) -> dict[str, dict[str, list[str]]]:
+    """The shared word lists of _prompts.yaml (`words:`), that menus' `speech` refer to."""
+    path = directory / COMMON_PROMPTS_FILE
+    data = _read_yaml(path)
+    words = data.get("words", {}) if isinstance(data, dict) else {}
+    if not isinstance(words, dict):
+        raise FlowError(f"{path.name}: 'words' must map names to word lists")
+    problems = []
+    for key, value in words.items():
+        problems += [f"{path.name}: words {key}: {p}" for p in word_list_problems(value)]
+    for key in ENGINE_WORDS:
+        if key not in words:
+            problems.append(f"{path.name}: the engine needs a word list named {key!r}")
+    if problems:
+        raise FlowError("\n".join(problems))
+    return {key: as_lists(value) for key, value in words.items()}
+
+
 def load_flow(
-    path: Path, prompts: dict[str, dict[str, str]] | None = None, *, actions: ActionRegistry
+    path: Path,
+    prompts: dict[str, dict[str, str]] | None = None,
+    *,
+    actions: ActionRegistry,
+    words: dict[str, dict[str, list[str]]] | None = None,
 ) -> Flow:
     """Read and check one flow file against the registered actions; raise FlowError listing every
     problem found."""
     if prompts is None:
         prompts = load_common_prompts(path.parent)
+    if words is None:
+        words = load_common_words(path.parent)
     data = _read_yaml(path)
-    problems = check(data, prompts, expected_name=path.stem, actions=actions)
+    problems = check(data, prompts, expected_name=path.stem, actions=actions, words=words)
     if problems:
         raise FlowError("\n".join(f"{path.name}: {problem}" for problem in problems))
     return Flow(
@@ -206,13 +244,27 @@ def load_flow(
         direction=data["direction"],
         description=data.get("description", ""),
         start=data["start"],
-        nodes=data["nodes"],
+        nodes={name: _with_speech(node, words) for name, node in data["nodes"].items()},
         stub=data.get("stub"),
         prompts=prompts,
         resume_at=data.get("resume_at"),
         campaign=data.get("campaign", False),
         title=dict(data.get("title") or {}),
+        words=words,
     )
+
+
+def _with_speech(node: dict[str, Any], words: dict[str, dict[str, list[str]]]) -> dict[str, Any]:
+    """A checked node with its `speech` resolved: each key to its words in each language."""
+    if "speech" not in node:
+        return node
+    resolved: Words = {}
+    for key, value in node["speech"].items():
+        if isinstance(value, str):  # "@yes": a shared word list
+            resolved[str(key)] = words[value[1:]]
+        else:
+            resolved[str(key)] = as_lists(value)
+    return {**node, "speech": resolved}
 
 
 def load_flows(directory: Path = FLOWS_DIRECTORY, *, actions: ActionRegistry) -> dict[str, Flow]:
@@ -221,12 +273,13 @@ def load_flows(directory: Path = FLOWS_DIRECTORY, *, actions: ActionRegistry) ->
     `actions` are the app's registered flow actions: a flow naming any other fails here.
     """
     prompts = load_common_prompts(directory)
+    words = load_common_words(directory)
     flows, problems = {}, []
     for path in sorted(directory.glob("*.yaml")):
         if path.name.startswith("_"):
             continue
         try:
-            flows[path.stem] = load_flow(path, prompts, actions=actions)
+            flows[path.stem] = load_flow(path, prompts, actions=actions, words=words)
         except FlowError as exc:
             problems.append(str(exc))
     if problems:
@@ -267,8 +320,14 @@ def check(
     *,
     expected_name: str,
     actions: ActionRegistry,
+    words: dict[str, dict[str, list[str]]] | None = None,
 ) -> list[str]:
-    """Every problem of a flow's data; an empty list means it may run with these actions."""
+    """Every problem of a flow's data; an empty list means it may run with these actions.
+
+    `words`: the shared word lists menus' `speech` may name (by default, call_flows/'s own).
+    """
+    if words is None:
+        words = load_common_words()
     if not isinstance(data, dict):
         return ["the file must be a mapping with name, version, direction, start and nodes"]
     problems: list[str] = []
@@ -296,13 +355,15 @@ def check(
     nodes = data["nodes"]
     if not isinstance(nodes, dict) or not nodes:
         return [*problems, "nodes must be a non-empty mapping"]
+    if LANGUAGE_MENU in nodes:
+        problems.append(f"no node may be named {LANGUAGE_MENU!r}: the engine's language menu is")
     if data["start"] not in nodes:
         problems.append(f"start node {data['start']!r} does not exist")
     if "resume_at" in data and data["resume_at"] not in nodes:
         problems.append(f"resume_at node {data['resume_at']!r} does not exist")
     edges: dict[str, list[str]] = {}
     for name, node in nodes.items():
-        node_problems, links = _check_node(node, nodes, prompts, actions)
+        node_problems, links = _check_node(node, nodes, prompts, actions, words)
         problems += [f"node {name}: {p}" for p in node_problems]
         edges[name] = links
     if problems:
@@ -334,11 +395,20 @@ def _title_problems(title: Any) -> list[str]:
 
 
 def _check_node(
-    node: Any, nodes: dict[str, Any], prompts: dict[str, dict[str, str]], actions: ActionRegistry
+    node: Any,
+    nodes: dict[str, Any],
+    prompts: dict[str, dict[str, str]],
+    actions: ActionRegistry,
+    words: dict[str, dict[str, list[str]]],
 ) -> tuple[list[str], list[str]]:
     if not isinstance(node, dict) or node.get("type") not in NODE_TYPES:
         return [f"type must be one of {', '.join(NODE_TYPES)}"], []
     kind = node["type"]
+    if "speech" in node and not (kind == "gather" and "choices" in node):
+        # A code or a number is typed: said aloud, anyone nearby would hear it.
+        return [
+            "speech is only for menus (a gather with choices); codes and numbers stay keypad-only"
+        ], []
     spec = NODE_TYPES[kind]
     problems = [f"{kind} needs {key!r}" for key in spec["required"] if key not in node]
     allowed = {"type", *spec["required"], *spec["links"], *OPTIONAL_FIELDS[kind]}
@@ -371,6 +441,8 @@ def _check_node(
                 if bad:
                     problems.append(f"choices must be single keys, not {bad}")
                 links += [str(v) for v in choices.values()]
+                if "speech" in node:
+                    problems += _speech_problems(node["speech"], choices, words)
         if "digits" in node:
             if "next" not in node:
                 problems.append("gather with digits needs 'next'")
@@ -427,6 +499,28 @@ def _check_node(
         if link not in nodes:
             problems.append(f"refers to a node that does not exist: {link!r}")
     return problems, links
+
+
+def _speech_problems(
+    speech: Any, choices: dict[Any, Any], words: dict[str, dict[str, list[str]]]
+) -> list[str]:
+    """A menu's `speech`: its keys to words in each language, or to a shared list ("@yes")."""
+    if not isinstance(speech, dict) or not speech:
+        return ["speech must map the menu's keys to words, or to a shared list like '@yes'"]
+    problems = []
+    keys = {str(k) for k in choices}
+    for key, value in speech.items():
+        if str(key) not in keys:
+            problems.append(f"speech: {key!r} is not one of the menu's keys")
+        elif isinstance(value, str):
+            if not value.startswith("@") or value[1:] not in words:
+                problems.append(
+                    f"speech {key}: {value!r} is not a shared word list; the lists are "
+                    f"{', '.join('@' + w for w in sorted(words)) or 'none'}"
+                )
+        else:
+            problems += [f"speech {key}: {p}" for p in word_list_problems(value)]
+    return problems
 
 
 def _queue_problems(node: dict[str, Any]) -> list[str]:

@@ -24,8 +24,10 @@ from twilio.twiml.voice_response import VoiceResponse
 from app.clock import now as current_time
 from app.flows.actions import run_action
 from app.flows.definition import (
+    LANGUAGE_MENU,
     OFFER_CALLBACK_AFTER_MINUTES,
     RECORD_DEFAULT_SECONDS,
+    REFERENCE_VARIABLES,
     VERIFIED,
     VERIFIED_AT,
     Flow,
@@ -39,14 +41,23 @@ from app.flows.ports import (
     Queueing,
     QueueRequest,
 )
-from app.flows.prompts import NEVER_ASK, SAFE_FALLBACK, VOICES
+from app.flows.prompts import LANGUAGES, NEVER_ASK, SAFE_FALLBACK, VOICES
 from app.flows.registry import queueing_of
 from app.flows.safety import refusals
-from app.flows.variables import render
+from app.flows.speech import heard_choice, hints
+from app.flows.variables import render, spoken_fields
 from app.outcomes import Outcome
 from app.registry import flow_actions_of
 
-__all__ = ["CodeChecker", "CodeResult", "FlowRun", "FlowUrls", "UnknownNode"]
+__all__ = [
+    "LANGUAGE_MENU",
+    "CodeChecker",
+    "CodeResult",
+    "FlowRun",
+    "FlowUrls",
+    "UnknownNode",
+    "choose_language",
+]
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +75,18 @@ QUEUE = "queue"
 WAIT_PAUSE_SECONDS = 20
 #: A waiting room announces the place this many times at most (some hours), then stays quiet.
 WAIT_ROUNDS = 500
+#: The key that repeats the last question (and a reference said just before it).
+AGAIN = "*"
+#: The call variable of the says to repeat with a question: {"node": gather, "say": [nodes]}.
+REPEAT = "repeat"
+#: How many times a reference said at the end of a call is offered again.
+HEAR_AGAIN_ROUNDS = 3
+#: The call variable saying the caller is to choose their language before the flow starts.
+CHOOSE_LANGUAGE = "choose_language"
+#: The language menu's keys, in LANGUAGES' order, and the word list of each.
+LANGUAGE_KEYS = {"1": "en", "2": "it", "3": "pl", "4": "zh"}
+LANGUAGE_WORDS = {"1": "english", "2": "italian", "3": "polish", "4": "chinese"}
+LANGUAGE_MENU_TRIES = 3
 
 
 class FlowUrls(Protocol):
@@ -93,6 +116,8 @@ class FlowRun:
     actions: ActionRegistry = field(default_factory=lambda: flow_actions_of(current_app))
     #: The queue for people: by default, what the current app's domains registered.
     queueing: Queueing = field(default_factory=lambda: queueing_of(current_app))
+    #: The says of this response that spoke a reference (the next question can repeat them).
+    _lead: list[str] = field(default_factory=list, init=False)
 
     # ----- entry points, one per webhook -----
 
@@ -104,22 +129,48 @@ class FlowRun:
             self.call.outcome = self.call.outcome or Outcome.VOICEMAIL.value
             response.hangup()
             return response
+        if (self.call.variables or {}).get(CHOOSE_LANGUAGE) is True:
+            return self._ask_language(response, attempt=1)
         return self._render(response, self.flow.start)
 
     def resume(self, node: str) -> VoiceResponse:
         return self._render(VoiceResponse(), self._known(node))
 
-    def on_input(self, node_name: str, attempt: int, digits: str) -> VoiceResponse:
+    def on_input(
+        self, node_name: str, attempt: int, digits: str, speech: str = ""
+    ) -> VoiceResponse:
+        """The caller's answer to a question: keys (`digits`), or words (`speech`) on a menu."""
+        if node_name == LANGUAGE_MENU:
+            return self._on_language(attempt, digits.strip(), speech.strip())
         node_name = self._known(node_name)
         node = self.flow.node(node_name)
         digits = digits.strip()
         response = VoiceResponse()
+        if node["type"] == "hangup":
+            return self._on_hear_again(response, node_name, node, attempt, digits)
+        # `*` is never part of a code or an answer (unless a menu offers it as a choice).
+        again = node["type"] == "verify" or AGAIN not in map(str, node.get("choices", {}))
+        if node["type"] in ("gather", "verify") and AGAIN in digits and again:
+            return self._again(response, node_name, node, attempt)
         if node["type"] == "verify":
             return self._on_code(response, node_name, node, attempt, digits)
         if node["type"] == "queue":
             return self._on_hold_choice(response, node_name, digits)
         if node["type"] != "gather":
             return self._render(response, node_name)
+        speech = speech.strip()
+        choices = {str(key): target for key, target in node.get("choices", {}).items()}
+        if not digits and speech and choices:
+            key = heard_choice(speech, choices, node.get("speech", {}), self._locale())
+            if key is None:
+                self._turn(node_name, "caller", f'(said) "{speech}"')
+                return self._retry(
+                    response, node_name, node, attempt, "not_valid", node.get("retries", 2)
+                )
+            self._turn(node_name, "caller", f'(said) "{speech}": {key}')
+            if "save_as" in node:
+                self._remember(node["save_as"], key)
+            return self._render(response, str(choices[key]))
         if not digits and "on_empty" in node:  # "just press #": a question the caller may skip
             self._turn(node_name, "caller", "(no keys)")
             return self._render(response, node["on_empty"])
@@ -133,7 +184,7 @@ class FlowRun:
                 node.get("retries", 2),
             )
         if "choices" in node:
-            target = node["choices"].get(digits)
+            target = choices.get(digits)
             valid = target is not None
         else:
             # A valid gather has min_digits and max_digits together, or digits alone.
@@ -229,6 +280,8 @@ class FlowRun:
             kind = node["type"]
             if kind == "say":
                 self._say(response, name, self.flow.prompt(node["prompt"]))
+                if self._speaks_reference(node["prompt"]):
+                    self._lead.append(name)
                 name = node["next"]
             elif kind == "never_ask":
                 self._say(response, name, NEVER_ASK)
@@ -255,6 +308,7 @@ class FlowRun:
             elif kind == "verify" and self._locked():
                 return self._end_locked(response, name)
             elif kind in ("gather", "verify"):
+                self._note_lead(name)
                 return self._ask(response, name, node, attempt=1)
             elif kind == "record":
                 self._say(response, name, self.flow.prompt(node["prompt"]))
@@ -283,6 +337,8 @@ class FlowRun:
             else:  # hangup
                 if "prompt" in node:
                     self._say(response, name, self.flow.prompt(node["prompt"]))
+                    if self._speaks_reference(node["prompt"]):
+                        return self._offer_again(response, name, round_=1)
                 response.hangup()
                 return response
         # The checker refuses loops of immediate nodes; this guards a live call all the same.
@@ -311,6 +367,11 @@ class FlowRun:
             options["num_digits"] = node.get("max_digits", 8)
         elif "choices" in node:
             options["num_digits"] = 1
+            # A menu hears words too, in the caller's language; codes and numbers never do.
+            locale = self._locale()
+            options["input"] = "dtmf speech"
+            options["language"] = VOICES[locale][0]
+            options["hints"] = hints(map(str, node["choices"]), node.get("speech", {}), locale)
         elif "min_digits" in node:
             options["num_digits"] = node["max_digits"]
             options["finish_on_key"] = "#"
@@ -363,6 +424,105 @@ class FlowRun:
         if attempt < tries:
             return self._ask(response, name, node, attempt=attempt + 1, reprompt=True)
         return self._render(response, node["on_failure"])
+
+    # ----- hearing it again, and the language menu -----
+
+    def _speaks_reference(self, prompt: Any) -> bool:
+        texts = self.flow.prompt(prompt).values()
+        return any(spoken_fields(text) & REFERENCE_VARIABLES for text in texts)
+
+    def _note_lead(self, name: str) -> None:
+        """Remember the references said just before this question: `*` says them again."""
+        variables = self.call.variables or {}
+        if self._lead:
+            self._remember(REPEAT, {"node": name, "say": list(self._lead)})
+        elif REPEAT in variables:
+            self.call.variables = {k: v for k, v in variables.items() if k != REPEAT}
+
+    def _again(
+        self, response: VoiceResponse, name: str, node: dict[str, Any], attempt: int
+    ) -> VoiceResponse:
+        """`*` at a question: the question again (and the reference before it), the same try."""
+        self._turn(name, "caller", "* (again)")
+        repeat = (self.call.variables or {}).get(REPEAT)
+        if isinstance(repeat, dict) and repeat.get("node") == name:
+            for said in repeat.get("say", []):
+                if said in self.flow.nodes and self.flow.node(said)["type"] == "say":
+                    self._say(response, said, self.flow.prompt(self.flow.node(said)["prompt"]))
+        return self._ask(response, name, node, attempt=attempt)
+
+    def _offer_again(self, response: VoiceResponse, name: str, *, round_: int) -> VoiceResponse:
+        """After a reference at the end of a call: "press * to hear it again", else goodbye."""
+        gather = response.gather(
+            action=self.urls.input(name, round_), method="POST", num_digits=1, timeout=5
+        )
+        self._say(gather, name, self.flow.prompts["hear_again"])
+        response.hangup()  # nothing pressed: Twilio goes on with the next verb
+        return response
+
+    def _on_hear_again(
+        self, response: VoiceResponse, name: str, node: dict[str, Any], round_: int, digits: str
+    ) -> VoiceResponse:
+        if digits != AGAIN or "prompt" not in node:
+            response.hangup()
+            return response
+        self._turn(name, "caller", "* (again)")
+        self._say(response, name, self.flow.prompt(node["prompt"]))
+        if round_ < HEAR_AGAIN_ROUNDS:
+            return self._offer_again(response, name, round_=round_ + 1)
+        response.hangup()
+        return response
+
+    def _ask_language(self, response: VoiceResponse, *, attempt: int) -> VoiceResponse:
+        """The language menu: each language's line in its own voice; keys or the language's
+        name."""
+        gather = response.gather(
+            action=self.urls.input(LANGUAGE_MENU, attempt),
+            method="POST",
+            num_digits=1,
+            timeout=6,
+            action_on_empty_result=True,
+            input="dtmf speech",
+            language=VOICES["en"][0],
+            hints=", ".join(
+                dict.fromkeys(
+                    word
+                    for key in LANGUAGE_WORDS.values()
+                    for words in self.flow.words.get(key, {}).values()
+                    for word in words
+                )
+            ),
+        )
+        for locale in LANGUAGES:
+            self._say(gather, LANGUAGE_MENU, self.flow.prompts["language_menu"], locale=locale)
+        return response
+
+    def _on_language(self, attempt: int, digits: str, speech: str) -> VoiceResponse:
+        response = VoiceResponse()
+        if (self.call.variables or {}).get(CHOOSE_LANGUAGE) is not True:
+            raise UnknownNode(LANGUAGE_MENU)  # chosen already: a stale or forged step
+        key = digits if digits in LANGUAGE_KEYS else None
+        if key is None and not digits and speech:
+            heard = {
+                heard_choice(
+                    speech,
+                    LANGUAGE_KEYS,
+                    {k: self.flow.words.get(w, {}) for k, w in LANGUAGE_WORDS.items()},
+                    locale,
+                )
+                for locale in LANGUAGES
+            } - {None}
+            key = heard.pop() if len(heard) == 1 else None
+        shown = f'(said) "{speech}"' if speech and not digits else digits or "(no keys)"
+        self._turn(LANGUAGE_MENU, "caller", shown)
+        if digits == AGAIN or (key is None and attempt < LANGUAGE_MENU_TRIES):
+            return self._ask_language(response, attempt=attempt + (digits != AGAIN))
+        # No choice after the tries: the call goes on in the language the number suggested.
+        if key is not None:
+            self.call.locale = LANGUAGE_KEYS[key]
+        choose_language(self.call, False)
+        self._turn(LANGUAGE_MENU, "system", f"[language: {self.call.locale}]")
+        return self._render(response, self.flow.start)
 
     def _act(self, name: str, node: dict[str, Any]) -> str:
         """Run an action node; answers the next node (in another flow, if the action switched)."""
@@ -488,8 +648,19 @@ class FlowRun:
 
     # ----- helpers -----
 
-    def _say(self, verb: Any, node: str, prompt: dict[str, str], *, keep: bool = True) -> None:
-        locale = self.call.locale if self.call.locale in VOICES else "en"
+    def _locale(self) -> str:
+        return self.call.locale if self.call.locale in VOICES else "en"
+
+    def _say(
+        self,
+        verb: Any,
+        node: str,
+        prompt: dict[str, str],
+        *,
+        keep: bool = True,
+        locale: str | None = None,
+    ) -> None:
+        locale = locale or self._locale()
         text = render(prompt[locale], locale, self.values, time_zone=self.time_zone)
         refused = refusals(text)
         if refused:
@@ -557,6 +728,12 @@ def left_the_queue(session: Session, call: CallState, queueing: Queueing) -> Non
         return
     call.variables = {**(call.variables or {}), QUEUE: {**queued, "state": "ended"}}
     queueing.left(session, call.id)
+
+
+def choose_language(call: CallState, ask: bool) -> None:
+    """Whether the caller is to choose their language before the flow starts."""
+    variables = {k: v for k, v in (call.variables or {}).items() if k != CHOOSE_LANGUAGE}
+    call.variables = {**variables, CHOOSE_LANGUAGE: True} if ask else variables
 
 
 class UnknownNode(LookupError):

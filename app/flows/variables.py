@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import string
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -27,6 +28,11 @@ class _Blank(dict[str, str]):
 
     def __missing__(self, key: str) -> str:
         return ""
+
+
+def spoken_fields(template: str) -> set[str]:
+    """The variables a prompt's text speaks ("{reference}" -> {"reference"})."""
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
 def spoken_digits(digits: str) -> str:

@@ -20,7 +20,14 @@ from app.flows.engine import CodeChecker, FlowRun
 from app.numbers.lines import hotline_number
 
 #: What the caller did at a step, besides its URL: together they tell a replay from a new step.
-STEP_PARAMETERS = ("Digits", "RecordingUrl", "RecordingDuration", "DialCallStatus", "AnsweredBy")
+STEP_PARAMETERS = (
+    "Digits",
+    "SpeechResult",
+    "RecordingUrl",
+    "RecordingDuration",
+    "DialCallStatus",
+    "AnsweredBy",
+)
 
 
 def step_key(secret: str | bytes, url: str, params: Mapping[str, str]) -> str:

@@ -164,7 +164,9 @@ def call_input(call_id: uuid.UUID, node: str) -> Response:
     attempt = request.args.get("attempt", "1")
     attempt_number = int(attempt) if attempt.isdigit() and 0 < int(attempt) < 100 else 1
     digits = request.form.get("Digits", "")
-    return _step(call_id, lambda run: run.on_input(node, attempt_number, digits))
+    # What Twilio heard, on a menu that listens for words (never on a code's question).
+    speech = request.form.get("SpeechResult", "")[:200]
+    return _step(call_id, lambda run: run.on_input(node, attempt_number, digits, speech))
 
 
 @bp.post("/calls/<uuid:call_id>/nodes/<node>/recorded")

@@ -78,6 +78,16 @@ def keys(sid: str) -> dict[str, Any]:
     return _softphone().press(sid, pressed)
 
 
+@bp.post("/calls/<sid>/say")
+def say(sid: str) -> dict[str, Any]:
+    """The person answers the question with words (a menu hears them; a code question does
+    not)."""
+    words = _json_body().get("words", "")
+    if not isinstance(words, str) or not words.strip():
+        raise InvalidInput('words: send what is said as a string, e.g. "yes"', field="words")
+    return _softphone().say(sid, words)
+
+
 @bp.post("/calls/<sid>/hangup")
 def hang_up(sid: str) -> dict[str, Any]:
     return _softphone().hang_up(sid)

@@ -58,7 +58,8 @@ def retired(api):
     ],
 )
 def test_the_line_says_whether_the_keyed_number_is_ours(app, simulator, retired, keyed, words):
-    _, heard = ring_the_line(app, simulator, "+447700900123", [keyed, "2"])
+    # A number of no country (a fiction range): the caller chooses English at the menu first.
+    _, heard = ring_the_line(app, simulator, "+447700900123", ["1", keyed, "2"])
 
     assert any("We will never ask you for your password" in text for text in heard)
     assert any(words in text for text in heard), heard
@@ -85,8 +86,9 @@ def test_we_did_not_call_you_files_a_phone_report(app, api, simulator):
         assert report.asked_for == ["password", "pin", "sms_code"]
         assert report.call_id == call.id and report.locale == "pl"
         spelled = " ".join(ch for ch in report.reference if ch.isalnum())
-    assert spelled in heard[-1]  # the reference, one character at a time
-    assert heard[-1].startswith("Dziękujemy")  # the caller's language (Poland)
+    assert spelled in heard[-2]  # the reference, one character at a time
+    assert heard[-2].startswith("Dziękujemy")  # the caller's language (Poland)
+    assert heard[-1] == "Aby usłyszeć numer ponownie, prosimy nacisnąć gwiazdkę."
     assert call.outcome == "reported"
     queue = api.get("/api/v1/scam-reports?status=new").get_json()
     assert [r["channel"] for r in queue] == ["phone"]
@@ -103,7 +105,7 @@ def test_yes_we_called_you_says_nothing_of_the_matter(app, simulator, customer):
 
 
 def test_a_withheld_number_cannot_be_matched(app, simulator):
-    _, heard = ring_the_line(app, simulator, "anonymous", ["14155550100#", "2"])
+    _, heard = ring_the_line(app, simulator, "anonymous", ["1", "14155550100#", "2"])
 
     assert any("We have not called the number you are calling from" in text for text in heard)
 

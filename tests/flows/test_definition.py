@@ -195,6 +195,7 @@ def test_a_path_that_never_ends_fails(alert, prompts):
     alert["nodes"]["verify"]["on_failure"] = "ask_confirm"
     alert["nodes"]["ask_confirm"]["fallback"] = "ask_confirm"
     alert["nodes"]["ask_confirm"]["choices"] = {"1": "ask_confirm"}
+    alert["nodes"]["ask_confirm"].pop("speech")
 
     problems = problems_of(alert, prompts)
 

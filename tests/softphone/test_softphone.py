@@ -122,6 +122,9 @@ def test_a_person_can_ring_one_of_our_lines(client, app):
     assert started["lines"][1]["text"].startswith("Dodzwonili się Państwo na linię reklamacji")
     post(client, f"/calls/{started['sid']}/keys", {"keys": "1"})  # make a complaint
     chosen = post(client, f"/calls/{started['sid']}/keys", {"keys": "2"}).get_json()
+    # The complaint's reference was read out: the caller may press * to hear it again.
+    assert chosen["lines"][-1]["text"] == "Aby usłyszeć numer ponownie, prosimy nacisnąć gwiazdkę."
+    chosen = post(client, f"/calls/{started['sid']}/keys", {"keys": ""}).get_json()
     assert chosen["state"] == "ended"
     with app.app_context():
         call = db.session.query(Call).filter_by(sid=started["sid"]).one()
@@ -308,3 +311,22 @@ def test_a_person_who_presses_0_waits_for_a_person_with_the_keypad_off(client, a
     ended = post(client, f"/calls/{sid}/hangup").get_json()
     assert ended["state"] == "ended"
     assert app.extensions["queueing"].gone == [call_id]
+
+
+def test_a_person_answers_a_menu_with_words(client, app, ringing):
+    _, sid = ringing
+
+    post(client, f"/calls/{sid}/answer")
+    unheard = post(client, f"/calls/{sid}/say", {"words": "nine zero"}).get_json()
+    post(client, f"/calls/{sid}/keys", {"keys": VALID_CODE})
+    keys = post(client, f"/calls/{sid}/say", {"words": "12"})
+    empty = post(client, f"/calls/{sid}/say", {"words": " "})
+    ended = post(client, f"/calls/{sid}/say", {"words": "sì"}).get_json()
+
+    assert {"who": "callee", "text": 'says "nine zero" (only keys are heard)'} in unheard["lines"]
+    assert {"who": "callee", "text": 'says "sì"'} in ended["lines"]
+    assert ended["state"] == "ended"
+    with app.app_context():
+        assert db.session.get(Call, ringing[0]).outcome == "confirmed"
+    assert keys.status_code == 409 and keys.get_json()["error"]["field"] == "words"
+    assert empty.status_code == 422 and empty.get_json()["error"]["field"] == "words"

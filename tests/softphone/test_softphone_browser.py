@@ -40,3 +40,25 @@ def test_a_person_answers_reads_the_prompts_and_uses_the_keypad(
     assert page.get_by_role("button", name="Send keys").is_disabled()
     with app.app_context():
         assert db.session.get_one(Call, call_id).outcome == "confirmed"
+
+
+def test_a_person_answers_the_menu_by_saying_a_word(app, browser, served, ringing):
+    call_id, _ = ringing
+    page = browser.new_page()
+    page.goto(f"{served}/simulator/phone")
+
+    page.get_by_role("button", name="Answer").click()
+    transcript = page.locator("#transcript")
+    transcript.get_by_text("Caffè Roma", exact=False).wait_for()
+    for key in VALID_CODE:
+        page.locator(f"#keypad button[data-key='{key}']").click()
+    page.get_by_role("button", name="Send keys").click()
+    transcript.get_by_text("prema 1", exact=False).wait_for()
+    page.get_by_label("Say").fill("non ero io")
+    page.get_by_role("button", name="Say it").click()
+    transcript.get_by_text("non ero io", exact=False).wait_for()
+    page.locator("#call-summary").get_by_text("ended", exact=False).wait_for()
+
+    assert page.get_by_role("button", name="Say it").is_disabled()
+    with app.app_context():
+        assert db.session.get_one(Call, call_id).outcome == "denied"
