@@ -17,6 +17,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -105,6 +106,11 @@ def recent_call_to_caller(session: Session, call: Call, values: dict[str, Any]) 
             # Nothing is said of it, whoever it is or whether there is one.
             waiting = _pending_callback(session, call.from_number)
             call.customer_id = waiting.customer_id if waiting is not None else None
+        if call.customer_id is not None and _locked(session, call):
+            # The verify node would say "locked" at once, where a stranger's number is asked for
+            # a code: that would tell whoever shows the number that it is a locked customer's.
+            # No code can be right for it anyway; the stranger's words it is.
+            call.customer_id = None
         return ActionResult("unattested")
     pending = _pending_callback(session, call.from_number, call.customer_id if verified else None)
     if pending is not None:
@@ -112,6 +118,12 @@ def recent_call_to_caller(session: Session, call: Call, values: dict[str, Any]) 
     if not service.recent_calls_to(session, call.from_number, now=clock.now()):
         return ActionResult("none")
     return ActionResult("called")
+
+
+def _locked(session: Session, call: Call) -> bool:
+    """Whether the code checker the calls use would refuse this call's customer as locked."""
+    locked = getattr(current_app.extensions.get("code_checker"), "locked", None)
+    return bool(locked and locked(session, call))
 
 
 def _offered_callback(session: Session, call: Call, name: str) -> Callback | None:

@@ -7,9 +7,12 @@ nothing about an account, whether or not the number is a customer's.
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 import sqlalchemy as sa
 
+from app.audit.service import Actor
 from app.calls.models import Call
 from app.calls.service import CallUrls
 from app.carriers.simulator import CalleeScript
@@ -18,12 +21,13 @@ from tests.authenticity.test_line import (
     ASKED_FOR_THE_CODE,
     CUSTOMER_PHONE,
     HOTLINE,
+    LOCKED,
     app_code,
     callback_about,
     failures,
     untouched,
 )
-from tests.engine_fixtures import callback_of
+from tests.engine_fixtures import MORNING, callback_of
 
 pytestmark = pytest.mark.usefixtures("lines", "clock", "codes")
 
@@ -132,3 +136,35 @@ def test_an_unvouched_caller_can_still_report_a_call(app, api, simulator):
 
     assert call.outcome == "reported"
     assert heard[-1].startswith("Grazie. La Sua segnalazione è registrata")
+
+
+def test_a_locked_customers_number_not_vouched_for_hears_what_a_strangers_does(
+    app, api, simulator, customer
+):
+    from app.verification.checker import keyring_for, policy_for
+    from app.verification.service import check_code
+
+    callback_id = callback_about(api, "withdrawal_request")
+    with app.app_context():  # ten wrong codes elsewhere: locked
+        for _ in range(10):
+            check_code(
+                db.session,
+                uuid.UUID(customer["id"]),
+                "000000",
+                keyring=keyring_for(app),
+                now=MORNING,
+                actor=Actor("test"),
+                policy=policy_for(app),
+            )
+        db.session.commit()
+    keys = ["#", "1", "111111", "222222", "333333"]
+
+    _, heard = ring(app, simulator, CUSTOMER_PHONE, keys, "TN-Validation-Passed-C")
+    _, stranger = ring(app, simulator, UNKNOWN_ITALIAN, keys, "TN-Validation-Passed-C")
+
+    assert not any(LOCKED in text for text in heard)
+    assert [t.replace(UNKNOWN_ITALIAN[3:], "") for t in stranger] == [
+        t.replace(CUSTOMER_PHONE[3:], "") for t in heard
+    ]
+    assert failures(api, customer) == 10  # no code is checked against the locked customer
+    untouched(app, api, callback_id, "withdrawal_request")
