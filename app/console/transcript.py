@@ -41,6 +41,7 @@ RESULTS = {
     "pending": _l("a callback is waiting"),
     "ready": _l("ready"),
     "status": _l("status told"),
+    "unattested": _l("the caller ID was not verified by the network, so a code comes first"),
     "unavailable": _l("not possible right now"),
     "unreadable": _l("could not be read"),
 }

@@ -31,3 +31,16 @@ def test_the_console_shows_the_caller_ids_attestation_in_words(app, simulator, s
     assert f'<dd data-testid="attestation">{words}' in page
     transcript = page[page.index('data-testid="transcript"') :]
     assert words in transcript and "[caller_id" not in transcript
+
+
+def test_the_transcript_says_why_the_caller_was_asked_for_a_code_first(app, simulator):
+    call, _ = ring(app, simulator, UNKNOWN_ITALIAN, ["#", "2"], "TN-Validation-Passed-B")
+
+    page = html.unescape(
+        sign_in(app, "auditor").get(f"/console/calls/{call.id}").get_data(as_text=True)
+    )
+
+    assert (
+        "Looked for our recent calls to the caller: the caller ID was not verified by the "
+        "network, so a code comes first" in page
+    )
