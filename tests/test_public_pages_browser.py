@@ -56,7 +56,7 @@ def test_the_home_page(browser, served_once, tmp_path, lang, heading):
         ),
         (
             "it",
-            "Il numero che L'ha chiamata",
+            "Il numero che Le ha telefonato",
             "Verifica il numero",
             "Non sembra un numero di telefono",
         ),

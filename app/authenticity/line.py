@@ -7,6 +7,9 @@ them, they may take it now. If we did not call, they may report it.
 A caller ID proves nothing (anyone can show a customer's number), so until the caller types a
 right code from the customer's app they hear only that we tried to reach them about their
 account: never the matter, and the waiting callback is not touched. Only a right code takes it.
+
+Even that much needs a caller ID the network fully vouched for (STIR/SHAKEN attestation A): any
+other caller types a code from the app before we say whether we called their number at all.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -77,25 +81,49 @@ def lookup_keyed_number(session: Session, call: Call, values: dict[str, Any]) ->
     )
 
 
-def _pending_callback(session: Session, number: str) -> Callback | None:
-    return session.scalar(
-        select(Callback)
-        .where(Callback.to_number == number, Callback.status.in_(_WAITING))
-        .order_by(Callback.due_by)
-        .limit(1)
-    )
+def _pending_callback(
+    session: Session, number: str, customer_id: uuid.UUID | None = None
+) -> Callback | None:
+    query = select(Callback).where(Callback.to_number == number, Callback.status.in_(_WAITING))
+    if customer_id is not None:
+        query = query.where(Callback.customer_id == customer_id)
+    return session.scalar(query.order_by(Callback.due_by).limit(1))
 
 
 def recent_call_to_caller(session: Session, call: Call, values: dict[str, Any]) -> ActionResult:
-    """Whether we called the caller's number: no more, since the caller is not verified."""
+    """Whether we called the caller's number: no more, since the caller is not verified.
+
+    A caller ID the network did not fully vouch for (anything but attestation A) answers
+    `unattested`, the same whoever the number belongs to: the caller types a code from the app
+    first, and the line asks again once it was right (then only of that customer's callbacks).
+    """
     if not call.from_number.startswith("+"):  # a withheld number: nothing to match
         return ActionResult("none")
-    pending = _pending_callback(session, call.from_number)
+    verified = (call.variables or {}).get(VERIFIED) is True
+    if not verified and not call.caller_id_attested:
+        if call.customer_id is None:
+            # Whose code can open the line: the customer a callback waits for on this number.
+            # Nothing is said of it, whoever it is or whether there is one.
+            waiting = _pending_callback(session, call.from_number)
+            call.customer_id = waiting.customer_id if waiting is not None else None
+        if call.customer_id is not None and _locked(session, call):
+            # The verify node would say "locked" at once, where a stranger's number is asked for
+            # a code: that would tell whoever shows the number that it is a locked customer's.
+            # No code can be right for it anyway; the stranger's words it is.
+            call.customer_id = None
+        return ActionResult("unattested")
+    pending = _pending_callback(session, call.from_number, call.customer_id if verified else None)
     if pending is not None:
         return ActionResult("pending", {"pending_callback_id": str(pending.id)})
     if not service.recent_calls_to(session, call.from_number, now=clock.now()):
         return ActionResult("none")
     return ActionResult("called")
+
+
+def _locked(session: Session, call: Call) -> bool:
+    """Whether the code checker the calls use would refuse this call's customer as locked."""
+    locked = getattr(current_app.extensions.get("code_checker"), "locked", None)
+    return bool(locked and locked(session, call))
 
 
 def _offered_callback(session: Session, call: Call, name: str) -> Callback | None:
@@ -119,6 +147,9 @@ def verify_for_callback(session: Session, call: Call, values: dict[str, Any]) ->
     callback = _offered_callback(session, call, "pending_callback_id")
     if callback is None:
         return ActionResult("unavailable")
+    verified = (call.variables or {}).get(VERIFIED) is True
+    if verified and call.customer_id != callback.customer_id:
+        return ActionResult("unavailable")  # a right code vouches for one customer, not another
     call.customer_id = callback.customer_id  # whose codes are checked, and whose lock counts
     return ActionResult("ready", {"verifying_callback_id": str(callback.id)})
 
@@ -175,7 +206,7 @@ def register_actions(registry: Registry) -> None:
     registry.flow_action(
         "recent_call_to_caller",
         recent_call_to_caller,
-        results=("pending", "called", "none"),
+        results=("pending", "called", "none", "unattested"),
         sets=("pending_callback_id",),
     )
     registry.flow_action(

@@ -54,9 +54,9 @@ LOOKUP = {
     "not_ours": {
         "en": "This is not one of our numbers. If someone called you from it saying they are "
         "{company}, it was not us: hang up, and please report the call.",
-        "it": "Questo non è un nostro numero. Se qualcuno L'ha chiamata da qui dicendo di essere "
+        "it": "Questo non è un nostro numero. Se qualcuno Le ha telefonato da qui dicendo di essere "
         "{company}, non eravamo noi: riattacchi e segnali la chiamata.",
-        "pl": "To nie jest nasz numer. Jeśli ktoś dzwonił z niego, podając się za {company}, to "
+        "pl": "To nie jest nasz numer. Jeśli ktoś dzwonił z niego i przedstawiał się jako {company}, to "
         "nie byliśmy my: prosimy się rozłączyć i zgłosić to połączenie.",
         "zh": "这不是我们的号码。如果有人用这个号码给您打电话并自称是{company}，那不是我们：请挂断，并举报此来电。",
     },

@@ -10,8 +10,8 @@ UNREACHABLE_NOTICE = {
     "We will never ask for your password, PIN or a code sent by text.",
     "it": "{company} ha provato a chiamarLa per il Suo conto. Ci richiami al numero {number}. "
     "Non Le chiederemo mai password, PIN o codici ricevuti via SMS.",
-    "pl": "{company} próbował się z Państwem skontaktować w sprawie konta. Prosimy oddzwonić pod "
-    "numer {number}. Nigdy nie poprosimy o hasło, PIN ani kod z SMS-a.",
+    "pl": "{company}: próbowaliśmy skontaktować się z Państwem w sprawie konta. Prosimy "
+    "oddzwonić pod numer {number}. Nigdy nie poprosimy o hasło, PIN ani kod z SMS-a.",
     "zh": "{company}曾致电您，事关您的账户。请回拨{number}。"
     "我们绝不会索要您的密码、PIN码或短信验证码。",
 }

@@ -51,6 +51,30 @@ class CallStatus(enum.StrEnum):
         return self.rank == _RANKS[CallStatus.COMPLETED]
 
 
+#: STIR/SHAKEN verification results Twilio posts as `StirVerstat` on an inbound call: whether the
+#: network vouched for the caller ID, and how far (A: the caller owns the number; B: the carrier
+#: knows the caller, not the number; C: it only knows where the call entered its network).
+STIR_VERSTATS = frozenset(
+    {
+        "TN-Validation-Passed-A",
+        "TN-Validation-Passed-B",
+        "TN-Validation-Passed-C",
+        "TN-Validation-Failed-A",
+        "TN-Validation-Failed-B",
+        "TN-Validation-Failed-C",
+        "TN-Validation-Failed",
+        "No-TN-Validation",
+    }
+)
+#: The one result that lets a caller ID find a customer's matter before a code from the app.
+FULLY_ATTESTED = "TN-Validation-Passed-A"
+
+
+def stir_verstat(value: str | None) -> str | None:
+    """The attestation as Twilio posted it, if it is one we know; None for anything else."""
+    return value if value in STIR_VERSTATS else None
+
+
 _RANKS = {
     CallStatus.QUEUED: 0,
     CallStatus.INITIATED: 1,
@@ -87,6 +111,9 @@ class Call(Base):
     flow: Mapped[str] = mapped_column(String(64))
     flow_version: Mapped[int]
     locale: Mapped[str] = mapped_column(String(8))
+    # Inbound: the network's STIR/SHAKEN verdict on the caller ID (STIR_VERSTATS); None when
+    # Twilio sent none (an outbound call, or a caller ID nobody vouched for).
+    caller_id_attestation: Mapped[str | None] = mapped_column(String(32))
     # The short reference spoken near the start of an outbound call ("4 8 2 1 9 7").
     reference: Mapped[str | None] = mapped_column(String(12), index=True)
     status: Mapped[CallStatus] = mapped_column(
@@ -109,6 +136,11 @@ class Call(Base):
     turns: Mapped[list[CallTurn]] = relationship(
         back_populates="call", order_by="CallTurn.id", cascade="all, delete-orphan"
     )
+
+    @property
+    def caller_id_attested(self) -> bool:
+        """Whether the network vouched that the caller owns the number they call from (A)."""
+        return self.caller_id_attestation == FULLY_ATTESTED
 
     def add_turn(self, node: str, speaker: str, text: str) -> None:
         """A line of the call's transcript (the flows engine's call-state port writes here)."""

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.audit.service import Actor, record
-from app.calls.models import Call, CallDirection, CallEvent, CallStatus
+from app.calls.models import Call, CallDirection, CallEvent, CallStatus, stir_verstat
 from app.carriers.carrier import OutboundCall, Telephony, TelephonyError
 from app.customers.models import Customer
 from app.database import utcnow
@@ -162,9 +162,18 @@ def start_outbound_call(
 
 
 def start_inbound_call(
-    session: Session, *, sid: str, caller: str, called: str, flows: dict[str, Flow]
+    session: Session,
+    *,
+    sid: str,
+    caller: str,
+    called: str,
+    flows: dict[str, Flow],
+    attestation: str | None = None,
 ) -> Call | None:
-    """The call record of a call to one of our lines; None if the line has no flow."""
+    """The call record of a call to one of our lines; None if the line has no flow.
+
+    `attestation` is Twilio's StirVerstat, kept with the call and noted in its transcript.
+    """
     existing = session.scalar(select(Call).where(Call.sid == sid))
     if existing is not None:  # Twilio retried the webhook
         return existing
@@ -202,6 +211,7 @@ def start_inbound_call(
         flow=flow.name,
         flow_version=flow.version,
         locale=locale or "en",
+        caller_id_attestation=stir_verstat(attestation),
         status=CallStatus.IN_PROGRESS,
         answered_at=utcnow(),
         variables={},
@@ -210,6 +220,9 @@ def start_inbound_call(
     try:
         with session.begin_nested():
             session.add(call)
+            session.flush()
+            # The transcript's first line: how far the network vouched for the caller ID.
+            call.add_turn(flow.start, "system", f"[caller_id: {call.caller_id_attestation}]")
     except IntegrityError:  # the same CallSid raced in twice
         return session.scalar(select(Call).where(Call.sid == sid))
     return call

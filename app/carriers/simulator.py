@@ -107,6 +107,10 @@ class CalleeScript:
             raise ValueError(f"answer must be one of {', '.join(ANSWERS)}")
 
 
+#: The StirVerstat of a caller ID the network fully vouches for (the simulator's default).
+FULLY_ATTESTED = "TN-Validation-Passed-A"
+
+
 @dataclass
 class Line:
     """One line of what happened on a simulated call."""
@@ -125,6 +129,10 @@ class SimulatedCall:
     status_callback: str | None
     script: CalleeScript
     machine_detection: bool = True
+    # Inbound: the StirVerstat Twilio posts (None posts none). The simulator vouches fully (A)
+    # unless told otherwise, as a carrier does for a customer on their own phone (a call rebuilt
+    # from the softphone's or the book's rows is one of those).
+    stir_verstat: str | None = FULLY_ATTESTED
     lines: list[Line] = field(default_factory=list)
     statuses: list[str] = field(default_factory=list)
     seconds: int = 0
@@ -142,10 +150,18 @@ class SimulatedCall:
 
     @classmethod
     def inbound(
-        cls, *, from_: str, to: str, url: str, status_callback: str | None, script: CalleeScript
+        cls,
+        *,
+        from_: str,
+        to: str,
+        url: str,
+        status_callback: str | None,
+        script: CalleeScript,
+        stir_verstat: str | None = FULLY_ATTESTED,
     ) -> SimulatedCall:
         """A call a person places to one of our lines, with a new CallSid."""
         return cls(
+            stir_verstat=stir_verstat,
             sid="CA" + secrets.token_hex(16),
             direction="inbound",
             from_=from_,
@@ -1079,14 +1095,19 @@ class SimulatorTelephony:
         inbound_url: str,
         status_url: str | None = None,
         script: CalleeScript | None = None,
+        stir_verstat: str | None = FULLY_ATTESTED,
     ) -> SimulatedCall:
-        """A person rings one of our lines (whose status callback, if set, hears "completed")."""
+        """A person rings one of our lines (whose status callback, if set, hears "completed").
+
+        `stir_verstat` is the caller ID's STIR/SHAKEN result Twilio would post (default: fully
+        attested, A; None posts none, as for a caller ID nobody vouched for)."""
         simulated = SimulatedCall.inbound(
             from_=from_,
             to=to,
             url=inbound_url,
             status_callback=status_url,
             script=script or self.default_script,
+            stir_verstat=stir_verstat,
         )
         self._keep(simulated)
         self._start(simulated)
@@ -1851,7 +1872,7 @@ class SimulatorTelephony:
         call.seconds += max(1, len(text) // 15)
 
     def _base(self, call: SimulatedCall) -> dict[str, str]:
-        return {
+        base = {
             "CallSid": call.sid,
             "AccountSid": ACCOUNT_SID,
             "From": call.from_,
@@ -1860,6 +1881,9 @@ class SimulatorTelephony:
             "ApiVersion": "2010-04-01",
             "CallStatus": "in-progress",
         }
+        if call.direction == "inbound" and call.stir_verstat:
+            base["StirVerstat"] = call.stir_verstat
+        return base
 
     def _status(self, call: SimulatedCall, status: str, **extra: str) -> None:
         call.statuses.append(status)

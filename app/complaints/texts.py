@@ -77,8 +77,8 @@ PHONE_TEXT = {
 #: A complaint from a caller who chose a category on the line but said nothing, twice.
 NO_MESSAGE_TEXT = {
     "en": "(the caller chose this category but left no message: call them back to take the complaint)",
-    "it": "(chi ha chiamato ha scelto questa categoria ma non ha lasciato un messaggio: richiamarlo per raccogliere il reclamo)",
-    "pl": "(dzwoniący wybrał tę kategorię, ale nie zostawił wiadomości: oddzwonić, aby przyjąć reklamację)",
+    "it": "(chi ha chiamato ha scelto questa categoria ma non ha lasciato un messaggio: richiamare questo numero per raccogliere il reclamo)",
+    "pl": "(osoba dzwoniąca wybrała tę kategorię, ale nie zostawiła wiadomości: oddzwonić, aby przyjąć reklamację)",
     "zh": "（来电者选择了此类别，但没有留言：请回电记录投诉内容）",
 }
 

@@ -41,9 +41,33 @@ RESULTS = {
     "pending": _l("a callback is waiting"),
     "ready": _l("ready"),
     "status": _l("status told"),
+    "unattested": _l("the caller ID was not verified by the network, so a code comes first"),
     "unavailable": _l("not possible right now"),
     "unreadable": _l("could not be read"),
 }
+
+#: How far the network vouched for an inbound caller ID (Twilio's StirVerstat), in words.
+ATTESTATIONS = {
+    "TN-Validation-Passed-A": _l("Caller ID verified by the network (A)"),
+    "TN-Validation-Passed-B": _l(
+        "Caller ID partly verified (B): the network knows the caller, not that the number is theirs"
+    ),
+    "TN-Validation-Passed-C": _l(
+        "Caller ID not verified (C): the network knows only where the call came from"
+    ),
+}
+
+
+@bp.app_template_filter("attestation")
+def attestation(value: str | None) -> str:
+    """An inbound call's caller-ID attestation, in the reader's words."""
+    found = ATTESTATIONS.get(value or "")
+    if found is not None:
+        return str(found)
+    if value and value.startswith("TN-Validation-Failed"):
+        return _("Caller ID failed the network's check: not verified")
+    return _("Caller ID not verified")
+
 
 _NOTE = re.compile(r"^\[([a-z_]+): (.*)\]$")
 
@@ -62,6 +86,8 @@ def turn(speaker: str, text: str) -> tuple[str, str]:
     if note is None:
         return _("Our call"), text
     what, how = note.groups()
+    if what == "caller_id":
+        return _("What happened"), attestation(how)
     if what == "queue":
         if how == "the conversation ended":
             return _("What happened"), _("The caller hung up while waiting for a person")

@@ -12,7 +12,7 @@ WHAT_WE_DO = {
         "your card.",
         "it": "ci ha detto che un pagamento non è stato fatto da Lei. Lo stiamo bloccando e stiamo "
         "congelando la Sua carta.",
-        "pl": "poinformowali nas Państwo, że płatność nie została przez Państwa wykonana. "
+        "pl": "otrzymaliśmy informację, że płatność nie została wykonana przez Państwa. "
         "Wstrzymujemy ją i blokujemy kartę.",
         "zh": "您告知我们有一笔付款并非您本人操作。我们正在止付并冻结您的卡。",
     },
@@ -21,21 +21,24 @@ WHAT_WE_DO = {
         "account.",
         "it": "ci ha detto di non aver chiesto un prelievo. È stato fermato e nessun importo ha "
         "lasciato il Suo conto.",
-        "pl": "poinformowali nas Państwo, że nie zlecali wypłaty. Została zatrzymana i żadne "
+        "pl": "otrzymaliśmy informację, że wypłata nie została zlecona przez Państwa. Została "
+        "zatrzymana i żadne "
         "środki nie opuściły Państwa konta.",
         "zh": "您告知我们您没有申请提现。该笔提现已被拦截，资金没有转出您的账户。",
     },
     "block_registration": {
         "en": "you told us you did not open a new account. We are blocking it.",
         "it": "ci ha detto di non aver aperto un nuovo conto. Lo stiamo bloccando.",
-        "pl": "poinformowali nas Państwo, że nie zakładali nowego konta. Blokujemy je.",
+        "pl": "otrzymaliśmy informację, że nowe konto nie zostało założone przez Państwa. "
+        "Blokujemy je.",
         "zh": "您告知我们您没有开立新账户。我们正在冻结该账户。",
     },
     "block_account_change": {
         "en": "you told us you did not change your account details. We are undoing the change.",
         "it": "ci ha detto di non aver modificato i dati del Suo conto. Stiamo annullando la "
         "modifica.",
-        "pl": "poinformowali nas Państwo, że nie zmieniali danych konta. Cofamy tę zmianę.",
+        "pl": "otrzymaliśmy informację, że dane konta nie zostały zmienione przez Państwa. "
+        "Cofamy tę zmianę.",
         "zh": "您告知我们您没有更改账户信息。我们正在撤销该更改。",
     },
 }

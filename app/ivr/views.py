@@ -108,6 +108,7 @@ def inbound() -> Response:
         caller=request.form.get("From", ""),
         called=request.form.get("To", ""),
         flows=flows(),
+        attestation=request.form.get("StirVerstat"),
     )
     if call is None:
         db.session.rollback()

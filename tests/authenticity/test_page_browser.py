@@ -39,7 +39,7 @@ def test_a_person_checks_numbers_and_reports_a_call(
 
     assert page.locator("html").get_attribute("lang") == lang
     page.get_by_label(
-        {"en": "The number that called you", "it": "Il numero che L'ha chiamata"}[lang]
+        {"en": "The number that called you", "it": "Il numero che Le ha telefonato"}[lang]
     ).first.fill("+1 415 555 0100")
     page.get_by_role("button", name=button).click()
     answer = page.get_by_test_id("lookup-answer")

@@ -50,7 +50,7 @@ def test_a_signed_inbound_call_is_answered_with_its_lines_flow(client, app):
 
     assert response.status_code == 200
     assert response.mimetype == "text/xml"
-    assert "linię reklamacji" in response.get_data(as_text=True)  # a Polish caller hears Polish
+    assert "linia reklamacji" in response.get_data(as_text=True)  # a Polish caller hears Polish
     assert count_rows(app, Call) == 1
 
 

@@ -119,7 +119,7 @@ def test_a_person_can_ring_one_of_our_lines(client, app):
     started = post(client, "/dial", {"from": "+48 601 234 567", "to": "+14155550102"}).get_json()
 
     assert started["state"] == "in-progress"
-    assert started["lines"][1]["text"].startswith("Dodzwonili się Państwo na linię reklamacji")
+    assert started["lines"][1]["text"].startswith("Tu linia reklamacji")
     post(client, f"/calls/{started['sid']}/keys", {"keys": "1"})  # make a complaint
     chosen = post(client, f"/calls/{started['sid']}/keys", {"keys": "2"}).get_json()
     # The complaint's reference was read out: the caller may press * to hear it again.
