@@ -321,6 +321,7 @@ PUBLIC_PATHS = {
     "health.home": "/",
     "check.page": "/check",
     "complaints_page.page": "/complaints",
+    "freeze_page.page": "/freeze",
     "softphone.page": "/simulator/phone",
 }
 
