@@ -49,6 +49,7 @@ DOMAINS = (
     "app.fraud",
     "app.authenticity",
     "app.complaints",
+    "app.freezes",
     "app.campaigns",
     "app.agents",
     "app.audit_api",

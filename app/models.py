@@ -18,6 +18,7 @@ from app.carriers.models import SimulatorCall
 from app.complaints.models import Complaint, ComplaintMessage, ComplaintNote
 from app.customers.models import Customer
 from app.fraud.models import FraudCase
+from app.freezes.models import FreezeRequest
 from app.messaging.models import OutboxMessage
 from app.numbers.models import NumberPurpose, OfficialNumber
 from app.staff.models import StaffSession, StaffUser
@@ -53,6 +54,7 @@ __all__ = [
     "DoNotCall",
     "Event",
     "FraudCase",
+    "FreezeRequest",
     "NumberPurpose",
     "OfficialNumber",
     "OutboxMessage",

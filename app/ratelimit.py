@@ -26,6 +26,11 @@ DEFAULT_LIMITS = {
     "complaint_status:address": "30/minute;300/day",
     # A wrong phone number for a reference answers "not found": a few tries per reference.
     "complaint_status:reference": "10/hour",
+    # Freezing an account without the app: tries of a date of birth per number and per customer
+    # (a wrong date and an unknown number are said alike), and the page's per address.
+    "freeze:number": "5/hour;10/day",
+    "freeze:customer": "5/hour;10/day",
+    "freeze:address": "10/hour;50/day",
     # The console's sign-in: guessing passwords is slow from one address and for one account.
     "login:address": "20/15minutes",
     "login:email": "5/15minutes",

@@ -1,7 +1,8 @@
 """Finding a customer (by their number typed any way, their reference or their name), and a
 customer's page: who they are, their numbers, whether they may verify with codes, their
-latest callbacks, calls, complaints and fraud cases; and a supervisor's "Unlock" (confirmed on a
-page of its own, with a note) for a customer locked after too many wrong codes."""
+latest callbacks, calls, complaints and fraud cases, whether the account is frozen; and a
+supervisor's "Unlock" (confirmed on a page of its own, with a note) for a customer locked after
+too many wrong codes, and "Unfreeze" (the same way) once they have verified the customer."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from app.customers.models import Customer
 from app.errors import DomainError, InvalidInput
 from app.extensions import db
 from app.fraud.models import FraudCase
+from app.freezes.service import active_freeze, lift_freeze
 from app.numbers.models import OfficialNumber
 from app.phones import read_typed_number, regions_of
 from app.staff.auth import READ, RUN, current_staff, staff_actor
@@ -182,6 +184,7 @@ def customer(customer_id: uuid.UUID) -> str:
         calls=_newest(session, Call, customer_id),
         complaints=_newest(session, Complaint, customer_id),
         fraud_cases=_newest(session, FraudCase, customer_id),
+        freeze=active_freeze(session, customer_id),
         audit_url=audit_link("customer", customer_id),
         can_unlock=staff is not None and staff.role in RUN,
     )
@@ -246,6 +249,70 @@ def customer_unlock(customer_id: uuid.UUID) -> tuple[str, int] | Response:
     return back(
         _(
             "Unlocked: %(name)s may verify with codes again.",
+            name=person.name or person.external_id,
+        ),
+        "console.customer",
+        customer_id=customer_id,
+    )
+
+
+class UnfreezeForm(Form):
+    note = Text(500, load_default="")  # the freeze's lift_note column
+
+
+def _ask_unfreeze(person: Customer, status: int = 200, **values: Any) -> tuple[str, int]:
+    freeze = active_freeze(db.session(), person.id)
+    return (
+        render_template("console/customer_unfreeze.html", customer=person, freeze=freeze, **values),
+        status,
+    )
+
+
+def _not_frozen(customer_id: uuid.UUID) -> Response:
+    return refused(
+        _("Not unfrozen: this customer's account is not frozen."),
+        "console.customer",
+        customer_id=customer_id,
+    )
+
+
+@bp.get("/customers/<uuid:customer_id>/unfreeze", endpoint="customer_unfreeze_ask")
+@requires_role(RUN)
+def customer_unfreeze_ask(customer_id: uuid.UUID) -> tuple[str, int] | Response:
+    """The page that asks "Unfreeze the account of <name>?", with a note to give."""
+    person = _customer_or_404(customer_id)
+    if active_freeze(db.session(), customer_id) is None:
+        return _not_frozen(customer_id)
+    return _ask_unfreeze(person)
+
+
+@bp.post("/customers/<uuid:customer_id>/unfreeze")
+@requires_role(RUN)
+def customer_unfreeze(customer_id: uuid.UUID) -> tuple[str, int] | Response:
+    session = db.session()
+    person = _customer_or_404(customer_id)
+    if active_freeze(session, customer_id) is None:
+        return _not_frozen(customer_id)
+    try:
+        note = read(UnfreezeForm, request.form)["note"].strip()
+        if not note:
+            raise InvalidInput(
+                _("Note: say how you verified the customer (required)"), field="note"
+            )
+    except InvalidInput as error:
+        return _ask_unfreeze(person, 422, error=error, typed=request.form.get("note", ""))
+    lift_freeze(
+        session,
+        customer=person,
+        verified_by="supervisor",
+        note=note,
+        now=now(),
+        actor=staff_actor(),
+    )
+    session.commit()
+    return back(
+        _(
+            "Unfrozen: the account of %(name)s is no longer frozen.",
             name=person.name or person.external_id,
         ),
         "console.customer",

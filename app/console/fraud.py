@@ -42,6 +42,8 @@ CASE_WORDS = {
     "reject_withdrawal": _l("Reject the withdrawal"),
     "block_registration": _l("Block the registration"),
     "block_account_change": _l("Block the account change"),
+    "freeze_request": _l("Request to freeze the account"),
+    "freeze_account": _l("Freeze the account"),
 }
 
 

@@ -29,6 +29,7 @@ from app.calls.models import CallDirection, CallStatus
 from app.campaigns.models import CampaignStatus
 from app.complaints.models import ComplaintChannel, ComplaintStatus
 from app.fraud.models import CaseStatus
+from app.freezes.models import FreezeChannel, FreezeStatus
 from app.messaging.models import MessageKind, MessageState
 from app.numbers.models import NumberPurpose
 from app.outcomes import Outcome
@@ -162,6 +163,12 @@ LABELS: list[tuple[Enum, Any]] = [
     (ComplaintChannel.WEB, _l("Web page")),
     (ComplaintChannel.API, _l("Partner system")),
     (ComplaintChannel.PHONE, _l("Phone line")),
+    # Account freezes
+    (FreezeChannel.WEB, _l("Web page")),
+    (FreezeChannel.API, _l("Partner system")),
+    (FreezeChannel.PHONE, _l("Phone line")),
+    (FreezeStatus.FROZEN, _l("Frozen")),
+    (FreezeStatus.LIFTED, _l("Lifted")),
     # Numbers
     (NumberPurpose.OUTBOUND_VERIFICATION, _l("Verification calls")),
     (NumberPurpose.INBOUND_HOTLINE, _l("Number check line")),
@@ -182,7 +189,7 @@ SHOWN = (
     CodePurpose, AttemptResult, Skill, Presence, QueueState, Disposition, CallDirection,
     CallStatus, CaseStatus, ReportStatus, ReportChannel, Outcome, EventType, Priority,
     CallbackStatus, DialHold, AttemptStatus, HoldStatus, MessageKind, MessageState, Role,
-    ComplaintStatus, ComplaintChannel, NumberPurpose, CampaignStatus,
+    ComplaintStatus, ComplaintChannel, NumberPurpose, CampaignStatus, FreezeChannel, FreezeStatus,
     SignInEvent, SecondFactorUsed, SignInFailure, EndReason,
 )  # fmt: skip
 

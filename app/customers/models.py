@@ -23,5 +23,8 @@ class Customer(Base):
     # The callee's zone: set by an integrator, or the number's own when it names only one.
     time_zone: Mapped[str | None] = mapped_column(String(64))
     time_zone_overridden: Mapped[bool] = mapped_column(default=False)
+    # A fact the core system confirms (the date of birth), to match a caller who asks to freeze
+    # the account without the app: only a keyed hash ("key id:hex"), never the date itself.
+    birth_date_hash: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -8,6 +8,13 @@ from marshmallow import validate
 from app.inputs import InputSchema
 from app.phones import time_zones_of
 
+#: The fact a caller who asks to freeze the account types; kept only as a keyed hash.
+BIRTH_DATE = {
+    "description": "YYYY-MM-DD; stored only as a keyed hash, never returned; matches a caller "
+    "who asks to freeze the account",
+    "example": "1980-04-30",
+}
+
 
 class CustomerCreate(InputSchema):
     external_id = ma.fields.String(required=True, validate=validate.Length(1, 128))
@@ -27,10 +34,12 @@ class CustomerCreate(InputSchema):
     time_zone = ma.fields.String(
         load_default=None, metadata={"description": "IANA zone; overrides the number's zone"}
     )
+    birth_date = ma.fields.Date(load_default=None, metadata=BIRTH_DATE)
 
 
 class CustomerUpdate(InputSchema):
     locale = ma.fields.String()
+    birth_date = ma.fields.Date(allow_none=True, metadata=BIRTH_DATE)
     name = ma.fields.String(allow_none=True, validate=validate.Length(max=200))
     time_zone = ma.fields.String(
         allow_none=True, metadata={"description": "IANA zone; null returns to the number's zone"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -11,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.audit.service import Actor, diff, record
+from app.customers.facts import hash_birth_date
 from app.customers.models import Customer
 from app.errors import Conflict, InvalidInput, NotFound
 from app.locales import locale_for_region, normalize_locale
@@ -27,6 +29,8 @@ def snapshot(customer: Customer) -> dict[str, Any]:
         "name": customer.name,
         "time_zone": customer.time_zone,
         "time_zone_overridden": customer.time_zone_overridden,
+        # Whether the fact is on file, never the fact or its hash.
+        "birth_date_on_file": customer.birth_date_hash is not None,
     }
 
 
@@ -40,8 +44,12 @@ def create_customer(
     name: str | None = None,
     region: str | None = None,
     time_zone: str | None = None,
+    birth_date: date | None = None,
+    keyring: Any = None,
 ) -> Customer:
-    """Register a customer; the number is stored in E.164 and its time zone derived from it."""
+    """Register a customer; the number is stored in E.164 and its time zone derived from it.
+
+    A birth date is kept only as a hash keyed with `keyring` (the verification keyring)."""
     external_id = external_id.strip()
     if not external_id:
         raise InvalidInput(
@@ -66,6 +74,8 @@ def create_customer(
         time_zone=check_time_zone(time_zone) if time_zone is not None else number.time_zone,
         time_zone_overridden=time_zone is not None,
     )
+    if birth_date is not None:
+        customer.birth_date_hash = hash_birth_date(keyring, customer.id, birth_date)
     try:
         with session.begin_nested():
             session.add(customer)
@@ -98,10 +108,16 @@ def update_customer(
     locale: str | None = _UNSET,
     name: str | None = _UNSET,
     time_zone: str | None = _UNSET,
+    birth_date: date | None = _UNSET,
+    keyring: Any = None,
 ) -> Customer:
     """Change the language, name or time zone; time_zone=None goes back to the number's zone."""
     customer = get_customer(session, customer_id)
     before = snapshot(customer)
+    if birth_date is not _UNSET:
+        customer.birth_date_hash = (
+            None if birth_date is None else hash_birth_date(keyring, customer.id, birth_date)
+        )
     if locale is not _UNSET:
         customer.locale = normalize_locale(locale)
     if name is not _UNSET:

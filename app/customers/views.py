@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from flask import current_app
 from flask.views import MethodView
 
 from app.apikeys.auth import BEARER, current_actor, require_api_key
@@ -24,6 +25,11 @@ blp = require_api_key(
 )
 
 
+def _keyring() -> Any:
+    """The verification keyring (app.verification puts it in the app's extensions)."""
+    return current_app.extensions["verification_keyring"]
+
+
 @blp.route("")
 class Customers(MethodView):
     @blp.doc(security=BEARER)
@@ -32,7 +38,9 @@ class Customers(MethodView):
     @blp.alt_response(409, description="a customer has this external_id already")
     def post(self, payload: dict[str, Any]) -> Customer:
         """Register a customer"""
-        customer = service.create_customer(db.session(), actor=current_actor(), **payload)
+        customer = service.create_customer(
+            db.session(), actor=current_actor(), keyring=_keyring(), **payload
+        )
         db.session.commit()
         return customer
 
@@ -59,7 +67,11 @@ class CustomerById(MethodView):
     def patch(self, payload: dict[str, Any], customer_id: uuid.UUID) -> Customer:
         """Change a customer's language, name or time zone"""
         customer = service.update_customer(
-            db.session(), actor=current_actor(), customer_id=customer_id, **payload
+            db.session(),
+            actor=current_actor(),
+            customer_id=customer_id,
+            keyring=_keyring(),
+            **payload,
         )
         db.session.commit()
         return customer

@@ -135,6 +135,7 @@ OPTIONAL_FIELDS = {
         "reprompt",
         "on_empty",
         "speech",
+        "private",
     ),
     "verify": ("timeout", "tries", "min_digits", "max_digits"),
     "branch": (),
@@ -450,6 +451,8 @@ def _check_node(
                 problems.append("digits must be a number of keys from 1 to 20")
         if node.get("save_as") in (VERIFIED, VERIFIED_AT):
             problems.append(f"save_as may not be {node['save_as']!r}: only a right code sets it")
+        if not isinstance(node.get("private", False), bool):
+            problems.append("private must be true or false")
         for key, low, high in (("timeout", 1, 30), ("retries", 0, 5)):
             if key in node and (not isinstance(node[key], int) or not low <= node[key] <= high):
                 problems.append(f"{key} must be a whole number from {low} to {high}")

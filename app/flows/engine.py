@@ -193,12 +193,13 @@ class FlowRun:
             valid, target = digits.isdigit() and low <= len(digits) <= high, node["next"]
         if not valid:
             # A wrong fixed-length entry may be a mistyped secret: keep its length only.
-            shown = "*" * len(digits) if "digits" in node else digits
+            shown = "*" * len(digits) if "digits" in node or node.get("private") else digits
             self._turn(node_name, "caller", shown)
             return self._retry(
                 response, node_name, node, attempt, "not_valid", node.get("retries", 2)
             )
-        self._turn(node_name, "caller", digits)
+        # A private answer (a date of birth) is kept only by its length in the transcript.
+        self._turn(node_name, "caller", "*" * len(digits) if node.get("private") else digits)
         if "save_as" in node:
             self._remember(node["save_as"], digits)
         return self._render(response, str(target))

@@ -41,6 +41,17 @@ WHAT_WE_DO = {
         "Cofamy tę zmianę.",
         "zh": "您告知我们您没有更改账户信息。我们正在撤销该更改。",
     },
+    # A freeze asked for without the app (app.freezes): the text goes to the registered number,
+    # so a customer who did not ask learns of it at once.
+    "freeze_account": {
+        "en": "we received a request to freeze your account, and it is now frozen. If you did "
+        "not ask for this, call us.",
+        "it": "abbiamo ricevuto una richiesta di bloccare il Suo conto, che ora è bloccato. Se "
+        "non l'ha chiesto Lei, ci chiami.",
+        "pl": "otrzymaliśmy prośbę o zablokowanie konta i jest ono teraz zablokowane. Jeśli to "
+        "nie Państwo o to prosili, prosimy do nas zadzwonić.",
+        "zh": "我们收到了冻结您账户的申请，您的账户现已冻结。如果这不是您本人申请的，请致电我们。",
+    },
 }
 
 RECEIPT = {

@@ -28,6 +28,7 @@ ACTIONS = {
     "registration": "block_registration",
     "account_change": "block_account_change",
     "campaign": "review",
+    "freeze_request": "freeze_account",  # opened by app.freezes, not by a callback
 }
 
 

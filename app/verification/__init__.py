@@ -14,7 +14,10 @@ def init_app(app: Flask) -> None:
     from app.verification.policy import load_verification_policy
 
     try:
-        keyring(app.config.get("VERIFICATION_KEYS") or (), fallback=app.config.get("SECRET_KEY"))
+        # Also hashes the customers' birth dates (app.customers.facts), which cannot import it.
+        app.extensions["verification_keyring"] = keyring(
+            app.config.get("VERIFICATION_KEYS") or (), fallback=app.config.get("SECRET_KEY")
+        )
     except BadKey as exc:
         raise ConfigurationError(f"VERIFICATION_KEYS: {exc}") from None
     from app.verification.views import blp

@@ -29,10 +29,13 @@ from app.campaigns import service as campaigns
 from app.complaints.models import ComplaintChannel
 from app.complaints.service import file_complaint
 from app.console.staff import ACTIONS
+from app.customers.models import Customer
 from app.customers.service import find_by_external_id
 from app.extensions import db
 from app.flows.registry import flows
 from app.fraud.service import open_case
+from app.freezes.models import FreezeChannel
+from app.freezes.service import request_freeze
 from app.staff import service as staff_service
 from app.staff.models import Role, StaffUser
 from tests.browser_fixtures import check_accessibility, screenshots
@@ -135,6 +138,14 @@ def _seed(app, api, simulator, dispatcher) -> World:
     with app.app_context():
         session = db.session()
         actor = Actor("test")
+        # The locked customer also froze their account: the page says so, offers "Unfreeze…".
+        request_freeze(
+            session,
+            customer=session.get_one(Customer, locked_id),
+            channel=FreezeChannel.WEB,
+            actor=actor,
+            now=NOW,
+        )
         open_case(
             session,
             callback_id=finished[-1],
@@ -271,6 +282,9 @@ PATHS: dict[str, Callable[[World], dict[str, str]]] = {
         "locked": f"/console/customers/{w.locked_customer}",
     },
     "console.customer_unlock_ask": lambda w: {"": f"/console/customers/{w.locked_customer}/unlock"},
+    "console.customer_unfreeze_ask": lambda w: {
+        "": f"/console/customers/{w.locked_customer}/unfreeze"
+    },
     "console.complaints": lambda w: {"": "/console/complaints"},
     "console.complaint": lambda w: {"": f"/console/complaints/{w.complaint}"},
     "console.fraud": lambda w: {"": "/console/fraud"},
@@ -321,6 +335,7 @@ PUBLIC_PATHS = {
     "health.home": "/",
     "check.page": "/check",
     "complaints_page.page": "/complaints",
+    "freeze_page.page": "/freeze",
     "softphone.page": "/simulator/phone",
 }
 

@@ -15,7 +15,7 @@ def test_walk_plays_an_outbound_call_in_italian(app):
             "--lang",
             "it",
             "--digits",
-            "908172,1",
+            "1,908172,1",
             "--code",
             "908172",
         ]
@@ -56,7 +56,7 @@ def test_walk_plays_the_service_line_up_to_the_queue(app):
             "--lang",
             "pl",
             "--digits",
-            "908172,1",
+            "1,908172,1",
             "--code",
             "908172",
         ]

@@ -343,7 +343,7 @@ def service_line(api):
 def test_the_service_line_verifies_the_caller_then_takes_them_to_the_team_they_pick(
     app, simulator, queue, key, skill, priority
 ):
-    simulated = ring(app, simulator, to=SERVICE_LINE, keys=[VALID_CODE, key])
+    simulated = ring(app, simulator, to=SERVICE_LINE, keys=["1", VALID_CODE, key])
 
     call = call_of(app, simulated)
     [request] = queue.requests
@@ -356,7 +356,7 @@ def test_the_service_line_verifies_the_caller_then_takes_them_to_the_team_they_p
 
 @pytest.mark.usefixtures("lines", "customer", "service_line")
 def test_nobody_reaches_a_person_on_the_service_line_without_a_right_code(app, simulator, queue):
-    simulated = ring(app, simulator, to=SERVICE_LINE, keys=["111111", "222222", "333333", "1"])
+    simulated = ring(app, simulator, to=SERVICE_LINE, keys=["1", "111111", "222222", "333333", "1"])
 
     assert queue.requests == []
     assert call_of(app, simulated).outcome == "verification_failed"
@@ -386,7 +386,7 @@ def test_a_caller_who_hangs_up_while_waiting_leaves_the_queue_once_without_a_sta
     app, simulator, queue
 ):
     # A line whose number reports no call status: <Dial action> still says the caller is gone.
-    simulated = ring(app, simulator, to=SERVICE_LINE, keys=[VALID_CODE, "2"], reports=False)
+    simulated = ring(app, simulator, to=SERVICE_LINE, keys=["1", VALID_CODE, "2"], reports=False)
 
     simulator.caller_hangs_up(simulated)
 

@@ -1,0 +1,130 @@
+"""Whole calls on the simulator: press 9 on the hotline or the service line, key the date of
+birth, and the account is frozen before any app code; the fraud team takes the caller."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sqlalchemy as sa
+
+from app.calls.models import Call, CallTurn
+from app.calls.service import CallUrls
+from app.carriers.simulator import CalleeScript, SimulatedCall
+from app.extensions import db
+from app.flows.definition import load_common_prompts
+from app.freezes.models import FreezeChannel, FreezeRequest
+from tests.engine_fixtures import deliver
+from tests.freezes.conftest import E164, HOTLINE, KEYED, SERVICE_LINE, register
+
+pytestmark = pytest.mark.usefixtures("lines", "clock", "service_line")
+PROMPTS = load_common_prompts()
+
+
+def prompt(name: str, lang: str) -> str:
+    return PROMPTS[name][lang]
+
+
+def ring(app, simulator, *, caller: str, to: str, keys: list[str]) -> SimulatedCall:
+    with app.app_context():
+        urls = CallUrls(app)
+        return simulator.call_in(
+            from_=caller,
+            to=to,
+            inbound_url=urls.inbound(),
+            status_url=urls.status(),
+            script=CalleeScript(keys=keys),
+        )
+
+
+def heard(simulated: SimulatedCall) -> list[str]:
+    return [line.text for line in simulated.lines if line.who == "call"]
+
+
+def freezes(app) -> list[FreezeRequest]:
+    with app.app_context():
+        rows = list(db.session.scalars(sa.select(FreezeRequest)))
+        db.session.expunge_all()
+        return rows
+
+
+def the_call(app, simulated: SimulatedCall) -> tuple[Call, list[str]]:
+    with app.app_context():
+        call = db.session.scalars(sa.select(Call).filter_by(sid=simulated.sid)).one()
+        turns = list(db.session.scalars(sa.select(CallTurn.text).filter_by(call_id=call.id)))
+        db.session.expunge(call)
+        return call, turns
+
+
+@pytest.mark.parametrize(
+    ("lang", "line", "keys"),
+    [
+        ("it", SERVICE_LINE, ["9", KEYED]),
+        ("pl", SERVICE_LINE, ["9", KEYED]),
+        ("en", HOTLINE, ["", "9", KEYED]),  # no number to check, we did not call: then 9
+        ("pl", HOTLINE, ["", "9", KEYED]),
+    ],
+)
+def test_a_caller_who_lost_their_phone_freezes_the_account_without_the_app(
+    app, api, simulator, queue, clock, core, lang, line, keys
+):
+    register(api, lang)
+
+    simulated = ring(app, simulator, caller=E164[lang], to=line, keys=keys)
+
+    said = heard(simulated)
+    assert prompt("freeze_ask_birth_date", lang) in said
+    assert prompt("freeze_registered", lang) in said
+    assert prompt("connect_fraud", lang) in said
+    [freeze] = freezes(app)
+    assert (freeze.channel, freeze.status.value) == (FreezeChannel.PHONE, "frozen")
+    [request] = queue.requests
+    assert (request.skill, request.priority) == ("fraud", 3)
+    assert request.verified_at is None and request.verified_by is None  # no code was typed
+    call, turns = the_call(app, simulated)
+    assert freeze.call_id == call.id
+    # The date never reaches the database: the transcript keeps its length, the variable is gone.
+    assert KEYED not in json.dumps(call.variables) and KEYED not in " ".join(turns)
+    assert "********" in turns
+    assert deliver(app, clock) == 1
+    assert core.received[0][0]["type"] == "account.freeze_requested"
+
+
+def test_a_wrong_date_and_an_unknown_number_sound_the_same_and_change_nothing(
+    app, api, simulator, queue
+):
+    register(api, "it")
+
+    wrong = ring(app, simulator, caller=E164["it"], to=SERVICE_LINE, keys=["9", "01011990"])
+    queue.waiting.clear()  # the first caller's turn came: each is first in line
+    stranger = ring(app, simulator, caller="+393339999999", to=SERVICE_LINE, keys=["9", KEYED])
+
+    assert heard(wrong) == heard(stranger)
+    assert prompt("freeze_no_match", "it") in heard(wrong)
+    assert prompt("freeze_registered", "it") not in heard(wrong)
+    assert freezes(app) == []
+    # Both still reach the fraud team, unverified.
+    assert [r.skill for r in queue.requests] == ["fraud", "fraud"]
+
+
+def test_a_caller_past_their_tries_is_not_matched_even_with_the_right_date(
+    app, api, simulator, queue
+):
+    register(api, "it")
+    for _ in range(5):
+        ring(app, simulator, caller=E164["it"], to=SERVICE_LINE, keys=["9", "01011990"])
+
+    late = ring(app, simulator, caller=E164["it"], to=SERVICE_LINE, keys=["9", KEYED])
+
+    assert prompt("freeze_no_match", "it") in heard(late)
+    assert freezes(app) == []
+
+
+def test_a_frozen_caller_nobody_can_take_hears_the_account_stays_frozen(app, api, simulator, queue):
+    register(api, "it")
+    queue.open = False
+
+    simulated = ring(app, simulator, caller=E164["it"], to=SERVICE_LINE, keys=["9", KEYED])
+
+    assert heard(simulated)[-1] == prompt("freeze_nobody_free", "it")
+    assert len(freezes(app)) == 1

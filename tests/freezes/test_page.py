@@ -1,0 +1,96 @@
+"""The public page /freeze: a person who lost their phone freezes the account in their language;
+a wrong date says exactly what an unknown number says; tries are limited."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.freezes.models import FreezeChannel, FreezeRequest
+from tests.freezes.conftest import BIRTH_DATE, register
+
+pytestmark = pytest.mark.usefixtures("lines", "clock")
+
+
+def freezes(app) -> list[FreezeRequest]:
+    with app.app_context():
+        rows = list(db.session.scalars(sa.select(FreezeRequest)))
+        db.session.expunge_all()
+        return rows
+
+
+def answer(page: str) -> str:
+    """The page's answer, without the echo of what was typed."""
+    return page.split('id="freeze-answer"')[1].split("</section>")[0]
+
+
+def test_the_home_and_check_pages_link_to_the_freeze_page(client):
+    for path in ("/?lang=it", "/check?lang=it"):
+        page = client.get(path).get_data(as_text=True)
+        assert 'href="/freeze?lang=it"' in page
+
+
+@pytest.mark.parametrize(
+    ("lang", "phone", "words"),
+    [
+        ("pl", "601 234 567", "Prośba została przyjęta"),
+        ("it", "333 123 4567", "La Sua richiesta è registrata"),
+        ("en", "+44 20 7946 0123", "Your request is registered"),
+    ],
+)
+def test_a_person_freezes_the_account_on_the_page(client, api, app, lang, phone, words):
+    register(api, lang)
+
+    response = client.post("/freeze", data={"lang": lang, "phone": phone, "birth_date": BIRTH_DATE})
+
+    assert response.status_code == 201
+    assert words in response.get_data(as_text=True)
+    [freeze] = freezes(app)
+    assert freeze.channel is FreezeChannel.WEB
+
+
+def test_a_wrong_date_answers_like_an_unknown_number(client, api, app):
+    register(api, "it")
+
+    wrong = client.post(
+        "/freeze", data={"lang": "it", "phone": "333 123 4567", "birth_date": "1990-01-01"}
+    )
+    stranger = client.post(
+        "/freeze", data={"lang": "it", "phone": "333 999 9999", "birth_date": BIRTH_DATE}
+    )
+
+    assert wrong.status_code == stranger.status_code == 200
+    assert answer(wrong.get_data(as_text=True)) == answer(stranger.get_data(as_text=True))
+    assert "Non siamo riusciti" in answer(wrong.get_data(as_text=True))
+    assert freezes(app) == []
+
+
+def test_tries_are_limited_per_number_and_then_even_the_right_date_is_refused(client, api, app):
+    register(api, "it")
+    for _ in range(5):
+        client.post(
+            "/freeze", data={"lang": "it", "phone": "333 123 4567", "birth_date": "1990-01-01"}
+        )
+
+    late = client.post(
+        "/freeze", data={"lang": "it", "phone": "+39 333 123 4567", "birth_date": BIRTH_DATE}
+    )
+
+    assert late.status_code == 429
+    assert freezes(app) == []
+
+
+@pytest.mark.parametrize(
+    ("form", "field"),
+    [
+        ({"phone": "abc", "birth_date": BIRTH_DATE}, "phone"),
+        ({"phone": "333 123 4567", "birth_date": "30/04/1980"}, "birth-date"),
+        ({"phone": "333 123 4567", "birth_date": "1980-04-30\x07"}, "birth-date"),
+    ],
+)
+def test_bad_input_names_the_field(client, form, field):
+    response = client.post("/freeze", data={"lang": "it", **form})
+
+    assert response.status_code == 422
+    assert f'data-field="{field}"' in response.get_data(as_text=True)
