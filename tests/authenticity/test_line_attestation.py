@@ -135,7 +135,7 @@ def test_an_unvouched_caller_can_still_report_a_call(app, api, simulator):
     call, heard = ring(app, simulator, UNKNOWN_ITALIAN, ["#", "3", "2"], "TN-Validation-Passed-C")
 
     assert call.outcome == "reported"
-    assert heard[-1].startswith("Grazie. La Sua segnalazione è registrata")
+    assert heard[-2].startswith("Grazie. La Sua segnalazione è registrata")
 
 
 def test_a_locked_customers_number_not_vouched_for_hears_what_a_strangers_does(

@@ -227,7 +227,7 @@ def test_a_spoken_answer_sent_again_gets_the_same_answer_and_needs_the_signature
 
     assert said.params["SpeechResult"] == "po polsku"
     assert [a.get_data(as_text=True) for a in again] == [said.body] * 2
-    assert "linię reklamacji" in said.body
+    assert "linia reklamacji" in said.body
     assert what_changed(app) == before
     assert forged.status_code == 403
 

@@ -1,7 +1,7 @@
 """Account freezes asked for without the app, and the customer's birth date as a keyed hash
 
 Revision ID: c221ba3d6af1
-Revises: 5a7c3e9d1f24
+Revises: 3f9b2c71d0a8
 Create Date: 2026-12-01 03:30:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 import app.database
 
 revision = "c221ba3d6af1"
-down_revision = "5a7c3e9d1f24"
+down_revision = "3f9b2c71d0a8"
 branch_labels = None
 depends_on = None
 
