@@ -30,6 +30,13 @@ class CustomerCreate(InputSchema):
 
 
 class CustomerUpdate(InputSchema):
+    phone = ma.fields.String(
+        metadata={
+            "description": "a new number (the old one stays in the history); read in the "
+            "current number's country when it has no country code",
+            "example": "+39 333 765 4321",
+        }
+    )
     locale = ma.fields.String()
     name = ma.fields.String(allow_none=True, validate=validate.Length(max=200))
     time_zone = ma.fields.String(
