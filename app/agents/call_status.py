@@ -119,7 +119,8 @@ def _with_whom(session: Session, call: Call) -> str:
     return name.split()[0]
 
 
-def _plain(status: dict[str, Any]) -> dict[str, Any]:
+def as_json(status: dict[str, Any]) -> dict[str, Any]:
+    """A call status as JSON keeps it (times in ISO 8601)."""
     return {
         key: value.isoformat() if isinstance(value, datetime) else value
         for key, value in status.items()
@@ -131,7 +132,7 @@ def tell_changes(session: Session, customer_ids: set[uuid.UUID], *, now: datetim
     system was last told; answers how many were queued."""
     told = 0
     for customer_id in sorted(customer_ids, key=str):
-        status = _plain(call_status(session, customer_id, now=now))
+        status = as_json(call_status(session, customer_id, now=now))
         last = session.get(CustomerCallStatus, customer_id, with_for_update=True)
         previous = None if last is None else {"status": last.status, **last.detail}
         if previous == status or (previous is None and status["status"] == NOT_CALLED):

@@ -7,13 +7,17 @@ from typing import Any
 
 import marshmallow as ma
 from flask.views import MethodView
+from marshmallow import validate
 
 from app import clock
-from app.agents.call_status import STATES, call_status
-from app.apikeys.auth import BEARER, require_api_key
+from app.agents.call_status import STATES, as_json, call_status
+from app.apikeys.auth import BEARER, current_actor, require_api_key
+from app.authenticity.models import ReportChannel
+from app.authenticity.service import file_report
 from app.customers.service import get_customer
 from app.extensions import db
-from app.inputs import Blueprint
+from app.inputs import Blueprint, InputSchema, MultilineString
+from app.phones import parse_phone
 
 blp = require_api_key(
     Blueprint(
@@ -63,3 +67,51 @@ class CallStatus(MethodView):
         session = db.session()
         customer = get_customer(session, customer_id)
         return call_status(session, customer.id, now=clock.now())
+
+
+class CallReportIn(InputSchema):
+    number = ma.fields.String(
+        load_default=None,
+        metadata={
+            "description": "the number the suspicious call showed, if the customer gives it "
+            "(read in their own number's country when it has no country code)"
+        },
+    )
+    description = MultilineString(load_default=None, validate=validate.Length(max=2000))
+
+
+class CallReportOut(ma.Schema):
+    reference = ma.fields.String(metadata={"description": "the scam report's reference"})
+    call_status = ma.fields.Nested(
+        CallStatusOut, metadata={"description": "our calls to the customer when they reported"}
+    )
+
+
+@blp.route("/<uuid:customer_id>/call-reports")
+class CallReports(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.arguments(CallReportIn)
+    @blp.response(201, CallReportOut)
+    @blp.alt_response(404, description="no customer has this id")
+    def post(self, payload: dict[str, Any], customer_id: uuid.UUID) -> dict[str, Any]:
+        """Report a suspicious call from the app, in one step: the fraud queue gets it with our
+        calls to the customer at that moment"""
+        session = db.session()
+        customer = get_customer(session, customer_id)
+        now = clock.now()
+        status = call_status(session, customer.id, now=now)
+        report = file_report(
+            session,
+            number=payload["number"],
+            channel=ReportChannel.APP,
+            now=now,
+            actor=current_actor(),
+            locale=customer.locale,
+            regions=[parse_phone(customer.phone).region],
+            reporter_phone=customer.phone,
+            description=payload["description"],
+            customer_id=customer.id,
+            call_status=as_json(status),
+        )
+        session.commit()
+        return {"reference": report.reference, "call_status": status}

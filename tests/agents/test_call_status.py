@@ -163,3 +163,55 @@ def test_an_unknown_customer_is_a_404(api):
     answer = api.get(f"/api/v1/customers/{uuid.uuid4()}/call-status")
     assert answer.status_code == 404
     assert answer.get_json()["error"]["field"] == "id"
+
+
+# ----- POST /api/v1/customers/{id}/call-reports: a suspicious call reported from the app -----
+
+
+def test_a_report_from_the_app_carries_our_call_ringing_at_that_moment(api, app, customer):
+    reference, _ = ring(app)
+
+    answer = api.post(
+        f"/api/v1/customers/{customer['id']}/call-reports",
+        json={"number": "06 1234 5678", "description": "Asked me to move my savings"},
+    )
+
+    assert answer.status_code == 201, answer.get_json()
+    body = answer.get_json()
+    assert body["reference"].startswith("RPT-")
+    assert body["call_status"] == {
+        "status": "calling_now",
+        "reference": reference,
+        "number": OUR_NUMBER,
+    }
+    queued = api.get(f"/api/v1/scam-reports/{body['reference']}").get_json()
+    assert (queued["channel"], queued["status"]) == ("app", "new")
+    assert queued["reported_number"] == "+390612345678"  # read in the customer's country
+    assert queued["reporter_phone"] == "+393331234567"
+    new = [r["reference"] for r in api.get("/api/v1/scam-reports?status=new").get_json()]
+    assert body["reference"] in new
+
+
+def test_a_report_from_the_app_may_leave_the_number_out(api, app, customer):
+    answer = api.post(f"/api/v1/customers/{customer['id']}/call-reports", json={})
+
+    assert answer.status_code == 201, answer.get_json()
+    assert answer.get_json()["call_status"] == {"status": "not_called"}
+    report = api.get(f"/api/v1/scam-reports/{answer.get_json()['reference']}").get_json()
+    assert report["reported_number"] is None and report["number_official"] is False
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [({"number": "not a number"}, "number"), ({"description": "x" * 2001}, "description")],
+)
+def test_a_bad_report_from_the_app_is_a_422_naming_the_field(api, customer, body, field):
+    answer = api.post(f"/api/v1/customers/{customer['id']}/call-reports", json=body)
+
+    assert answer.status_code == 422
+    assert answer.get_json()["error"]["field"] == field
+
+
+def test_a_report_for_an_unknown_customer_is_a_404(api):
+    answer = api.post(f"/api/v1/customers/{uuid.uuid4()}/call-reports", json={})
+    assert answer.status_code == 404
