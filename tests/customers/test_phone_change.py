@@ -6,6 +6,7 @@ import threading
 import uuid
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from app.callbacks.models import Callback
@@ -162,3 +163,26 @@ def test_two_customers_racing_for_one_number_one_gets_it(app, api):
     assert sorted(statuses) == [200, 409]
     phones = [api.get(f"/api/v1/customers/{c['id']}").get_json()["phone"] for c in (first, second)]
     assert phones.count(NEW) == 1
+
+
+@pytest.mark.usefixtures("lines")
+def test_the_hotline_matches_the_waiting_callback_on_the_new_number_only(api, app, simulator):
+    from tests.authenticity.test_line import ring_the_line
+
+    customer = register(api)
+    api.post(
+        "/api/v1/events",
+        json={
+            "id": "reg-1",
+            "type": "registration",
+            "customer_external_id": "cust-1",
+            "occurred_at": MORNING.isoformat(),
+        },
+    )
+    api.patch(f"/api/v1/customers/{customer['id']}", json={"phone": NEW})
+
+    _, from_new = ring_the_line(app, simulator, NEW, ["#", "2"])
+    _, from_old = ring_the_line(app, simulator, OLD, ["#", "2"])
+
+    assert any("Stiamo cercando di contattarLa" in text for text in from_new)
+    assert not any("Stiamo cercando di contattarLa" in text for text in from_old)
