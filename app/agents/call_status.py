@@ -48,7 +48,9 @@ LIVE_AT_MOST = timedelta(hours=4)
 WEBHOOK_TYPE = "customer.call_status_changed"
 
 _RINGING = (CallStatus.QUEUED, CallStatus.INITIATED, CallStatus.RINGING)
-_WAITING = (CallbackStatus.QUEUED, CallbackStatus.CLAIMED)
+# A callback being dialed (claimed, or in_call before the carrier's ringing is recorded) is
+# still the call to come; once its call rings or is answered, that call says more.
+_WAITING = (CallbackStatus.QUEUED, CallbackStatus.CLAIMED, CallbackStatus.IN_CALL)
 _KEY = "call_status_customers"
 
 

@@ -4,6 +4,7 @@ once per change, in the transaction of the change."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import uuid
 from datetime import timedelta
@@ -215,3 +216,31 @@ def test_a_bad_report_from_the_app_is_a_422_naming_the_field(api, customer, body
 def test_a_report_for_an_unknown_customer_is_a_404(api):
     answer = api.post(f"/api/v1/customers/{uuid.uuid4()}/call-reports", json={})
     assert answer.status_code == 404
+
+
+def test_a_callback_dialed_and_answered_goes_from_scheduled_to_called_never_not_called(
+    api, app, customer, simulator, dispatcher
+):
+    from app.carriers.simulator import CalleeScript
+    from tests.telephony_fixtures import VALID_CODE
+
+    answer = api.post(
+        "/api/v1/events",
+        json={
+            "id": "reg-1",
+            "type": "registration",
+            "customer_external_id": "cust-it",
+            "occurred_at": MORNING.isoformat(),
+        },
+    )
+    assert answer.get_json()["callback_id"]
+    simulator.expect("+393331234567", CalleeScript(keys=[VALID_CODE, "1"]))
+
+    with app.app_context():
+        assert dispatcher().dispatch() == 1
+
+    statuses = [s["status"] for s in told(app)]
+    assert statuses[0] == "scheduled" and statuses[-1] == "called"
+    assert "on_call" in statuses and "not_called" not in statuses
+    assert all(a != b for a, b in itertools.pairwise(told(app)))  # each one a change
+    assert status(api, customer)["status"] == "called"
