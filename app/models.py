@@ -1,6 +1,6 @@
 """Every model, imported so that Alembic and the tests see the whole schema."""
 
-from app.agents.models import Agent, AgentLanguage, AgentSkill, QueueEntry
+from app.agents.models import Agent, AgentLanguage, AgentSkill, CustomerCallStatus, QueueEntry
 from app.apikeys.models import ApiKey
 from app.audit.models import AuditEvent
 from app.authenticity.models import ScamReport
@@ -16,7 +16,7 @@ from app.calls.models import Call, CallEvent, CallStep, CallTurn
 from app.campaigns.models import Campaign, CampaignRecipient, Segment
 from app.carriers.models import SimulatorCall
 from app.complaints.models import Complaint, ComplaintMessage, ComplaintNote
-from app.customers.models import Customer
+from app.customers.models import Customer, PhoneChange
 from app.fraud.models import FraudCase
 from app.freezes.models import FreezeRequest
 from app.messaging.models import OutboxMessage
@@ -50,6 +50,7 @@ __all__ = [
     "ComplaintMessage",
     "ComplaintNote",
     "Customer",
+    "CustomerCallStatus",
     "DialPacing",
     "DoNotCall",
     "Event",
@@ -58,6 +59,7 @@ __all__ = [
     "NumberPurpose",
     "OfficialNumber",
     "OutboxMessage",
+    "PhoneChange",
     "QueueEntry",
     "ScamReport",
     "Segment",

@@ -22,14 +22,17 @@ ROUTE_TICK_SECONDS = 2.0
 def init_app(app: Flask) -> None:
     """The router's worker tick, the queue for the flows' queue nodes, the ringer that adds an
     offered agent to the caller's conference, and that call's status callback."""
+    from app.agents import call_status  # noqa: F401 - its listeners tell the core of changes
     from app.agents.line import bp, ring_agents
     from app.agents.queueing import AgentsQueue
     from app.agents.ringing import add_ringer
+    from app.agents.views import blp
 
     registry = registry_of(app)
     registry.tick("route", ROUTE_TICK_SECONDS, route_tick, wake=True)
     registry.queueing(AgentsQueue())
     registry.blueprint(bp)
+    registry.api_blueprint(blp)
     add_ringer(app, ring_agents)
 
 

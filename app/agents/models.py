@@ -21,8 +21,9 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, Uuid, text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.database import Base, UTCDateTime, enum_by_value, utcnow
@@ -246,3 +247,16 @@ class Handoff(Base):
     )
     notes: Mapped[str | None] = mapped_column(Text)
     wrapped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CustomerCallStatus(Base):
+    """The call status the core system was last told of, so that it hears each change once."""
+
+    __tablename__ = "customer_call_statuses"
+
+    customer_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
@@ -22,6 +23,7 @@ class ReportChannel(enum.StrEnum):
     WEB = "web"
     API = "api"
     PHONE = "phone"
+    APP = "app"  # the customer's app, in one step, with our calls to them at that moment
 
 
 #: What the caller asked for: the fraud team sorts reports by it.
@@ -49,6 +51,12 @@ class ScamReport(Base):
     channel: Mapped[ReportChannel] = mapped_column(enum_by_value(ReportChannel, "report_channel"))
     locale: Mapped[str] = mapped_column(String(8), default="en")
     call_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("calls.id", ondelete="SET NULL"))
+    # Filed from the customer's app: who they are, and the app's call status at that moment
+    # (app.agents.call_status: on a call with us, calling now, scheduled, called, not called).
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="SET NULL"), index=True
+    )
+    call_status: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # A complaint routed to the fraud team appears in this queue too.
     complaint_reference: Mapped[str | None] = mapped_column(String(12), index=True)
     status: Mapped[ReportStatus] = mapped_column(

@@ -219,13 +219,21 @@ def file_report(
     description: str | None = None,
     asked_for: list[str] | None = None,
     call_id: uuid.UUID | None = None,
+    customer_id: uuid.UUID | None = None,
+    call_status: dict[str, Any] | None = None,
 ) -> ScamReport:
     """File a report of a scam call. The number it showed is kept in E.164 when it reads as one
     number; else as typed (no country uses it, or it may be a number of several), and it is
     flagged official when any of the numbers it may be is one of ours in service, so that a
-    spoofed number of ours is never hidden among "not official" ones."""
-    seen = read_seen_number(session, number, regions=regions, keypad=keypad)
-    reported = seen.single.e164 if seen.single else seen.digits
+    spoofed number of ours is never hidden among "not official" ones. From the customer's app
+    the number may be left out (the call they are on), and the report keeps who they are and
+    our calls to them at that moment (`call_status`)."""
+    seen = (
+        None
+        if number is None and channel is ReportChannel.APP
+        else read_seen_number(session, number, regions=regions, keypad=keypad)
+    )
+    reported = None if seen is None else seen.single.e164 if seen.single else seen.digits
     if called_at is not None:
         if called_at > now + timedelta(minutes=5):
             raise InvalidInput(_l("called_at: this is in the future"), field="called_at")
@@ -248,11 +256,12 @@ def file_report(
             ),
             field="asked_for",
         )
-    official = bool(seen.readings) and (
+    readings = [reading.e164 for reading in seen.readings] if seen is not None else []
+    official = bool(readings) and (
         session.scalar(
             select(OfficialNumber.id)
             .where(
-                OfficialNumber.phone.in_([reading.e164 for reading in seen.readings]),
+                OfficialNumber.phone.in_(readings),
                 OfficialNumber.retired_at.is_(None),
             )
             .limit(1)
@@ -271,6 +280,8 @@ def file_report(
         channel=channel,
         locale=locale,
         call_id=call_id,
+        customer_id=customer_id,
+        call_status=call_status,
         created_at=now,
         updated_at=now,
     )
@@ -286,6 +297,7 @@ def file_report(
             "official": official,
             "channel": channel.value,
             "asked_for": report.asked_for,
+            **({"call_status": call_status} if call_status is not None else {}),
         },
     )
     return report

@@ -15,12 +15,14 @@ def init_app(app: Flask) -> None:
     from app.callbacks.policy import load_policy
     from app.callbacks.views import events_blp
     from app.calls.service import call_ended
+    from app.customers.service import phone_changed
     from app.messaging.engine import collecting
 
     app.extensions["callback_policy"] = load_policy(app.config.get("CALLBACK_POLICY_FILE"))
     registry = registry_of(app)
     registry.api_blueprint(events_blp)
     registry.receiver(call_ended, engine.on_call_ended)
+    registry.receiver(phone_changed, engine.on_phone_changed)
     register_actions(registry)  # one call carries a customer's several matters
     # Every DISPATCH_TICK_SECONDS, and at once when an urgent callback is queued (a hint).
     registry.tick("dispatch", engine.dispatch_every, engine.dispatch, wake=True)

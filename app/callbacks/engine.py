@@ -9,6 +9,7 @@ from flask import Config, Flask, current_app
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.audit.service import Actor
 from app.callbacks.after_call import call_ended
 from app.callbacks.dialer import (
     BACKLOG_RUN,
@@ -17,11 +18,13 @@ from app.callbacks.dialer import (
     Dispatcher,
     creates_at_once,
 )
+from app.callbacks.lifecycle import follow_new_number
 from app.callbacks.notices import queue_notices
 from app.callbacks.reaper import Reaper
 from app.calls import service as calls
 from app.calls.models import Call
 from app.carriers.service import telephony_for
+from app.customers.models import Customer
 from app.extensions import db
 from app.flows.registry import flows
 
@@ -30,6 +33,13 @@ def on_call_ended(call: Call, *, session: Session) -> None:
     call_ended(
         call, session=session, policy=current_app.extensions["callback_policy"], now=clock.now()
     )
+
+
+def on_phone_changed(
+    customer: Customer, *, session: Session, old: str, new: str, actor: Actor
+) -> None:
+    """A customer's new number: their callbacks waiting to be dialed ring it."""
+    follow_new_number(session, customer.id, old=old, new=new, actor=actor)
 
 
 def queue_notices_due(_: object, *, session: Session, now: datetime, config: Config) -> None:

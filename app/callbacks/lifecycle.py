@@ -520,6 +520,34 @@ def cancel(
     finish(session, callback, Outcome.CANCELLED, now, actor=actor, why=why)
 
 
+def follow_new_number(
+    session: Session, customer_id: uuid.UUID, *, old: str, new: str, actor: Actor
+) -> int:
+    """The customer's number changed: their callbacks waiting to be dialed on the old number
+    will ring the new one (one being dialed or in a call goes on; one that calls a number on
+    purpose, e.g. the previous number after an account change, keeps it). Answers how many."""
+    moved = list(
+        session.scalars(
+            select(Callback).where(
+                Callback.customer_id == customer_id,
+                Callback.status == CallbackStatus.QUEUED,
+                Callback.to_number == old,
+            )
+        )
+    )
+    for callback in moved:
+        callback.to_number = new
+        record(
+            session,
+            actor=actor,
+            action="callback.number_changed",
+            subject_type="callback",
+            subject_id=callback.id,
+            changes={"to_number": [old, new]},
+        )
+    return len(moved)
+
+
 # ----- a customer who talked with an agent about their matter -----
 
 #: Why a callback waits while the agent who talked with the customer about it writes their

@@ -10,8 +10,11 @@ that matter's flow at its `resume_at` node (its verify node, already passed, is 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -19,8 +22,10 @@ from app.audit.service import Actor
 from app.callbacks import lifecycle
 from app.callbacks.matters import CARRIED
 from app.callbacks.models import Callback, CallbackStatus
+from app.callbacks.window import callee_zones, inside, next_opening
 from app.calls.models import Call
 from app.customers.models import Customer
+from app.errors import Conflict
 from app.flows.actions import ActionResult
 from app.flows.definition import VERIFIED
 from app.flows.registry import flows
@@ -74,6 +79,83 @@ def next_matter(session: Session, call: Call, values: dict[str, Any]) -> ActionR
     return ActionResult("none")
 
 
+# ----- "call me at": a verified caller on the hotline puts their waiting callback off -----
+
+#: The time of day the hotline offers first ("today after 18:00"), in the customer's time.
+LATER_AT = time(18, 0)
+#: The slot is at least this far ahead (a call back a few minutes later helps nobody).
+LATER_LEAD = timedelta(minutes=30)
+#: Why the callback waits, for supervisors (its audit entry says the caller chose it).
+CALLER_CHOSE = "the customer's chosen time"
+
+
+def _verified_callback(session: Session, call: Call) -> Callback | None:
+    """The waiting callback the hotline verified this caller for (by a right code), if still
+    theirs: the caller's number, the code's customer, and waiting to be dialed."""
+    variables = call.variables or {}
+    try:
+        callback_id = uuid.UUID(str(variables.get("verifying_callback_id") or ""))
+    except ValueError:
+        return None
+    callback = session.get(Callback, callback_id)
+    if (
+        callback is None
+        or variables.get(VERIFIED) is not True
+        or callback.to_number != call.from_number
+        or callback.customer_id != call.customer_id
+        or callback.status is not CallbackStatus.QUEUED
+    ):
+        return None
+    return callback
+
+
+def later_slot(session: Session, callback: Callback, now: datetime) -> datetime | None:
+    """The time the hotline offers: today at LATER_AT in the customer's zone (tomorrow when that
+    is less than LATER_LEAD away), or the next opening of their calling hours from then; None
+    when their zone is unknown or nothing opens within a week."""
+    customer = session.get_one(Customer, callback.customer_id)
+    zones = callee_zones(customer, callback.to_number)
+    if not zones:
+        return None
+    start, end = current_app.extensions["callback_policy"].profile(callback.dial_profile).window
+    local = now.astimezone(ZoneInfo(zones[0]))
+    slot = datetime.combine(local.date(), LATER_AT, tzinfo=local.tzinfo)
+    if slot < now + LATER_LEAD:
+        slot = datetime.combine(local.date() + timedelta(days=1), LATER_AT, tzinfo=local.tzinfo)
+    if inside(slot, zones, start, end):
+        return slot
+    return next_opening(slot, zones, start, end)
+
+
+def offer_call_back_later(session: Session, call: Call, values: dict[str, Any]) -> ActionResult:
+    """After a right code: the time we could call the caller back instead of going on now."""
+    callback = _verified_callback(session, call)
+    slot = later_slot(session, callback, clock.now()) if callback is not None else None
+    if slot is None:
+        return ActionResult("none")
+    return ActionResult("offered", {"call_back_at": slot.isoformat()})
+
+
+def call_back_later(session: Session, call: Call, values: dict[str, Any]) -> ActionResult:
+    """The caller chose the offered time: their waiting callback is dialed then (its deadline
+    moved past it by the lifecycle), with its audit entry."""
+    callback = _verified_callback(session, call)
+    offered = (call.variables or {}).get("call_back_at")
+    if callback is None or not offered:
+        return ActionResult("unavailable")
+    now = clock.now()
+    at = datetime.fromisoformat(str(offered))
+    if at <= now:
+        return ActionResult("unavailable")
+    try:
+        lifecycle.reschedule(
+            session, callback, at, now=now, actor=Actor(f"call:{call.id}"), why=CALLER_CHOSE
+        )
+    except Conflict:  # a worker claimed it meanwhile
+        return ActionResult("unavailable")
+    return ActionResult("rescheduled")
+
+
 def register_actions(registry: Registry) -> None:
     """The callback engine's phone-line action, as app.callbacks.init_app registers it."""
     # It takes the caller into another of the customer's matters: after a right code only.
@@ -82,5 +164,19 @@ def register_actions(registry: Registry) -> None:
         next_matter,
         results=("continued", "none"),
         sets=("name", CARRIED),
+        after_verify=True,
+    )
+    # The hotline's "call me at": the customer's waiting callback, so after a right code only.
+    registry.flow_action(
+        "offer_call_back_later",
+        offer_call_back_later,
+        results=("offered", "none"),
+        sets=("call_back_at",),
+        after_verify=True,
+    )
+    registry.flow_action(
+        "call_back_later",
+        call_back_later,
+        results=("rescheduled", "unavailable"),
         after_verify=True,
     )

@@ -26,6 +26,7 @@ from app.console.keyset import page_size, read_page
 from app.console.labels import language_label
 from app.console.records import audit_link
 from app.customers.models import Customer
+from app.customers.service import phone_history
 from app.errors import DomainError, InvalidInput
 from app.extensions import db
 from app.fraud.models import FraudCase
@@ -178,6 +179,7 @@ def customer(customer_id: uuid.UUID) -> str:
         customer=person,
         language=language_label(person.locale),
         numbers=_numbers(person, callbacks),
+        former_numbers=phone_history(session, customer_id),
         verification=state(session, customer_id, now=moment, policy=policy),
         counted_since=_counted_since(session, customer_id, moment - policy.lock_window),
         callbacks=callbacks,

@@ -3,6 +3,9 @@ its reporter gave and the reported number's history, and "it was not me" cases."
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 import marshmallow as ma
 from flask import render_template, request
 from flask_babel import gettext as _
@@ -19,6 +22,8 @@ from app.console.keyset import page_size, read_page
 from app.errors import DomainError
 from app.extensions import db
 from app.fraud.models import FraudCase
+from app.i18n import when
+from app.phones import international
 from app.staff.auth import READ, WORK, staff_actor
 
 #: What the caller asked for (ScamReport.asked_for), in the reader's words.
@@ -110,6 +115,30 @@ def fraud_cases() -> str:
     return render_template("console/fraud_cases.html", page=page, words=_words(CASE_WORDS))
 
 
+def call_status_words(status: dict[str, Any] | None) -> str | None:
+    """The app's call status a report kept, in words."""
+    if not status:
+        return None
+    kind, at = status.get("status"), status.get("at")
+    moment = when(datetime.fromisoformat(at)) if isinstance(at, str) else ""
+    if kind == "on_call":
+        talking = status.get("with")
+        if talking in (None, "ivr"):
+            return _("On a call with us, in the phone menu")
+        return _("On a call with us, with %(agent)s", agent=talking)
+    if kind == "calling_now":
+        return _(
+            "We were calling them (reference %(reference)s, from %(number)s)",
+            reference=status.get("reference") or "–",
+            number=international(status["number"]) if status.get("number") else "–",
+        )
+    if kind == "scheduled":
+        return _("A callback was scheduled for %(moment)s", moment=moment)
+    if kind == "called":
+        return _("We had called them at %(moment)s", moment=moment)
+    return _("We had not called them in the last 24 hours")
+
+
 @bp.get("/fraud/<reference>")
 @requires_role(READ)
 def fraud_report(reference: str) -> str:
@@ -125,6 +154,7 @@ def fraud_report(reference: str) -> str:
         calls=reports.calls_from(db.session(), number) if periods and number else [],
         others=reports.reports_about(db.session(), report),
         call=call,
+        call_status=call_status_words(report.call_status),
         statuses=list(ReportStatus),
         asked_for=_words(ASKED_FOR_LABELS),
     )

@@ -87,6 +87,7 @@ LABELS: list[tuple[Enum, Any]] = [
     (ReportChannel.WEB, _l("Web page")),
     (ReportChannel.API, _l("Partner system")),
     (ReportChannel.PHONE, _l("Phone line")),
+    (ReportChannel.APP, _l("The customer's app")),
     # Outcomes of a callback or call
     (Outcome.CONFIRMED, _l("Confirmed by the customer")),
     (Outcome.DENIED, _l("Denied by the customer")),

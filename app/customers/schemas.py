@@ -38,6 +38,13 @@ class CustomerCreate(InputSchema):
 
 
 class CustomerUpdate(InputSchema):
+    phone = ma.fields.String(
+        metadata={
+            "description": "a new number (the old one stays in the history); read in the "
+            "current number's country when it has no country code",
+            "example": "+39 333 765 4321",
+        }
+    )
     locale = ma.fields.String()
     birth_date = ma.fields.Date(allow_none=True, metadata=BIRTH_DATE)
     name = ma.fields.String(allow_none=True, validate=validate.Length(max=200))

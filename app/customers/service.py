@@ -6,19 +6,26 @@ import uuid
 from datetime import date
 from typing import Any
 
+from blinker import Namespace
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.audit.service import Actor, diff, record
 from app.customers.facts import hash_birth_date
-from app.customers.models import Customer
+from app.customers.models import Customer, PhoneChange
 from app.errors import Conflict, InvalidInput, NotFound
 from app.locales import locale_for_region, normalize_locale
 from app.phones import check_time_zone, parse_phone, single_time_zone, time_zones_of
 
 _UNSET: Any = object()
+
+#: Sent, in the transaction that changes it, when a customer's number changes: receivers get the
+#: customer and `session`, `old`, `new` (E.164) and `actor` as keywords (the callbacks still to
+#: be dialed move to the new number).
+phone_changed = Namespace().signal("customer-phone-changed")
 
 
 def snapshot(customer: Customer) -> dict[str, Any]:
@@ -110,9 +117,13 @@ def update_customer(
     time_zone: str | None = _UNSET,
     birth_date: date | None = _UNSET,
     keyring: Any = None,
+    phone: str = _UNSET,
 ) -> Customer:
-    """Change the language, name or time zone; time_zone=None goes back to the number's zone."""
+    """Change the language, name, time zone or number; time_zone=None goes back to the number's
+    zone. A new number keeps the old one in the history; one another customer holds is refused."""
     customer = get_customer(session, customer_id)
+    if phone is not _UNSET:
+        _change_phone(session, customer, phone, actor=actor)
     before = snapshot(customer)
     if birth_date is not _UNSET:
         customer.birth_date_hash = (
@@ -140,6 +151,75 @@ def update_customer(
             changes=changes,
         )
     return customer
+
+
+def _change_phone(session: Session, customer: Customer, raw: str, *, actor: Actor) -> None:
+    """Move the customer to a new number: the old one into the history, the audit log, and
+    `phone_changed` for the callbacks still to be dialed."""
+    number = parse_phone(raw, region=parse_phone(customer.phone).region)
+    now = clock.now()
+    # Take the customer's row first (a write: on SQLite it takes the database's write lock), then
+    # read the number again: two changes of one customer follow each other, and each finds the
+    # number the other left.
+    session.execute(
+        update(Customer).where(Customer.id == customer.id).values(updated_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    session.refresh(customer)
+    if number.e164 == customer.phone:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        # Two customers moving to one number at once: the second waits for the first, then sees
+        # the number taken. (SQLite has a single writer: the write above already serializes.)
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:number, 19))"),
+            {"number": number.e164},
+        )
+    holder = session.scalar(
+        select(Customer.id).where(Customer.phone == number.e164, Customer.id != customer.id)
+    )
+    if holder is not None:
+        raise Conflict(
+            _l("phone: another customer has this number"), field="phone", code="duplicate"
+        )
+    since = session.scalar(
+        select(func.max(PhoneChange.valid_to)).where(PhoneChange.customer_id == customer.id)
+    )
+    old = customer.phone
+    session.add(
+        PhoneChange(
+            id=uuid.uuid4(),
+            customer_id=customer.id,
+            number=old,
+            valid_from=since or customer.created_at,
+            valid_to=now,
+            changed_by=actor.label,
+        )
+    )
+    before = snapshot(customer)
+    customer.phone = number.e164
+    if not customer.time_zone_overridden:
+        customer.time_zone = number.time_zone
+    record(
+        session,
+        actor=actor,
+        action="customer.phone_changed",
+        subject_type="customer",
+        subject_id=customer.id,
+        changes=diff(before, snapshot(customer)),
+    )
+    phone_changed.send(customer, session=session, old=old, new=number.e164, actor=actor)
+
+
+def phone_history(session: Session, customer_id: uuid.UUID) -> list[PhoneChange]:
+    """The numbers a customer had before, the latest first."""
+    return list(
+        session.scalars(
+            select(PhoneChange)
+            .where(PhoneChange.customer_id == customer_id)
+            .order_by(PhoneChange.valid_to.desc())
+        )
+    )
 
 
 def get_customer(session: Session, customer_id: uuid.UUID) -> Customer:

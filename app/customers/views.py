@@ -64,8 +64,9 @@ class CustomerById(MethodView):
     @blp.doc(security=BEARER)
     @blp.arguments(CustomerUpdate)
     @blp.response(200, CustomerOut)
+    @blp.alt_response(409, description="another customer has this phone number")
     def patch(self, payload: dict[str, Any], customer_id: uuid.UUID) -> Customer:
-        """Change a customer's language, name or time zone"""
+        """Change a customer's language, name, time zone or phone number"""
         customer = service.update_customer(
             db.session(),
             actor=current_actor(),

@@ -98,6 +98,8 @@ VARIABLES = {
     "campaign",
     # The queue for people: the caller's place in line.
     "position",
+    # The hotline's "call me at": the time offered, in the caller's words.
+    "call_back_at",
 }
 #: Twilio transcribes a <Record> only when the recording lasts at most two minutes.
 TRANSCRIBE_MAX_SECONDS = 120

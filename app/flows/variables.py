@@ -74,6 +74,14 @@ def localize(values: dict[str, Any], locale: str, *, time_zone: str | None) -> d
             )
         except ValueError:
             out["time"] = str(values["time"])
+    if values.get("call_back_at"):  # a time we offer: in its own offset (the customer's zone)
+        with contextlib.suppress(ValueError):
+            out["call_back_at"] = format_datetime(
+                datetime.fromisoformat(str(values["call_back_at"])),
+                _DATE_PATTERNS.get(locale, _DATE_PATTERNS["en"]),
+                tzinfo=datetime.fromisoformat(str(values["call_back_at"])).tzinfo,
+                locale=babel_locale,
+            )
     for key in ("reference", "callback_number", "checked_number"):
         if values.get(key):
             out[key] = spoken_digits(str(values[key]))

@@ -255,3 +255,23 @@ def test_their_complaints_and_fraud_cases_are_linked(app):
 
     assert "/console/complaints/C-7K3Q-2M" in page and "Complaint C-7K3Q-2M" in page
     assert "Fraud case FRD-AAAA-BBBB" in page
+
+
+def test_the_page_lists_the_numbers_the_customer_had_before(app):
+    from app.customers.service import update_customer
+
+    customer_id = add_customer(app)
+    auditor = sign_in(app, "auditor")
+    assert "Former numbers" not in text(auditor.get(f"/console/customers/{customer_id}"))
+    with app.test_request_context():
+        update_customer(
+            db.session(), actor=Actor("apikey:core"), customer_id=customer_id, phone="+393337654321"
+        )
+        db.session.commit()
+
+    page = text(auditor.get(f"/console/customers/{customer_id}"))
+
+    assert "Former numbers" in page
+    former = page.split("Former numbers", 1)[1].split("Verification with codes", 1)[0]
+    assert "apikey:core" in former and "+39 333 123 4567" in former
+    assert "333 765 4321" not in former  # the current number is not a former one

@@ -149,3 +149,27 @@ def test_a_reports_page_links_to_its_audit_entries(app, accounts):
     page = sign_in(app, "agent").get(f"/console/fraud/{reference}").get_data(as_text=True)
 
     assert f'/console/audit?subject_type=scam_report&amp;subject_id={reference}"' in page
+
+
+def test_a_report_from_the_app_shows_our_calls_to_the_customer_at_that_moment(app, accounts):
+    from app.customers.models import Customer
+
+    with app.app_context():
+        person = Customer(external_id="c-app", phone="+393331234567", locale="it")
+        db.session.add(person)
+        db.session.commit()
+        customer_id = person.id
+    reference = _report(
+        app,
+        number=None,
+        channel=ReportChannel.APP,
+        customer_id=customer_id,
+        call_status={"status": "calling_now", "reference": "482197", "number": "+14155550100"},
+    )
+    agent = sign_in(app, "agent")
+
+    page = html.unescape(agent.get(f"/console/fraud/{reference}").get_data(as_text=True))
+
+    assert "The customer's app" in page
+    assert "We were calling them (reference 482197, from +1 415-555-0100)" in page
+    assert f'href="/console/customers/{customer_id}"' in page

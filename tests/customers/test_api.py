@@ -219,12 +219,3 @@ def test_a_bad_update_changes_nothing(api):
     assert response.status_code == 422
     assert response.get_json()["error"]["field"] == "locale"
     assert api.get(url).get_json() == customer
-
-
-def test_the_phone_number_cannot_be_changed_by_patch(api):
-    customer = create(api).get_json()
-
-    response = api.patch(f"/api/v1/customers/{customer['id']}", json={"phone": "+48601234567"})
-
-    assert response.status_code == 422
-    assert response.get_json()["error"]["code"] == "unknown_field"

@@ -326,6 +326,7 @@ def test_an_inbound_line_may_not_take_a_callback_before_a_right_code(line, promp
         "default": "verify",
     }
     line["nodes"]["verify"]["on_success"] = "unavailable"
+    line["nodes"]["confirm_later"]["choices"]["2"] = "unavailable"  # "go on now" took it too
     del line["nodes"]["take_callback"]
 
     problems = problems_of(line, prompts, "verify_caller_line")

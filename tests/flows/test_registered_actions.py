@@ -68,10 +68,13 @@ def test_the_domains_register_each_action_with_its_results_and_variables():
     )
     assert actions["file_complaint"].sets == ("complaint_reference", "due")
     assert actions["opt_out"].run.__module__ == "app.campaigns.line"
-    # Only taking a callback (on our line, or the next matter of a call) needs a right code first.
+    # Only taking a callback (on our line, or the next matter of a call), or putting it off from
+    # our line ("call me later"), needs a right code first.
     assert {name for name, action in actions.items() if action.after_verify} == {
         "continue_callback",
         "next_matter",
+        "offer_call_back_later",
+        "call_back_later",
     }
     assert actions["next_matter"].run.__module__ == "app.callbacks.line"
 

@@ -1,0 +1,202 @@
+"""The app's view of our calls to a customer, and the core system told of each change.
+
+One of five states, the first that holds, in this order:
+
+1. `on_call`: the customer is on a call with us now (`with`: "ivr", or the agent's first name).
+2. `calling_now`: a call of ours to them has not been answered yet (`reference`, and `number`: our
+   number their phone shows). A customer on a suspicious call looks here first: a call that is
+   not shown as ours, now, is not ours.
+3. `scheduled`: a callback waits to be dialed (`at`: when it is due; a time already past means
+   it is due now and comes soon). Before `called`: what comes next tells the customer more than
+   what went before, and a retry of a call they missed shows as the coming call.
+4. `called`: we called them in the last 24 hours (`at`: the last such call).
+5. `not_called`: none of these: we have not called them in the last 24 hours.
+
+The core system hears `customer.call_status_changed` (through the outbox, in the transaction of the
+change) when a commit touched a customer's calls, callbacks or queue places and their state is not
+the one it was last told. A change that only time makes (`called` turning `not_called` after 24
+hours, a scheduled time coming) is not pushed: the GET answers it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import has_app_context
+from sqlalchemy import event, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.agents.models import CustomerCallStatus, QueueEntry, QueueState
+from app.callbacks.models import Callback, CallbackStatus
+from app.calls.models import Call, CallDirection, CallStatus
+from app.customers.models import Customer
+from app.database import utcnow
+from app.messaging.outbox import notify_core
+from app.staff.models import StaffUser
+
+ON_CALL, CALLING_NOW, SCHEDULED = "on_call", "calling_now", "scheduled"
+CALLED, NOT_CALLED = "called", "not_called"
+STATES = (ON_CALL, CALLING_NOW, SCHEDULED, CALLED, NOT_CALLED)
+#: How far back "called" looks.
+RECENT = timedelta(hours=24)
+#: A call older than this that never reported its end is not shown as live (a lost callback).
+LIVE_AT_MOST = timedelta(hours=4)
+WEBHOOK_TYPE = "customer.call_status_changed"
+
+_RINGING = (CallStatus.QUEUED, CallStatus.INITIATED, CallStatus.RINGING)
+# A callback being dialed (claimed, or in_call before the carrier's ringing is recorded) is
+# still the call to come; once its call rings or is answered, that call says more.
+_WAITING = (CallbackStatus.QUEUED, CallbackStatus.CLAIMED, CallbackStatus.IN_CALL)
+_KEY = "call_status_customers"
+
+
+def call_status(session: Session, customer_id: uuid.UUID, *, now: datetime) -> dict[str, Any]:
+    """The customer's call status: {"status", ...its details} (see the module's docstring)."""
+    live = list(
+        session.scalars(
+            select(Call)
+            .where(
+                Call.customer_id == customer_id,
+                Call.status.in_((*_RINGING, CallStatus.IN_PROGRESS)),
+                Call.created_at >= now - LIVE_AT_MOST,
+            )
+            .order_by(Call.created_at.desc())
+        )
+    )
+    answered = next((call for call in live if call.status is CallStatus.IN_PROGRESS), None)
+    if answered is not None:
+        return {"status": ON_CALL, "with": _with_whom(session, answered)}
+    ringing = next(
+        (call for call in live if call.direction is CallDirection.OUTBOUND and call.sid), None
+    )
+    if ringing is not None:
+        return {
+            "status": CALLING_NOW,
+            "reference": ringing.reference,
+            "number": ringing.from_number,
+        }
+    due = session.scalar(
+        select(Callback.next_attempt_at)
+        .where(
+            Callback.customer_id == customer_id,
+            Callback.status.in_(_WAITING),
+            Callback.dial_hold.is_(None),
+        )
+        .order_by(Callback.next_attempt_at)
+        .limit(1)
+    )
+    if due is not None:
+        return {"status": SCHEDULED, "at": due}
+    last = session.scalar(
+        select(Call.created_at)
+        .where(
+            Call.customer_id == customer_id,
+            Call.direction == CallDirection.OUTBOUND,
+            Call.sid.is_not(None),
+            Call.created_at >= now - RECENT,
+        )
+        .order_by(Call.created_at.desc())
+        .limit(1)
+    )
+    if last is not None:
+        return {"status": CALLED, "at": last}
+    return {"status": NOT_CALLED}
+
+
+def _with_whom(session: Session, call: Call) -> str:
+    """ "ivr", or the first name of the agent the caller is connected to."""
+    name = session.scalar(
+        select(StaffUser.name)
+        .join(QueueEntry, QueueEntry.agent_id == StaffUser.id)
+        .where(QueueEntry.call_id == call.id, QueueEntry.state == QueueState.CONNECTED)
+        .order_by(QueueEntry.entered_at.desc())
+        .limit(1)
+    )
+    if not name or not name.split():
+        return "ivr"
+    return name.split()[0]
+
+
+def as_json(status: dict[str, Any]) -> dict[str, Any]:
+    """A call status as JSON keeps it (times in ISO 8601)."""
+    return {
+        key: value.isoformat() if isinstance(value, datetime) else value
+        for key, value in status.items()
+    }
+
+
+def tell_changes(session: Session, customer_ids: set[uuid.UUID], *, now: datetime) -> int:
+    """Queue `customer.call_status_changed` for each customer whose state is not the one the core
+    system was last told; answers how many were queued."""
+    told = 0
+    for customer_id in sorted(customer_ids, key=str):
+        status = as_json(call_status(session, customer_id, now=now))
+        last = session.get(CustomerCallStatus, customer_id, with_for_update=True)
+        previous = None if last is None else {"status": last.status, **last.detail}
+        if previous == status or (previous is None and status["status"] == NOT_CALLED):
+            continue
+        external_id = session.scalar(select(Customer.external_id).where(Customer.id == customer_id))
+        if external_id is None:
+            continue
+        detail = {key: value for key, value in status.items() if key != "status"}
+        if last is None:
+            try:
+                with session.begin_nested():
+                    session.add(
+                        CustomerCallStatus(
+                            customer_id=customer_id,
+                            status=status["status"],
+                            detail=detail,
+                            changed_at=now,
+                        )
+                    )
+            except IntegrityError:  # another transaction told it first: theirs stands
+                continue
+        else:
+            last.status, last.detail, last.changed_at = status["status"], detail, now
+        notify_core(
+            session,
+            type=WEBHOOK_TYPE,
+            payload={
+                "customer_id": str(customer_id),
+                "customer_external_id": external_id,
+                "call_status": status,
+            },
+            now=now,
+        )
+        told += 1
+    return told
+
+
+# ----- which commits touched whose calls -----
+
+_WATCHED = (Call, Callback, QueueEntry)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_customers(session: Session, _: Any) -> None:
+    touched = session.info.setdefault(_KEY, set())
+    for instance in (*session.new, *session.dirty):
+        if isinstance(instance, _WATCHED) and instance.customer_id is not None:
+            touched.add(instance.customer_id)
+    if not touched:
+        session.info.pop(_KEY, None)
+
+
+@event.listens_for(Session, "before_commit")
+def _tell_before_commit(session: Session) -> None:
+    if any(isinstance(instance, _WATCHED) for instance in (*session.new, *session.dirty)):
+        session.flush()  # what is still pending names its customers too
+    touched = session.info.pop(_KEY, set())
+    if touched:
+        now = clock.now() if has_app_context() else utcnow()
+        tell_changes(session, touched, now=now)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(_KEY, None)
