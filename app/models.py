@@ -10,6 +10,8 @@ from app.callbacks.models import (
     DialPacing,
     DoNotCall,
     Event,
+    Feedback,
+    Satisfaction,
     WithdrawalHold,
 )
 from app.calls.models import Call, CallEvent, CallStep, CallTurn
@@ -52,11 +54,13 @@ __all__ = [
     "DialPacing",
     "DoNotCall",
     "Event",
+    "Feedback",
     "FraudCase",
     "NumberPurpose",
     "OfficialNumber",
     "OutboxMessage",
     "QueueEntry",
+    "Satisfaction",
     "ScamReport",
     "Segment",
     "SimulatorCall",

@@ -6,7 +6,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, Uuid, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.database import Base, UTCDateTime, enum_by_value, utcnow
@@ -71,6 +71,9 @@ class Complaint(Base):
     recording_url: Mapped[str | None] = mapped_column(String(500))
     recording_seconds: Mapped[int | None]
     transcription: Mapped[str | None] = mapped_column(Text)
+    # The complainant asked to be called back about it: the complaint's team calls them (as it
+    # does for a complaint the phone line filed without a message), customer or not.
+    call_me: Mapped[bool] = mapped_column(default=False, server_default=false())
     # The clocks.
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     first_response_due: Mapped[datetime] = mapped_column(UTCDateTime)

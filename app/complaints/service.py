@@ -96,6 +96,7 @@ def file_complaint(
     call_id: uuid.UUID | None = None,
     recording_url: str | None = None,
     recording_seconds: int | None = None,
+    call_me: bool = False,
 ) -> Complaint:
     """The one way a complaint is made, whatever the channel; answers it with its reference.
     The phone is the complainant's own, read in their countries (their choice, then their
@@ -155,6 +156,7 @@ def file_complaint(
         call_id=call_id,
         recording_url=recording_url,
         recording_seconds=recording_seconds,
+        call_me=call_me,
         received_at=now,
         first_response_due=policy.first_response_due(now),
         final_response_due=policy.final_response_due(now),
@@ -185,6 +187,7 @@ def file_complaint(
             "routing_reason": complaint.routing_reason,
             "first_response_due": complaint.first_response_due,
             "final_response_due": complaint.final_response_due,
+            "call_me": call_me,
         },
     )
     if routing.department == "fraud":  # the fraud team's queue sees it too

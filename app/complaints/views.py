@@ -76,6 +76,7 @@ class Complaints(MethodView):
             email=payload["email"],
             call_reference=payload["call_reference"],
             callback_id=payload["callback_id"],
+            call_me=payload["call_me"],
         )
         db.session.commit()
         return {

@@ -167,6 +167,7 @@ def file() -> ResponseReturnValue:
             regions=_regions(locale),
             email=(form.get("email") or "").strip() or None,
             call_reference=(form.get("call_reference") or "").strip() or None,
+            call_me=form.get("call_me") == "yes",
         )
         db.session.commit()
     except RateLimited:
