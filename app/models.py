@@ -17,7 +17,12 @@ from app.callbacks.models import (
 from app.calls.models import Call, CallEvent, CallStep, CallTurn
 from app.campaigns.models import Campaign, CampaignRecipient, Segment
 from app.carriers.models import SimulatorCall
-from app.complaints.models import Complaint, ComplaintMessage, ComplaintNote
+from app.complaints.models import (
+    Complaint,
+    ComplaintMessage,
+    ComplaintNote,
+    SatisfactionLink,
+)
 from app.customers.models import Customer
 from app.fraud.models import FraudCase
 from app.messaging.models import OutboxMessage
@@ -61,6 +66,7 @@ __all__ = [
     "OutboxMessage",
     "QueueEntry",
     "Satisfaction",
+    "SatisfactionLink",
     "ScamReport",
     "Segment",
     "SimulatorCall",

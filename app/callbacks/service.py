@@ -43,6 +43,7 @@ from app.calls.models import Call
 from app.customers.models import Customer
 from app.database import lost_a_race, sqlstate, unique_violation
 from app.errors import Conflict, DomainError, InvalidInput, NotFound, Unavailable
+from app.inputs import refuse_control_characters
 from app.outcomes import Outcome
 from app.phones import parse_phone
 
@@ -352,6 +353,9 @@ def _checked_feedback(data: dict[str, Any]) -> dict[str, Any]:
         raise InvalidInput(
             _l("data.text: give a text of at most 2000 characters"), field="data.text"
         )
+    if text is not None:
+        # Kept in a text column, which PostgreSQL refuses a NUL in: refused here, as a 422.
+        refuse_control_characters({"data.text": text}, multiline=["data.text"])
     call_me = data.get("call_me", False)
     if not isinstance(call_me, bool):
         raise InvalidInput(_l("data.call_me: true or false"), field="data.call_me")

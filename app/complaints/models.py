@@ -122,3 +122,20 @@ class ComplaintMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(String(200))
+
+
+class SatisfactionLink(Base):
+    """The one-time link a closed complaint's text carries: "how satisfied are you?", 1 to 5.
+
+    Only the token's SHA-256 is kept; it is used once and expires (SATISFACTION_LINK_DAYS)."""
+
+    __tablename__ = "satisfaction_links"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    complaint_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("complaints.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -103,6 +103,7 @@ def test_the_same_feedback_id_again_answers_the_first_decision_and_adds_nothing(
         ({"rating": True}, "data.rating"),
         ({"rating": 3, "text": "x" * 2001}, "data.text"),
         ({"rating": 3, "text": 42}, "data.text"),
+        ({"rating": 3, "text": "bad\x00words"}, "data.text"),
         ({"rating": 3, "call_me": "yes"}, "data.call_me"),
     ],
 )

@@ -7,6 +7,7 @@ Create Date: 2026-12-01 03:15:00
 feedback keeps what customers told us (a rating of 1 to 5, perhaps words, the channel; a feedback
 event's id, so a retried event adds nothing). satisfaction keeps the 1-5 answers to "how satisfied
 are you?" asked at the end of verification calls (one per call) and after closed complaints.
+satisfaction_links: the one-time, expiring links (token hashes) a closed complaint's text carries.
 complaints.call_me: the complainant asked to be called back about it. The events' type is a non-native enum (a string of 32): the new type "feedback" needs no change.
 """
 import sqlalchemy as sa
@@ -59,11 +60,26 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id', name=op.f('pk_satisfaction')),
         sa.UniqueConstraint('call_id', name=op.f('uq_satisfaction_call_id')),
     )
+    op.create_table(
+        'satisfaction_links',
+        sa.Column('id', sa.Uuid(), nullable=False),
+        sa.Column('token_hash', sa.String(length=64), nullable=False),
+        sa.Column('complaint_id', sa.Uuid(), nullable=False),
+        sa.Column('created_at', app.database.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('expires_at', app.database.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('used_at', app.database.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(['complaint_id'], ['complaints.id'], name=op.f('fk_satisfaction_links_complaint_id_complaints'), ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_satisfaction_links')),
+        sa.UniqueConstraint('token_hash', name=op.f('uq_satisfaction_links_token_hash')),
+    )
+    op.create_index(op.f('ix_satisfaction_links_complaint_id'), 'satisfaction_links', ['complaint_id'], unique=False)
     op.create_index('ix_satisfaction_created_at', 'satisfaction', ['created_at'], unique=False)
     op.create_index(op.f('ix_satisfaction_customer_id'), 'satisfaction', ['customer_id'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_satisfaction_links_complaint_id'), table_name='satisfaction_links')
+    op.drop_table('satisfaction_links')
     op.drop_index(op.f('ix_satisfaction_customer_id'), table_name='satisfaction')
     op.drop_index('ix_satisfaction_created_at', table_name='satisfaction')
     op.drop_table('satisfaction')
