@@ -10,12 +10,19 @@ from app.callbacks.models import (
     DialPacing,
     DoNotCall,
     Event,
+    Feedback,
+    Satisfaction,
     WithdrawalHold,
 )
 from app.calls.models import Call, CallEvent, CallStep, CallTurn
 from app.campaigns.models import Campaign, CampaignRecipient, Segment
 from app.carriers.models import SimulatorCall
-from app.complaints.models import Complaint, ComplaintMessage, ComplaintNote
+from app.complaints.models import (
+    Complaint,
+    ComplaintMessage,
+    ComplaintNote,
+    SatisfactionLink,
+)
 from app.customers.models import Customer, PhoneChange
 from app.fraud.models import FraudCase
 from app.freezes.models import FreezeRequest
@@ -54,6 +61,7 @@ __all__ = [
     "DialPacing",
     "DoNotCall",
     "Event",
+    "Feedback",
     "FraudCase",
     "FreezeRequest",
     "NumberPurpose",
@@ -61,6 +69,8 @@ __all__ = [
     "OutboxMessage",
     "PhoneChange",
     "QueueEntry",
+    "Satisfaction",
+    "SatisfactionLink",
     "ScamReport",
     "Segment",
     "SimulatorCall",

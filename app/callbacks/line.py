@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.audit.service import Actor
-from app.callbacks import lifecycle
+from app.callbacks import lifecycle, satisfaction
 from app.callbacks.matters import CARRIED
 from app.callbacks.models import Callback, CallbackStatus
 from app.callbacks.window import callee_zones, inside, next_opening
@@ -156,6 +156,30 @@ def call_back_later(session: Session, call: Call, values: dict[str, Any]) -> Act
     return ActionResult("rescheduled")
 
 
+#: The call variables the satisfaction question saves (its gather nodes' save_as).
+SATISFACTION, SATISFACTION_REASON = "satisfaction", "satisfaction_reason"
+
+
+def record_satisfaction(session: Session, call: Call, values: dict[str, Any]) -> ActionResult:
+    """Keep the caller's 1-5 answer (and a low score's reason); the call's outcome is set before."""
+    variables = call.variables or {}
+    raw = str(variables.get(SATISFACTION) or "")
+    if not (raw.isdigit() and 1 <= int(raw) <= 5):
+        return ActionResult("none")
+    reason = variables.get(SATISFACTION_REASON)
+    satisfaction.record_call_answer(
+        session,
+        call_id=call.id,
+        flow=call.flow,
+        customer_id=call.customer_id,
+        score=int(raw),
+        reason_key=str(reason) if reason is not None else None,
+        now=clock.now(),
+        actor=Actor(f"call:{call.id}"),
+    )
+    return ActionResult("recorded")
+
+
 def register_actions(registry: Registry) -> None:
     """The callback engine's phone-line action, as app.callbacks.init_app registers it."""
     # It takes the caller into another of the customer's matters: after a right code only.
@@ -180,3 +204,5 @@ def register_actions(registry: Registry) -> None:
         results=("rescheduled", "unavailable"),
         after_verify=True,
     )
+    # The satisfaction question that ends verification calls: keeps the answer, per call.
+    registry.flow_action("record_satisfaction", record_satisfaction, results=("recorded", "none"))

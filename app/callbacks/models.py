@@ -31,6 +31,7 @@ class EventType(enum.StrEnum):
     REGISTRATION = "registration"
     WITHDRAWAL_REQUEST = "withdrawal_request"
     ACCOUNT_CHANGE = "account_change"
+    FEEDBACK = "feedback"  # a customer rated us (1-5) in the app; a low rating or call_me calls
     CAMPAIGN = "campaign"  # queued by a supervisor's campaign, not by an event
     AGENT = "agent"  # one of our people asked us to call the customer for them
 
@@ -243,3 +244,40 @@ class WithdrawalHold(Base):
     reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Feedback(Base):
+    """What a customer told us about our service: a rating of 1 to 5, perhaps words, and where."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"), index=True)
+    rating: Mapped[int]
+    text: Mapped[str | None] = mapped_column(Text)
+    call_me: Mapped[bool] = mapped_column(default=False)
+    channel: Mapped[str] = mapped_column(String(16))  # "app": a feedback event from the core
+    event_id: Mapped[str | None] = mapped_column(String(128), unique=True)
+    callback_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("callbacks.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Satisfaction(Base):
+    """A 1-5 answer to "how satisfied are you?": at the end of a call, or to a closed complaint."""
+
+    __tablename__ = "satisfaction"
+    __table_args__ = (Index("ix_satisfaction_created_at", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    # One answer per call: a webhook replayed records nothing new.
+    call_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("calls.id"), unique=True)
+    # The flow the call ended in (its agent, if any, is the call's queue entry's: the console
+    # reads it there, as the callbacks domain knows no agents).
+    flow: Mapped[str | None] = mapped_column(String(64))
+    # A closed complaint's answer by text or page (its reference; no call).
+    complaint_reference: Mapped[str | None] = mapped_column(String(32))
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    score: Mapped[int]
+    # A low score's reason: too_long, not_clear or other (none when the caller gave none).
+    reason: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -34,7 +34,9 @@ class EventIn(InputSchema):
         metadata={
             "description": "transaction/withdrawal_request: amount, currency, merchant, "
             "country, device, beneficiary; withdrawal_request: account_has_open_problems; "
-            "account_change: field (phone|email), previous_phone"
+            "account_change: field (phone|email), previous_phone; feedback: rating (a whole "
+            "number 1-5), text (at most 2000 characters), call_me (true or false): a rating of "
+            "1 or 2 queues a medium-priority call, call_me alone a low-priority one"
         },
     )
     call_at = ma.fields.AwareDateTime(

@@ -32,6 +32,7 @@ from app.callbacks.models import (
     CallbackStatus,
     Event,
     EventType,
+    Feedback,
     HoldStatus,
     Priority,
     WithdrawalHold,
@@ -42,6 +43,7 @@ from app.calls.models import Call
 from app.customers.models import Customer
 from app.database import lost_a_race, sqlstate, unique_violation
 from app.errors import Conflict, DomainError, InvalidInput, NotFound, Unavailable
+from app.inputs import refuse_control_characters
 from app.outcomes import Outcome
 from app.phones import parse_phone
 
@@ -57,6 +59,13 @@ NEW_REGISTRATION = "new registration: welcome and verification call"
 WITHDRAWAL_WITH_PROBLEMS = "withdrawal requested on an account with open problems"
 CONTACT_CHANGED = "{field} changed: confirming with the previous number"
 FOR_AN_AGENT = "agent"
+LOW_RATING = "feedback: a low rating ({rating} of 5)"
+CALL_ME_ASKED = "feedback: the customer asked us to call"
+
+#: The ratings that queue a call on their own (1 or 2 of 5); the longest feedback text kept.
+LOW_RATINGS = (1, 2)
+MAX_FEEDBACK_TEXT = 2000
+FEEDBACK_CHANNEL = "app"
 
 TRIES = 5
 RETRY_AFTER_SECONDS = 1
@@ -251,6 +260,8 @@ def ingest_event(
         event.callback_id = callback.id
         if kind is EventType.WITHDRAWAL_REQUEST:
             session.add(_hold(event_id, customer, callback.id, data))
+    if kind is EventType.FEEDBACK:
+        session.add(_feedback(event_id, customer, event.callback_id, data, now))
     session.add(event)
     # The same id inserted first by another request (with another customer) raises here; the
     # whole decision is then rolled back and run again, and answers that request's decision.
@@ -312,6 +323,8 @@ def _checked_data(kind: EventType, data: dict[str, Any]) -> dict[str, Any]:
                 _l("data.account_has_open_problems: true or false"),
                 field="data.account_has_open_problems",
             )
+    if kind is EventType.FEEDBACK:
+        return _checked_feedback(data)
     if kind is EventType.ACCOUNT_CHANGE:
         if data.get("field") not in ("phone", "email"):
             raise InvalidInput(_l("data.field: phone or email"), field="data.field")
@@ -330,6 +343,44 @@ def _checked_data(kind: EventType, data: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
+def _checked_feedback(data: dict[str, Any]) -> dict[str, Any]:
+    """A feedback event's data: rating (a whole number 1-5), text (optional), call_me (a flag)."""
+    rating = data.get("rating")
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise InvalidInput(_l("data.rating: give a whole number from 1 to 5"), field="data.rating")
+    text = data.get("text")
+    if text is not None and (not isinstance(text, str) or len(text) > MAX_FEEDBACK_TEXT):
+        raise InvalidInput(
+            _l("data.text: give a text of at most 2000 characters"), field="data.text"
+        )
+    if text is not None:
+        # Kept in a text column, which PostgreSQL refuses a NUL in: refused here, as a 422.
+        refuse_control_characters({"data.text": text}, multiline=["data.text"])
+    call_me = data.get("call_me", False)
+    if not isinstance(call_me, bool):
+        raise InvalidInput(_l("data.call_me: true or false"), field="data.call_me")
+    return {"rating": rating, "text": text or None, "call_me": call_me}
+
+
+def _feedback(
+    event_id: str,
+    customer: Customer,
+    callback_id: uuid.UUID | None,
+    data: dict[str, Any],
+    now: datetime,
+) -> Feedback:
+    return Feedback(
+        customer_id=customer.id,
+        rating=data["rating"],
+        text=data["text"],
+        call_me=data["call_me"],
+        channel=FEEDBACK_CHANNEL,
+        event_id=event_id,
+        callback_id=callback_id,
+        created_at=now,
+    )
+
+
 def _decide(
     past: Callable[[], list[Past]],
     policy: Policy,
@@ -344,7 +395,17 @@ def _decide(
         return assess_transaction(policy, data, occurred_at, past()), to_number
     trigger = policy.triggers[kind.value]
     assessment = Assessment(priority=Priority(trigger["priority"]))
-    if kind is EventType.REGISTRATION:
+    if kind is EventType.FEEDBACK:
+        # A low rating calls at the trigger's priority; call_me alone, at low priority.
+        if data["rating"] in LOW_RATINGS:
+            assessment.reasons.append(LOW_RATING.format(rating=data["rating"]))
+        elif data["call_me"]:
+            assessment = Assessment(priority=Priority.LOW, reasons=[CALL_ME_ASKED])
+        else:
+            return Assessment(), to_number
+        if data["call_me"] and data["rating"] in LOW_RATINGS:
+            assessment.reasons.append(CALL_ME_ASKED)
+    elif kind is EventType.REGISTRATION:
         assessment.reasons.append(NEW_REGISTRATION)
     elif kind is EventType.WITHDRAWAL_REQUEST:
         if not data.get("account_has_open_problems"):
@@ -519,6 +580,7 @@ def ingest_batch(
     results: list[dict[str, Any] | DomainError] = []
     rows: list[dict[str, Any]] = []
     holds: list[WithdrawalHold] = []
+    feedback: list[Feedback] = []
     for item in items:
         if item["id"] in answers:
             results.append(answers[item["id"]])
@@ -583,6 +645,8 @@ def ingest_batch(
             callback_id = callback.id
             if kind is EventType.WITHDRAWAL_REQUEST:
                 holds.append(_hold(item["id"], customer, callback.id, data))
+        if kind is EventType.FEEDBACK:
+            feedback.append(_feedback(item["id"], customer, callback_id, data, now))
         rows.append(
             {
                 "event_id": item["id"],
@@ -610,6 +674,7 @@ def ingest_batch(
         results.append(answers[item["id"]])
     session.flush()  # callbacks first: events and holds refer to them
     session.add_all(holds)
+    session.add_all(feedback)
     if rows:
         # One multi-row INSERT through the ORM's column types, not a unit of work per event.
         session.execute(insert(Event), sorted(rows, key=lambda row: row["event_id"]))

@@ -15,7 +15,7 @@ def init_app(app: Flask) -> None:
     from app.complaints.policy import load_complaints_policy
     from app.complaints.references import ComplaintReferenceConverter
     from app.complaints.views import public, staff
-    from app.complaints.web import bp
+    from app.complaints.web import bp, satisfaction_bp
     from app.messaging.engine import collecting
 
     app.extensions["complaints_policy"] = load_complaints_policy(
@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
     registry = registry_of(app)
     registry.converter("complaint_reference", ComplaintReferenceConverter)
     registry.blueprint(bp)
+    registry.blueprint(satisfaction_bp)
     registry.api_blueprint(public)
     registry.api_blueprint(staff)
     registry.receiver(transcription_received, engine.on_transcription)

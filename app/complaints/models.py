@@ -6,7 +6,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, Uuid, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.database import Base, UTCDateTime, enum_by_value, utcnow
@@ -71,6 +71,9 @@ class Complaint(Base):
     recording_url: Mapped[str | None] = mapped_column(String(500))
     recording_seconds: Mapped[int | None]
     transcription: Mapped[str | None] = mapped_column(Text)
+    # The complainant asked to be called back about it: the complaint's team calls them (as it
+    # does for a complaint the phone line filed without a message), customer or not.
+    call_me: Mapped[bool] = mapped_column(default=False, server_default=false())
     # The clocks.
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     first_response_due: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -119,3 +122,20 @@ class ComplaintMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(String(200))
+
+
+class SatisfactionLink(Base):
+    """The one-time link a closed complaint's text carries: "how satisfied are you?", 1 to 5.
+
+    Only the token's SHA-256 is kept; it is used once and expires (SATISFACTION_LINK_DAYS)."""
+
+    __tablename__ = "satisfaction_links"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    complaint_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("complaints.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -38,6 +38,10 @@ class ComplaintIn(InputSchema):
         load_default=None, metadata={"description": "the 6-digit reference of one of our calls"}
     )
     callback_id = ma.fields.UUID(load_default=None)
+    call_me = ma.fields.Boolean(
+        load_default=False,
+        metadata={"description": "call me back about it: the complaint's team calls this phone"},
+    )
     region = ma.fields.String(load_default=None, validate=REGION, metadata=_REGION_DOC)
     lang = ma.fields.String(load_default=None)
 

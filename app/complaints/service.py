@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +20,8 @@ from sqlalchemy.orm import Session
 from app.audit.service import Actor, record
 from app.authenticity.models import ReportChannel, ScamReport
 from app.authenticity.service import new_report_reference
-from app.callbacks.models import Callback
+from app.callbacks.models import Callback, Satisfaction
+from app.callbacks.satisfaction import REASONS
 from app.calls.models import Call, CallDirection
 from app.complaints import references, texts
 from app.complaints.models import (
@@ -27,6 +30,7 @@ from app.complaints.models import (
     ComplaintMessage,
     ComplaintNote,
     ComplaintStatus,
+    SatisfactionLink,
 )
 from app.complaints.policy import CATEGORIES, ComplaintsPolicy
 from app.customers.models import Customer
@@ -96,6 +100,7 @@ def file_complaint(
     call_id: uuid.UUID | None = None,
     recording_url: str | None = None,
     recording_seconds: int | None = None,
+    call_me: bool = False,
 ) -> Complaint:
     """The one way a complaint is made, whatever the channel; answers it with its reference.
     The phone is the complainant's own, read in their countries (their choice, then their
@@ -155,6 +160,7 @@ def file_complaint(
         call_id=call_id,
         recording_url=recording_url,
         recording_seconds=recording_seconds,
+        call_me=call_me,
         received_at=now,
         first_response_due=policy.first_response_due(now),
         final_response_due=policy.final_response_due(now),
@@ -185,6 +191,7 @@ def file_complaint(
             "routing_reason": complaint.routing_reason,
             "first_response_due": complaint.first_response_due,
             "final_response_due": complaint.final_response_due,
+            "call_me": call_me,
         },
     )
     if routing.department == "fraud":  # the fraud team's queue sees it too
@@ -414,7 +421,12 @@ def update(
     policy: ComplaintsPolicy,
     status: ComplaintStatus | None = None,
     assigned_to: str | None = None,
+    satisfaction_link: Callable[[str, str], str] | None = None,
 ) -> Complaint:
+    """Assign a complaint or move its status.
+
+    `satisfaction_link` makes the public address of a one-time token (in the complainant's
+    language): a complaint that becomes closed texts it, asking "how satisfied are you?"."""
     complaint = get(session, reference)
     changes: dict[str, Any] = {}
     if assigned_to is not None and (assigned_to or None) != complaint.assigned_to:
@@ -444,6 +456,8 @@ def update(
                 ),
                 now=now,
             )
+        if status is ComplaintStatus.CLOSED and satisfaction_link is not None:
+            _ask_satisfaction(session, complaint, now=now, company=company, link=satisfaction_link)
     if changes:
         complaint.updated_at = now
         record(
@@ -455,6 +469,89 @@ def update(
             changes=changes,
         )
     return complaint
+
+
+#: How long a closed complaint's satisfaction link may be answered.
+SATISFACTION_LINK_LIFE = timedelta(days=14)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _ask_satisfaction(
+    session: Session,
+    complaint: Complaint,
+    *,
+    now: datetime,
+    company: str,
+    link: Callable[[str, str], str],
+) -> None:
+    """Text the complainant a one-time link: how satisfied are they, 1 to 5 (and why, if low)."""
+    token = secrets.token_urlsafe(24)
+    session.add(
+        SatisfactionLink(
+            token_hash=_token_hash(token),
+            complaint_id=complaint.id,
+            created_at=now,
+            expires_at=now + SATISFACTION_LINK_LIFE,
+        )
+    )
+    body = texts.pick(texts.SATISFACTION, complaint.locale).format(
+        company=company, reference=complaint.reference, link=link(token, complaint.locale)
+    )
+    session.add(
+        ComplaintMessage(
+            complaint_id=complaint.id, channel="sms", to=complaint.phone, body=body, created_at=now
+        )
+    )
+
+
+def satisfaction_asked(session: Session, token: str, *, now: datetime) -> Complaint:
+    """The closed complaint a satisfaction link asks about; NotFound when it is unknown, used or
+    expired (the page says the same for all three)."""
+    asked = session.scalar(
+        select(SatisfactionLink).where(SatisfactionLink.token_hash == _token_hash(token))
+    )
+    if asked is None or asked.used_at is not None or asked.expires_at <= now:
+        raise NotFound(_l("this link has expired or has been used"))
+    return session.get_one(Complaint, asked.complaint_id)
+
+
+def answer_satisfaction(
+    session: Session, token: str, *, score: object, reason: object, now: datetime, actor: Actor
+) -> Satisfaction:
+    """Keep the answer a satisfaction link brought, once: the link is spent."""
+    asked = session.scalar(
+        select(SatisfactionLink)
+        .where(SatisfactionLink.token_hash == _token_hash(token))
+        .with_for_update()
+    )
+    if asked is None or asked.used_at is not None or asked.expires_at <= now:
+        raise NotFound(_l("this link has expired or has been used"))
+    if not (isinstance(score, str) and score in ("1", "2", "3", "4", "5")):
+        raise InvalidInput(_l("score: choose from 1 to 5"), field="score")
+    if reason not in (None, "", *REASONS.values()):
+        raise InvalidInput(_l("reason: choose one of the reasons"), field="reason")
+    complaint = session.get_one(Complaint, asked.complaint_id)
+    asked.used_at = now
+    answer = Satisfaction(
+        complaint_reference=complaint.reference,
+        customer_id=complaint.customer_id,
+        score=int(score),
+        reason=(reason or None) if int(score) <= 2 else None,
+        created_at=now,
+    )
+    session.add(answer)
+    record(
+        session,
+        actor=actor,
+        action="satisfaction.recorded",
+        subject_type="complaint",
+        subject_id=complaint.reference,
+        changes={"score": answer.score, "reason": answer.reason},
+    )
+    return answer
 
 
 def _move(complaint: Complaint, status: ComplaintStatus, now: datetime) -> None:

@@ -90,3 +90,14 @@ NOT_TRANSCRIBED = (
 
 def pick(texts: dict[str, str], locale: str) -> str:
     return texts.get(locale) or texts["en"]
+
+
+SATISFACTION = {
+    "en": "{company}: your complaint {reference} is closed. How satisfied are you with how we "
+    "handled it? Answer from 1 to 5 here: {link}",
+    "it": "{company}: il Suo reclamo {reference} è chiuso. Quanto è stata soddisfacente la nostra "
+    "gestione? Risponda da 1 a 5 qui: {link}",
+    "pl": "{company}: reklamacja {reference} została zamknięta. Jak oceniają Państwo jej "
+    "rozpatrzenie? Prosimy o ocenę od 1 do 5 tutaj: {link}",
+    "zh": "{company}：您的投诉{reference}已结案。您对我们的处理满意吗？请在此处回答1到5分：{link}",
+}

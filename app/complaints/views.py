@@ -27,6 +27,7 @@ from app.complaints.schemas import (
     RecurringQuery,
     StatusQuery,
 )
+from app.complaints.web import satisfaction_link
 from app.extensions import db
 from app.inputs import Blueprint
 from app.ratelimit import enforce
@@ -76,6 +77,7 @@ class Complaints(MethodView):
             email=payload["email"],
             call_reference=payload["call_reference"],
             callback_id=payload["callback_id"],
+            call_me=payload["call_me"],
         )
         db.session.commit()
         return {
@@ -152,6 +154,7 @@ class QueueItem(MethodView):
             now=clock.now(),
             company=current_app.config["COMPANY_NAME"],
             policy=policy(),
+            satisfaction_link=satisfaction_link,
             **payload,
         )
         db.session.commit()

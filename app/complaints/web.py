@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, g, render_template, request
+from flask import Blueprint, current_app, g, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -167,6 +167,7 @@ def file() -> ResponseReturnValue:
             regions=_regions(locale),
             email=(form.get("email") or "").strip() or None,
             call_reference=(form.get("call_reference") or "").strip() or None,
+            call_me=form.get("call_me") == "yes",
         )
         db.session.commit()
     except RateLimited:
@@ -223,3 +224,79 @@ def status() -> ResponseReturnValue:
         due = service.due_date(view["due_by"], locale, policy)
         message += " " + _("We will reply by %(due)s.", due=due)
     return _page(locale, keep_status=keep, status_message=message, status_value=view["status"])
+
+
+# ----- "how satisfied are you?" after a closed complaint (the link its text carries) -----
+
+satisfaction_bp = Blueprint("satisfaction_page", __name__, url_prefix="/satisfaction")
+
+#: A low score's reasons, as the page lists them (the same as the calls' reason menu).
+_REASONS = {
+    "too_long": _l("It took too long"),
+    "not_clear": _l("It was not clear"),
+    "other": _l("Something else"),
+}
+
+
+def satisfaction_link(token: str, locale: str) -> str:
+    """The page a closed complaint's text links to, in the complainant's language."""
+    return url_for("satisfaction_page.ask", token=token, lang=locale, _external=True)
+
+
+def _satisfaction_page(status: int = 200, **context: Any) -> tuple[str, int]:
+    return render_template(
+        "satisfaction.html", reasons=_REASONS, **{"errors": {}, "keep": {}, **context}
+    ), status
+
+
+def _gone() -> tuple[str, int]:
+    gone = _("This link has expired or has already been used. Thank you all the same.")
+    return _satisfaction_page(404, gone=gone)
+
+
+@satisfaction_bp.get("/<token>")
+def ask(token: str) -> ResponseReturnValue:
+    try:
+        refuse_control_characters({"token": token})
+        complaint = service.satisfaction_asked(db.session(), token, now=clock.now())
+    except (InvalidInput, NotFound):
+        return _gone()
+    return _satisfaction_page(reference=complaint.reference, token=token)
+
+
+@satisfaction_bp.post("/<token>")
+def answer(token: str) -> ResponseReturnValue:
+    form = request.form
+    try:
+        refuse_control_characters({"token": token, **form}, fields=["token", "score", "reason"])
+        complaint = service.satisfaction_asked(db.session(), token, now=clock.now())
+    except (InvalidInput, NotFound):
+        return _gone()
+    try:
+        service.answer_satisfaction(
+            db.session(),
+            token,
+            score=form.get("score"),
+            reason=form.get("reason") or None,
+            now=clock.now(),
+            actor=Actor("public:satisfaction", request_id=g.get("request_id")),
+        )
+        db.session.commit()
+    except NotFound:
+        db.session.rollback()
+        return _gone()
+    except InvalidInput as exc:
+        db.session.rollback()
+        error = (
+            _("Please choose a score from 1 to 5.")
+            if exc.field == "score"
+            else _("Please choose one of the reasons.")
+        )
+        return _satisfaction_page(
+            422,
+            reference=complaint.reference,
+            token=token,
+            errors={exc.field or "score": error},
+            keep=form,
+        )
+    return _satisfaction_page(thanks=_("Thank you for your answer."))

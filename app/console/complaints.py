@@ -19,6 +19,7 @@ from app.calls.models import Call
 from app.complaints import service as complaints
 from app.complaints.models import Complaint, ComplaintStatus
 from app.complaints.policy import CATEGORIES
+from app.complaints.web import satisfaction_link
 from app.console.blueprint import back, bp, now, refused, requires_role
 from app.console.forms import Choice, Flag, Form, Text, read
 from app.console.keyset import page_size, read_page
@@ -241,6 +242,7 @@ def complaint_save(reference: str) -> Response:
                 policy=current_app.extensions["complaints_policy"],
                 status=form["status"],
                 assigned_to=_assignee(form["assigned_to"], item.assigned_to),
+                satisfaction_link=satisfaction_link,
             )
             done = _("Saved.")
     except DomainError as exc:

@@ -16,7 +16,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from app.callbacks.models import Callback
+from app.callbacks.models import Callback, Feedback
 from app.calls.models import Call
 from app.complaints.models import Complaint
 from app.console.blueprint import back, bp, now, refused, requires_role
@@ -187,6 +187,7 @@ def customer(customer_id: uuid.UUID) -> str:
         complaints=_newest(session, Complaint, customer_id),
         fraud_cases=_newest(session, FraudCase, customer_id),
         freeze=active_freeze(session, customer_id),
+        feedback=_newest(session, Feedback, customer_id),
         audit_url=audit_link("customer", customer_id),
         can_unlock=staff is not None and staff.role in RUN,
     )

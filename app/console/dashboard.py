@@ -8,13 +8,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import render_template
-from flask_babel import get_timezone
+from flask_babel import format_decimal, get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from app.agents import service as agents
+from app.agents.models import QueueEntry
 from app.authenticity.service import report_stats
 from app.callbacks import do_not_call
 from app.callbacks.models import (
@@ -23,6 +24,7 @@ from app.callbacks.models import (
     CallbackAttempt,
     CallbackStatus,
     Priority,
+    Satisfaction,
 )
 from app.calls.models import Call, CallStatus
 from app.complaints.models import Complaint, ComplaintStatus
@@ -34,6 +36,7 @@ from app.messaging.models import MessageState, OutboxMessage
 from app.messaging.outbox import overdue_webhooks
 from app.outcomes import Outcome
 from app.staff.auth import READ
+from app.staff.models import StaffUser
 from app.verification.models import AttemptResult, VerificationAttempt
 
 SATISFACTION_SAMPLE = 5000
@@ -48,10 +51,59 @@ CATEGORIES: dict[str, Any] = {
 }
 
 
+SATISFACTION_DAYS = 30
+
+
 @bp.get("/")
 @requires_role(READ)
 def dashboard() -> str:
-    return render_template("console/dashboard.html", data=_shown(snapshot(db.session(), now=now())))
+    session, moment = db.session(), now()
+    return render_template(
+        "console/dashboard.html",
+        data=_shown(snapshot(session, now=moment)),
+        satisfaction=satisfaction_figures(session, now=moment),
+    )
+
+
+def _figures(rows: list[tuple[Any, int, int, int]]) -> list[dict[str, Any]]:
+    """(key, answers, sum of scores, answers of 1 or 2) as average, count and share of 1-2."""
+    return [
+        {
+            "key": key,
+            "answers": count,
+            "average": round(total / count, 1),
+            "average_shown": format_decimal(round(total / count, 1)),
+            "low_share": round(100 * low / count),
+        }
+        for key, count, total, low in rows
+        if count
+    ]
+
+
+def satisfaction_figures(session: Session, *, now: datetime) -> dict[str, list[dict[str, Any]]]:
+    """The last 30 days' answers to "how satisfied are you?", by flow and by agent."""
+    since = now - timedelta(days=SATISFACTION_DAYS)
+    low = func.sum(case((Satisfaction.score <= 2, 1), else_=0))
+    measures = (func.count(), func.sum(Satisfaction.score), low)
+    by_flow = session.execute(
+        select(Satisfaction.flow, *measures)
+        .where(Satisfaction.created_at >= since, Satisfaction.flow.is_not(None))
+        .group_by(Satisfaction.flow)
+        .order_by(Satisfaction.flow)
+    ).all()
+    # The agent of an answer is the one who talked with the caller on that call (its queue entry).
+    by_agent = session.execute(
+        select(StaffUser.name, *measures)
+        .join(QueueEntry, QueueEntry.call_id == Satisfaction.call_id)
+        .join(StaffUser, StaffUser.id == QueueEntry.agent_id)
+        .where(Satisfaction.created_at >= since, QueueEntry.answered_at.is_not(None))
+        .group_by(StaffUser.id, StaffUser.name)
+        .order_by(StaffUser.name)
+    ).all()
+    return {
+        "by_flow": _figures([(r[0], r[1], r[2] or 0, r[3] or 0) for r in by_flow]),
+        "by_agent": _figures([(r[0], r[1], r[2] or 0, r[3] or 0) for r in by_agent]),
+    }
 
 
 @bp.get("/live")

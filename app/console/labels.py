@@ -108,6 +108,7 @@ LABELS: list[tuple[Enum, Any]] = [
     (EventType.REGISTRATION, _l("New registration")),
     (EventType.WITHDRAWAL_REQUEST, _l("Withdrawal request")),
     (EventType.ACCOUNT_CHANGE, _l("Account change")),
+    (EventType.FEEDBACK, _l("Customer feedback")),
     (EventType.CAMPAIGN, _l("Campaign")),
     (EventType.AGENT, _l("Requested by an agent")),
     (Priority.HIGH, _l("High")),
@@ -278,6 +279,8 @@ KEPT_TEXTS: list[tuple[str, Any]] = [
         _l("email address changed: confirming with the previous number"),
     ),
     (callbacks.FOR_AN_AGENT, _l("an agent asked us to call")),
+    (callbacks.LOW_RATING, _l("feedback: a low rating (%(rating)s of 5)")),
+    (callbacks.CALL_ME_ASKED, _l("feedback: the customer asked us to call")),
 ]
 
 

@@ -316,7 +316,7 @@ def test_an_unsupported_or_unprintable_event_in_a_batch_is_refused_alone(api, ap
         "error": {
             "code": "invalid",
             "message": "type: Must be one of: transaction, registration, "
-            "withdrawal_request, account_change.",
+            "withdrawal_request, account_change, feedback.",
             "field": "type",
         },
     }
@@ -334,6 +334,7 @@ def test_the_document_lists_only_the_event_types_the_core_system_may_send(client
         "registration",
         "withdrawal_request",
         "account_change",
+        "feedback",
     ]
 
 

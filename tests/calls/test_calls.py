@@ -41,7 +41,9 @@ def test_a_confirmed_payment_call_runs_start_to_end_in_the_customers_language(ap
     assert " ".join(call.reference) in placed.heard[2]
     assert "249,90 €" in placed.heard[3] and "Electro Shop" in placed.heard[3]
     assert "14:05" in placed.heard[3]  # 13:05 UTC, read in the callee's zone (Rome)
-    assert placed.heard[-1].startswith("Grazie, è confermato")
+    assert any(line.startswith("Grazie, è confermato") for line in placed.heard)
+    # Then the satisfaction question, and no key: the call ends politely.
+    assert placed.heard[-1] == "Grazie. Arrivederci."
 
 
 def test_it_was_not_me_stores_denied(app, simulator):

@@ -8,6 +8,7 @@ is not listed in NOT_PAGES with the reason it is no page, fails the build."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from collections.abc import Callable
@@ -26,7 +27,7 @@ from app.authenticity.service import file_report
 from app.callbacks.models import DoNotCall
 from app.calls.models import Call
 from app.campaigns import service as campaigns
-from app.complaints.models import ComplaintChannel
+from app.complaints.models import ComplaintChannel, SatisfactionLink
 from app.complaints.service import file_complaint
 from app.console.staff import ACTIONS
 from app.customers.models import Customer
@@ -331,11 +332,14 @@ WALKED_APART = {
 ENGLISH_ONLY = {
     "softphone.page": "the simulator's phone, a developer's tool of the development setup",
 }
+#: The one-time link a closed complaint's text carries (made for the public tour).
+SATISFACTION_TOKEN = "tour-satisfaction-token"
 PUBLIC_PATHS = {
     "health.home": "/",
     "check.page": "/check",
     "complaints_page.page": "/complaints",
     "freeze_page.page": "/freeze",
+    "satisfaction_page.ask": f"/satisfaction/{SATISFACTION_TOKEN}",
     "softphone.page": "/simulator/phone",
 }
 
@@ -481,7 +485,32 @@ def sign_in(page, served: str, email: str) -> None:
     page.wait_for_load_state()
 
 
+def add_satisfaction_link(app) -> None:
+    """A closed complaint's "how satisfied are you?" link, good for a year of tours."""
+    with app.app_context():
+        complaint = file_complaint(
+            db.session,
+            policy=app.extensions["complaints_policy"],
+            phone=PHONE,
+            text="Charged twice",
+            channel=ComplaintChannel.WEB,
+            now=NOW,
+            actor=Actor("public"),
+            company="Demo Bank",
+            locale="it",
+        )
+        db.session.add(
+            SatisfactionLink(
+                token_hash=hashlib.sha256(SATISFACTION_TOKEN.encode()).hexdigest(),
+                complaint_id=complaint.id,
+                expires_at=NOW + timedelta(days=365),
+            )
+        )
+        db.session.commit()
+
+
 def test_the_tour_of_every_public_page(app, browser, served, tmp_path):
+    add_satisfaction_link(app)
     tour = Tour(app, served, screenshots(tmp_path))
     for lang in LANGUAGES:
         page = browser.new_page(locale=lang, viewport={"width": 1280, "height": 900})

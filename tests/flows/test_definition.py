@@ -14,6 +14,7 @@ from tests.flows.test_registered_actions import registered_actions
 from tests.test_translations import INFORMAL
 
 SHIPPED = {
+    "feedback_call",
     "transaction_alert",
     "registration_check",
     "withdrawal_check",
@@ -73,6 +74,7 @@ def test_every_shipped_flow_passes_the_check():
         "account_change_check",
         "campaign_notice",
         "agent_callback",
+        "feedback_call",
     }
     # A stub says so, in the file, with the issue that completes it.
     assert all("#" in flow.stub for flow in flows.values() if flow.stub)
@@ -82,7 +84,7 @@ def test_flows_check_command_passes_on_the_shipped_flows(client, app):
     result = app.test_cli_runner().invoke(args=["flows", "check"])
 
     assert result.exit_code == 0, result.output
-    assert "9 flows OK" in result.output
+    assert "10 flows OK" in result.output
 
 
 @pytest.mark.parametrize(

@@ -150,7 +150,11 @@ def test_a_verified_caller_who_presses_0_waits_in_line_hearing_their_place(app, 
 
     simulator.conference_ended(simulated)  # the agent's talk is over
 
-    assert heard(simulated)[-1] == prompt("after_agent")
+    # Thanks, the satisfaction question (no key here), goodbye.
+    said = heard(simulated)
+    asked = said.index(prompt("satisfaction_ask"))
+    assert said[asked - 1] == prompt("after_agent_said")
+    assert said[-1] == prompt("goodbye")
     assert simulated.statuses[-1] == "completed"
     assert queue.gone == []  # they were not waiting any more: nothing to abandon
     call = the_call(app, placed.call.id)

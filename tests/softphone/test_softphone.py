@@ -54,14 +54,17 @@ def test_a_person_takes_the_call_and_confirms_with_keys(client, app, ringing):
     listed = client.get("/simulator/phone/calls").get_json()["calls"]
     answered = post(client, f"/calls/{sid}/answer").get_json()
     after_code = post(client, f"/calls/{sid}/keys", {"keys": VALID_CODE}).get_json()
-    ended = post(client, f"/calls/{sid}/keys", {"keys": "1"}).get_json()
+    asked = post(client, f"/calls/{sid}/keys", {"keys": "1"}).get_json()
+    ended = post(client, f"/calls/{sid}/keys", {"keys": "5"}).get_json()  # the satisfaction
 
     assert [(c["sid"], c["state"]) for c in listed] == [(sid, "ringing")]
     assert answered["state"] == "in-progress" and answered["waiting_for_keys"]
     assert "Caffè Roma" in " ".join(line["text"] for line in answered["lines"])
     assert after_code["lines"][-1]["text"].startswith("Se ha fatto Lei questo pagamento")
+    assert asked["lines"][-2]["text"].startswith("Grazie, è confermato")
+    assert "come valuta questa chiamata?" in asked["lines"][-1]["text"]
     assert ended["state"] == "ended"
-    assert ended["lines"][-2]["text"].startswith("Grazie, è confermato")
+    assert ended["lines"][-2]["text"] == "Grazie per la Sua risposta. Arrivederci."
     assert client.get("/simulator/phone/calls").get_json()["calls"] == []
     with app.app_context():
         call = db.session.get_one(Call, call_id)
@@ -188,7 +191,8 @@ def test_the_simulated_app_shows_a_code_that_verifies_the_call(client, app, ring
 
     shown = post(client, f"/calls/{sid}/app-code").get_json()
     ended = [
-        post(client, f"/calls/{sid}/keys", {"keys": k}).get_json() for k in (shown["code"], "1")
+        post(client, f"/calls/{sid}/keys", {"keys": k}).get_json()
+        for k in (shown["code"], "1", "4")  # the last: how satisfied
     ]
 
     assert ended[-1]["state"] == "ended"
@@ -223,7 +227,8 @@ def test_the_simulated_app_shows_a_code_for_a_callback_taken_on_the_hotline(
 
     shown = post(client, f"/calls/{sid}/app-code")
     after_code = post(client, f"/calls/{sid}/keys", {"keys": shown.get_json()["code"]}).get_json()
-    ended = post(client, f"/calls/{sid}/keys", {"keys": "1"}).get_json()  # yes, it was me
+    post(client, f"/calls/{sid}/keys", {"keys": "1"})  # yes, it was me
+    ended = post(client, f"/calls/{sid}/keys", {"keys": "5"}).get_json()  # how satisfied
 
     assert shown.status_code == 200
     assert not any("codice non è corretto" in line["text"] for line in after_code["lines"])
