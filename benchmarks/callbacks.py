@@ -606,8 +606,14 @@ class WebProcess:
         )
 
     def tail(self, lines: int = 30) -> str:
+        """The last lines it printed, after any error line above them: when gunicorn's master
+        halts, its own traceback can push the worker's reason out of the last lines."""
         self.output.seek(0)
-        text = self.output.read().splitlines()[-lines:]
+        every = self.output.read().splitlines()
+        text = every[-lines:]
+        reasons = list(dict.fromkeys(line for line in every[:-lines] if "Error" in line))[-5:]
+        if reasons:
+            text = [*reasons, "...", *text]
         return "\n".join(f"    {line}" for line in text) or "    (nothing)"
 
     def stop(self) -> None:
