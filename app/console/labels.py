@@ -202,6 +202,7 @@ FLOW_TITLES: dict[str, Any] = {
     "agent_callback": _l("Our call for an agent"),
     "campaign_notice": _l("Campaign message"),
     "complaints_line": _l("Complaints line"),
+    "feedback_call": _l("Call about feedback"),
     "registration_check": _l("New account check"),
     "service_line": _l("Customer service line"),
     "transaction_alert": _l("Payment check"),

@@ -101,6 +101,7 @@ def test_the_roles_are_the_products(app):
         # A supervisor's changes to a callback: each asked on a page of its own first.
         **{(f"console.callback_{a}_ask", "GET"): supervisors for a in CALLBACK_CHANGES},
         ("console.customer_unlock_ask", "GET"): supervisors,  # "let X verify again?"
+        ("console.customer_unfreeze_ask", "GET"): supervisors,  # "lift the freeze?"
         ("console.call_now_ask", "GET"): takes_calls,  # "call the customer now?"
     }
     assert all(
@@ -140,4 +141,5 @@ def test_the_roles_are_the_products(app):
         ("console.my_second_factor", "POST"): {"supervisor", "agent", "auditor"},
         ("console.staff_apply", "POST"): {"supervisor"},  # a confirmed action on an account
         ("console.customer_unlock", "POST"): {"supervisor"},  # a locked customer's codes
+        ("console.customer_unfreeze", "POST"): {"supervisor"},  # lift a freeze, with a note
     }

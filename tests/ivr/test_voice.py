@@ -113,7 +113,7 @@ def test_a_menu_listens_for_words_in_the_callers_language_and_a_code_does_not(ap
 
     assert placed.call.outcome == "confirmed"
     assert 'says "sì"' in placed.pressed
-    code, menu = gathers_of(app, placed.call.id)
+    code, menu, *_ = gathers_of(app, placed.call.id)  # then the satisfaction question
     assert code.get("input") is None  # keypad only: a code is never said aloud
     assert (menu.get("input"), menu.get("language")) == ("dtmf speech", "it-IT")
     assert "sì" in menu.get("hints").split(", ") and "operatore" in menu.get("hints")

@@ -326,10 +326,12 @@ def test_a_person_answers_a_menu_with_words(client, app, ringing):
     post(client, f"/calls/{sid}/keys", {"keys": VALID_CODE})
     keys = post(client, f"/calls/{sid}/say", {"words": "12"})
     empty = post(client, f"/calls/{sid}/say", {"words": " "})
-    ended = post(client, f"/calls/{sid}/say", {"words": "sì"}).get_json()
+    answered = post(client, f"/calls/{sid}/say", {"words": "sì"}).get_json()
+    ended = post(client, f"/calls/{sid}/say", {"words": "cinque"}).get_json()  # satisfaction: 5
 
     assert {"who": "callee", "text": 'says "nine zero" (only keys are heard)'} in unheard["lines"]
-    assert {"who": "callee", "text": 'says "sì"'} in ended["lines"]
+    assert {"who": "callee", "text": 'says "sì"'} in answered["lines"]
+    assert {"who": "callee", "text": 'says "cinque"'} in ended["lines"]
     assert ended["state"] == "ended"
     with app.app_context():
         assert db.session.get(Call, ringing[0]).outcome == "confirmed"
