@@ -165,6 +165,7 @@ def test_no_text_assumes_the_readers_gender(language: str) -> None:
         ("it", "È pronto a ricevere chiamate."),
         ("it", "Benvenuto nella console."),
         ("it", "È sicuro di voler eliminare la bozza?"),
+        ("it", "Proceda solo se è certa di chi lo sta chiedendo."),
         ("it", "Il numero che L'ha chiamata."),
         ("zh", "你的设置"),
     ],
@@ -183,6 +184,7 @@ def test_the_gender_check_catches_what_it_is_for(language: str, translation: str
         ("it", "Li conservi in un luogo sicuro, lontano dal telefono."),
         ("it", "nuova registrazione: chiamata di benvenuto e verifica"),
         ("it", "Il numero che Le ha telefonato"),
+        ("it", "Proceda solo se ha la certezza di chi lo sta chiedendo."),
     ],
 )
 def test_the_gender_check_passes_neutral_forms(language: str, translation: str) -> None:
