@@ -14,6 +14,13 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
+from tests.flows.test_prompts_read_naturally import (
+    IT_COURTESY_AGREEMENT,
+    IT_GENDERED,
+    PL_GENDERED,
+    ZH_INFORMAL,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "app" / "translations"
 LANGUAGES = ("it", "pl", "zh")
@@ -31,6 +38,24 @@ INFORMAL = {
     "zh": re.compile("你"),
 }
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
+
+# The reader's gender is as unknown on the pages and in the console as on a call: the same lists
+# the call prompts are checked with (tests/flows/test_prompts_read_naturally.py) apply here.
+GENDERED = {
+    "it": (IT_GENDERED, IT_COURTESY_AGREEMENT),
+    "pl": (PL_GENDERED,),
+    "zh": (ZH_INFORMAL,),
+}
+# Phrases where a listed word describes a thing, not the reader. They are removed before the
+# check; every entry is a whole phrase, so the same word said of the reader is still caught.
+NOT_ABOUT_THE_READER = {
+    "it": (
+        "luogo sicuro",  # "a safe place" (keep the recovery codes somewhere safe)
+        "chiamata di benvenuto",  # "a welcome call", the call's name
+    ),
+    "pl": (),
+    "zh": (),
+}
 
 
 def _extracted(tmp_path: Path) -> set[object]:
@@ -54,6 +79,21 @@ def informal_texts(catalog: Catalog, language: str) -> dict[str, str]:
             word = INFORMAL[language].search(PLACEHOLDER.sub("", string or ""))
             if message.id and word:
                 found[str(message.id)] = word.group()
+    return found
+
+
+def gendered_texts(catalog: Catalog, language: str) -> dict[str, str]:
+    """Each text whose translation assumes the reader's gender, with the words that do."""
+    found = {}
+    for message in catalog:
+        strings = message.string if isinstance(message.string, (list, tuple)) else [message.string]
+        for string in strings:
+            text = PLACEHOLDER.sub("", string or "")
+            for phrase in NOT_ABOUT_THE_READER[language]:
+                text = text.replace(phrase, "")
+            words = [m.group() for p in GENDERED[language] for m in p.finditer(text)]
+            if message.id and words:
+                found[str(message.id)] = ", ".join(words)
     return found
 
 
@@ -102,3 +142,52 @@ def test_every_text_addresses_the_reader_formally(language: str) -> None:
         f"{len(informal)} {language} texts address the reader informally (text: word): "
         f"{dict(list(informal.items())[:10])}"
     )
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_text_assumes_the_readers_gender(language: str) -> None:
+    with (TRANSLATIONS / language / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        gendered = gendered_texts(read_po(handle, locale=language), language)
+    assert not gendered, (
+        f"{len(gendered)} {language} texts assume the reader's gender (text: words): "
+        f"{dict(list(gendered.items())[:10])}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "translation"),
+    [
+        ("pl", "Jeśli nie spodziewali się Państwo tej wiadomości, proszę poinformować kierownika."),
+        ("pl", "Jest Pan/Pani zalogowany i gotowy do pracy."),
+        ("pl", "Czy na pewno? Jest Pan pewien?"),
+        ("pl", "Zapisałeś zmiany."),
+        ("pl", "Jest Pani zalogowana."),
+        ("it", "È pronto a ricevere chiamate."),
+        ("it", "Benvenuto nella console."),
+        ("it", "È sicuro di voler eliminare la bozza?"),
+        ("it", "Proceda solo se è certa di chi lo sta chiedendo."),
+        ("it", "Il numero che L'ha chiamata."),
+        ("zh", "你的设置"),
+    ],
+)
+def test_the_gender_check_catches_what_it_is_for(language: str, translation: str) -> None:
+    catalog = Catalog(locale=language)
+    catalog.add("Some text", translation)
+    assert gendered_texts(catalog, language), translation
+
+
+@pytest.mark.parametrize(
+    ("language", "translation"),
+    [
+        ("pl", "Jeśli ta wiadomość jest nieoczekiwana, prosimy poinformować kierownika zmiany."),
+        ("pl", "Zalogowano kodem odzyskiwania."),
+        ("it", "Li conservi in un luogo sicuro, lontano dal telefono."),
+        ("it", "nuova registrazione: chiamata di benvenuto e verifica"),
+        ("it", "Il numero che Le ha telefonato"),
+        ("it", "Proceda solo se ha la certezza di chi lo sta chiedendo."),
+    ],
+)
+def test_the_gender_check_passes_neutral_forms(language: str, translation: str) -> None:
+    catalog = Catalog(locale=language)
+    catalog.add("Some text", translation)
+    assert not gendered_texts(catalog, language), translation

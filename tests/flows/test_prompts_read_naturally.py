@@ -56,15 +56,16 @@ PL_GENDERED = re.compile(
     r"|\b\w+li\s+(?:się\s+)?Państwo\b"
     r"|\bPaństwo\s+(?:się\s+)?\w+li\b"
     r"|\b(?:pewien|pewna|pewny|pewni|zadowolony|zadowolona|zadowoleni|gotowy|gotowa|gotowi"
-    r"|przekonany|przekonana|przekonani|poinformowany|poinformowana|poinformowani)\b",
+    r"|przekonany|przekonana|przekonani|poinformowany|poinformowana|poinformowani"
+    r"|zalogowany|zalogowana|zalogowani)\b",
     re.IGNORECASE,
 )
 #: Italian adjectives and participles that, in our texts, could only describe the listener:
-#: "è sicuro/a?", "quanto è soddisfatto/a?", "è stato/a contattato/a". Neutral: "Ha effettuato
-#: Lei...?", "come valuta...?".
+#: "è sicuro/a?", "quanto è soddisfatto/a?", "è stato/a contattato/a", "se è certo/a". Neutral:
+#: "Ha effettuato Lei...?", "come valuta...?", "se ha la certezza".
 IT_GENDERED = re.compile(
-    r"\b(?:sicur[oa]|soddisfatt[oa]|content[oa]|convint[oa]|interessat[oa]|benvenut[oa]"
-    r"|stat[oa] contattat[oa])\b",
+    r"\b(?:sicur[oa]|soddisfatt[oa]|content[oa]|convint[oa]|interessat[oa]|benvenut[oa]|pront[oa]"
+    r"|stat[oa] contattat[oa]|è cert[oa])\b",
     re.IGNORECASE,
 )
 #: The courtesy pronoun "La" (capital L', the listener) before a participle, which then agrees
