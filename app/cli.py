@@ -178,14 +178,18 @@ def reset_staff_second_factor(email: str) -> None:
 @with_appcontext
 def seed_demo() -> None:
     """Add demo official numbers and customers (safe to run again)."""
-    from app.demo import seed
+    from app.demo import DEMO_CUSTOMERS, seed
 
-    created = seed(db.session(), actor=cli_actor())
+    keyring = current_app.extensions["verification_keyring"]
+    created = seed(db.session(), actor=cli_actor(), keyring=keyring)
     db.session.commit()
     click.echo(
         f"demo data: {created['numbers']} official numbers and "
         f"{created['customers']} customers added"
     )
+    # What a person trying the product types to freeze a demo account ("press 9", or /freeze).
+    for external_id, phone, _name, birth_date in DEMO_CUSTOMERS:
+        click.echo(f"  {external_id}: {phone}, born {birth_date.isoformat()}")
 
 
 @click.command("worker")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit.service import Actor
 from app.customers.models import Customer
-from app.customers.service import create_customer
+from app.customers.service import create_customer, update_customer
 from app.numbers.service import active_number, register_official_number
 from app.phones import parse_phone
 
@@ -48,16 +51,21 @@ DEMO_LABELS = {
     },
 }
 
+#: External id, number, name and date of birth: the number and date are what a person trying the
+#: product types to freeze an account ("press 9" on the softphone, or the /freeze page).
 DEMO_CUSTOMERS = [
-    ("demo-en-1", "+44 20 7946 0123", "Alex Morgan"),
-    ("demo-it-1", "+39 333 123 4567", "Giulia Rossi"),
-    ("demo-pl-1", "+48 601 234 567", "Piotr Nowak"),
-    ("demo-zh-1", "+86 138 1234 5678", "Wang Fang"),
+    ("demo-en-1", "+44 20 7946 0123", "Alex Morgan", date(1985, 3, 14)),
+    ("demo-it-1", "+39 333 123 4567", "Giulia Rossi", date(1978, 9, 2)),
+    ("demo-pl-1", "+48 601 234 567", "Piotr Nowak", date(1990, 11, 25)),
+    ("demo-zh-1", "+86 138 1234 5678", "Wang Fang", date(1982, 6, 8)),
 ]
 
 
-def seed(session: Session, *, actor: Actor) -> dict[str, int]:
-    """Add what is missing; what exists already is left alone."""
+def seed(session: Session, *, actor: Actor, keyring: Any) -> dict[str, int]:
+    """Add what is missing; what exists already is left alone.
+
+    A demo customer seeded before it had a date of birth gets it (kept as a hash keyed with
+    `keyring`, the verification keyring, as the API keeps it)."""
     created = {"numbers": 0, "customers": 0}
     for phone, purpose, label, inbound_only in DEMO_NUMBERS:
         if active_number(session, parse_phone(phone).e164) is None:
@@ -71,8 +79,25 @@ def seed(session: Session, *, actor: Actor) -> dict[str, int]:
                 inbound_only=inbound_only,
             )
             created["numbers"] += 1
-    for external_id, phone, name in DEMO_CUSTOMERS:
-        if session.scalar(select(Customer.id).where(Customer.external_id == external_id)) is None:
-            create_customer(session, actor=actor, external_id=external_id, phone=phone, name=name)
+    for external_id, phone, name, birth_date in DEMO_CUSTOMERS:
+        customer = session.scalar(select(Customer).where(Customer.external_id == external_id))
+        if customer is None:
+            create_customer(
+                session,
+                actor=actor,
+                external_id=external_id,
+                phone=phone,
+                name=name,
+                birth_date=birth_date,
+                keyring=keyring,
+            )
             created["customers"] += 1
+        elif customer.birth_date_hash is None:
+            update_customer(
+                session,
+                actor=actor,
+                customer_id=customer.id,
+                birth_date=birth_date,
+                keyring=keyring,
+            )
     return created

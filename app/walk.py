@@ -110,7 +110,7 @@ def walk(
         with walk_app.app_context():
             upgrade()
             actor = Actor("cli:flows-walk")
-            seed(db.session(), actor=actor)
+            seed(db.session(), actor=actor, keyring=walk_app.extensions["verification_keyring"])
             db.session.commit()
             customer = find_by_external_id(db.session(), f"demo-{language}-1")
             script = CalleeScript(answer=answer, keys=keys)

@@ -16,6 +16,7 @@ from app.flows.definition import load_common_prompts
 from app.freezes.models import FreezeChannel, FreezeRequest
 from tests.engine_fixtures import deliver
 from tests.freezes.conftest import E164, HOTLINE, KEYED, SERVICE_LINE, register
+from tests.telephony_fixtures import place
 
 pytestmark = pytest.mark.usefixtures("lines", "clock", "service_line")
 PROMPTS = load_common_prompts()
@@ -89,6 +90,54 @@ def test_a_caller_who_lost_their_phone_freezes_the_account_without_the_app(
     deliver(app, clock)  # the freeze, and the app's call status (on a call with us)
     sent = [body["type"] for body, *_ in core.received]
     assert sent.count("account.freeze_requested") == 1
+
+
+@pytest.mark.parametrize(
+    ("lang", "we_called", "press_9"),
+    [
+        ("it", "nelle ultime 24 ore abbiamo chiamato", "prema 9"),
+        ("pl", "dzwoniliśmy na numer, z którego Państwo dzwonią", "prosimy nacisnąć 9"),
+    ],
+)
+def test_a_caller_we_did_call_can_still_press_9_and_freeze(
+    app, api, simulator, queue, lang, we_called, press_9
+):
+    register(api, lang)
+    place(app, simulator, external_id=f"cust-{lang}", keys=["", "", ""])  # our call, unanswered
+
+    # No number to check; "yes, we called you", then the menu after it: 9.
+    simulated = ring(app, simulator, caller=E164[lang], to=HOTLINE, keys=["", "9", KEYED])
+
+    said = heard(simulated)
+    after_yes = said[next(i for i, text in enumerate(said) if we_called in text) + 1 :]
+    assert press_9 in after_yes[0]
+    assert prompt("freeze_registered", lang) in after_yes
+    assert prompt("connect_fraud", lang) in after_yes
+    [freeze] = freezes(app)
+    assert (freeze.channel, freeze.status.value) == (FreezeChannel.PHONE, "frozen")
+    assert [r.skill for r in queue.requests] == ["fraud"]
+
+
+def test_a_caller_whose_number_the_network_did_not_vouch_for_can_press_9(
+    app, api, simulator, queue
+):
+    register(api, "pl")
+    with app.app_context():
+        urls = CallUrls(app)
+        simulated = simulator.call_in(
+            from_=E164["pl"],
+            to=HOTLINE,
+            inbound_url=urls.inbound(),
+            status_url=urls.status(),
+            script=CalleeScript(keys=["", "9", KEYED]),
+            stir_verstat="TN-Validation-Passed-B",
+        )
+
+    said = heard(simulated)
+    assert any("Nie mamy pewności" in text and "nacisnąć 9" in text for text in said)
+    assert prompt("freeze_registered", "pl") in said
+    [freeze] = freezes(app)
+    assert freeze.status.value == "frozen"
 
 
 def test_a_wrong_date_and_an_unknown_number_sound_the_same_and_change_nothing(
