@@ -8,6 +8,8 @@ import sqlalchemy as sa
 
 from app.audit.models import AuditEvent
 from app.callbacks.models import Satisfaction
+from app.calls.service import CallUrls
+from app.carriers.signatures import signature_for, signing_token
 from app.complaints import references
 from app.complaints.models import Complaint
 from app.extensions import db
@@ -92,3 +94,23 @@ def test_the_complaints_line_questions_hear_words_in_every_language():
     for name in ("satisfaction", "satisfaction_reason"):
         for words in line.node(name)["speech"].values():
             assert all(words[language] for language in ("en", "it", "pl", "zh")), name
+
+
+def test_an_answer_twilio_sends_again_keeps_the_first(app, client, simulator):
+    call, _ = ring(app, simulator, "+48601234567", ["1", "2", "4"], transcription="Karta")
+    url = CallUrls(app).for_call(call.id).input("satisfaction", 1)
+    params = {"CallSid": call.sid, "Digits": "1"}
+
+    again = client.post(
+        url.removeprefix(app.config["PUBLIC_BASE_URL"]),
+        data=params,
+        headers={"X-Twilio-Signature": signature_for(signing_token(app.config), url, params)},
+    )
+    forged = client.post(
+        url.removeprefix(app.config["PUBLIC_BASE_URL"]),
+        data=params,
+        headers={"X-Twilio-Signature": "forged"},
+    )
+
+    assert again.status_code < 500 and forged.status_code == 403
+    assert answers(app) == [("complaints_line", 4, None)]
