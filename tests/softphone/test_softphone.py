@@ -125,9 +125,11 @@ def test_a_person_can_ring_one_of_our_lines(client, app):
     assert started["lines"][1]["text"].startswith("Tu linia reklamacji")
     post(client, f"/calls/{started['sid']}/keys", {"keys": "1"})  # make a complaint
     chosen = post(client, f"/calls/{started['sid']}/keys", {"keys": "2"}).get_json()
-    # The complaint's reference was read out: the caller may press * to hear it again.
-    assert chosen["lines"][-1]["text"] == "Aby usłyszeć numer ponownie, prosimy nacisnąć gwiazdkę."
-    chosen = post(client, f"/calls/{started['sid']}/keys", {"keys": ""}).get_json()
+    # The complaint's reference was read out: the caller may press * to hear it again, and the
+    # call ends with the satisfaction question.
+    assert chosen["lines"][-1]["text"].startswith("Aby usłyszeć numer ponownie, prosimy nacisnąć")
+    assert "jak oceniają Państwo tę rozmowę?" in chosen["lines"][-1]["text"]
+    chosen = post(client, f"/calls/{started['sid']}/keys", {"keys": "4"}).get_json()
     assert chosen["state"] == "ended"
     with app.app_context():
         call = db.session.query(Call).filter_by(sid=started["sid"]).one()
