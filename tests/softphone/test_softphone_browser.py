@@ -34,6 +34,10 @@ def test_a_person_answers_reads_the_prompts_and_uses_the_keypad(
     page.locator("#keypad button[data-key='1']").click()
     page.get_by_role("button", name="Send keys").click()
     transcript.get_by_text("Grazie, è confermato", exact=False).wait_for()
+    transcript.get_by_text("come valuta questa chiamata", exact=False).wait_for()
+    page.locator("#keypad button[data-key='5']").click()  # the satisfaction question
+    page.get_by_role("button", name="Send keys").click()
+    page.locator("#call-summary").get_by_text("ended", exact=False).wait_for()
     page.screenshot(path=str(tmp_path / "softphone.png"), full_page=True)
 
     assert "ended" in page.locator("#call-summary").text_content()
@@ -57,6 +61,9 @@ def test_a_person_answers_the_menu_by_saying_a_word(app, browser, served, ringin
     page.get_by_label("Say").fill("non ero io")
     page.get_by_role("button", name="Say it").click()
     transcript.get_by_text("non ero io", exact=False).wait_for()
+    transcript.get_by_text("come valuta questa chiamata", exact=False).wait_for()
+    page.get_by_label("Say").fill("cinque")  # the satisfaction question, answered in words
+    page.get_by_role("button", name="Say it").click()
     page.locator("#call-summary").get_by_text("ended", exact=False).wait_for()
 
     assert page.get_by_role("button", name="Say it").is_disabled()
