@@ -26,7 +26,7 @@ TRANSLATIONS = ROOT / "app" / "translations"
 LANGUAGES = ("it", "pl", "zh")
 
 # Words that can only address the reader informally. A bank speaks formally to customers and in
-# its staff tools: Italian with "Lei", Polish with "Pan/Pani" or impersonal forms, Chinese with 您.
+# its staff tools: Italian with "Lei", Polish with "Państwo" or impersonal forms, Chinese with 您.
 # Imperatives are not listed: short button labels ("Salva", "Zapisz") use them in either register.
 INFORMAL = {
     "it": re.compile(r"\b(tu|ti|te|tuo|tua|tuoi|tue|hai|puoi|vuoi|devi|stai)\b", re.IGNORECASE),
@@ -152,6 +152,24 @@ def test_no_text_assumes_the_readers_gender(language: str) -> None:
         f"{len(gendered)} {language} texts assume the reader's gender (text: words): "
         f"{dict(list(gendered.items())[:10])}"
     )
+
+
+# Polish "Pan/Pani" written with a slash reads as a form to fill in, not as speech: the catalog
+# says "Państwo" (or an impersonal form) instead, as the call prompts do.
+BOTH_GENDERS_WITH_A_SLASH = re.compile(r"\bPan\w*\s*/\s*Pani\w*\b|\bPani\w*\s*/\s*Pan\w*\b")
+
+
+def test_polish_never_names_both_genders_with_a_slash() -> None:
+    with (TRANSLATIONS / "pl" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        catalog = read_po(handle, locale="pl")
+    slashed = {
+        str(message.id): str(message.string)
+        for message in catalog
+        if message.id and BOTH_GENDERS_WITH_A_SLASH.search(str(message.string or ""))
+    }
+    assert not slashed, f"{len(slashed)} Polish texts say Pan/Pani: {list(slashed.items())[:5]}"
+    assert BOTH_GENDERS_WITH_A_SLASH.search("dzwoni do Pana/Pani")  # the check can fail
+    assert BOTH_GENDERS_WITH_A_SLASH.search("z Panem / Panią")
 
 
 @pytest.mark.parametrize(
