@@ -25,7 +25,7 @@ from app.agents import service as agents
 from app.agents.models import QueueEntry, QueueState
 from app.agents.queueing import conference_name
 from app.callbacks.models import Callback, Event
-from app.calls.models import Call
+from app.calls.models import Call, CallDirection
 from app.carriers.carrier import (
     CarrierRefused,
     Conferencing,
@@ -43,6 +43,7 @@ from app.console.labels import (
     language_label,
     verified_by_label,
 )
+from app.console.transcript import attestation
 from app.customers.models import Customer
 from app.errors import Conflict, InvalidInput
 from app.flows.prompts import NEVER_ASK
@@ -73,6 +74,15 @@ def verification(entry: QueueEntry) -> dict[str, Any]:
             time=time_of_day(entry.verified_at),
         ),
     }
+
+
+def caller_id(call: Call | None) -> dict[str, Any] | None:
+    """How far the network vouched for an inbound caller's number (STIR/SHAKEN), in words: a
+    caller ID not attested A may be spoofed, which matters most before the caller is verified.
+    None for our own calls out (we dialed the number)."""
+    if call is None or call.direction is not CallDirection.INBOUND:
+        return None
+    return {"attested": call.caller_id_attested, "label": attestation(call.caller_id_attestation)}
 
 
 def priority_label(priority: int) -> str:
@@ -127,6 +137,7 @@ def screen_pop(session: Session, entry: QueueEntry, *, now: datetime) -> dict[st
         "customer": customer.name if customer and customer.name else None,
         "reference": call.reference if call else None,
         "verification": verification(entry),
+        "caller_id": caller_id(call),
         "matter": matter,
         "never_ask": str(NEVER_ASK_LINE),
         "never_ask_spoken": NEVER_ASK.get(entry.locale) if entry.locale != "en" else None,
