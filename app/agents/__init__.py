@@ -17,12 +17,14 @@ from app.registry import registry_of
 
 #: How often the router runs without a hint (a hint runs it at once).
 ROUTE_TICK_SECONDS = 2.0
+#: How often the app's call status is told the changes only time makes (24 h since a call).
+CALL_STATUS_CLOCK_SECONDS = 60.0
 
 
 def init_app(app: Flask) -> None:
     """The router's worker tick, the queue for the flows' queue nodes, the ringer that adds an
     offered agent to the caller's conference, and that call's status callback."""
-    from app.agents import call_status  # noqa: F401 - its listeners tell the core of changes
+    from app.agents import call_status  # its listeners tell the core of changes; its tick
     from app.agents.line import bp, ring_agents
     from app.agents.queueing import AgentsQueue
     from app.agents.ringing import add_ringer
@@ -30,6 +32,7 @@ def init_app(app: Flask) -> None:
 
     registry = registry_of(app)
     registry.tick("route", ROUTE_TICK_SECONDS, route_tick, wake=True)
+    registry.tick("call_status_clock", CALL_STATUS_CLOCK_SECONDS, call_status.call_status_clock)
     registry.queueing(AgentsQueue())
     registry.blueprint(bp)
     registry.api_blueprint(blp)

@@ -14,8 +14,10 @@ One of five states, the first that holds, in this order:
 
 The core system hears `customer.call_status_changed` (through the outbox, in the transaction of the
 change) when a commit touched a customer's calls, callbacks or queue places and their state is not
-the one it was last told. A change that only time makes (`called` turning `not_called` after 24
-hours, a scheduled time coming) is not pushed: the GET answers it.
+the one it was last told. A change that only time makes (`called` turning `not_called` 24 hours
+after the call, a call that never reported its end no longer shown as live after 4 hours) is
+told by the worker's `call_status_clock` tick (`tell_time_changes`), within a minute. A scheduled
+time coming changes nothing: a due callback stays `scheduled` until it is dialed.
 """
 
 from __future__ import annotations
@@ -170,6 +172,56 @@ def tell_changes(session: Session, customer_ids: set[uuid.UUID], *, now: datetim
         )
         told += 1
     return told
+
+
+#: How many customers one run of the clock looks at (the next run takes the rest).
+TIME_BATCH = 500
+
+
+def tell_time_changes(session: Session, *, now: datetime) -> int:
+    """Tell the core system of the changes only time made: a `called` whose call is now more than
+    24 hours old, a live state (`on_call`, `calling_now`) told more than LIVE_AT_MOST ago. Safe
+    with racing workers: `tell_changes` compares under the row's lock, so each change is told
+    once. Answers how many were told."""
+    rows = session.execute(
+        select(CustomerCallStatus.customer_id, CustomerCallStatus.status, CustomerCallStatus.detail)
+        .where(
+            (CustomerCallStatus.status == CALLED)
+            | (
+                CustomerCallStatus.status.in_((ON_CALL, CALLING_NOW))
+                & (CustomerCallStatus.changed_at <= now - LIVE_AT_MOST)
+            )
+        )
+        .order_by(CustomerCallStatus.changed_at)
+    )
+    due: set[uuid.UUID] = set()
+    for customer_id, state, detail in rows:
+        if state == CALLED and not _older_than(detail.get("at"), now - RECENT):
+            continue
+        due.add(customer_id)
+        if len(due) >= TIME_BATCH:
+            break
+    return tell_changes(session, due, now=now) if due else 0
+
+
+def _older_than(at: object, limit: datetime) -> bool:
+    """Whether a told time (ISO 8601) is at or before `limit`; an unreadable one counts as old
+    (telling the state again costs one webhook, never a wrong one: it is computed afresh)."""
+    try:
+        moment = datetime.fromisoformat(str(at))
+    except ValueError:
+        return True
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=limit.tzinfo)
+    return moment <= limit
+
+
+def call_status_clock(app: Any, worker: str) -> None:
+    """The worker's tick: the changes only time makes, told and committed."""
+    from app.extensions import db
+
+    tell_time_changes(db.session(), now=clock.now())
+    db.session.commit()
 
 
 # ----- which commits touched whose calls -----

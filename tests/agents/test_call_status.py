@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -244,3 +244,80 @@ def test_a_callback_dialed_and_answered_goes_from_scheduled_to_called_never_not_
     assert "on_call" in statuses and "not_called" not in statuses
     assert all(a != b for a, b in itertools.pairwise(told(app)))  # each one a change
     assert status(api, customer)["status"] == "called"
+
+
+# ----- the changes only time makes: the worker's call_status_clock -----
+
+
+def run_the_clock(app) -> None:
+    from app.registry import registry_of
+
+    with app.app_context():
+        registry_of(app).ticks["call_status_clock"].run(app, "w1")
+        db.session.remove()
+
+
+def test_24_hours_after_our_call_the_core_hears_not_called_once(api, app, customer, clock):
+    _, sid = ring(app)
+    app.test_client().post(f"/simulator/phone/calls/{sid}/decline", json={})
+    assert [s["status"] for s in told(app)] == ["calling_now", "called"]
+    called_at = datetime.fromisoformat(told(app)[-1]["at"])
+
+    clock.set(called_at + timedelta(hours=23, minutes=59))
+    run_the_clock(app)
+    assert [s["status"] for s in told(app)] == ["calling_now", "called"]  # not yet
+
+    clock.set(called_at + timedelta(hours=24, minutes=1))
+    run_the_clock(app)
+    run_the_clock(app)  # again: nothing new to tell
+
+    assert [s["status"] for s in told(app)] == ["calling_now", "called", "not_called"]
+    assert status(api, customer) == {"status": "not_called"}
+
+
+def test_a_call_that_never_reported_its_end_stops_showing_as_live_after_4_hours(
+    api, app, customer, clock
+):
+    _, sid = ring(app)  # ringing, and the carrier never says how it ended
+    with app.app_context():
+        placed = db.session.scalar(sa.select(Call.created_at).where(Call.sid == sid))
+    clock.set(placed + timedelta(hours=3))
+    run_the_clock(app)
+    assert [s["status"] for s in told(app)] == ["calling_now"]
+
+    clock.set(placed + timedelta(hours=4, minutes=1))
+    run_the_clock(app)
+
+    statuses = [s["status"] for s in told(app)]
+    assert statuses == ["calling_now", "called"]  # we did call, within 24 hours
+    assert status(api, customer)["status"] == "called"
+
+
+def test_two_workers_running_the_clock_at_once_tell_each_change_once(
+    api, app, customer, clock, database_url
+):
+    import threading
+
+    if not database_url.startswith("postgresql"):
+        pytest.skip("racing workers share one PostgreSQL (SQLite has a single writer)")
+    _, sid = ring(app)
+    app.test_client().post(f"/simulator/phone/calls/{sid}/decline", json={})
+    clock.set(datetime.fromisoformat(told(app)[-1]["at"]) + timedelta(hours=25))
+    start = threading.Barrier(4)
+    failures: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            start.wait()
+            run_the_clock(app)
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert failures == []
+    assert [s["status"] for s in told(app)] == ["calling_now", "called", "not_called"]

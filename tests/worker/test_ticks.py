@@ -27,6 +27,7 @@ def test_the_worker_schedules_every_tick_the_domains_registered_at_its_interval(
         "campaigns": 15,
         "route": 2,
         "queue_call_back_offers": 15,
+        "call_status_clock": 60,
     }
 
 
