@@ -183,6 +183,8 @@ def file() -> ResponseReturnValue:
         reference=complaint.reference,
         due=due,
     )
+    if complaint.call_me:  # what they asked for, said back: a person will ring them
+        filed += " " + _("Our complaints team will call you back on the number you gave.")
     return _page(locale, 201, filed=filed, reference=complaint.reference)
 
 

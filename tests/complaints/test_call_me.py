@@ -67,7 +67,12 @@ def test_the_page_offers_it_and_the_console_shows_it(client, app):
     )
 
     assert filed.status_code == 201
-    ((reference, call_me),) = kept(app)
+    assert "Our complaints team will call you back on the number you gave." in filed.get_data(
+        as_text=True
+    )
+    without = client.post("/complaints", data={"lang": "en", "phone": PHONE, "text": "Slow app"})
+    assert "will call you back" not in without.get_data(as_text=True)
+    ((reference, call_me),) = [k for k in kept(app) if k[1]]
     assert call_me is True
     page = sign_in(app, "agent").get(f"/console/complaints/{reference}").get_data(as_text=True)
     assert "The complainant asked to be called back about it" in page
