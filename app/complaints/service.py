@@ -17,9 +17,11 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.audit.models import AuditEvent
 from app.audit.service import Actor, record
 from app.authenticity.models import ReportChannel, ScamReport
 from app.authenticity.service import new_report_reference
+from app.callbacks import service as callbacks
 from app.callbacks.models import Callback, Satisfaction
 from app.callbacks.satisfaction import REASONS
 from app.calls.models import Call, CallDirection
@@ -613,6 +615,150 @@ def add_note(
         changes={"to_customer": to_customer, "length": len(body)},
     )
     return note
+
+
+# ----- calling the complainant back -----
+
+#: The team our call for a complaint's call back is for (the queue's skill).
+CALL_BACK_SKILL = "complaints"
+#: What the audit log keeps of each call back: our call queued, or one the team made by hand.
+CALL_BACK_QUEUED = "complaint.call_back_queued"
+CALLED_BACK = "complaint.called_back"
+
+
+def customer_to_call(session: Session, complaint: Complaint, *, hold: bool = False) -> Customer:
+    """The customer our call could verify for this complaint: the one it was filed by, while the
+    complaint's number is still their registered one. Anyone else is a Conflict (code
+    not_a_customer or number_changed): the team calls them from a phone.
+
+    `hold` reads the number again, holding it (FOR SHARE) until the caller commits: a change of
+    number waits for the call queued meanwhile (and then moves it, as it moves the others)."""
+    if complaint.customer_id is None:
+        raise Conflict(
+            _l("the complainant is not a customer we can verify: call them from your phone"),
+            code="not_a_customer",
+        )
+    customer = (
+        session.get(
+            Customer, complaint.customer_id, with_for_update={"read": True}, populate_existing=True
+        )
+        if hold
+        else session.get(Customer, complaint.customer_id)
+    )
+    if customer is None or customer.phone != complaint.phone:
+        raise Conflict(
+            _l(
+                "the customer's registered number is no longer the one on this complaint, so "
+                "our call could not verify them: call the complainant from your phone"
+            ),
+            code="number_changed",
+        )
+    return customer
+
+
+def call_back(
+    session: Session,
+    reference: str,
+    *,
+    agent_id: uuid.UUID,
+    policy_version: int,
+    actor: Actor,
+    now: datetime,
+) -> Callback:
+    """The complaint's team calls the complainant back: our agent_callback call greets them,
+    verifies them with a code from their app and only then rings this member of staff's desk.
+
+    Only a customer we know can be verified, and only on their registered number, read again
+    now (it may have changed since the complaint was filed): anyone else is refused (a
+    Conflict, see `customer_to_call`), to be called from a phone. An open call of ours to the
+    customer waiting for the dialer becomes this call; one being dialed is a Conflict. Answers
+    our call."""
+    complaint = get(session, reference)
+    customer = customer_to_call(session, complaint, hold=True)
+    calling = callbacks.queue_agent_callback(
+        session,
+        None,
+        customer_id=customer.id,
+        to_number=customer.phone,
+        policy_version=policy_version,
+        at=now,
+        agent_call={"agent_id": str(agent_id), "skill": CALL_BACK_SKILL},
+        actor=actor,
+        now=now,
+        why="a complaint's call back",
+    )
+    complaint.updated_at = now
+    record(
+        session,
+        actor=actor,
+        action=CALL_BACK_QUEUED,
+        subject_type="complaint",
+        subject_id=complaint.reference,
+        changes={"callback_id": calling.id, "agent_id": agent_id, "to": calling.to_number},
+    )
+    return calling
+
+
+def called_back(
+    session: Session,
+    reference: str,
+    *,
+    text: object,
+    actor: Actor,
+    now: datetime,
+    company: str,
+) -> ComplaintNote:
+    """A member of the team called the complainant from their own phone: an internal note
+    says so (and what was said), and the audit log keeps it as a call back."""
+    note = add_note(
+        session, reference, text=text, to_customer=False, actor=actor, now=now, company=company
+    )
+    complaint = get(session, reference)
+    record(
+        session,
+        actor=actor,
+        action=CALLED_BACK,
+        subject_type="complaint",
+        subject_id=complaint.reference,
+        changes={},
+    )
+    return note
+
+
+def call_backs(session: Session, complaint: Complaint) -> list[dict[str, Any]]:
+    """The complaint's call backs, oldest first: who and when, and for our calls the call
+    itself (its status and outcome), once each."""
+    rows = session.scalars(
+        select(AuditEvent)
+        .where(
+            AuditEvent.subject_type == "complaint",
+            AuditEvent.subject_id == complaint.reference,
+            AuditEvent.action.in_((CALL_BACK_QUEUED, CALLED_BACK)),
+        )
+        .order_by(AuditEvent.id)
+    )
+    found: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for event in rows:
+        calling = None
+        if event.action == CALL_BACK_QUEUED:
+            callback_id = str((event.changes or {}).get("callback_id") or "")
+            if callback_id in seen:
+                continue  # asked again while it waited: the same call
+            seen.add(callback_id)
+            try:
+                calling = session.get(Callback, uuid.UUID(callback_id))
+            except ValueError:
+                calling = None
+        found.append(
+            {
+                "by": event.actor,
+                "at": event.occurred_at,
+                "ours": event.action == CALL_BACK_QUEUED,
+                "callback": calling,
+            }
+        )
+    return found
 
 
 def notes(session: Session, complaint: Complaint) -> list[ComplaintNote]:

@@ -1,5 +1,7 @@
 """The complaints screen: the queue with its recurring problems, and one complaint's page
-where agents change its status, assign it to a colleague and add notes."""
+where agents change its status, assign it to a colleague, add notes and call the complainant
+back (our verified call for a customer, who is put through to their desk; anyone else from
+their own phone, noted)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from app.agents import service as agents
 from app.callbacks.models import Callback
 from app.calls.models import Call
 from app.complaints import service as complaints
@@ -28,7 +31,7 @@ from app.extensions import db
 from app.i18n import label
 from app.inputs import MultilineString
 from app.locales import babel_locale
-from app.staff.auth import READ, WORK, staff_actor
+from app.staff.auth import READ, WORK, current_staff, staff_actor
 from app.staff.models import StaffUser
 
 #: A complaint's category (what the customer chose), in the reader's words.
@@ -76,6 +79,12 @@ class ComplaintForm(Form):
     to_customer = Flag(load_default=False)
     status = Choice(ComplaintStatus, load_default=None)
     assigned_to = Text(254, load_default=None)
+
+
+class CalledBackForm(Form):
+    """A call back made from a phone of ours, and what was said (optional)."""
+
+    note = MultilineString(load_default=None)
 
 
 def category_label(category: str) -> str:
@@ -198,8 +207,19 @@ def complaint(reference: str) -> str:
         about=about,
         filed_by=filed_by,
         callback=callback,
+        call_backs=complaints.call_backs(db.session(), item),
+        cannot_call=_cannot_call(item),
         **_helpers(),
     )
+
+
+def _cannot_call(item: Complaint) -> str | None:
+    """Why our verified call cannot call this complainant back (the refusal's code), or None."""
+    try:
+        complaints.customer_to_call(db.session(), item)
+    except DomainError as exc:
+        return exc.code
+    return None
 
 
 def _assignee(value: str | None, current: str | None) -> str | None:
@@ -257,3 +277,82 @@ def complaint_save(reference: str) -> Response:
         return refused(message, "console.complaint", reference=reference)
     db.session.commit()
     return back(done, "console.complaint", reference=reference)
+
+
+@bp.get("/complaints/<reference>/call-back", endpoint="complaint_call_back_ask")
+@requires_role(WORK)
+def complaint_call_back_ask(reference: str) -> tuple[str, int] | Response:
+    """Before our call rings the complainant: who, which number and which complaint, to confirm."""
+    session = db.session()
+    item = complaints.get(session, reference)
+    try:
+        customer = complaints.customer_to_call(session, item)
+    except DomainError as exc:
+        return refused(
+            _("Not called: %(why)s", why=exc.message), "console.complaint", reference=item.reference
+        )
+    return render_template(
+        "console/complaint_call_back.html",
+        complaint=item,
+        customer=customer,
+        category_label=category_label,
+    ), 200
+
+
+@bp.post("/complaints/<reference>/call-back", endpoint="complaint_call_back")
+@requires_role(WORK)
+def complaint_call_back(reference: str) -> Response:
+    """An agent's (or a supervisor's) call back of a complainant who is a customer: we call
+    them, verify them with a code from their app, and only then ring this member of staff's
+    desk (as "call now" on a callback does)."""
+    session = db.session()
+    item = complaints.get(session, reference)  # an unknown reference is a 404, as on the page
+    found = item.reference
+    staff = current_staff()
+    assert staff is not None  # requires_role let a signed-in member of staff in
+    try:
+        agent = agents.profile(session, staff)  # a supervisor's agent row, made on first use
+        complaints.call_back(
+            session,
+            found,
+            agent_id=agent.staff_id,
+            policy_version=current_app.extensions["callback_policy"].version,
+            actor=staff_actor(),
+            now=now(),
+        )
+    except DomainError as exc:
+        session.rollback()
+        return refused(
+            _("Not called: %(why)s", why=exc.message), "console.complaint", reference=found
+        )
+    session.commit()
+    return back(
+        _("We are calling the customer: your desk rings once they have verified."), "console.desk"
+    )
+
+
+@bp.post("/complaints/<reference>/called-back", endpoint="complaint_called_back")
+@requires_role(WORK)
+def complaint_called_back(reference: str) -> Response:
+    """The complainant was called back from a phone of ours: an internal note says so."""
+    item = complaints.get(db.session(), reference)
+    found = item.reference
+    try:
+        form = read(CalledBackForm, request.form)
+        complaints.called_back(
+            db.session(),
+            found,
+            text=_("Called back by phone: %(note)s", note=form["note"])
+            if form["note"]
+            else _("Called back by phone."),
+            actor=staff_actor(),
+            now=now(),
+            company=current_app.config["COMPANY_NAME"],
+        )
+    except DomainError as exc:
+        db.session.rollback()
+        return refused(
+            _("Not saved: %(why)s", why=exc.message), "console.complaint", reference=found
+        )
+    db.session.commit()
+    return back(_("Noted: the complainant was called back."), "console.complaint", reference=found)

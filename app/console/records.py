@@ -155,6 +155,8 @@ ACTIONS: dict[str, Any] = {
     "complaint.note_added": _l("Note added to a complaint"),
     "complaint.escalated": _l("Complaint near its deadline"),
     "complaint.breached": _l("Complaint missed its deadline"),
+    "complaint.call_back_queued": _l("Our call to the complainant queued"),
+    "complaint.called_back": _l("Complainant called back by phone"),
     "fraud_case.opened": _l("Fraud case opened"),
     "scam_report.filed": _l("Scam report filed"),
     "scam_report.updated": _l("Scam report updated"),

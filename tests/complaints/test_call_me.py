@@ -1,5 +1,10 @@
 """A complainant may ask to be called back about their complaint (the API and the page): the
-complaint's team calls them, as it does for a complaint the phone line filed without a message."""
+complaint's team calls them, as it does for a complaint the phone line filed without a message.
+
+Filing never rings anyone: the API and the page are public, and must not make us call whatever
+number someone typed. The team places the call from the complaint's page in the console: our
+verified call for a customer, a phone for anyone else (test_call_back_from_console.py).
+"""
 
 from __future__ import annotations
 
@@ -42,7 +47,7 @@ def test_the_api_keeps_call_me_and_the_audit_log_says_so(client, app):
             )
         ).one()
         assert filed.changes["call_me"] is True
-    # The complaint's team calls back: no automatic verification call is queued.
+    # No call is queued on filing: the complaint's team places it from the console.
     assert count_rows(app, Callback) == 0
 
 

@@ -103,6 +103,7 @@ def test_the_roles_are_the_products(app):
         ("console.customer_unlock_ask", "GET"): supervisors,  # "let X verify again?"
         ("console.customer_unfreeze_ask", "GET"): supervisors,  # "lift the freeze?"
         ("console.call_now_ask", "GET"): takes_calls,  # "call the customer now?"
+        ("console.complaint_call_back_ask", "GET"): takes_calls,  # "call the complainant back?"
     }
     assert all(
         value == pages.get(key, {"supervisor", "agent", "auditor"})
@@ -135,6 +136,9 @@ def test_the_roles_are_the_products(app):
         },
         ("console.wall_supervise", "POST"): supervisors,
         ("console.call_now", "POST"): takes_calls,  # a callback's "call now", for their desk
+        # A complaint's call back: our verified call for their desk, or one made from a phone.
+        ("console.complaint_call_back", "POST"): takes_calls,
+        ("console.complaint_called_back", "POST"): takes_calls,
         **{(f"console.callback_{a}", "POST"): supervisors for a in CALLBACK_CHANGES},
         ("console.settings", "POST"): {"supervisor", "agent", "auditor"},  # one's own settings
         ("console.my_password", "POST"): {"supervisor", "agent", "auditor"},

@@ -288,6 +288,9 @@ PATHS: dict[str, Callable[[World], dict[str, str]]] = {
     },
     "console.complaints": lambda w: {"": "/console/complaints"},
     "console.complaint": lambda w: {"": f"/console/complaints/{w.complaint}"},
+    "console.complaint_call_back_ask": lambda w: {
+        "": f"/console/complaints/{w.complaint}/call-back"
+    },
     "console.fraud": lambda w: {"": "/console/fraud"},
     "console.fraud_report": lambda w: {"": f"/console/fraud/{w.report}"},
     "console.fraud_cases": lambda w: {"": "/console/fraud/cases"},
