@@ -18,6 +18,8 @@ from tests.flows.test_prompts_read_naturally import (
     IT_COURTESY_AGREEMENT,
     IT_GENDERED,
     PL_GENDERED,
+    ZH_BARE_CODE,
+    ZH_DROPPED_WORD,
     ZH_INFORMAL,
 )
 
@@ -209,3 +211,23 @@ def test_the_gender_check_passes_neutral_forms(language: str, translation: str) 
     catalog = Catalog(locale=language)
     catalog.add("Some text", translation)
     assert not gendered_texts(catalog, language), translation
+
+
+def test_chinese_says_each_thing_with_one_word() -> None:
+    # The words the calls use: 编号, 验证码, 取款, 坐席 in the console; and one word for a
+    # callback (回电) and for the do-not-call list (免打扰名单).
+    with (TRANSLATIONS / "zh" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        catalog = read_po(handle, locale="zh")
+    other_words = re.compile(r"回拨|免呼叫|勿呼叫|勿扰名单")
+    found = {
+        message.id: message.string
+        for message in catalog
+        if message.id
+        and isinstance(message.string, str)
+        and (
+            ZH_DROPPED_WORD.search(message.string)
+            or ZH_BARE_CODE.search(message.string)
+            or other_words.search(message.string)
+        )
+    }
+    assert found == {}

@@ -14,7 +14,7 @@ ADVICE = {
     "e chiami il numero indicato sul nostro sito o sulla Sua carta.",
     "pl": "Nigdy nie poprosimy o hasło, PIN ani kod z SMS-a. W razie wątpliwości prosimy się "
     "rozłączyć i zadzwonić na numer podany na naszej stronie lub na karcie.",
-    "zh": "我们绝不会索要您的密码、PIN码或短信验证码。如有疑问，请挂断电话，并拨打我们官网或您卡片上的号码。",
+    "zh": "我们绝不会索要您的密码、PIN码或短信验证码。如有疑问，请挂断电话，然后拨打我们官网上或您银行卡上的电话号码。",
 }
 
 # status -> language -> text; {label}, {since}, {until} are filled in.
@@ -29,8 +29,8 @@ LOOKUP = {
         "pl": "Tak: {label} to nasz numer, używany od {since}. Możemy z niego do Państwa dzwonić. "
         "Aby mieć pewność, że połączenie było od nas, prosimy sprawdzić poniżej numer "
         "referencyjny rozmowy albo rozłączyć się i oddzwonić do nas.",
-        "zh": "是的：{label}是我们的号码，自{since}起使用。我们可能会用这个号码给您打电话。"
-        "要确认来电确实来自我们，请在下方核对通话参考号，或挂断后回拨给我们。",
+        "zh": "是的，这是我们的号码，用于{label}，自{since}起启用。我们可能会用这个号码给您打电话。"
+        "如需确认来电确实来自我们，请在下方核对通话编号，或挂断后主动致电我们。",
     },
     "never_calls": {
         "en": "This is our number for {label}, but we never make calls from it. A call showing "
@@ -39,8 +39,8 @@ LOOKUP = {
         "chiamata che mostra questo numero non è nostra: qualcuno lo sta falsificando.",
         "pl": "To nasz numer ({label}), ale nigdy nie dzwonimy z niego. Połączenie z tego numeru "
         "nie pochodzi od nas: ktoś się pod niego podszywa.",
-        "zh": "这是我们用于{label}的号码，但我们从不使用它拨出电话。显示此号码的来电并非来自我们："
-        "有人在冒用它。",
+        "zh": "这是我们用于{label}的号码，但我们从不用它打电话。显示此号码的来电并非来自我们，"
+        "而是有人冒用了这个号码。",
     },
     "retired": {
         "en": "This number was ours until {until}; it no longer calls anyone. A call from it now "
@@ -49,7 +49,7 @@ LOOKUP = {
         "chiamata da questo numero oggi non è nostra.",
         "pl": "Ten numer był nasz do {until}; już z niego nie dzwonimy. Połączenie z niego teraz "
         "nie pochodzi od nas.",
-        "zh": "此号码在{until}之前属于我们，现已停止使用，不会再拨打任何电话。现在来自此号码的电话并非我们拨打。",
+        "zh": "此号码在{until}之前属于我们，现已停用，不会再拨打任何电话。现在显示此号码的来电并非来自我们。",
     },
     "not_ours": {
         "en": "This is not one of our numbers. If someone called you from it saying they are "
@@ -58,7 +58,7 @@ LOOKUP = {
         "{company}, non eravamo noi: riattacchi e segnali la chiamata.",
         "pl": "To nie jest nasz numer. Jeśli ktoś dzwonił z niego i przedstawiał się jako {company}, to "
         "nie byliśmy my: prosimy się rozłączyć i zgłosić to połączenie.",
-        "zh": "这不是我们的号码。如果有人用这个号码给您打电话并自称是{company}，那不是我们：请挂断，并举报此来电。",
+        "zh": "这不是我们的号码。如果有人用这个号码给您打电话并自称是{company}，那不是我们。请挂断电话，并举报此来电。",
     },
     # No valid number, or one that could be a number of several countries, one of them ours.
     "unreadable": {
@@ -78,7 +78,7 @@ REFERENCE = {
         "it": "Sì: nelle ultime 24 ore abbiamo chiamato questo numero con questo riferimento.",
         "pl": "Tak: w ciągu ostatnich 24 godzin dzwoniliśmy na ten numer z tym numerem "
         "referencyjnym.",
-        "zh": "是的：过去24小时内，我们以此参考号拨打过这个电话号码。",
+        "zh": "是的，过去24小时内，我们给这个电话号码打过电话，通话编号与此相符。",
     },
     False: {
         "en": "No: we did not call this phone number with this reference in the last 24 hours. "
@@ -87,7 +87,7 @@ REFERENCE = {
         "Se qualcuno Le ha dato questo riferimento, la chiamata non era nostra.",
         "pl": "Nie: w ciągu ostatnich 24 godzin nie dzwoniliśmy na ten numer z tym numerem "
         "referencyjnym. Jeśli ktoś podał Państwu ten numer, połączenie nie było od nas.",
-        "zh": "不是：过去24小时内，我们没有以此参考号拨打过这个电话号码。如果有人向您提供了这个参考号，那通电话并非来自我们。",
+        "zh": "不是。过去24小时内，我们没有给这个电话号码打过编号相符的电话。如果有人向您提供了这个编号，那通电话并非来自我们。",
     },
 }
 

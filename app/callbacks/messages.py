@@ -12,6 +12,6 @@ UNREACHABLE_NOTICE = {
     "Non Le chiederemo mai password, PIN o codici ricevuti via SMS.",
     "pl": "{company}: próbowaliśmy skontaktować się z Państwem w sprawie konta. Prosimy "
     "oddzwonić pod numer {number}. Nigdy nie poprosimy o hasło, PIN ani kod z SMS-a.",
-    "zh": "{company}曾致电您，事关您的账户。请回拨{number}。"
+    "zh": "{company}曾尝试就您的账户与您联系。请回拨{number}。"
     "我们绝不会索要您的密码、PIN码或短信验证码。",
 }

@@ -9,7 +9,7 @@ STATUS = {
         "en": "acknowledged",
         "it": "preso in carico",
         "pl": "potwierdzona",
-        "zh": "已确认受理",
+        "zh": "已受理",
     },
     "in_progress": {
         "en": "being handled",
@@ -36,21 +36,21 @@ RECEIVED = {
     "pl": "{company}: otrzymaliśmy reklamację {reference}. Odpowiemy do {due}. Aby sprawdzić jej "
     "status, prosimy użyć tego numeru referencyjnego i tego numeru telefonu na naszej stronie lub "
     "linii reklamacji.",
-    "zh": "{company}：我们已收到您的投诉{reference}。我们将在{due}之前答复您。如需查询，请在我们的网站或投诉专线使用此编号和此电话号码。",
+    "zh": "{company}：我们已收到您的投诉，编号{reference}。我们将在{due}之前答复您。如需查询进度，请凭此编号和本手机号码，通过我们的网站或投诉热线查询。",
 }
 
 CHANGED = {
     "en": "{company}: your complaint {reference} is now {status}.",
     "it": "{company}: il Suo reclamo {reference} ora è {status}.",
     "pl": "{company}: status reklamacji {reference}: {status}.",
-    "zh": "{company}：您的投诉{reference}当前状态：{status}。",
+    "zh": "{company}：您编号为{reference}的投诉当前状态为：{status}。",
 }
 
 NOTE = {
     "en": "{company}, about your complaint {reference}: {text}",
     "it": "{company}, sul Suo reclamo {reference}: {text}",
     "pl": "{company}, w sprawie reklamacji {reference}: {text}",
-    "zh": "{company}，关于您的投诉{reference}：{text}",
+    "zh": "{company}：关于您的投诉{reference}，{text}",
 }
 
 SUBJECT = {
@@ -99,5 +99,5 @@ SATISFACTION = {
     "gestione? Risponda da 1 a 5 qui: {link}",
     "pl": "{company}: reklamacja {reference} została zamknięta. Jak oceniają Państwo jej "
     "rozpatrzenie? Prosimy o ocenę od 1 do 5 tutaj: {link}",
-    "zh": "{company}：您的投诉{reference}已结案。您对我们的处理满意吗？请在此处回答1到5分：{link}",
+    "zh": "{company}：您的投诉{reference}已结案。您对我们的处理是否满意？请点击链接打1到5分：{link}",
 }

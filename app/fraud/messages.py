@@ -14,7 +14,7 @@ WHAT_WE_DO = {
         "congelando la Sua carta.",
         "pl": "otrzymaliśmy informację, że płatność nie została wykonana przez Państwa. "
         "Wstrzymujemy ją i blokujemy kartę.",
-        "zh": "您告知我们有一笔付款并非您本人操作。我们正在止付并冻结您的卡。",
+        "zh": "您告知我们有一笔付款并非您本人操作。我们正在拦截这笔付款并冻结您的银行卡。",
     },
     "reject_withdrawal": {
         "en": "you told us you did not ask for a withdrawal. It is stopped and no money left your "
@@ -24,7 +24,7 @@ WHAT_WE_DO = {
         "pl": "otrzymaliśmy informację, że wypłata nie została zlecona przez Państwa. Została "
         "zatrzymana i żadne "
         "środki nie opuściły Państwa konta.",
-        "zh": "您告知我们您没有申请提现。该笔提现已被拦截，资金没有转出您的账户。",
+        "zh": "您告知我们您没有申请这笔取款。该笔取款已被拦截，资金没有从您的账户转出。",
     },
     "block_registration": {
         "en": "you told us you did not open a new account. We are blocking it.",
@@ -50,7 +50,7 @@ WHAT_WE_DO = {
         "non l'ha chiesto Lei, ci chiami.",
         "pl": "otrzymaliśmy prośbę o zablokowanie konta i jest ono teraz zablokowane. Jeśli to "
         "nie Państwo o to prosili, prosimy do nas zadzwonić.",
-        "zh": "我们收到了冻结您账户的申请，您的账户现已冻结。如果这不是您本人申请的，请致电我们。",
+        "zh": "我们收到了冻结您账户的申请，您的账户现已冻结。如果并非您本人申请，请致电我们。",
     },
 }
 
@@ -64,7 +64,8 @@ RECEIPT = {
     "pl": "{company}: {what} Sprawa {reference}: nasz zespół ds. oszustw skontaktuje się z "
     "Państwem; teraz nie trzeba nic robić. Nigdy nie prosimy o hasło, PIN ani kod z SMS-a. "
     "Pytania: prosimy dzwonić pod {number}.",
-    "zh": "{company}：{what}案件编号{reference}：我们的反欺诈团队会与您联系，您现在无需做任何事。"
+    "zh": "{company}：{what}案件编号：{reference}。我们的反欺诈团队会与您联系，"
+    "您现在无需进行任何操作。"
     "我们绝不会索要您的密码、PIN码或短信验证码。如有疑问，请致电{number}。",
 }
 

@@ -74,6 +74,21 @@ IT_GENDERED = re.compile(
 IT_COURTESY_AGREEMENT = re.compile(r"\bL'(?:ha|hanno|abbiamo|avevamo)\s+\w+t[oaie]\b")
 #: Mandarin addresses the listener with the polite 您, never 你.
 ZH_INFORMAL = re.compile("你")
+#: Mandarin says each thing with one word everywhere (the calls, the texts, the pages and the
+#: console), so a caller who heard "编号" on the phone finds "编号" in the text and on the page:
+#: the word we dropped, and the one we say instead.
+ZH_ONE_WORD = {
+    "参考号": "编号 (a reference)",
+    "提现": "取款 (a withdrawal)",
+    "卡片背面": "银行卡背面 (the back of the card)",
+    "工作人员": "客服 (the person a customer speaks to)",
+    "客服专员": "坐席 (an agent, in the console)",
+    "进入了您的账户": "盗用了您的账户 (someone is in your account)",
+}
+ZH_DROPPED_WORD = re.compile("|".join(ZH_ONE_WORD))
+#: The code from our app is a 验证码; a bare 代码 is program code to a Chinese ear (a country's
+#: or a currency's code, in the console's API messages, stays 代码).
+ZH_BARE_CODE = re.compile(r"(?<!国家)(?<!ISO 4217 )代码")
 
 
 def _texts(value: Any, where: str) -> Iterator[tuple[str, str, str]]:
@@ -133,6 +148,10 @@ def test_mandarin_is_polite():
     assert offending("zh", ZH_INFORMAL) == []
 
 
+def test_mandarin_says_each_thing_with_one_word():
+    assert offending("zh", ZH_DROPPED_WORD, ZH_BARE_CODE) == []
+
+
 @pytest.mark.parametrize(
     ("language", "pattern", "text"),
     [
@@ -147,6 +166,8 @@ def test_mandarin_is_polite():
         ("it", IT_GENDERED, "È sicura di voler continuare?"),
         ("it", IT_COURTESY_AGREEMENT, "Digiti il numero che L'ha chiamata."),
         ("zh", ZH_INFORMAL, "你好，请按1。"),
+        ("zh", ZH_DROPPED_WORD, "本次通话的参考号是{reference}。"),
+        ("zh", ZH_BARE_CODE, "请输入应用中显示的一次性代码。"),
     ],
 )
 def test_the_checks_catch_the_mistakes_they_are_for(language, pattern, text):
@@ -162,6 +183,8 @@ def test_the_checks_catch_the_mistakes_they_are_for(language, pattern, text):
         (PL_GENDERED, "Nie udało się potwierdzić tożsamości."),
         (IT_GENDERED, "Se ha fatto Lei questo pagamento, prema 1."),
         (IT_COURTESY_AGREEMENT, "Se non l'ha chiesta Lei, prema 2."),  # l': the change, not Lei
+        (ZH_DROPPED_WORD, "本次通话的编号是{reference}。"),
+        (ZH_BARE_CODE, "data.country：请使用两个字母的国家代码"),
     ],
 )
 def test_the_checks_pass_the_neutral_forms(pattern, text):

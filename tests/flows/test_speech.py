@@ -40,6 +40,10 @@ def test_case_accents_and_punctuation_do_not_matter():
         ("不是", "zh", "2"),  # not also heard as 是 (yes)
         ("一", "zh", "1"),
         ("人工", "zh", "0"),
+        ("没错", "zh", "1"),
+        ("不", "zh", "2"),
+        ("不对，不是我", "zh", "2"),
+        ("我要找真人", "zh", "0"),
     ],
 )
 def test_a_word_or_a_spoken_digit_chooses_its_key(said, locale, key):

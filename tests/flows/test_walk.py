@@ -40,7 +40,9 @@ def test_walk_plays_an_inbound_line_in_chinese(app):
     )
 
     assert result.exit_code == 0, result.output
-    assert "  CALL   您已接通Demo Bank投诉专线。为处理您的投诉，本通话将被录音。" in result.output
+    assert "  CALL   您已接通Demo Bank投诉热线。为了处理您的投诉，本次通话将被录音。" in (
+        result.output
+    )
     assert "  CALLEE speaks for 15 seconds" in result.output
     assert "outcome: recorded" in result.output
     assert "您的投诉编号是C" in result.output.replace(" ", "")  # the reference, read back
