@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from app.callbacks.models import Callback, CallbackAttempt, Priority
+from app.callbacks.models import AttemptStatus, Callback, CallbackAttempt, Priority
 from app.customers.models import Customer
 from app.extensions import db
 from app.worker.models import WorkerHeartbeat
@@ -188,7 +188,12 @@ def test_two_worker_processes_from_a_backlog_never_exceed_the_rate_in_any_second
     moments = [call["created"] for call in fake.created]
     numbers = [call["to"] for call in fake.created]
     assert sorted(numbers) == sorted(f"+3933314{i:05d}" for i in range(backlog))  # each once
-    assert count(app, CallbackAttempt) == backlog
+    # Each callback placed once. On a busy machine a worker may find its slot passed before it
+    # sent a create: that attempt is kept as failed, never sent, and the callback tried again.
+    with app.app_context():
+        attempts = db.session.scalars(sa.select(CallbackAttempt.status)).all()
+        db.session.remove()
+    assert len([a for a in attempts if a is not AttemptStatus.FAILED]) == backlog, attempts
     assert busiest_second(moments) <= rate + 1, sorted(m - min(moments) for m in moments)
     assert fake.violations == []
     with app.app_context():
