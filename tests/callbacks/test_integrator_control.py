@@ -334,6 +334,21 @@ def test_a_new_time_refuses_other_fields_and_ended_callbacks(api):
 
 
 @pytest.mark.usefixtures("customer")
+def test_the_same_new_time_sent_again_changes_nothing_more(api, app):
+    callback_id = queue(api)
+
+    answers = [
+        api.patch(f"/api/v1/callbacks/{callback_id}", json={"call_at": ROME_EVENING})
+        for _ in range(3)
+    ]
+
+    assert [answer.status_code for answer in answers] == [200, 200, 200]
+    assert answers[0].get_json() == answers[2].get_json()
+    # A request retried after a lost answer is not three new times in the audit log.
+    assert len(audit(api, callback_id, "callback.rescheduled")) == 1
+
+
+@pytest.mark.usefixtures("customer")
 def test_a_new_time_with_a_control_character_is_refused_and_keeps_the_old_time(api):
     callback_id = queue(api)
     before = api.get(f"/api/v1/callbacks/{callback_id}").get_json()["next_attempt_at"]
