@@ -153,6 +153,26 @@ def test_an_unfreeze_needs_strong_verification(api, app, clock):
     assert types.count("account.unfreeze_requested") == 2
 
 
+def test_an_unfreeze_note_keeps_its_line_breaks_and_refuses_other_controls(api, app):
+    customer = register(api)
+    url = f"/api/v1/customers/{customer['id']}"
+    api.post(f"{url}/freeze", json={})
+    note = "ID card checked at Roma 3\n\tby the branch manager"
+
+    bell = api.post(f"{url}/unfreeze", json={"verified_by": "branch", "note": "ID\x07"})
+    lifted = api.post(f"{url}/unfreeze", json={"verified_by": "branch", "note": note})
+
+    assert bell.status_code == 422
+    assert (bell.get_json()["error"]["code"], bell.get_json()["error"]["field"]) == (
+        "control_character",
+        "note",
+    )
+    assert lifted.status_code == 200, lifted.get_json()
+    with app.app_context():
+        [kept] = db.session.scalars(sa.select(FreezeRequest.lift_note))
+    assert kept == note
+
+
 def test_an_unknown_customer_is_a_404(api):
     response = api.post("/api/v1/customers/00000000-0000-4000-8000-000000000000/freeze", json={})
 
