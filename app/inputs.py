@@ -188,8 +188,8 @@ def _read_printable_text_only(field: ma.fields.DateTime | ma.fields.Date) -> Non
     """Refuse a date or time whose text has a control character, before it is read.
 
     Its validators see only the parsed value, and Python's `datetime.fromisoformat` reads
-    "2026-11-23T18:30:00+01:00\x00" as a time: the NUL would be accepted where every other text
-    refuses it.
+    "2026-11-23T18:30:00+01:00" followed by a NUL as that time: the NUL would be accepted where
+    every other text refuses it.
     """
     deserialize = field._deserialize
 
@@ -198,6 +198,7 @@ def _read_printable_text_only(field: ma.fields.DateTime | ma.fields.Date) -> Non
             raise ma.ValidationError(SINGLE_LINE_MESSAGE)
         return deserialize(value, attr, data, **kwargs)
 
+    # mypy refuses assigning to a method; this one field's own reading is what is wrapped.
     field._deserialize = checked  # type: ignore[method-assign]
 
 
