@@ -36,6 +36,9 @@ from app.registry import Registry, new_registry
 MIGRATIONS_DIRECTORY = str(Path(__file__).parent / "migrations")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 log = logging.getLogger("app.requests")
+#: Path parts the request log masks: a person's number (`DELETE /api/v1/do-not-call/{phone}`) and
+#: a one-time link's secret (`/satisfaction/{token}`), which the path carries like a query would.
+_MASKED_PATH_PARTS = ("phone", "token")
 
 #: The domains (and faces) that register themselves, in order: each module's init_app(app) fills
 #: the app's registry (blueprints, worker ticks, signal receivers, flow actions). The order is the
@@ -185,12 +188,22 @@ def _register_request_hooks(app: Flask) -> None:
             "request",
             extra={
                 "method": request.method,
-                "path": request.path,
+                "path": _logged_path(),
                 "status": response.status_code,
                 "ms": round((time.perf_counter() - g.get("started", 0.0)) * 1000, 1),
             },
         )
         return response
+
+
+def _logged_path() -> str:
+    """The request's path for the log, its numbers and link secrets masked."""
+    path = request.path
+    for name in _MASKED_PATH_PARTS:
+        value = (request.view_args or {}).get(name)
+        if isinstance(value, str) and value:
+            path = path.replace(value, "***")
+    return path
 
 
 class _NotJson(InvalidInput):

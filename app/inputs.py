@@ -174,11 +174,32 @@ def _guard(field: ma.fields.Field[Any]) -> None:
             return  # a choice or a stricter shape refuses control characters already
         field.validators.insert(0, PrintableText(multiline=isinstance(field, MultilineString)))
     elif isinstance(field, ma.fields.DateTime):
+        _read_printable_text_only(field)
         field.validators.insert(0, PlausibleMoment())
+    elif isinstance(field, ma.fields.Date):
+        _read_printable_text_only(field)
     elif isinstance(field, ma.fields.List):
         _guard(field.inner)
     elif isinstance(field, ma.fields.Dict):
         field.validators.append(PrintableInside())
+
+
+def _read_printable_text_only(field: ma.fields.DateTime | ma.fields.Date) -> None:
+    """Refuse a date or time whose text has a control character, before it is read.
+
+    Its validators see only the parsed value, and Python's `datetime.fromisoformat` reads
+    "2026-11-23T18:30:00+01:00" followed by a NUL as that time: the NUL would be accepted where
+    every other text refuses it.
+    """
+    deserialize = field._deserialize
+
+    def checked(value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> Any:
+        if isinstance(value, str) and not is_printable(value):
+            raise ma.ValidationError(SINGLE_LINE_MESSAGE)
+        return deserialize(value, attr, data, **kwargs)
+
+    # mypy refuses assigning to a method; this one field's own reading is what is wrapped.
+    field._deserialize = checked  # type: ignore[method-assign]
 
 
 # ----- request bodies -----

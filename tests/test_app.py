@@ -147,6 +147,21 @@ def test_requests_are_logged_as_json_without_their_query_string(api, capfd):
     assert not any("secret-123" in json.dumps(line) for line in lines)
 
 
+def test_the_request_log_masks_a_persons_number_and_a_links_secret_in_the_path(api, capfd):
+    api.post("/api/v1/do-not-call", json={"phone": "+39 333 123 4567"})
+    removed = api.delete("/api/v1/do-not-call/+393331234567")
+    link = api.client.get("/satisfaction/s3cr3t-t0ken-for-one-person")
+
+    lines = [
+        json.loads(line) for line in capfd.readouterr().err.splitlines() if line.startswith("{")
+    ]
+    paths = [(line["path"], line["status"]) for line in lines if line.get("msg") == "request"]
+    assert ("/api/v1/do-not-call/***", removed.status_code) in paths
+    assert ("/satisfaction/***", link.status_code) in paths
+    logged = json.dumps(lines)
+    assert "3331234567" not in logged and "s3cr3t-t0ken" not in logged
+
+
 def test_a_request_id_is_echoed_or_made_up(client):
     given = client.get("/healthz", headers={"X-Request-Id": "abc-123"})
     invented = client.get("/healthz", headers={"X-Request-Id": "<script>"})

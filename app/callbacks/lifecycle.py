@@ -491,14 +491,16 @@ def reschedule(
         # A later deadline: the alerts about the old one no longer hold.
         callback.due_by = at + FOLLOW_UP_DEADLINE
         callback.escalated_at = callback.deadline_missed_at = None
-    after = {"next_attempt_at": at, "due_by": callback.due_by}
+    changes = diff(before, {"next_attempt_at": at, "due_by": callback.due_by})
+    if not changes:
+        return  # the same time again (a request sent twice): nothing changed, nothing to record
     record(
         session,
         actor=actor,
         action="callback.rescheduled",
         subject_type="callback",
         subject_id=callback.id,
-        changes=diff(before, after),
+        changes=changes,
     )
 
 

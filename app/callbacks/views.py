@@ -119,7 +119,9 @@ class CallbackStats(MethodView):
 @events_blp.route("/callbacks")
 class Callbacks(MethodView):
     @events_blp.doc(security=BEARER)
-    @events_blp.arguments(CallbackQuery, location="query")
+    # A filter we do not know is refused, not ignored: `?state=queued` or `?customer=c-42` would
+    # otherwise list every customer's callbacks as if they were the ones asked for.
+    @events_blp.arguments(CallbackQuery, location="query", unknown=ma.RAISE)
     @events_blp.response(200, CallbackPageOut)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Callbacks of a customer and/or in a status, newest first; page with `after`"""

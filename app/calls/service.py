@@ -16,7 +16,14 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.audit.service import Actor, record
-from app.calls.models import Call, CallDirection, CallEvent, CallStatus, stir_verstat
+from app.calls.models import (
+    FULLY_ATTESTED,
+    Call,
+    CallDirection,
+    CallEvent,
+    CallStatus,
+    stir_verstat,
+)
 from app.carriers.carrier import OutboundCall, Telephony, TelephonyError
 from app.customers.models import Customer
 from app.database import utcnow
@@ -198,8 +205,11 @@ def start_inbound_call(
     ).first()
     customer_id = known.id if known else None
     # The caller's language: a known customer's own, else their number's country's, else the
-    # caller chooses it (a menu before the flow starts).
-    locale = known.locale if known and known.locale in SUPPORTED_LOCALES else None
+    # caller chooses it (a menu before the flow starts). A known customer's own only when the
+    # network vouched for the number (A): a caller ID it did not vouch for may be anyone's, and
+    # a greeting in the customer's language would tell them that the number is a customer's.
+    vouched = stir_verstat(attestation) == FULLY_ATTESTED
+    locale = known.locale if known and vouched and known.locale in SUPPORTED_LOCALES else None
     locale = locale or settled_locale(region)
     flow = flows[official.flow]
     call = Call(

@@ -2,18 +2,39 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import marshmallow as ma
 from marshmallow import validate
 
+from app import clock
 from app.inputs import InputSchema
 from app.phones import time_zones_of
 
 #: The fact a caller who asks to freeze the account types; kept only as a keyed hash.
 BIRTH_DATE = {
-    "description": "YYYY-MM-DD; stored only as a keyed hash, never returned; matches a caller "
-    "who asks to freeze the account",
+    "description": "YYYY-MM-DD, from 1900 to today; stored only as a keyed hash, never "
+    "returned; matches a caller who asks to freeze the account",
     "example": "1980-04-30",
 }
+
+
+class PastBirthDate(validate.Validator):
+    """Refuses a date of birth in the future or before 1900.
+
+    A typo (2080 for 1980) would otherwise be kept as a hash nobody can see again, and the
+    customer could never be matched when they ask to freeze their account; the page's own date
+    field refuses such dates too. Today is read in the zone furthest ahead (UTC+14).
+    """
+
+    FIRST = date(1900, 1, 1)
+    error = "a date of birth from 1900 to today"
+
+    def __call__(self, value: date) -> date:
+        today = (clock.now() + timedelta(hours=14)).date()
+        if not self.FIRST <= value <= today:
+            raise ma.ValidationError(self.error)
+        return value
 
 
 class CustomerCreate(InputSchema):
@@ -34,7 +55,7 @@ class CustomerCreate(InputSchema):
     time_zone = ma.fields.String(
         load_default=None, metadata={"description": "IANA zone; overrides the number's zone"}
     )
-    birth_date = ma.fields.Date(load_default=None, metadata=BIRTH_DATE)
+    birth_date = ma.fields.Date(load_default=None, validate=PastBirthDate(), metadata=BIRTH_DATE)
 
 
 class CustomerUpdate(InputSchema):
@@ -46,7 +67,7 @@ class CustomerUpdate(InputSchema):
         }
     )
     locale = ma.fields.String()
-    birth_date = ma.fields.Date(allow_none=True, metadata=BIRTH_DATE)
+    birth_date = ma.fields.Date(allow_none=True, validate=PastBirthDate(), metadata=BIRTH_DATE)
     name = ma.fields.String(allow_none=True, validate=validate.Length(max=200))
     time_zone = ma.fields.String(
         allow_none=True, metadata={"description": "IANA zone; null returns to the number's zone"}

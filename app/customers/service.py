@@ -160,9 +160,9 @@ def _change_phone(session: Session, customer: Customer, raw: str, *, actor: Acto
     now = clock.now()
     # Take the customer's row first (a write: on SQLite it takes the database's write lock), then
     # read the number again: two changes of one customer follow each other, and each finds the
-    # number the other left.
+    # number the other left. The write keeps updated_at: the same number again changes nothing.
     session.execute(
-        update(Customer).where(Customer.id == customer.id).values(updated_at=now),
+        update(Customer).where(Customer.id == customer.id).values(updated_at=Customer.updated_at),
         execution_options={"synchronize_session": False},
     )
     session.refresh(customer)

@@ -6,7 +6,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from app.freezes.models import FreezeChannel
-from app.inputs import InputSchema
+from app.inputs import InputSchema, MultilineString
 
 
 class FreezeIn(InputSchema):
@@ -31,7 +31,8 @@ class UnfreezeIn(InputSchema):
         load_default=None,
         validate=validate.Regexp(r"^[0-9]{6,8}$", error="a code from the app has 6 to 8 digits"),
     )
-    note = ma.fields.String(
+    # Free text like every note: it keeps its tabs and line breaks (the console's note does too).
+    note = MultilineString(
         load_default=None,
         validate=validate.Length(max=500),
         metadata={"description": "who verified the customer, and how"},

@@ -333,6 +333,35 @@ def test_a_new_time_refuses_other_fields_and_ended_callbacks(api):
     assert unknown.status_code == 404
 
 
+@pytest.mark.usefixtures("customer")
+def test_the_same_new_time_sent_again_changes_nothing_more(api, app):
+    callback_id = queue(api)
+
+    answers = [
+        api.patch(f"/api/v1/callbacks/{callback_id}", json={"call_at": ROME_EVENING})
+        for _ in range(3)
+    ]
+
+    assert [answer.status_code for answer in answers] == [200, 200, 200]
+    assert answers[0].get_json() == answers[2].get_json()
+    # A request retried after a lost answer is not three new times in the audit log.
+    assert len(audit(api, callback_id, "callback.rescheduled")) == 1
+
+
+@pytest.mark.usefixtures("customer")
+def test_a_new_time_with_a_control_character_is_refused_and_keeps_the_old_time(api):
+    callback_id = queue(api)
+    before = api.get(f"/api/v1/callbacks/{callback_id}").get_json()["next_attempt_at"]
+
+    # Python reads a time with a trailing NUL as the time; every other text refuses it.
+    answer = api.patch(f"/api/v1/callbacks/{callback_id}", json={"call_at": ROME_EVENING + "\x00"})
+
+    assert answer.status_code == 422
+    assert (error(answer)["code"], error(answer)["field"]) == ("control_character", "call_at")
+    assert api.get(f"/api/v1/callbacks/{callback_id}").get_json()["next_attempt_at"] == before
+    assert audit(api, callback_id, "callback.rescheduled") == []
+
+
 # ----- GET: look them up -----
 
 
@@ -411,6 +440,30 @@ def test_a_lookup_that_cannot_be_answered_names_its_field(api, query, field):
 
     assert answer.status_code == 422
     assert error(answer)["field"] == field
+
+
+@pytest.mark.parametrize("query", [{"state": "queued"}, {"customer": "cust-2"}, {"Status": "done"}])
+def test_a_filter_the_list_does_not_know_is_refused_not_ignored(api, three_matters, query):
+    # Ignored, it would answer every customer's callbacks as if they were the ones asked for.
+    answer = api.get("/api/v1/callbacks", query_string=query)
+
+    assert answer.status_code == 422
+    [name] = query
+    assert (error(answer)["code"], error(answer)["field"]) == ("unknown_field", name)
+
+
+@pytest.mark.usefixtures("customer")
+def test_an_event_whose_time_has_a_control_character_is_refused_and_queues_nothing(api):
+    for field in ("occurred_at", "call_at"):
+        body = event(f"reg-{field}", call_at=ROME_EVENING)
+        body[field] += "\x00"
+
+        answer = api.post("/api/v1/events", json=body)
+
+        assert answer.status_code == 422
+        assert (error(answer)["code"], error(answer)["field"]) == ("control_character", field)
+    listed = api.get("/api/v1/callbacks", query_string={"customer_external_id": "cust-1"})
+    assert listed.get_json()["callbacks"] == []
 
 
 # ----- call_at on events -----

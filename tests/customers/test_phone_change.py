@@ -65,6 +65,9 @@ def test_the_same_number_again_changes_nothing(api, app):
 
     assert response.status_code == 200
     assert history(app, customer["id"]) == []
+    # Nor when it was last changed, nor the audit log: as if it had not been sent.
+    assert response.get_json() == customer
+    assert [entry["action"] for entry in audit(api, customer["id"])] == ["customer.created"]
 
 
 def test_a_number_another_customer_holds_is_refused(api, app):

@@ -54,6 +54,37 @@ def test_a_patch_sets_or_clears_the_birth_date(api, app):
         assert db.session.scalars(sa.select(Customer.birth_date_hash)).one()
 
 
+@pytest.mark.parametrize(
+    ("birth_date", "code"),
+    [
+        ("2080-04-30", "invalid"),  # a typo for 1980: the customer could never be matched
+        ("1899-12-31", "invalid"),
+        ("2026-02-31", "invalid_type"),
+        ("1980-04-30\x00", "control_character"),
+    ],
+)
+def test_a_birth_date_that_is_no_ones_is_refused_naming_it_and_the_old_one_still_matches(
+    api, client, app, birth_date, code
+):
+    customer = register(api)
+
+    created = api.post(
+        "/api/v1/customers",
+        json={"external_id": "other", "phone": "+39 333 765 4321", "birth_date": birth_date},
+    )
+    changed = api.patch(f"/api/v1/customers/{customer['id']}", json={"birth_date": birth_date})
+
+    for answer in (created, changed):
+        assert answer.status_code == 422
+        assert answer.get_json()["error"]["field"] == "birth_date"
+        assert answer.get_json()["error"]["code"] == code
+    assert api.get("/api/v1/customers", query_string={"external_id": "other"}).status_code == 404
+    page = client.post(
+        "/freeze", data={"lang": "it", "phone": "333 123 4567", "birth_date": BIRTH_DATE}
+    )
+    assert page.status_code == 201  # the date on file is still the one given at registration
+
+
 def test_a_freeze_tells_the_core_system_once_opens_a_case_and_texts_the_registered_number(
     api, app, clock, core, simulator
 ):
@@ -120,6 +151,26 @@ def test_an_unfreeze_needs_strong_verification(api, app, clock):
     with app.app_context():
         types = list(db.session.scalars(sa.select(OutboxMessage.subject)))
     assert types.count("account.unfreeze_requested") == 2
+
+
+def test_an_unfreeze_note_keeps_its_line_breaks_and_refuses_other_controls(api, app):
+    customer = register(api)
+    url = f"/api/v1/customers/{customer['id']}"
+    api.post(f"{url}/freeze", json={})
+    note = "ID card checked at Roma 3\n\tby the branch manager"
+
+    bell = api.post(f"{url}/unfreeze", json={"verified_by": "branch", "note": "ID\x07"})
+    lifted = api.post(f"{url}/unfreeze", json={"verified_by": "branch", "note": note})
+
+    assert bell.status_code == 422
+    assert (bell.get_json()["error"]["code"], bell.get_json()["error"]["field"]) == (
+        "control_character",
+        "note",
+    )
+    assert lifted.status_code == 200, lifted.get_json()
+    with app.app_context():
+        [kept] = db.session.scalars(sa.select(FreezeRequest.lift_note))
+    assert kept == note
 
 
 def test_an_unknown_customer_is_a_404(api):

@@ -15,7 +15,7 @@ from app.extensions import db
 from app.flows.definition import load_common_prompts
 from app.freezes.models import FreezeChannel, FreezeRequest
 from tests.engine_fixtures import deliver
-from tests.freezes.conftest import E164, HOTLINE, KEYED, SERVICE_LINE, register
+from tests.freezes.conftest import BIRTH_DATE, E164, HOTLINE, KEYED, SERVICE_LINE, register
 from tests.telephony_fixtures import place
 
 pytestmark = pytest.mark.usefixtures("lines", "clock", "service_line")
@@ -155,6 +155,41 @@ def test_a_wrong_date_and_an_unknown_number_sound_the_same_and_change_nothing(
     assert freezes(app) == []
     # Both still reach the fraud team, unverified.
     assert [r.skill for r in queue.requests] == ["fraud", "fraud"]
+
+
+@pytest.mark.parametrize("line", [SERVICE_LINE, HOTLINE])
+def test_an_unvouched_caller_id_hears_what_a_stranger_hears_not_the_customers_language(
+    app, api, simulator, queue, line
+):
+    # A customer whose language is not their number's country's: a greeting in Chinese to a
+    # Polish number would tell whoever borrowed that caller ID that the number is a customer's.
+    customer = {"external_id": "c-zh", "phone": E164["pl"], "locale": "zh"}
+    customer["birth_date"] = BIRTH_DATE
+    assert api.post("/api/v1/customers", json=customer).status_code == 201
+    keys = ["9", "01011990"] if line == SERVICE_LINE else ["", "9", "01011990"]
+
+    def calls_in(caller: str, stir_verstat: str | None) -> list[str]:
+        queue.waiting.clear()  # each caller is first in line
+        with app.app_context():
+            urls = CallUrls(app)
+            return heard(
+                simulator.call_in(
+                    from_=caller,
+                    to=line,
+                    inbound_url=urls.inbound(),
+                    status_url=urls.status(),
+                    script=CalleeScript(keys=keys),
+                    stir_verstat=stir_verstat,
+                )
+            )
+
+    for unvouched in ("TN-Validation-Passed-B", None):
+        customer = calls_in(E164["pl"], unvouched)
+        stranger = calls_in("+48601999888", unvouched)
+        assert customer == stranger
+        assert prompt("freeze_no_match", "pl") in customer
+    vouched = calls_in(E164["pl"], "TN-Validation-Passed-A")
+    assert prompt("freeze_no_match", "zh") in vouched  # the network vouched: their own language
 
 
 def test_a_caller_past_their_tries_is_not_matched_even_with_the_right_date(

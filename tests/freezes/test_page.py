@@ -8,7 +8,8 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.freezes.models import FreezeChannel, FreezeRequest
-from tests.freezes.conftest import BIRTH_DATE, register
+from tests.freezes.conftest import BIRTH_DATE, E164, SERVICE_LINE, register
+from tests.freezes.test_lines import ring
 
 pytestmark = pytest.mark.usefixtures("lines", "clock")
 
@@ -75,6 +76,36 @@ def test_tries_are_limited_per_number_and_then_even_the_right_date_is_refused(cl
 
     late = client.post(
         "/freeze", data={"lang": "it", "phone": "+39 333 123 4567", "birth_date": BIRTH_DATE}
+    )
+
+    assert late.status_code == 429
+    assert freezes(app) == []
+
+
+@pytest.mark.usefixtures("service_line")
+def test_tries_in_every_spelling_and_on_the_phone_line_count_against_one_number(
+    client, api, app, simulator, queue
+):
+    register(api, "it")
+    spellings = [
+        {"lang": "it", "phone": "+39 333 123 4567"},
+        {"lang": "it", "phone": "00393331234567"},
+        {"lang": "en", "region": "IT", "phone": "3331234567"},
+        {"lang": "pl", "region": "IT", "phone": "(333) 123-4567"},
+    ]
+    for address, form in enumerate(spellings):  # from different addresses: only the number counts
+        wrong = client.post(
+            "/freeze",
+            data={**form, "birth_date": "1990-01-01"},
+            environ_base={"REMOTE_ADDR": f"192.0.2.{address + 1}"},
+        )
+        assert wrong.status_code == 200
+    ring(app, simulator, caller=E164["it"], to=SERVICE_LINE, keys=["9", "01011990"])
+
+    late = client.post(
+        "/freeze",
+        data={"lang": "it", "phone": "333 123 4567", "birth_date": BIRTH_DATE},
+        environ_base={"REMOTE_ADDR": "192.0.2.99"},
     )
 
     assert late.status_code == 429
