@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, DateTime, Enum, MetaData, Result, event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Session
 from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names, so that migrations name the same thing on SQLite and PostgreSQL.
@@ -114,3 +116,16 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def insert_new(
+    session: Session, model: type[Base], rows: list[dict[str, Any]], key: InstrumentedAttribute[Any]
+) -> list[Any]:
+    """INSERT these rows in one statement, skipping any whose key another transaction inserted
+    first (ON CONFLICT DO NOTHING, on PostgreSQL and SQLite alike); answers the keys inserted."""
+    if not rows:
+        return []
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(model).values(rows).on_conflict_do_nothing().returning(key)
+    return list(session.scalars(statement))

@@ -23,12 +23,12 @@ time coming changes nothing: a due callback stays `scheduled` until it is dialed
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import has_app_context
-from sqlalchemy import event, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -36,7 +36,7 @@ from app.agents.models import CustomerCallStatus, QueueEntry, QueueState
 from app.callbacks.models import Callback, CallbackStatus
 from app.calls.models import Call, CallDirection, CallStatus
 from app.customers.models import Customer
-from app.database import utcnow
+from app.database import insert_new, utcnow
 from app.messaging.outbox import notify_core
 from app.staff.models import StaffUser
 
@@ -58,55 +58,71 @@ _KEY = "call_status_customers"
 
 def call_status(session: Session, customer_id: uuid.UUID, *, now: datetime) -> dict[str, Any]:
     """The customer's call status: {"status", ...its details} (see the module's docstring)."""
-    live = list(
-        session.scalars(
-            select(Call)
-            .where(
-                Call.customer_id == customer_id,
-                Call.status.in_((*_RINGING, CallStatus.IN_PROGRESS)),
-                Call.created_at >= now - LIVE_AT_MOST,
-            )
-            .order_by(Call.created_at.desc())
-        )
-    )
-    answered = next((call for call in live if call.status is CallStatus.IN_PROGRESS), None)
-    if answered is not None:
-        return {"status": ON_CALL, "with": _with_whom(session, answered)}
-    ringing = next(
-        (call for call in live if call.direction is CallDirection.OUTBOUND and call.sid), None
-    )
-    if ringing is not None:
-        return {
-            "status": CALLING_NOW,
-            "reference": ringing.reference,
-            "number": ringing.from_number,
-        }
-    due = session.scalar(
-        select(Callback.next_attempt_at)
+    return call_statuses(session, {customer_id}, now=now)[customer_id]
+
+
+def call_statuses(
+    session: Session, customer_ids: Collection[uuid.UUID], *, now: datetime
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """The call status of each of these customers, in three queries whatever their number (a
+    dialer's commit touches a batch of customers at once: one round trip each would slow it)."""
+    ids = list(customer_ids)
+    statuses: dict[uuid.UUID, dict[str, Any]] = {}
+    if not ids:
+        return statuses
+    live = session.scalars(
+        select(Call)
         .where(
-            Callback.customer_id == customer_id,
-            Callback.status.in_(_WAITING),
-            Callback.dial_hold.is_(None),
-        )
-        .order_by(Callback.next_attempt_at)
-        .limit(1)
-    )
-    if due is not None:
-        return {"status": SCHEDULED, "at": due}
-    last = session.scalar(
-        select(Call.created_at)
-        .where(
-            Call.customer_id == customer_id,
-            Call.direction == CallDirection.OUTBOUND,
-            Call.sid.is_not(None),
-            Call.created_at >= now - RECENT,
+            Call.customer_id.in_(ids),
+            Call.status.in_((*_RINGING, CallStatus.IN_PROGRESS)),
+            Call.created_at >= now - LIVE_AT_MOST,
         )
         .order_by(Call.created_at.desc())
-        .limit(1)
-    )
-    if last is not None:
-        return {"status": CALLED, "at": last}
-    return {"status": NOT_CALLED}
+    ).all()
+    for call in live:  # the newest first: an answered call, else one of ours ringing
+        if call.customer_id is None or call.customer_id in statuses:
+            continue
+        if call.status is CallStatus.IN_PROGRESS:
+            statuses[call.customer_id] = {"status": ON_CALL, "with": _with_whom(session, call)}
+    for call in live:
+        if call.customer_id is None or call.customer_id in statuses:
+            continue
+        if call.direction is CallDirection.OUTBOUND and call.sid:
+            statuses[call.customer_id] = {
+                "status": CALLING_NOW,
+                "reference": call.reference,
+                "number": call.from_number,
+            }
+    rest = [customer_id for customer_id in ids if customer_id not in statuses]
+    if rest:
+        for waiting, due in session.execute(
+            select(Callback.customer_id, func.min(Callback.next_attempt_at))
+            .where(
+                Callback.customer_id.in_(rest),
+                Callback.status.in_(_WAITING),
+                Callback.dial_hold.is_(None),
+            )
+            .group_by(Callback.customer_id)
+        ):
+            if due is not None:
+                statuses[waiting] = {"status": SCHEDULED, "at": due}
+    rest = [customer_id for customer_id in rest if customer_id not in statuses]
+    if rest:
+        for called, last in session.execute(
+            select(Call.customer_id, func.max(Call.created_at))
+            .where(
+                Call.customer_id.in_(rest),
+                Call.direction == CallDirection.OUTBOUND,
+                Call.sid.is_not(None),
+                Call.created_at >= now - RECENT,
+            )
+            .group_by(Call.customer_id)
+        ):
+            if called is not None and last is not None:
+                statuses[called] = {"status": CALLED, "at": last}
+    for customer_id in ids:
+        statuses.setdefault(customer_id, {"status": NOT_CALLED})
+    return statuses
 
 
 def _with_whom(session: Session, call: Call) -> str:
@@ -133,45 +149,84 @@ def as_json(status: dict[str, Any]) -> dict[str, Any]:
 
 def tell_changes(session: Session, customer_ids: set[uuid.UUID], *, now: datetime) -> int:
     """Queue `customer.call_status_changed` for each customer whose state is not the one the core
-    system was last told; answers how many were queued."""
-    told = 0
-    for customer_id in sorted(customer_ids, key=str):
-        status = as_json(call_status(session, customer_id, now=now))
-        last = session.get(CustomerCallStatus, customer_id, with_for_update=True)
-        previous = None if last is None else {"status": last.status, **last.detail}
-        if previous == status or (previous is None and status["status"] == NOT_CALLED):
-            continue
-        external_id = session.scalar(select(Customer.external_id).where(Customer.id == customer_id))
-        if external_id is None:
-            continue
-        detail = {key: value for key, value in status.items() if key != "status"}
-        if last is None:
-            try:
-                with session.begin_nested():
-                    session.add(
-                        CustomerCallStatus(
-                            customer_id=customer_id,
-                            status=status["status"],
-                            detail=detail,
-                            changed_at=now,
-                        )
-                    )
-            except IntegrityError:  # another transaction told it first: theirs stands
-                continue
-        else:
-            last.status, last.detail, last.changed_at = status["status"], detail, now
+    system was last told; answers how many were queued.
+
+    The states are computed for all of them at once and compared with what was told; only the
+    changed ones are locked (in a fixed order) and compared again under the lock, so that two
+    transactions never tell the same change twice and an unchanged batch costs no lock."""
+    if not customer_ids:
+        return 0
+    statuses = {
+        customer_id: as_json(status)
+        for customer_id, status in call_statuses(session, customer_ids, now=now).items()
+    }
+    told_before = {
+        row.customer_id: {"status": row.status, **row.detail}
+        for row in session.scalars(
+            select(CustomerCallStatus).where(CustomerCallStatus.customer_id.in_(list(statuses)))
+        )
+    }
+    changed = [
+        customer_id
+        for customer_id, status in statuses.items()
+        if told_before.get(customer_id) != status
+        and not (customer_id not in told_before and status["status"] == NOT_CALLED)
+    ]
+    if not changed:
+        return 0
+    external_ids = {
+        customer_id: external_id
+        for customer_id, external_id in session.execute(
+            select(Customer.id, Customer.external_id).where(Customer.id.in_(changed))
+        )
+        if external_id is not None
+    }
+    told: list[uuid.UUID] = []
+    known = sorted((c for c in changed if c in told_before and c in external_ids), key=str)
+    if known:  # locked in one statement, in a fixed order, and compared again under the lock
+        for row in session.scalars(
+            select(CustomerCallStatus)
+            .where(CustomerCallStatus.customer_id.in_(known))
+            .order_by(CustomerCallStatus.customer_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ):
+            status = statuses[row.customer_id]
+            if {"status": row.status, **row.detail} == status:
+                continue  # another transaction told this very state meanwhile
+            row.status, row.detail, row.changed_at = status["status"], _detail(status), now
+            told.append(row.customer_id)
+    first = [c for c in changed if c not in told_before and c in external_ids]
+    told += insert_new(  # a customer told for the first time; another transaction's row stands
+        session,
+        CustomerCallStatus,
+        [
+            {
+                "customer_id": customer_id,
+                "status": statuses[customer_id]["status"],
+                "detail": _detail(statuses[customer_id]),
+                "changed_at": now,
+            }
+            for customer_id in sorted(first, key=str)
+        ],
+        CustomerCallStatus.customer_id,
+    )
+    for customer_id in sorted(told, key=str):
         notify_core(
             session,
             type=WEBHOOK_TYPE,
             payload={
                 "customer_id": str(customer_id),
-                "customer_external_id": external_id,
-                "call_status": status,
+                "customer_external_id": external_ids[customer_id],
+                "call_status": statuses[customer_id],
             },
             now=now,
         )
-        told += 1
-    return told
+    return len(told)
+
+
+def _detail(status: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in status.items() if key != "status"}
 
 
 #: How many customers one run of the clock looks at (the next run takes the rest).

@@ -89,6 +89,9 @@ def enqueue(
         next_attempt_at=now,
         created_at=now,
     )
+    if dedupe_key is None:  # nothing to clash on: it goes in with the caller's next flush
+        session.add(message)
+        return message
     try:
         with session.begin_nested():
             session.add(message)
