@@ -15,7 +15,7 @@ from typing import Any, TypeAlias
 
 import marshmallow as ma
 from apispec import BasePlugin
-from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask import Flask, Response, current_app, g, jsonify, render_template, request
 from flask_babel import LazyString, force_locale, get_babel
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Api
@@ -336,9 +336,22 @@ class JsonErrorApi(Api):
         return error_body(code, str(message)), status, headers
 
 
+def retry_after(error: RateLimited) -> None:
+    """A page that caught a rate limit and answers 429 in its own words still says, as the API
+    does, when to try again (the Retry-After header, added once the page is made)."""
+    g.retry_after = error.retry_after
+
+
 def register_error_handlers(app: Flask) -> None:
     """Domain errors become their 4xx answer (a page for a person's browser); the Api handles
     everything HTTP."""
+
+    @app.after_request
+    def _retry_after(response: Response) -> Response:
+        seconds = g.get("retry_after")
+        if response.status_code == 429 and seconds and "Retry-After" not in response.headers:
+            response.headers["Retry-After"] = str(seconds)
+        return response
 
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError) -> Response:

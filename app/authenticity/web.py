@@ -15,7 +15,7 @@ from app import clock
 from app.audit.service import Actor
 from app.authenticity import service, texts
 from app.authenticity.models import ASKED_FOR, ReportChannel
-from app.errors import InvalidInput, RateLimited
+from app.errors import InvalidInput, RateLimited, retry_after
 from app.extensions import db
 from app.inputs import CONTROL_CHARACTER, refuse_control_characters
 from app.locales import (
@@ -106,7 +106,8 @@ def page() -> ResponseReturnValue:
         answer = service.lookup(
             db.session(), seen, locale=locale, company=current_app.config["COMPANY_NAME"]
         )
-    except RateLimited:
+    except RateLimited as exc:
+        retry_after(exc)
         return _page(locale, 429, typed_number=typed, number_error=_too_many())
     except InvalidInput as exc:
         bad = _unprintable(exc, {"number": _("The number that called you")}) or _bad_number()
@@ -140,7 +141,8 @@ def reference() -> ResponseReturnValue:
             now=clock.now(),
             locale=locale,
         )
-    except RateLimited:
+    except RateLimited as exc:
+        retry_after(exc)
         return _page(locale, 429, keep_reference=keep, reference_error=_too_many())
     except InvalidInput as exc:
         labels = {"reference": _("Reference of the call"), "phone": _("Your phone number")}
@@ -208,7 +210,8 @@ def report() -> ResponseReturnValue:
             asked_for=[a for a in request.form.getlist("asked_for") if a in ASKED_FOR],
         )
         db.session.commit()
-    except RateLimited:
+    except RateLimited as exc:
+        retry_after(exc)
         return _page(locale, 429, keep_report=keep, report_error=_too_many())
     except InvalidInput as exc:
         db.session.rollback()

@@ -14,7 +14,7 @@ from app.audit.service import Actor
 from app.complaints import references, service
 from app.complaints.models import ComplaintChannel
 from app.complaints.policy import CATEGORIES
-from app.errors import InvalidInput, NotFound, RateLimited
+from app.errors import InvalidInput, NotFound, RateLimited, retry_after
 from app.extensions import db
 from app.inputs import CONTROL_CHARACTER, refuse_control_characters
 from app.locales import (
@@ -170,7 +170,8 @@ def file() -> ResponseReturnValue:
             call_me=form.get("call_me") == "yes",
         )
         db.session.commit()
-    except RateLimited:
+    except RateLimited as exc:
+        retry_after(exc)
         return _page(locale, 429, file_error=_too_many(), keep=request.form)
     except InvalidInput as exc:
         db.session.rollback()
@@ -211,7 +212,8 @@ def status() -> ResponseReturnValue:
         complaint = service.find_for_customer(
             db.session(), reference, request.form.get("phone"), regions=regions
         )
-    except RateLimited:
+    except RateLimited as exc:
+        retry_after(exc)
         return _page(locale, 429, keep_status=keep, status_error=_too_many())
     except InvalidInput as exc:  # only a control character gets here
         field = "reference" if exc.field == "reference" else "status-phone"

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 
 from app import clock
 from app.audit.service import Actor
-from app.errors import InvalidInput, RateLimited
+from app.errors import InvalidInput, RateLimited, retry_after
 from app.extensions import db
 from app.freezes import service
 from app.freezes.line import too_many_for
@@ -97,7 +97,8 @@ def freeze() -> ResponseReturnValue:
             now=clock.now(),
         )
         session.commit()
-    except RateLimited:
+    except RateLimited as exc:
+        retry_after(exc)
         too_many = _("Too many requests from here. Please try again in a few minutes.")
         return _page(locale, 429, keep=keep, error=too_many)
     except InvalidInput as exc:  # a control character

@@ -351,3 +351,14 @@ def test_the_line_reports_an_unsettled_number_flagged_as_possibly_ours(app, simu
     ring_the_line(app, simulator, "+447911123456", ["0612345678#", "#", "1", "4"])
 
     assert reports(app) == [("0612345678", True, "+447911123456")]
+
+
+def test_the_page_says_when_to_try_again_as_the_api_does(app, client, rome):
+    app.config["RATE_LIMITS"] = {"lookup:number": "1/hour"}
+    first = client.get("/check", query_string={"number": "+39 06 1234 5678", "lang": "it"})
+    second = client.get("/check", query_string={"number": "06 1234 5678", "lang": "it"})
+
+    assert (first.status_code, second.status_code) == (200, 429)
+    assert "Retry-After" not in first.headers
+    assert 0 < int(second.headers["Retry-After"]) <= 3600
+    assert "text/html" in second.headers["Content-Type"]  # a page, in the reader's words

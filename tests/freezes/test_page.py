@@ -79,6 +79,7 @@ def test_tries_are_limited_per_number_and_then_even_the_right_date_is_refused(cl
     )
 
     assert late.status_code == 429
+    assert 0 < int(late.headers["Retry-After"]) <= 3600  # when to try again, as the API says
     assert freezes(app) == []
 
 
