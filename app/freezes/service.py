@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.audit.service import Actor, record
-from app.customers.facts import birth_date_matches
+from app.customers.facts import birth_date_matches, hash_birth_date
 from app.customers.models import Customer
 from app.errors import Conflict, InvalidInput
 from app.fraud.models import FraudCase
@@ -49,6 +49,10 @@ def parse_birth_date(keyed: str) -> date | None:
         return None
 
 
+#: The namespace of the stand-in a number no customer has is counted and hashed as.
+_STAND_IN = uuid.UUID("6f1d7c1e-3b0a-4e53-9a51-0c9f7e2b8d40")
+
+
 def match_caller(
     session: Session,
     *,
@@ -66,6 +70,16 @@ def match_caller(
     candidates = list(
         session.scalars(select(Customer).where(Customer.phone == phone).order_by(Customer.id))
     )
+    if not candidates:
+        # The same work as a wrong date (a keyed hash compared, a try counted), so that how long
+        # the answer takes does not tell an unknown number from a customer's.
+        stand_in = uuid.uuid5(_STAND_IN, phone)
+        if birth_date is not None:
+            birth_date_matches(
+                keyring, stand_in, hash_birth_date(keyring, stand_in, date(1900, 1, 1)), birth_date
+            )
+        too_many_for(stand_in)
+        return None
     for customer in candidates:
         if birth_date is not None and birth_date_matches(
             keyring, customer.id, customer.birth_date_hash, birth_date

@@ -126,3 +126,37 @@ def test_bad_input_names_the_field(client, form, field):
 
     assert response.status_code == 422
     assert f'data-field="{field}"' in response.get_data(as_text=True)
+
+
+def test_an_unknown_number_costs_the_same_work_as_a_wrong_date(app, api):
+    """How long the answer takes must not tell a customer's number from a stranger's: both a
+    wrong date and an unknown number compare a keyed hash and count a try."""
+    from datetime import date
+
+    from app.freezes.service import match_caller
+
+    register(api, "it")
+    with app.app_context():
+        keyring = app.extensions["verification_keyring"]
+
+        class Counting:
+            digests = 0
+            current = keyring.current
+
+            def digest(self, key_id, text):  # type: ignore[no-untyped-def]
+                Counting.digests += 1
+                return keyring.digest(key_id, text)
+
+        def work(phone: str) -> tuple[int, int]:
+            Counting.digests, counted = 0, []
+            found = match_caller(
+                db.session(),
+                phone=phone,
+                birth_date=date(1990, 1, 1),
+                keyring=Counting(),
+                too_many_for=lambda customer_id: counted.append(customer_id) or False,
+            )
+            assert found is None
+            return Counting.digests > 0, len(counted)
+
+        assert work(E164["it"]) == work("+393339999999") == (True, 1)
