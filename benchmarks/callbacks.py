@@ -246,6 +246,19 @@ def copy_callbacks(url: str, customer_ids: list[uuid.UUID]) -> float:
 # ----- 1. dispatch throughput -----
 
 
+def told_scheduled(url: str) -> None:
+    """The core system was told each queued callback's 'scheduled' when it was queued (as the
+    events API does, measured by the ingest benchmarks): the dispatch tells the calls placed."""
+    with raw(url) as connection:
+        connection.execute(
+            "INSERT INTO customer_call_statuses (customer_id, status, detail, changed_at) "
+            "SELECT customer_id, 'scheduled', json_build_object('at', to_char(next_attempt_at "
+            "AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"')), now() "
+            "FROM callbacks"
+        )
+        connection.commit()
+
+
 def _dispatch_worker(url: str, name: str, start: mp.Event, out: mp.Queue) -> None:
     from app import create_app
     from app.callbacks.dialer import Dispatcher
@@ -342,12 +355,17 @@ def bench_dispatch(count: int, workers: int) -> dict:
     try:
         customers = seed_customers(url, count)
         copy_callbacks(url, customers)
+        told_scheduled(url)
         elapsed, placed = _run_workers(_dispatch_worker, url, workers)
         with raw(url) as connection:
             twice = connection.execute(
                 "SELECT count(*) FROM (SELECT callback_id FROM "
                 "callback_attempts GROUP BY callback_id HAVING count(*) "
                 "> 1) t"
+            ).fetchone()[0]
+            calling_now = connection.execute(
+                "SELECT count(*) FROM outbox_messages WHERE subject = "
+                "'customer.call_status_changed' AND body LIKE '%\"calling_now\"%'"
             ).fetchone()[0]
             connection.execute("UPDATE callbacks SET status = 'queued', lease_owner = NULL")
             connection.commit()
@@ -361,6 +379,10 @@ def bench_dispatch(count: int, workers: int) -> dict:
     expect(
         len(set(placed)) == len(placed) and twice == 0,
         f"{len(placed) - len(set(placed))} duplicate calls, {twice} callbacks attempted twice",
+    )
+    expect(
+        calling_now == count,
+        f"the core system was told 'calling_now' {calling_now} times for {count} calls placed",
     )
     expect(
         len(claimed) == len(set(claimed)) == count,

@@ -88,6 +88,10 @@ BACKLOG_RUN = timedelta(seconds=5)
 #: When no slot is booked ahead, a claim's first slot comes this long after it: the batch is
 #: prepared meanwhile, so that its first call goes out on time rather than late.
 PREPARE_LEAD = timedelta(milliseconds=200)
+#: Above this rate a slot is shorter than one create takes: slots are kept up to LATE_AT_SPEED
+#: late there, else every call would find its planned slot passed and take the shared row again.
+SLOT_PACED_UP_TO = 1000.0
+LATE_AT_SPEED = timedelta(milliseconds=50)
 
 #: What the carrier answered for one call: its sid, or why not.
 Answer = tuple[str | None, TelephonyError | None]
@@ -424,7 +428,7 @@ class Dispatcher:
                 future = _answered(self._place(item.request, run.halted))
             else:  # the pool's threads wait in real time, with no app context
                 due = clock.monotonic() + (slot - self.now()).total_seconds()
-                late = due + self._interval.total_seconds() / 2
+                late = due + self._late_ok.total_seconds()
                 future = run.pool.submit(self._send, item.request, due, late, run.halted)
                 run.running.add(future)
             batch.sent.append((item, future))
@@ -484,18 +488,28 @@ class Dispatcher:
     def _interval(self) -> timedelta:
         return timedelta(seconds=1.0 / self.policy.calls_per_second)
 
+    @property
+    def _late_ok(self) -> timedelta:
+        """How late a slot may still be used: half an interval, so that no second holds more than
+        the rate and one; above SLOT_PACED_UP_TO calls a second, LATE_AT_SPEED (then a second
+        holds at most 5 % over the rate: no carrier takes creates that fast one at a time)."""
+        if self.policy.calls_per_second > SLOT_PACED_UP_TO:
+            return max(self._interval / 2, LATE_AT_SPEED)
+        return self._interval / 2
+
     def _slot(self, item: Prepared, plan: deque[datetime], later: int) -> datetime:
         """The moment to dial `item`: the next slot of the plan, unless it has passed.
 
-        A slot may be used up to half an interval after its moment; one that passed is dropped
+        A slot may be used up to half an interval after its moment (`_late_ok`); one that passed
+        is dropped
         (a second that went by without its calls stays so: they are never made up in a burst).
         When the plan runs out, `later` new slots (this call and the rest of the batch) are taken
         from the shared row. A campaign's call keeps its slot only if the global slot it was
         given is still the plan's next one; else both are taken again, together.
         """
         now = self.now()
-        interval = self._interval
-        while plan and plan[0] + interval / 2 < now:
+        late_ok = self._late_ok
+        while plan and plan[0] + late_ok < now:
             plan.popleft()
         if item.group is not None:
             if plan and plan[0] == item.group[2]:  # the slot its campaign's slot was taken at
