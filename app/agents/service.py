@@ -1137,8 +1137,8 @@ def calling_for(session: Session, agent: Agent) -> list[Callback]:
 
 
 def agent_call_of(callback: Callback | None) -> dict[str, str] | None:
-    """What our call for an agent carries (agent_id, skill, matter_id, entry_id), or None when
-    the callback is not one."""
+    """What our call for an agent carries (agent_id, skill, matter_id, entry_id, complaint), or
+    None when the callback is not one."""
     if callback is None or callback.flow != callbacks.AGENT_CALLBACK_FLOW:
         return None
     variables = callback.variables or {}

@@ -950,7 +950,7 @@ def list_callbacks(
 #: then the place kept for the agent (call_flows/agent_callback.yaml).
 AGENT_CALLBACK_FLOW = "agent_callback"
 #: What an agent's call needs to go on in the queue: its variables name no person and no digit.
-AGENT_CALL_KEYS = ("agent_id", "matter_id", "skill", "entry_id")
+AGENT_CALL_KEYS = ("agent_id", "matter_id", "skill", "entry_id", "complaint")
 #: An agent's call is due soon after its time (someone waits for it): dialed before the
 #: customer's other matters, its retries within this.
 AGENT_CALL_DEADLINE = timedelta(minutes=15)

@@ -682,7 +682,11 @@ def call_back(
         to_number=customer.phone,
         policy_version=policy_version,
         at=now,
-        agent_call={"agent_id": str(agent_id), "skill": CALL_BACK_SKILL},
+        agent_call={
+            "agent_id": str(agent_id),
+            "skill": CALL_BACK_SKILL,
+            "complaint": complaint.reference,  # the desk says what the call is about
+        },
         actor=actor,
         now=now,
         why="a complaint's call back",

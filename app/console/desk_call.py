@@ -113,6 +113,8 @@ def screen_pop(session: Session, entry: QueueEntry, *, now: datetime) -> dict[st
                 "outcome": callback.outcome.value if callback.outcome else None,
                 "outcome_label": label(callback.outcome) if callback.outcome else None,
                 "reasons": [kept_text(reason) for reason in callback.reasons or []],
+                # Our call for a complaint's call back: which complaint (its reference, ours).
+                "complaint": (agents.agent_call_of(callback) or {}).get("complaint"),
                 "events": [
                     {
                         "type": label(event.type),

@@ -9,6 +9,8 @@ notes that they did.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -74,7 +76,11 @@ def test_a_customers_call_back_asks_first_then_queues_one_verified_call_for_the_
     [calling] = ours(app)
     assert calling.to_number == "+393331234567"
     assert calling.status is CallbackStatus.QUEUED and calling.priority.value == "high"
-    assert calling.variables == {"agent_id": str(staff_id(app, "agent")), "skill": "complaints"}
+    assert calling.variables == {
+        "agent_id": str(staff_id(app, "agent")),
+        "skill": "complaints",
+        "complaint": reference,
+    }
     [queued] = audit(app, "complaint.call_back_queued")
     assert queued.subject_id == reference and queued.actor == "staff:agent@bank.example"
     assert queued.changes["callback_id"] == str(calling.id)
@@ -189,3 +195,39 @@ def test_an_auditor_sees_no_call_back_and_cannot_post_one(app, client):
     assert 'data-testid="call-back-now"' not in page and 'data-testid="called-back"' not in page
     assert (posted.status_code, noted.status_code) == (403, 403)
     assert ours(app) == []
+
+
+@pytest.mark.usefixtures("customer")
+def test_the_agent_who_called_back_sees_which_complaint_once_the_customer_verified(
+    app, client, simulator, dispatcher, clock
+):
+    from app.agents import route_tick
+    from app.agents import service as agents
+    from app.agents.models import Presence, QueueEntry, QueueState
+    from app.audit.service import Actor
+    from app.carriers.simulator import CalleeScript
+    from app.staff.models import StaffUser
+    from tests.telephony_fixtures import VALID_CODE
+
+    reference = file(client)
+    who = staff_id(app, "agent")
+    with app.app_context():
+        agent = agents.profile(db.session, db.session.get_one(StaffUser, who))
+        agents.set_skills(db.session, agent, ["complaints"], ["it", "en"], actor=Actor("test"))
+        agents.set_presence(db.session, agent, Presence.AVAILABLE, actor=Actor("test"), now=clock())
+        db.session.commit()
+    desk = Recorder(sign_in(app, "agent"))
+    desk.post(f"/console/complaints/{reference}/call-back")
+
+    simulator.expect("+393331234567", CalleeScript(keys=[VALID_CODE]))  # they verify
+    with app.app_context():
+        assert dispatcher().dispatch() == 1
+        route_tick(app, "w1")
+        entry = db.session.scalars(select(QueueEntry)).one()
+        assert (entry.state, entry.agent_id) == (QueueState.OFFERED, who)
+    page = text(desk.post("/console/desk/answer", entry_id=str(entry.id)))
+
+    assert "Answered: you are on the call." in page
+    about = page[page.index('data-testid="matter-complaint"') :].split("</p>")[0]
+    assert re.sub(r"<[^>]+>", "", about.split(">", 1)[1]) == f"About complaint {reference}"
+    assert f'href="/console/complaints/{reference}"' in about
